@@ -1,0 +1,80 @@
+package dev.pql.config;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * pql's configuration, read eagerly from a validated {@link Config} so that a bad file fails before
+ * Spark starts. Every field mirrors a key of reference.conf, where its meaning is documented.
+ */
+public record Settings(
+    String warehouse,
+    String runId,
+    SparkSettings spark,
+    PlanSettings plans,
+    DomainSettings domains,
+    GenerateSettings generate,
+    IngestSettings ingest,
+    String effectiveConfiguration) {
+
+  public record SparkSettings(String master, String appName, int shufflePartitions, Map<String, String> conf) {}
+
+  public record PlanSettings(List<String> free, List<String> paid) {}
+
+  public record DomainSettings(List<String> webmail, List<String> enterprise) {}
+
+  public record GenerateSettings(
+      String output,
+      long seed,
+      int accounts,
+      LocalDate startDate,
+      int days,
+      double trialShare,
+      double paidAtSignupShare,
+      int fileLimit,
+      double bigAccountEventShare,
+      double lateEventShare,
+      double duplicateEventShare,
+      double malformedEventShare,
+      int files) {}
+
+  /** Where a source table is and how it is read. {@code key} is its configuration path, for messages. */
+  public record SourceTable(String key, String path, String format, Map<String, String> options) {}
+
+  public record EventColumns(
+      String eventId, String accountId, String userId, String event, String ts, String tsUnit, String properties) {}
+
+  public record AccountColumns(
+      String accountId,
+      String validFrom,
+      String signupAt,
+      String name,
+      String plan,
+      String emailDomain,
+      String employees,
+      String industry,
+      String country,
+      String timezone) {}
+
+  public enum AccountSource { TABLE, EVENTS, NONE }
+
+  public enum ConversionSource { PLAN_HISTORY, EVENT }
+
+  public record ConversionSettings(ConversionSource source, String eventFilter, String fromPlan, String toPlan) {}
+
+  public record IngestSettings(
+      String lake,
+      SourceTable events,
+      EventColumns eventColumns,
+      AccountSource accountSource,
+      SourceTable accounts,
+      AccountColumns accountColumns,
+      ConversionSettings conversions,
+      Instant earliestTimestamp,
+      Duration futureTolerance,
+      boolean requireKnownAccount) {}
+}

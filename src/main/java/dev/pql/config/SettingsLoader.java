@@ -1,0 +1,321 @@
+package dev.pql.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigOrigin;
+import com.typesafe.config.ConfigParseOptions;
+import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import dev.pql.PqlException.ConfigurationError;
+import dev.pql.config.Settings.AccountColumns;
+import dev.pql.config.Settings.AccountSource;
+import dev.pql.config.Settings.ConversionSettings;
+import dev.pql.config.Settings.ConversionSource;
+import dev.pql.config.Settings.DomainSettings;
+import dev.pql.config.Settings.EventColumns;
+import dev.pql.config.Settings.GenerateSettings;
+import dev.pql.config.Settings.IngestSettings;
+import dev.pql.config.Settings.PlanSettings;
+import dev.pql.config.Settings.SourceTable;
+import dev.pql.config.Settings.SparkSettings;
+import java.io.File;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/**
+ * Layers, validates and reads pql's configuration. Every problem becomes a {@link ConfigurationError}
+ * that names the key and the file (and line) it came from; nothing here touches Spark.
+ */
+public final class SettingsLoader {
+
+  /** Objects whose keys are the user's own (Spark settings, reader options): not checked for typos. */
+  private static final List<String> FREE_FORM =
+      List.of("pql.spark.conf", "pql.ingest.events.options", "pql.ingest.accounts.options");
+
+  private static final Pattern SECRET = Pattern.compile("(?i).*(secret|password|token|credential|key)$");
+  private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]*");
+  private static final Set<String> FORMATS = Set.of("parquet", "delta", "json", "csv");
+
+  private SettingsLoader() {}
+
+  /**
+   * @param configFile the environment file (--config), or null for reference.conf alone
+   * @param mappingFile a source mapping (--mapping), or null
+   * @param overrides command-line and -D overrides, keyed by full path (pql.warehouse)
+   */
+  public static Settings load(File configFile, File mappingFile, Map<String, String> overrides) {
+    Config reference = ConfigFactory.defaultReference();
+    List<Config> userLayers = new ArrayList<>();
+    userLayers.add(ConfigFactory.parseMap(overrides, "command-line options"));
+    userLayers.add(systemOverrides());
+    if (configFile != null) userLayers.add(parseFile(configFile, "--config"));
+    if (mappingFile != null) userLayers.add(parseFile(mappingFile, "--mapping"));
+
+    Config merged = reference;
+    for (int i = userLayers.size() - 1; i >= 0; i--) merged = userLayers.get(i).withFallback(merged);
+    for (Config layer : userLayers) rejectUnknownKeys(layer, reference);
+
+    Config config;
+    try {
+      config = merged.resolve();
+      config.checkValid(reference, "pql");
+    } catch (ConfigException e) {
+      throw new ConfigurationError("Invalid configuration: " + e.getMessage(), e);
+    }
+    try {
+      return read(config);
+    } catch (ConfigException e) {
+      throw new ConfigurationError("Invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  private static Config systemOverrides() {
+    Map<String, String> props = new TreeMap<>();
+    System.getProperties().stringPropertyNames().stream()
+        .filter(name -> name.startsWith("pql."))
+        .forEach(name -> props.put(name, System.getProperty(name)));
+    return ConfigFactory.parseMap(props, "-D system properties");
+  }
+
+  private static Config parseFile(File file, String option) {
+    if (!file.isFile()) {
+      throw new ConfigurationError(
+          "Configuration file given with " + option + " does not exist: " + file.getPath(), null);
+    }
+    try {
+      return ConfigFactory.parseFile(file, ConfigParseOptions.defaults().setAllowMissing(false));
+    } catch (ConfigException e) {
+      throw new ConfigurationError("Cannot parse configuration file " + file.getPath() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static void rejectUnknownKeys(Config layer, Config reference) {
+    for (Map.Entry<String, ConfigValue> entry : layer.entrySet()) {
+      String path = entry.getKey();
+      if (reference.hasPathOrNull(path) || isFreeForm(path)) continue;
+      String hint = closestKey(path, reference).map(k -> " (did you mean '" + k + "'?)").orElse("");
+      throw new ConfigurationError(
+          "Unknown configuration key '" + path + "' in " + where(entry.getValue().origin()) + hint, null);
+    }
+  }
+
+  private static boolean isFreeForm(String path) {
+    return FREE_FORM.stream().anyMatch(prefix -> path.startsWith(prefix + "."));
+  }
+
+  private static java.util.Optional<String> closestKey(String path, Config reference) {
+    return reference.entrySet().stream()
+        .map(Map.Entry::getKey)
+        .filter(k -> !isFreeForm(k))
+        .min(Comparator.comparingInt(k -> editDistance(k, path)))
+        .filter(k -> editDistance(k, path) <= Math.max(2, path.length() / 6));
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) prev[j] = j;
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        cur[j] = Math.min(Math.min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + cost);
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /** "conf/x.conf: 12" for a file, the origin's own description otherwise. */
+  static String where(ConfigOrigin origin) {
+    if (origin.filename() != null) {
+      return origin.filename() + (origin.lineNumber() > 0 ? ":" + origin.lineNumber() : "");
+    }
+    return origin.description();
+  }
+
+  private static Settings read(Config c) {
+    Config p = c.getConfig("pql");
+    String runId = p.getString("run-id");
+    if (!RUN_ID.matcher(runId).matches()) {
+      throw bad(c, "pql.run-id", "must contain only letters, digits, '-' and '_'");
+    }
+    SparkSettings spark = new SparkSettings(
+        p.getString("spark.master"),
+        p.getString("spark.app-name"),
+        positive(c, "pql.spark.shuffle-partitions"),
+        flatten(p.getConfig("spark.conf")));
+    PlanSettings plans = new PlanSettings(lower(p.getStringList("plans.free")), lower(p.getStringList("plans.paid")));
+    DomainSettings domains =
+        new DomainSettings(lower(p.getStringList("domains.webmail")), lower(p.getStringList("domains.enterprise")));
+    GenerateSettings generate = new GenerateSettings(
+        p.getString("generate.output"),
+        p.getLong("generate.seed"),
+        positive(c, "pql.generate.accounts"),
+        date(c, "pql.generate.start-date"),
+        positive(c, "pql.generate.days"),
+        share(c, "pql.generate.trial-share"),
+        share(c, "pql.generate.paid-at-signup-share"),
+        positive(c, "pql.generate.file-limit"),
+        share(c, "pql.generate.big-account-event-share"),
+        share(c, "pql.generate.late-event-share"),
+        share(c, "pql.generate.duplicate-event-share"),
+        share(c, "pql.generate.malformed-event-share"),
+        positive(c, "pql.generate.files"));
+    return new Settings(
+        required(c, "pql.warehouse"),
+        runId,
+        spark,
+        plans,
+        domains,
+        generate,
+        readIngest(c),
+        describe(c));
+  }
+
+  private static IngestSettings readIngest(Config c) {
+    String base = "pql.ingest.";
+    SourceTable events = source(c, base + "events", true);
+    String ev = base + "events.columns.";
+    EventColumns eventColumns = new EventColumns(
+        c.getString(ev + "event-id"),
+        required(c, ev + "account-id"),
+        c.getString(ev + "user-id"),
+        required(c, ev + "event"),
+        required(c, ev + "ts"),
+        oneOf(c, ev + "ts-unit", Set.of("millis", "seconds")),
+        c.getString(ev + "properties"));
+    AccountSource accountSource = enumValue(c, base + "accounts.source", AccountSource.class);
+    SourceTable accounts = source(c, base + "accounts", accountSource == AccountSource.TABLE);
+    String ac = base + "accounts.columns.";
+    AccountColumns accountColumns = new AccountColumns(
+        required(c, ac + "account-id"),
+        accountSource == AccountSource.TABLE ? required(c, ac + "valid-from") : c.getString(ac + "valid-from"),
+        c.getString(ac + "signup-at"),
+        c.getString(ac + "name"),
+        c.getString(ac + "plan"),
+        c.getString(ac + "email-domain"),
+        c.getString(ac + "employees"),
+        c.getString(ac + "industry"),
+        c.getString(ac + "country"),
+        c.getString(ac + "timezone"));
+    ConversionSource conversionSource = enumValue(c, base + "conversions.source", ConversionSource.class);
+    ConversionSettings conversions = new ConversionSettings(
+        conversionSource,
+        conversionSource == ConversionSource.EVENT
+            ? required(c, base + "conversions.event-filter")
+            : c.getString(base + "conversions.event-filter"),
+        required(c, base + "conversions.from-plan"),
+        required(c, base + "conversions.to-plan"));
+    Instant earliest;
+    try {
+      earliest = Instant.parse(c.getString(base + "earliest-timestamp"));
+    } catch (RuntimeException e) {
+      throw bad(c, base + "earliest-timestamp", "must be an ISO-8601 instant such as 2000-01-01T00:00:00Z");
+    }
+    return new IngestSettings(
+        c.getString(base + "lake"),
+        events,
+        eventColumns,
+        accountSource,
+        accounts,
+        accountColumns,
+        conversions,
+        earliest,
+        c.getDuration(base + "future-tolerance"),
+        c.getBoolean(base + "require-known-account"));
+  }
+
+  private static SourceTable source(Config c, String key, boolean needed) {
+    String path = needed ? required(c, key + ".path") : c.getString(key + ".path");
+    return new SourceTable(
+        key, path, oneOf(c, key + ".format", FORMATS), flatten(c.getConfig(key + ".options")));
+  }
+
+  private static Map<String, String> flatten(Config free) {
+    Map<String, String> out = new TreeMap<>();
+    for (Map.Entry<String, ConfigValue> e : free.entrySet()) {
+      out.put(String.join(".", ConfigUtil.splitPath(e.getKey())), String.valueOf(e.getValue().unwrapped()));
+    }
+    return out;
+  }
+
+  private static List<String> lower(List<String> values) {
+    return values.stream().map(v -> v.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableList());
+  }
+
+  private static String required(Config c, String key) {
+    String value = c.getString(key);
+    if (value.isBlank()) throw bad(c, key, "is required and must not be empty");
+    return value;
+  }
+
+  private static int positive(Config c, String key) {
+    int value = c.getInt(key);
+    if (value <= 0) throw bad(c, key, "must be a positive whole number, found " + value);
+    return value;
+  }
+
+  private static double share(Config c, String key) {
+    double value = c.getDouble(key);
+    if (value < 0 || value > 1) throw bad(c, key, "must be a share between 0 and 1, found " + value);
+    return value;
+  }
+
+  private static LocalDate date(Config c, String key) {
+    try {
+      return LocalDate.parse(c.getString(key));
+    } catch (RuntimeException e) {
+      throw bad(c, key, "must be a date as YYYY-MM-DD, found '" + c.getString(key) + "'");
+    }
+  }
+
+  private static String oneOf(Config c, String key, Set<String> allowed) {
+    String value = c.getString(key).toLowerCase(Locale.ROOT);
+    if (!allowed.contains(value)) {
+      throw bad(c, key, "must be one of " + new java.util.TreeSet<>(allowed) + ", found '" + c.getString(key) + "'");
+    }
+    return value;
+  }
+
+  private static <E extends Enum<E>> E enumValue(Config c, String key, Class<E> type) {
+    Map<String, E> byName = new LinkedHashMap<>();
+    for (E e : type.getEnumConstants()) byName.put(e.name().toLowerCase(Locale.ROOT).replace('_', '-'), e);
+    return byName.get(oneOf(c, key, byName.keySet()));
+  }
+
+  private static ConfigurationError bad(Config c, String key, String problem) {
+    return new ConfigurationError(
+        "Invalid configuration: '" + key + "' in " + where(c.getValue(key).origin()) + " " + problem, null);
+  }
+
+  /** The effective configuration, sorted, one key a line, secrets masked. */
+  static String describe(Config c) {
+    Function<Map.Entry<String, ConfigValue>, String> line = e -> {
+      String value = e.getValue().valueType() == ConfigValueType.STRING
+          ? "\"" + e.getValue().unwrapped() + "\""
+          : e.getValue().render();
+      if (SECRET.matcher(e.getKey().replace("\"", "")).matches()) value = "\"***\"";
+      return e.getKey() + " = " + value;
+    };
+    return c.getConfig("pql").atKey("pql").entrySet().stream()
+        .sorted(Map.Entry.comparingByKey())
+        .map(line)
+        .collect(Collectors.joining("\n"));
+  }
+}

@@ -1,0 +1,127 @@
+package dev.pql.ingest;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.row_number;
+import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.when;
+
+import dev.pql.config.Settings.EventColumns;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
+
+/**
+ * Pure transforms from a source event table to pql's event rows: map the configured columns, decide for
+ * every row whether it is usable (and if not, why), and keep one row per event id.
+ */
+public final class EventNormalizer {
+  /** Columns of a normalized row besides the event's own: why it is rejected (null if usable) and its raw record. */
+  public static final String REASON = "reject_reason";
+  public static final String DETAIL = "reject_detail";
+  public static final String RAW = "raw_record";
+
+  private EventNormalizer() {}
+
+  /**
+   * Maps every source row to event_id, account_id, user_id, event, ts, properties, raw_record,
+   * reject_reason and reject_detail, plus the {@code extra} columns (evaluated over the source row). A row
+   * is rejected for the first problem found, in the order of {@link RejectReason}.
+   *
+   * @param earliest timestamps before this instant are out of range
+   * @param latest timestamps after this instant are out of range
+   */
+  public static Dataset<Row> normalize(Dataset<Row> source, String sourceKey, EventColumns c, Instant earliest,
+      Instant latest, List<Column> extra) {
+    SourceMapping m = new SourceMapping(source, sourceKey);
+    String k = sourceKey + ".columns.";
+    Column raw = m.rawRecord();
+    Column eventId = c.eventId().isBlank() ? sha2(raw, 256) : m.string(k + "event-id", c.eventId());
+    Column tsText = m.rawText(c.ts());
+    List<Column> columns = new ArrayList<>(List.of(
+        eventId.as("event_id"),
+        m.string(k + "account-id", c.accountId()).as("account_id"),
+        m.string(k + "user-id", c.userId()).as("user_id"),
+        m.string(k + "event", c.event()).as("event"),
+        m.timestamp(k + "ts", c.ts(), c.tsUnit()).as("ts"),
+        tsText.as("ts_text"),
+        m.properties(k + "properties", c.properties()).as("properties"),
+        raw.as(RAW),
+        m.malformed().as("malformed")));
+    columns.addAll(extra);
+    Dataset<Row> mapped = source.select(columns.toArray(Column[]::new));
+
+    Column ts = col("ts");
+    Column reason = when(col("malformed"), lit(RejectReason.MALFORMED_RECORD.name()))
+        .when(blank(col("event_id")), lit(RejectReason.MISSING_EVENT_ID.name()))
+        .when(blank(col("account_id")), lit(RejectReason.MISSING_ACCOUNT_ID.name()))
+        .when(blank(col("event")), lit(RejectReason.MISSING_EVENT_NAME.name()))
+        .when(blank(col("ts_text")), lit(RejectReason.MISSING_TIMESTAMP.name()))
+        .when(ts.isNull(), lit(RejectReason.UNPARSEABLE_TIMESTAMP.name()))
+        .when(ts.lt(lit(Timestamp.from(earliest))).or(ts.gt(lit(Timestamp.from(latest)))),
+            lit(RejectReason.TIMESTAMP_OUT_OF_RANGE.name()));
+    Column detail = when(col("malformed"), lit("the record could not be parsed as " + sourceKey + " format"))
+        .when(blank(col("event_id")), lit("event id is empty (" + k + "event-id)"))
+        .when(blank(col("account_id")), lit("account id is empty (" + k + "account-id)"))
+        .when(blank(col("event")), lit("event name is empty (" + k + "event)"))
+        .when(blank(col("ts_text")), lit("timestamp is empty (" + k + "ts)"))
+        .when(ts.isNull(), concat_ws("", lit("timestamp '"), col("ts_text"), lit("' is not a date-time (" + k + "ts)")))
+        .when(ts.lt(lit(Timestamp.from(earliest))).or(ts.gt(lit(Timestamp.from(latest)))),
+            concat_ws("", lit("timestamp "), ts.cast("string"),
+                lit(" is outside [" + earliest + ", " + latest + "] (pql.ingest.earliest-timestamp, future-tolerance)")));
+    return mapped.withColumn(REASON, reason).withColumn(DETAIL, detail).drop("malformed");
+  }
+
+  /**
+   * Marks usable rows whose account is not among {@code knownAccounts} (a frame with account_id) as
+   * UNKNOWN_ACCOUNT.
+   */
+  public static Dataset<Row> rejectUnknownAccounts(Dataset<Row> normalized, Dataset<Row> knownAccounts) {
+    Dataset<Row> known = knownAccounts.select(col("account_id").as("known_account_id")).distinct();
+    Column unknown = col(REASON).isNull().and(col("known_account_id").isNull());
+    return normalized.join(known, col("account_id").equalTo(col("known_account_id")), "left")
+        .withColumn(REASON, when(unknown, lit(RejectReason.UNKNOWN_ACCOUNT.name())).otherwise(col(REASON)))
+        .withColumn(DETAIL, when(unknown, concat_ws("", lit("account '"), col("account_id"),
+            lit("' is not in the account source (pql.ingest.require-known-account)"))).otherwise(col(DETAIL)))
+        .drop("known_account_id");
+  }
+
+  /**
+   * The usable rows as events, one per event id: of several rows with one id the earliest (then the
+   * smallest raw record) is kept, so the choice does not depend on partitioning.
+   */
+  public static Dataset<Row> events(Dataset<Row> normalized, Instant ingestedAt, String runId) {
+    return normalized.filter(col(REASON).isNull())
+        .withColumn("copy", row_number().over(Window.partitionBy("event_id").orderBy(col("ts"), col(RAW))))
+        .filter(col("copy").equalTo(1))
+        .withColumn("event_date", to_date(col("ts")))
+        .withColumn("ingested_at", lit(Timestamp.from(ingestedAt)))
+        .withColumn("run_id", lit(runId));
+  }
+
+  /** The rejected rows, keyed by a hash of source and raw record so that a rerun stores nothing twice. */
+  public static Dataset<Row> rejected(Dataset<Row> normalized, String sourceKey, Instant ingestedAt, String runId) {
+    return normalized.filter(col(REASON).isNotNull())
+        .select(
+            sha2(concat_ws("\u0001", lit(sourceKey), col(RAW)), 256).as("record_id"),
+            lit(sourceKey).as("source"),
+            col(REASON).as("reason"),
+            col(DETAIL).as("detail"),
+            coalesce(col(RAW), lit("")).as("raw_record"),
+            lit(Timestamp.from(ingestedAt)).as("ingested_at"),
+            lit(runId).as("run_id"))
+        .dropDuplicates("record_id");
+  }
+
+  static Column blank(Column c) {
+    return c.isNull().or(c.equalTo(""));
+  }
+}

@@ -1,0 +1,121 @@
+package dev.pql.io;
+
+import dev.pql.PqlException.SchemaError;
+import dev.pql.PqlException.WriteError;
+import io.delta.tables.DeltaTable;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * The warehouse: one Delta table per contract at {@code <warehouse>/<table_name>}. Tables are created
+ * from their contract (with column comments) and written only by MERGE on the contract's key, so a
+ * rerun of the same input changes nothing, and a failed write leaves the previous version intact.
+ */
+public final class DeltaStore {
+  private final SparkSession spark;
+  private final String warehouse;
+
+  public DeltaStore(SparkSession spark, String warehouse) {
+    this.spark = spark;
+    this.warehouse = warehouse.endsWith("/") ? warehouse.substring(0, warehouse.length() - 1) : warehouse;
+  }
+
+  public String warehouse() {
+    return warehouse;
+  }
+
+  public String path(TableContract table) {
+    return warehouse + "/" + table.name();
+  }
+
+  public boolean exists(TableContract table) {
+    return DeltaTable.isDeltaTable(spark, path(table));
+  }
+
+  /** The table's rows; an empty frame of the contract's schema when the table does not exist yet. */
+  public Dataset<Row> read(TableContract table) {
+    if (!exists(table)) return spark.createDataFrame(java.util.List.of(), table.schema());
+    return spark.read().format("delta").load(path(table));
+  }
+
+  /** Creates the table from its contract if needed, and checks that an existing one still fits it. */
+  public DeltaTable ensure(TableContract table) {
+    DeltaTable delta = DeltaTable.createIfNotExists(spark)
+        .location(path(table))
+        .addColumns(table.schema())
+        .partitionedBy(table.partitionBy().toArray(String[]::new))
+        .comment(table.description())
+        .execute();
+    StructType existing = delta.toDF().schema();
+    for (StructField wanted : table.schema().fields()) {
+      boolean present = java.util.Arrays.stream(existing.fields())
+          .anyMatch(f -> f.name().equals(wanted.name()) && f.dataType().sameType(wanted.dataType()));
+      if (!present) {
+        throw new SchemaError("Table " + table.name() + " at " + path(table) + " does not fit its contract: column '"
+            + wanted.name() + "' " + wanted.dataType().simpleString() + " is missing or of another type");
+      }
+    }
+    return delta;
+  }
+
+  /** Inserts the rows whose key is not in the table yet; returns how many were inserted. */
+  public long insertNew(TableContract table, Dataset<Row> rows) {
+    return merge(table, rows, builder -> builder.whenNotMatched().insertAll()).inserted();
+  }
+
+  /** Inserts new keys and overwrites every column of existing keys. */
+  public MergeCounts upsert(TableContract table, Dataset<Row> rows) {
+    return merge(table, rows, builder -> builder.whenMatched().updateAll().whenNotMatched().insertAll());
+  }
+
+  /**
+   * Makes the table hold exactly {@code rows} (a complete recomputation, e.g. the account history):
+   * inserts new keys, updates keys whose values changed (audit columns aside), deletes keys no longer
+   * there. Unchanged rows are not rewritten, so a rerun on the same input commits no change.
+   */
+  public MergeCounts sync(TableContract table, Dataset<Row> rows, java.util.Set<String> auditColumns) {
+    String changed = table.columnNames().stream()
+        .filter(c -> !table.key().contains(c) && !auditColumns.contains(c))
+        .map(c -> "NOT (t.`" + c + "` <=> s.`" + c + "`)")
+        .collect(Collectors.joining(" OR "));
+    return merge(table, rows, builder -> builder
+        .whenMatched(changed).updateAll()
+        .whenNotMatched().insertAll()
+        .whenNotMatchedBySource().delete());
+  }
+
+  /** Rows inserted, updated and deleted by one MERGE, from Delta's commit metrics. */
+  public record MergeCounts(long inserted, long updated, long deleted) {}
+
+  private MergeCounts merge(TableContract table, Dataset<Row> rows,
+      java.util.function.UnaryOperator<io.delta.tables.DeltaMergeBuilder> clauses) {
+    Dataset<Row> source = table.conform(rows);
+    DeltaTable target = ensure(table);
+    String on = table.key().stream()
+        .map(k -> "t.`" + k + "` = s.`" + k + "`")
+        .collect(Collectors.joining(" AND "));
+    long before = version(target);
+    try {
+      clauses.apply(target.as("t").merge(source.as("s"), on)).execute();
+    } catch (RuntimeException e) {
+      throw new WriteError("Writing table " + table.name() + " at " + path(table) + " failed; its previous version "
+          + before + " is intact: " + e.getMessage(), e);
+    }
+    Row last = target.history(1).select("version", "operationMetrics").first();
+    if (last.getLong(0) == before) return new MergeCounts(0, 0, 0);
+    Map<String, String> metrics = last.getJavaMap(1);
+    return new MergeCounts(
+        Long.parseLong(metrics.getOrDefault("numTargetRowsInserted", "0")),
+        Long.parseLong(metrics.getOrDefault("numTargetRowsUpdated", "0")),
+        Long.parseLong(metrics.getOrDefault("numTargetRowsDeleted", "0")));
+  }
+
+  private static long version(DeltaTable table) {
+    return table.history(1).select("version").first().getLong(0);
+  }
+}

@@ -1,0 +1,78 @@
+package dev.pql.io;
+
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.List;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Records each stage of a run in {@code pipeline_runs}: a row when the stage ends, succeeded or failed,
+ * keyed by (run_id, stage) so that a rerun of the same run id overwrites rather than adds.
+ */
+public final class RunLog {
+  private static final Logger LOG = LoggerFactory.getLogger(RunLog.class);
+
+  private final SparkSession spark;
+  private final DeltaStore store;
+  private final String runId;
+  private final String command;
+  private final List<StageResult> results = new java.util.ArrayList<>();
+
+  public RunLog(SparkSession spark, DeltaStore store, String runId, String command) {
+    this.spark = spark;
+    this.store = store;
+    this.runId = runId;
+    this.command = command;
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  /** What a stage read and wrote. */
+  public record StageCounts(long rowsIn, long rowsOut, long rowsRejected, long rowsDuplicate) {
+    public static final StageCounts NONE = new StageCounts(0, 0, 0, 0);
+  }
+
+  /** A finished stage: its counts and how long it took. */
+  public record StageResult(String stage, StageCounts counts, long millis) {}
+
+  /** Runs one stage, recording its counts or its failure; a failure is rethrown after it is recorded. */
+  public <T> T stage(String stage, Supplier<T> work, Function<T, StageCounts> counted) {
+    Instant start = Instant.now();
+    LOG.info("run {}: stage {} started", runId, stage);
+    try {
+      T outcome = work.get();
+      StageCounts counts = counted.apply(outcome);
+      Instant end = Instant.now();
+      write(stage, start, end, counts, "succeeded", null);
+      LOG.info("run {}: stage {} succeeded: {}", runId, stage, counts);
+      results.add(new StageResult(stage, counts, end.toEpochMilli() - start.toEpochMilli()));
+      return outcome;
+    } catch (RuntimeException e) {
+      try {
+        write(stage, start, Instant.now(), StageCounts.NONE, "failed", String.valueOf(e.getMessage()));
+      } catch (RuntimeException logFailure) {
+        e.addSuppressed(logFailure);
+      }
+      throw e;
+    }
+  }
+
+  /** The stages finished so far in this run, in order. */
+  public List<StageResult> results() {
+    return List.copyOf(results);
+  }
+
+  private void write(String stage, Instant start, Instant end, StageCounts c, String status, String message) {
+    Row row = RowFactory.create(runId, command, stage, Timestamp.from(start), Timestamp.from(end),
+        c.rowsIn(), c.rowsOut(), c.rowsRejected(), c.rowsDuplicate(), status, message);
+    store.upsert(Tables.PIPELINE_RUNS, spark.createDataFrame(List.of(row), Tables.PIPELINE_RUNS.schema()));
+  }
+}

@@ -1,0 +1,28 @@
+package dev.pql.io;
+
+import dev.pql.config.Settings.SparkSettings;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/** Builds (or joins) the Spark session every command runs in: Delta on, UTC, the configured settings. */
+public final class SparkSessions {
+  private SparkSessions() {}
+
+  public static SparkSession create(SparkSettings settings) {
+    SparkConf conf = new SparkConf();
+    // spark-submit, notebooks and tests set the master themselves; the configured one is the local default.
+    if (!conf.contains("spark.master")) conf.setMaster(settings.master());
+    SparkSession.Builder builder = SparkSession.builder()
+        .config(conf)
+        .appName(settings.appName())
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", settings.shufflePartitions())
+        // Delta's metadata log is tiny; its default 50-partition state reconstruction is slow on 2 cores.
+        .config("spark.databricks.delta.snapshotPartitions", "2")
+        .config("spark.ui.showConsoleProgress", "false");
+    settings.conf().forEach(builder::config);
+    return builder.getOrCreate();
+  }
+}

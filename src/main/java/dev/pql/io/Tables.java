@@ -1,0 +1,105 @@
+package dev.pql.io;
+
+import static org.apache.spark.sql.types.DataTypes.BooleanType;
+import static org.apache.spark.sql.types.DataTypes.DateType;
+import static org.apache.spark.sql.types.DataTypes.IntegerType;
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.apache.spark.sql.types.DataTypes.TimestampType;
+import static org.apache.spark.sql.types.DataTypes.createMapType;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** The contracts of every table pql writes. All timestamps are UTC. */
+public final class Tables {
+  private Tables() {}
+
+  public static final TableContract EVENTS = TableContract.table("events",
+          "One row per distinct product event, normalized from the lake by the source mapping. Duplicate "
+              + "event ids are kept once (the first ingested wins).")
+      .key("event_id")
+      .partitionBy("event_date")
+      .required("event_id", StringType, "Unique id of the event (from the source, or a hash of the source record)")
+      .required("account_id", StringType, "Account (workspace, team, company) the event belongs to")
+      .optional("user_id", StringType, "User who did it; null when the source has none")
+      .required("event", StringType, "Event name as the product tracks it, e.g. 'Message Sent'")
+      .required("ts", TimestampType, "When the event happened (UTC)")
+      .required("event_date", DateType, "UTC date of ts")
+      .required("ingested_at", TimestampType, "When pql ingested the event: the start of the ingest run (UTC)")
+      .required("run_id", StringType, "Id of the run that ingested the event")
+      .optional("properties", createMapType(StringType, StringType), "Event properties as strings")
+      .build();
+
+  public static final TableContract EVENTS_REJECTED = TableContract.table("events_rejected",
+          "Source rows that could not be used, kept with their raw record and a stable reason code.")
+      .key("record_id")
+      .required("record_id", StringType, "SHA-256 of the source table and raw record: identical rejects are stored once")
+      .required("source", StringType, "Configuration key of the source the row came from, e.g. pql.ingest.events")
+      .required("reason", StringType,
+          "MALFORMED_RECORD, MISSING_EVENT_ID, MISSING_ACCOUNT_ID, MISSING_EVENT_NAME, MISSING_TIMESTAMP, "
+              + "UNPARSEABLE_TIMESTAMP, TIMESTAMP_OUT_OF_RANGE or UNKNOWN_ACCOUNT")
+      .required("detail", StringType, "What was wrong, in words, with the offending value")
+      .required("raw_record", StringType, "The source row as JSON (or the unparseable text)")
+      .required("ingested_at", TimestampType, "Start of the ingest run that rejected it (UTC)")
+      .required("run_id", StringType, "Id of the run that rejected it")
+      .build();
+
+  public static final TableContract ACCOUNTS = TableContract.table("accounts",
+          "Account attributes with their history: one row per account and state, valid from `valid_from` "
+              + "until `valid_to`. The state at instant T is the row with valid_from <= T < valid_to.")
+      .key("account_id", "valid_from")
+      .required("account_id", StringType, "Account id, as in events")
+      .required("valid_from", TimestampType, "First instant this state was true (UTC)")
+      .optional("valid_to", TimestampType, "First instant of the next state; null for the current state")
+      .required("is_current", BooleanType, "True for the account's latest state")
+      .required("signup_at", TimestampType, "When the account signed up (UTC); the same in every state")
+      .optional("name", StringType, "Account or company name")
+      .optional("plan", StringType, "Plan in this state, lower case (free, trial, team, ...)")
+      .optional("email_domain", StringType, "Domain of the account owner's email address, lower case")
+      .optional("employees", IntegerType, "Company size in employees")
+      .optional("industry", StringType, "Industry")
+      .optional("country", StringType, "Country")
+      .optional("timezone", StringType, "IANA time zone id; null means UTC")
+      .required("ingested_at", TimestampType, "When pql ingested this state (UTC)")
+      .required("run_id", StringType, "Id of the run that ingested this state")
+      .build();
+
+  public static final TableContract CONVERSIONS = TableContract.table("conversions",
+          "Plan changes from a free to a paid plan. The account's first one (is_first) is the label later "
+              + "stages learn from; later changes are kept.")
+      .key("account_id", "converted_at")
+      .required("account_id", StringType, "Account id")
+      .required("converted_at", TimestampType, "When the account moved to the paid plan (UTC)")
+      .optional("from_plan", StringType, "Plan before the change")
+      .optional("to_plan", StringType, "Plan after the change")
+      .required("is_first", BooleanType, "True for the account's first conversion: the upgrade label")
+      .required("source", StringType, "plan-history or event: how the conversion was found")
+      .required("ingested_at", TimestampType, "When pql recorded the conversion (UTC)")
+      .required("run_id", StringType, "Id of the run that recorded it")
+      .build();
+
+  public static final TableContract PIPELINE_RUNS = TableContract.table("pipeline_runs",
+          "One row per run and stage: what each run of pql read, wrote and rejected, and how it ended.")
+      .key("run_id", "stage")
+      .required("run_id", StringType, "Run id")
+      .required("command", StringType, "The pql command that ran, e.g. ingest")
+      .required("stage", StringType, "Stage within the run, e.g. ingest.events")
+      .required("started_at", TimestampType, "Stage start (UTC)")
+      .optional("ended_at", TimestampType, "Stage end (UTC); null while running")
+      .required("rows_in", LongType, "Rows read")
+      .required("rows_out", LongType, "Rows written (new rows in the output table)")
+      .required("rows_rejected", LongType, "Rows rejected (see events_rejected)")
+      .required("rows_duplicate", LongType, "Rows dropped as duplicates of a row already kept")
+      .required("status", StringType, "running, succeeded or failed")
+      .optional("message", StringType, "Error message of a failed stage")
+      .build();
+
+  public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS);
+
+  /** Every contract as Markdown, in the order of {@link #ALL}. */
+  public static String markdown() {
+    return ALL.stream().map(TableContract::markdown).collect(Collectors.joining("\n"));
+  }
+
+}
