@@ -57,7 +57,8 @@ public final class SettingsLoader {
    * @param overrides command-line and -D overrides, keyed by full path (pql.warehouse)
    */
   public static Settings load(File configFile, File mappingFile, Map<String, String> overrides) {
-    Config reference = ConfigFactory.defaultReference();
+    // Unresolved, so that ${pql.ingest.lake} in reference.conf sees the user's value, not the default.
+    Config reference = ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf");
     List<Config> userLayers = new ArrayList<>();
     userLayers.add(ConfigFactory.parseMap(overrides, "command-line options"));
     userLayers.add(systemOverrides());
@@ -71,7 +72,7 @@ public final class SettingsLoader {
     Config config;
     try {
       config = merged.resolve();
-      config.checkValid(reference, "pql");
+      config.checkValid(reference.resolve(), "pql");
     } catch (ConfigException e) {
       throw new ConfigurationError("Invalid configuration: " + e.getMessage(), e);
     }
@@ -309,7 +310,7 @@ public final class SettingsLoader {
     Function<Map.Entry<String, ConfigValue>, String> line = e -> {
       String value = e.getValue().valueType() == ConfigValueType.STRING
           ? "\"" + e.getValue().unwrapped() + "\""
-          : e.getValue().render();
+          : e.getValue().render(com.typesafe.config.ConfigRenderOptions.concise());
       if (SECRET.matcher(e.getKey().replace("\"", "")).matches()) value = "\"***\"";
       return e.getKey() + " = " + value;
     };

@@ -36,14 +36,15 @@ public final class AccountHistory {
   private AccountHistory() {}
 
   /**
-   * Maps source rows to states: account_id, valid_from, signup_at and the attributes, with a reject
-   * reason for rows without an account id or a usable valid-from time.
+   * Maps source rows to states: account_id, valid_from, signup_at and the attributes, with the raw record
+   * and a reject reason for rows without an account id or a usable valid-from time.
    *
    */
   public static Dataset<Row> states(Dataset<Row> source, String sourceKey, AccountColumns c) {
-    Column[] columns = stateColumns(source, sourceKey, c, c.validFrom(), "millis").entrySet().stream()
-        .map(e -> e.getValue().as(e.getKey())).toArray(Column[]::new);
-    return source.select(columns)
+    List<Column> columns = new java.util.ArrayList<>();
+    stateColumns(source, sourceKey, c, c.validFrom(), "millis").forEach((name, value) -> columns.add(value.as(name)));
+    columns.add(new SourceMapping(source, sourceKey).rawRecord().as(EventNormalizer.RAW));
+    return source.select(columns.toArray(Column[]::new))
         .withColumn(EventNormalizer.REASON,
             when(EventNormalizer.blank(col("account_id")), lit(RejectReason.MISSING_ACCOUNT_ID.name()))
                 .when(col("valid_from").isNull(), lit(RejectReason.MISSING_TIMESTAMP.name())))
@@ -98,9 +99,7 @@ public final class AccountHistory {
         .withColumn("ingested_at", lit(Timestamp.from(ingestedAt)))
         .withColumn("run_id", lit(runId))
         .withColumn("priority", lit(1));
-    Dataset<Row> old = stored.select(stateSelection())
-        .withColumn("ingested_at", stored.col("ingested_at"))
-        .withColumn("run_id", stored.col("run_id"))
+    Dataset<Row> old = stored.select(withAudit(stateSelection()))
         .withColumn("priority", lit(0));
     WindowSpec sameInstant = Window.partitionBy("account_id", "valid_from").orderBy(col("priority"), col("ingested_at"));
     Dataset<Row> states = old.unionByName(fresh)
@@ -127,12 +126,16 @@ public final class AccountHistory {
         .drop("keep", "configured_signup", "first_state", "fe_account_id", "first_ts");
   }
 
+  private static Column[] withAudit(Column[] columns) {
+    List<Column> out = new java.util.ArrayList<>(List.of(columns));
+    out.add(col("ingested_at"));
+    out.add(col("run_id"));
+    return out.toArray(Column[]::new);
+  }
+
   private static Column[] stateSelection() {
-    Column[] out = new Column[ATTRIBUTES.size() + 3];
-    out[0] = col("account_id");
-    out[1] = col("valid_from");
-    out[2] = col("signup_at");
-    for (int i = 0; i < ATTRIBUTES.size(); i++) out[i + 3] = col(ATTRIBUTES.get(i));
-    return out;
+    List<Column> out = new java.util.ArrayList<>(List.of(col("account_id"), col("valid_from"), col("signup_at")));
+    ATTRIBUTES.forEach(a -> out.add(col(a)));
+    return out.toArray(Column[]::new);
   }
 }

@@ -70,7 +70,6 @@ public final class IngestJob {
         in.accountSource() == AccountSource.TABLE ? SourceReader.read(spark, in.accounts()) : null;
     Dataset<Row> accountRows = accountSource == null ? null
         : AccountHistory.states(accountSource, in.accounts().key(), in.accountColumns())
-            .withColumn(EventNormalizer.RAW, new SourceMapping(accountSource, in.accounts().key()).rawRecord())
             .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> storedAccounts = store.read(Tables.ACCOUNTS);
     if (in.requireKnownAccount() && accountRows != null) {
