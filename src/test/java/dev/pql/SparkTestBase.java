@@ -9,6 +9,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
@@ -58,8 +59,29 @@ public abstract class SparkTestBase {
     }
   }
 
-  /** Compares two frames as bags of rows, printing the differing rows on failure. */
+  /**
+   * Compares two frames as bags of rows (same column names, types up to nullability), and on failure says
+   * which rows are missing and which are unexpected. Map columns are compared through their JSON form.
+   */
   protected static void assertSameRows(Dataset<Row> expected, Dataset<Row> actual) {
-    STB.assertDataFrameNoOrderEquals(expected, actual);
+    Assertions.assertEquals(java.util.Arrays.asList(expected.columns()), java.util.Arrays.asList(actual.columns()),
+        "column names");
+    Dataset<Row> e = comparable(expected);
+    Dataset<Row> a = comparable(actual);
+    java.util.List<Row> missing = e.exceptAll(a).collectAsList();
+    java.util.List<Row> unexpected = a.exceptAll(e).collectAsList();
+    if (!missing.isEmpty() || !unexpected.isEmpty()) {
+      Assertions.fail("rows differ\n  missing:    " + missing + "\n  unexpected: " + unexpected);
+    }
+  }
+
+  private static Dataset<Row> comparable(Dataset<Row> rows) {
+    java.util.List<org.apache.spark.sql.Column> columns = new java.util.ArrayList<>();
+    for (org.apache.spark.sql.types.StructField f : rows.schema().fields()) {
+      org.apache.spark.sql.Column c = org.apache.spark.sql.functions.col("`" + f.name() + "`");
+      columns.add((f.dataType() instanceof org.apache.spark.sql.types.MapType ? org.apache.spark.sql.functions.to_json(c) : c)
+          .as(f.name()));
+    }
+    return rows.select(columns.toArray(org.apache.spark.sql.Column[]::new));
   }
 }

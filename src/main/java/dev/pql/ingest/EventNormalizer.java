@@ -86,12 +86,13 @@ public final class EventNormalizer {
    */
   public static Dataset<Row> rejectUnknownAccounts(Dataset<Row> normalized, Dataset<Row> knownAccounts) {
     Dataset<Row> known = knownAccounts.select(col("account_id").as("known_account_id")).distinct();
-    Column unknown = col(REASON).isNull().and(col("known_account_id").isNull());
+    Column unknown = col("unknown_account");
     return normalized.join(known, col("account_id").equalTo(col("known_account_id")), "left")
+        .withColumn("unknown_account", col(REASON).isNull().and(col("known_account_id").isNull()))
         .withColumn(REASON, when(unknown, lit(RejectReason.UNKNOWN_ACCOUNT.name())).otherwise(col(REASON)))
         .withColumn(DETAIL, when(unknown, concat_ws("", lit("account '"), col("account_id"),
             lit("' is not in the account source (pql.ingest.require-known-account)"))).otherwise(col(DETAIL)))
-        .drop("known_account_id");
+        .drop("known_account_id", "unknown_account");
   }
 
   /**

@@ -107,7 +107,7 @@ final class SourceMapping {
         entries.add(f.dataType() instanceof StructType || f.dataType() instanceof MapType ? to_json(field)
             : field.cast(DataTypes.StringType));
       }
-      return map(entries.toArray(Column[]::new));
+      return functions.when(expr(expression).isNotNull(), map(entries.toArray(Column[]::new)));
     }
     if (type instanceof StringType) return from_json(expr(expression), target);
     throw new SchemaError("Mapping " + key + " = \"" + expression + "\" in " + sourceKey + " gives "

@@ -41,7 +41,6 @@ public final class SourceReader {
     if (!Arrays.asList(inferred.fieldNames()).contains(CORRUPT_RECORD)) {
       inferred = inferred.add(CORRUPT_RECORD, DataTypes.StringType);
     }
-    // Spark refuses queries that touch only the corrupt-record column of raw text files unless cached.
-    return reader.schema(inferred).load(table.path()).cache();
+    return reader.schema(inferred).load(table.path());
   }
 }

@@ -1,0 +1,113 @@
+package dev.pql.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.PqlException.ConfigurationError;
+import dev.pql.config.Settings.AccountSource;
+import dev.pql.config.Settings.ConversionSource;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SettingsLoaderTest {
+  @TempDir Path dir;
+
+  private File file(String name, String text) throws IOException {
+    Path p = dir.resolve(name);
+    Files.writeString(p, text);
+    return p.toFile();
+  }
+
+  @Test
+  void referenceDefaultsAloneAreValid() {
+    Settings s = SettingsLoader.load(null, null, Map.of());
+    assertEquals("warehouse", s.warehouse());
+    assertEquals("lake/generic/events", s.ingest().events().path());
+    assertEquals(AccountSource.TABLE, s.ingest().accountSource());
+    assertEquals(ConversionSource.PLAN_HISTORY, s.ingest().conversions().source());
+  }
+
+  @Test
+  void layersOverrideInOrderAndLakePathsFollowTheLake() throws IOException {
+    File env = file("env.conf", "pql { warehouse = \"from-file\", ingest.lake = \"/data/lake\" }");
+    Settings fromFile = SettingsLoader.load(env, null, Map.of());
+    assertEquals("from-file", fromFile.warehouse());
+    assertEquals("/data/lake/generic/events", fromFile.ingest().events().path());
+    Settings overridden = SettingsLoader.load(env, null, Map.of("pql.warehouse", "s3a://bucket/w"));
+    assertEquals("s3a://bucket/w", overridden.warehouse());
+  }
+
+  @Test
+  void anEnvironmentFileIncludesApplicationAndOverridesWhatDiffers() throws IOException {
+    file("application.conf", "pql { warehouse = \"base\", spark.shuffle-partitions = 3 }");
+    File prod = file("prod.conf", "include \"application\"\npql.warehouse = \"prod\"\n");
+    Settings s = SettingsLoader.load(prod, null, Map.of());
+    assertEquals("prod", s.warehouse());
+    assertEquals(3, s.spark().shufflePartitions());
+  }
+
+  @Test
+  void aMisspelledKeyNamesTheKeyTheFileAndLineAndSuggestsTheRightOne() throws IOException {
+    File bad = file("bad.conf", "pql {\n  warehouse = \"w\"\n  ingest.evnts.path = \"x\"\n}\n");
+    ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
+    assertEquals("Unknown configuration key 'pql.ingest.evnts.path' in " + bad.getPath() + ":3"
+        + " (did you mean 'pql.ingest.events.path'?)", e.getMessage());
+    assertEquals(2, e.exitCode());
+  }
+
+  @Test
+  void aWrongTypeNamesTheKeyAndFile() throws IOException {
+    File bad = file("type.conf", "pql.spark.shuffle-partitions = many\n");
+    ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
+    assertTrue(e.getMessage().contains("shuffle-partitions"), e.getMessage());
+    assertTrue(e.getMessage().contains("type.conf: 1"), e.getMessage());
+  }
+
+  @Test
+  void aMissingRequiredValueNamesTheKeyAndFile() throws IOException {
+    File bad = file("missing.conf", "pql.ingest.events.columns.account-id = \"\"\n");
+    ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
+    assertEquals("Invalid configuration: 'pql.ingest.events.columns.account-id' in " + bad.getPath()
+        + ":1 is required and must not be empty", e.getMessage());
+  }
+
+  @Test
+  void aValueOutsideItsAllowedSetIsRejected() throws IOException {
+    File bad = file("format.conf", "pql.ingest.events.format = \"xml\"\n");
+    ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
+    assertEquals("Invalid configuration: 'pql.ingest.events.format' in " + bad.getPath()
+        + ":1 must be one of [csv, delta, json, parquet], found 'xml'", e.getMessage());
+  }
+
+  @Test
+  void aMissingConfigFileIsAConfigurationError() {
+    ConfigurationError e = assertThrows(ConfigurationError.class,
+        () -> SettingsLoader.load(new File(dir.toFile(), "nope.conf"), null, Map.of()));
+    assertTrue(e.getMessage().startsWith("Configuration file given with --config does not exist"), e.getMessage());
+  }
+
+  @Test
+  void sparkSettingsAreFreeFormAndSecretsAreMaskedInTheLog() throws IOException {
+    File env = file("s3.conf", "pql.spark.conf { \"spark.hadoop.fs.s3a.secret.key\" = \"hunter2\", "
+        + "\"spark.executor.memory\" = \"4g\" }\n");
+    Settings s = SettingsLoader.load(env, null, Map.of());
+    assertEquals("4g", s.spark().conf().get("spark.executor.memory"));
+    assertEquals("hunter2", s.spark().conf().get("spark.hadoop.fs.s3a.secret.key"));
+    assertFalse(s.effectiveConfiguration().contains("hunter2"), s.effectiveConfiguration());
+    assertTrue(s.effectiveConfiguration().contains("\"spark.hadoop.fs.s3a.secret.key\" = \"***\""));
+  }
+
+  @Test
+  void everyShippedConfigurationFileIsValid() throws IOException {
+    try (var files = Files.list(Path.of("conf/mappings"))) {
+      files.forEach(mapping -> SettingsLoader.load(new File("conf/application.conf"), mapping.toFile(), Map.of()));
+    }
+  }
+}

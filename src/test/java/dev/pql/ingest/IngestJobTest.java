@@ -1,0 +1,225 @@
+package dev.pql.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.PqlException.SchemaError;
+import dev.pql.SparkTestBase;
+import dev.pql.config.Settings;
+import dev.pql.config.SettingsLoader;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.RunLog;
+import dev.pql.io.TableContract;
+import dev.pql.io.Tables;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructField;
+import org.junit.jupiter.api.Test;
+
+/** Ingest of a hand-made JSON lake whose every outcome is known. */
+class IngestJobTest extends SparkTestBase {
+  static final Instant RUN_START = Instant.parse("2026-06-01T00:00:00Z");
+
+  /** 12 rows: 4 distinct usable events, 1 duplicate, 7 rejects (one per reason code but UNKNOWN_ACCOUNT). */
+  static final List<String> EVENTS = List.of(
+      "{\"event_id\":\"e1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\",\"properties\":{\"k\":\"v\"}}",
+      "{\"event_id\":\"e2\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Message Sent\",\"ts\":\"2026-03-01T10:05:00Z\"}",
+      "{\"event_id\":\"e2\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Message Sent\",\"ts\":\"2026-03-01T10:05:00Z\"}",
+      "{\"event_id\":\"e3\",\"account_id\":\"a2\",\"user_id\":\"u2\",\"event\":\"Message Sent\",\"ts\":\"2026-03-02T00:00:00Z\"}",
+      "{\"event_id\":null,\"account_id\":\"a2\",\"user_id\":\"u2\",\"event\":\"Message Sent\",\"ts\":\"2026-03-02T00:00:00Z\"}",
+      "{\"event_id\":\"e5\",\"account_id\":\"\",\"event\":\"Message Sent\",\"ts\":\"2026-03-02T00:00:00Z\"}",
+      "{\"event_id\":\"e6\",\"account_id\":\"a2\",\"event\":null,\"ts\":\"2026-03-02T00:00:00Z\"}",
+      "{\"event_id\":\"e7\",\"account_id\":\"a2\",\"event\":\"Message Sent\"}",
+      "{\"event_id\":\"e8\",\"account_id\":\"a2\",\"event\":\"Message Sent\",\"ts\":\"not a time\"}",
+      "{\"event_id\":\"e9\",\"account_id\":\"a2\",\"event\":\"Message Sent\",\"ts\":\"1999-12-31T23:59:59Z\"}",
+      "{\"event_id\":\"e10\",\"account_id\":\"a3\",\"event\":\"Message Sent\",\"ts\":\"2026-03-03T00:00:00Z\"}",
+      "{\"event_id\":\"e11\", this is not json");
+
+  static final List<String> ACCOUNTS = List.of(
+      "{\"account_id\":\"a1\",\"updated_at\":\"2026-02-01T00:00:00Z\",\"created_at\":\"2026-02-01T00:00:00Z\",\"plan\":\"free\",\"email_domain\":\"GMAIL.com\",\"employees\":3}",
+      "{\"account_id\":\"a1\",\"updated_at\":\"2026-02-10T00:00:00Z\",\"created_at\":\"2026-02-01T00:00:00Z\",\"plan\":\"free\",\"email_domain\":\"gmail.com\",\"employees\":3}",
+      "{\"account_id\":\"a1\",\"updated_at\":\"2026-03-05T12:00:00Z\",\"created_at\":\"2026-02-01T00:00:00Z\",\"plan\":\"Team\",\"email_domain\":\"gmail.com\",\"employees\":3}",
+      "{\"account_id\":\"a2\",\"updated_at\":\"2026-02-15T00:00:00Z\",\"created_at\":\"2026-02-15T00:00:00Z\",\"plan\":\"trial\",\"employees\":\"lots\"}",
+      "{\"account_id\":\"\",\"updated_at\":\"2026-02-15T00:00:00Z\",\"plan\":\"trial\"}");
+
+  private static Path lake(List<String> events, List<String> accounts) throws IOException {
+    Path dir = tempDir("pql-tiny-lake");
+    Files.createDirectories(dir.resolve("events"));
+    Files.createDirectories(dir.resolve("accounts"));
+    Files.write(dir.resolve("events/part-1.json"), events);
+    Files.write(dir.resolve("accounts/part-1.json"), accounts);
+    return dir;
+  }
+
+  private static Settings settings(Path lake, Path warehouse, Map<String, String> extra) {
+    Map<String, String> o = new HashMap<>(Map.of(
+        "pql.warehouse", warehouse.toString(),
+        "pql.ingest.lake", lake.toString(),
+        "pql.ingest.events.path", lake + "/events",
+        "pql.ingest.events.format", "json",
+        "pql.ingest.accounts.path", lake + "/accounts",
+        "pql.ingest.accounts.format", "json"));
+    for (String absent : List.of("name", "industry", "country", "timezone")) {
+      o.put("pql.ingest.accounts.columns." + absent, "");
+    }
+    o.putAll(extra);
+    return SettingsLoader.load(null, null, o);
+  }
+
+  private static IngestJob.Result ingest(Settings s, String runId) {
+    DeltaStore store = new DeltaStore(spark, s.warehouse());
+    return IngestJob.run(spark, s, store, new RunLog(spark, store, runId, "ingest"), RUN_START);
+  }
+
+  private static Dataset<Row> table(Path warehouse, TableContract t) {
+    return new DeltaStore(spark, warehouse.toString()).read(t);
+  }
+
+  @Test
+  void everyRowEndsInExactlyOneOfEventsRejectsOrDuplicates() throws IOException {
+    Path lake = lake(EVENTS, ACCOUNTS);
+    Path warehouse = tempDir("pql-w");
+    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of()), "run-1");
+
+    assertEquals(12, r.eventRowsRead());
+    assertEquals(4, r.eventsWritten());
+    assertEquals(7, r.eventsRejected());
+    assertEquals(1, r.eventsDuplicate());
+    assertEquals(new TreeMap<>(Map.of("MALFORMED_RECORD", 1L, "MISSING_ACCOUNT_ID", 1L, "MISSING_EVENT_ID", 1L,
+        "MISSING_EVENT_NAME", 1L, "MISSING_TIMESTAMP", 1L, "UNPARSEABLE_TIMESTAMP", 1L, "TIMESTAMP_OUT_OF_RANGE", 1L)),
+        r.rejectedByReason());
+
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES
+          ('e1', 'a1', 'u1', 'Signed In', TIMESTAMP '2026-03-01 10:00:00', DATE '2026-03-01'),
+          ('e2', 'a1', 'u1', 'Message Sent', TIMESTAMP '2026-03-01 10:05:00', DATE '2026-03-01'),
+          ('e3', 'a2', 'u2', 'Message Sent', TIMESTAMP '2026-03-02 00:00:00', DATE '2026-03-02'),
+          ('e10', 'a3', NULL, 'Message Sent', TIMESTAMP '2026-03-03 00:00:00', DATE '2026-03-03')
+          AS t(event_id, account_id, user_id, event, ts, event_date)"""),
+        table(warehouse, Tables.EVENTS).select("event_id", "account_id", "user_id", "event", "ts", "event_date"));
+    Row e1 = table(warehouse, Tables.EVENTS).filter("event_id = 'e1'").first();
+    assertEquals("v", e1.<String, String>getJavaMap(e1.fieldIndex("properties")).get("k"));
+    assertEquals("run-1", e1.getString(e1.fieldIndex("run_id")));
+
+    Dataset<Row> rejected = table(warehouse, Tables.EVENTS_REJECTED);
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES
+          ('pql.ingest.events', 'MISSING_EVENT_ID'), ('pql.ingest.events', 'MISSING_ACCOUNT_ID'),
+          ('pql.ingest.events', 'MISSING_EVENT_NAME'), ('pql.ingest.events', 'MISSING_TIMESTAMP'),
+          ('pql.ingest.events', 'UNPARSEABLE_TIMESTAMP'), ('pql.ingest.events', 'TIMESTAMP_OUT_OF_RANGE'),
+          ('pql.ingest.events', 'MALFORMED_RECORD'), ('pql.ingest.accounts', 'MISSING_ACCOUNT_ID')
+          AS t(source, reason)"""), rejected.select("source", "reason"));
+    Row malformed = rejected.filter("reason = 'MALFORMED_RECORD'").first();
+    assertEquals("{\"event_id\":\"e11\", this is not json", malformed.getString(malformed.fieldIndex("raw_record")));
+    Row unparseable = rejected.filter("reason = 'UNPARSEABLE_TIMESTAMP'").first();
+    assertEquals("timestamp 'not a time' is not a date-time (pql.ingest.events.columns.ts)",
+        unparseable.getString(unparseable.fieldIndex("detail")));
+  }
+
+  @Test
+  void accountHistoryKeepsOneStatePerChangeAndConversionsComeFromIt() throws IOException {
+    Path warehouse = tempDir("pql-w");
+    ingest(settings(lake(EVENTS, ACCOUNTS), warehouse, Map.of()), "run-1");
+
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES
+          ('a1', TIMESTAMP '2026-02-01 00:00:00', TIMESTAMP '2026-03-05 12:00:00', false,
+           TIMESTAMP '2026-02-01 00:00:00', 'free', 'gmail.com', 3),
+          ('a1', TIMESTAMP '2026-03-05 12:00:00', CAST(NULL AS TIMESTAMP), true,
+           TIMESTAMP '2026-02-01 00:00:00', 'team', 'gmail.com', 3),
+          ('a2', TIMESTAMP '2026-02-15 00:00:00', CAST(NULL AS TIMESTAMP), true,
+           TIMESTAMP '2026-02-15 00:00:00', 'trial', CAST(NULL AS STRING), CAST(NULL AS INT))
+          AS t(account_id, valid_from, valid_to, is_current, signup_at, plan, email_domain, employees)"""),
+        table(warehouse, Tables.ACCOUNTS).select("account_id", "valid_from", "valid_to", "is_current", "signup_at",
+            "plan", "email_domain", "employees"));
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES ('a1', TIMESTAMP '2026-03-05 12:00:00', 'free', 'team', true, 'plan-history')
+          AS t(account_id, converted_at, from_plan, to_plan, is_first, source)"""),
+        table(warehouse, Tables.CONVERSIONS).select("account_id", "converted_at", "from_plan", "to_plan", "is_first",
+            "source"));
+  }
+
+  @Test
+  void aRerunAddsNothingAndNewInputIsAppended() throws IOException {
+    Path lake = lake(EVENTS, ACCOUNTS);
+    Path warehouse = tempDir("pql-w");
+    Settings s = settings(lake, warehouse, Map.of());
+    ingest(s, "run-1");
+    List<Row> eventsBefore = table(warehouse, Tables.EVENTS).collectAsList();
+    List<Row> accountsBefore = table(warehouse, Tables.ACCOUNTS).collectAsList();
+
+    IngestJob.Result again = ingest(s, "run-2");
+    assertEquals(0, again.eventsWritten());
+    assertEquals(5, again.eventsDuplicate());
+    assertEquals(7, again.eventsRejected());
+    assertEquals(0, again.accountStates().inserted() + again.accountStates().updated() + again.accountStates().deleted());
+    assertSameRows(spark.createDataFrame(eventsBefore, Tables.EVENTS.schema()), table(warehouse, Tables.EVENTS));
+    assertSameRows(spark.createDataFrame(accountsBefore, Tables.ACCOUNTS.schema()), table(warehouse, Tables.ACCOUNTS));
+    assertEquals(8, table(warehouse, Tables.EVENTS_REJECTED).count());
+
+    // New input arrives: a late event for an old day, and a resent one.
+    Files.write(lake.resolve("events/part-2.json"), List.of(
+        "{\"event_id\":\"e12\",\"account_id\":\"a2\",\"event\":\"Invite Sent\",\"ts\":\"2026-03-01T08:00:00Z\"}",
+        "{\"event_id\":\"e1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}"));
+    IngestJob.Result third = ingest(s, "run-3");
+    assertEquals(1, third.eventsWritten());
+    assertEquals(6, third.eventsDuplicate());
+    assertEquals(5, table(warehouse, Tables.EVENTS).count());
+    assertEquals("run-3", table(warehouse, Tables.EVENTS).filter("event_id = 'e12'").first().getAs("run_id"));
+
+    List<Row> runs = table(warehouse, Tables.PIPELINE_RUNS).filter("stage = 'ingest.events'").orderBy("run_id")
+        .select("run_id", "rows_in", "rows_out", "rows_rejected", "rows_duplicate", "status").collectAsList();
+    assertEquals("[[run-1,12,4,7,1,succeeded], [run-2,12,0,7,5,succeeded], [run-3,14,1,7,6,succeeded]]",
+        runs.toString());
+  }
+
+  @Test
+  void eventsOfAccountsMissingFromTheAccountSourceAreRejectedWhenRequired() throws IOException {
+    Path warehouse = tempDir("pql-w");
+    IngestJob.Result r = ingest(settings(lake(EVENTS, ACCOUNTS), warehouse,
+        Map.of("pql.ingest.require-known-account", "true")), "run-1");
+    assertEquals(3, r.eventsWritten());
+    assertEquals(1L, r.rejectedByReason().get("UNKNOWN_ACCOUNT"));
+    Row unknown = table(warehouse, Tables.EVENTS_REJECTED).filter("reason = 'UNKNOWN_ACCOUNT'").first();
+    assertTrue(unknown.<String>getAs("raw_record").contains("\"e10\""));
+  }
+
+  @Test
+  void aMappingThatNamesAMissingColumnStopsBeforeAnyTableIsWritten() throws IOException {
+    Path warehouse = tempDir("pql-w");
+    Settings s = settings(lake(EVENTS, ACCOUNTS), warehouse, Map.of("pql.ingest.events.columns.account-id", "acount_id"));
+    SchemaError e = assertThrows(SchemaError.class, () -> ingest(s, "run-1"));
+    assertTrue(e.getMessage().startsWith("Mapping pql.ingest.events.columns.account-id = \"acount_id\" does not fit "
+        + "the source pql.ingest.events (its columns: _corrupt_record, account_id, event, event_id, properties, ts, "
+        + "user_id): "), e.getMessage());
+    assertEquals(2, e.exitCode());
+    try (var files = Files.list(warehouse)) {
+      assertEquals(0, files.count(), "no table may be written");
+    }
+  }
+
+  @Test
+  void writtenTablesCarryTheirContractsColumnComments() throws IOException {
+    Path warehouse = tempDir("pql-w");
+    ingest(settings(lake(EVENTS, ACCOUNTS), warehouse, Map.of()), "run-1");
+    for (TableContract contract : Tables.ALL) {
+      Dataset<Row> stored = spark.read().format("delta").load(warehouse + "/" + contract.name());
+      for (TableContract.ColumnSpec column : contract.columns()) {
+        StructField field = stored.schema().apply(column.name());
+        assertEquals(column.comment(), field.getComment().get(), contract.name() + "." + column.name());
+      }
+    }
+    assertFalse(spark.sql("DESCRIBE DETAIL delta.`" + warehouse + "/events`").first().<String>getAs("description")
+        .isBlank());
+  }
+}
