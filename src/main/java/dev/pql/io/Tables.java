@@ -16,8 +16,8 @@ public final class Tables {
   private Tables() {}
 
   public static final TableContract EVENTS = TableContract.table("events",
-          "One row per distinct product event, normalized from the lake by the source mapping. Duplicate "
-              + "event ids are kept once (the first ingested wins).")
+          "One row per distinct product event, normalized from the lake by the source mapping. An event id "
+              + "is kept once: the first run that ingests it wins; within a run, the earliest row.")
       .key("event_id")
       .partitionBy("event_date")
       .required("event_id", StringType, "Unique id of the event (from the source, or a hash of the source record)")

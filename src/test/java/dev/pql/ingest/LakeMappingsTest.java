@@ -1,0 +1,100 @@
+package dev.pql.ingest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.pql.SparkTestBase;
+import dev.pql.config.Settings;
+import dev.pql.config.SettingsLoader;
+import dev.pql.generate.LakeGenerator;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.RunLog;
+import dev.pql.io.Tables;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every shipped mapping ingests its layout by configuration alone: the generated lake in both layouts
+ * (checked against the generator's truth) and, where ../shared/datasets exists, the real samples.
+ */
+class LakeMappingsTest extends SparkTestBase {
+  static final Path SHARED = Path.of("../shared/datasets");
+  static Path lake;
+  static LakeGenerator.Summary truth;
+
+  @BeforeAll
+  static void generate() {
+    lake = tempDir("pql-lake");
+    Settings s = SettingsLoader.load(null, null, Map.of(
+        "pql.generate.output", lake.toString(), "pql.generate.accounts", "300", "pql.generate.days", "60",
+        "pql.generate.files", "2"));
+    truth = LakeGenerator.generate(spark, s.generate(), s.domains());
+  }
+
+  private static IngestJob.Result ingest(String mapping, String lakeDir, Path warehouse) {
+    Settings s = SettingsLoader.load(null, new File("conf/mappings/" + mapping),
+        Map.of("pql.ingest.lake", lakeDir, "pql.warehouse", warehouse.toString()));
+    DeltaStore store = new DeltaStore(spark, s.warehouse());
+    return IngestJob.run(spark, s, store, new RunLog(spark, store, "run-" + mapping, "ingest"), Instant.now());
+  }
+
+  @Test
+  void genericAndSegmentLayoutsOfOneLakeIngestToTheSameTablesAndMatchTheTruth() {
+    Path generic = tempDir("pql-w-generic");
+    Path segment = tempDir("pql-w-segment");
+    IngestJob.Result g = ingest("generic.conf", lake.toString(), generic);
+    IngestJob.Result s = ingest("segment-warehouse.conf", lake.toString(), segment);
+    for (IngestJob.Result r : new IngestJob.Result[] {g, s}) {
+      assertEquals(truth.get("source_rows"), r.eventRowsRead());
+      assertEquals(truth.get("unique_events"), r.eventsWritten());
+      assertEquals(truth.get("duplicate_rows"), r.eventsDuplicate());
+      assertEquals(truth.get("malformed_rows"), r.eventsRejected());
+      assertEquals(truth.get("rows.missing_event_id"), r.rejectedByReason().get("MISSING_EVENT_ID"));
+      assertEquals(truth.get("rows.timestamp_out_of_range"), r.rejectedByReason().get("TIMESTAMP_OUT_OF_RANGE"));
+      assertEquals(truth.get("accounts"), r.accounts());
+      assertEquals(truth.get("converted_accounts"), r.convertedAccounts());
+    }
+    DeltaStore a = new DeltaStore(spark, generic.toString());
+    DeltaStore b = new DeltaStore(spark, segment.toString());
+    String eventColumns = "event_id, account_id, user_id, event, ts, event_date";
+    assertSameRows(a.read(Tables.EVENTS).selectExpr(eventColumns.split(", ")),
+        b.read(Tables.EVENTS).selectExpr(eventColumns.split(", ")));
+    String[] accountColumns = {"account_id", "valid_from", "valid_to", "signup_at", "plan", "email_domain", "employees",
+        "industry", "country"};
+    assertSameRows(a.read(Tables.ACCOUNTS).selectExpr(accountColumns), b.read(Tables.ACCOUNTS).selectExpr(accountColumns));
+    assertSameRows(a.read(Tables.CONVERSIONS).select("account_id", "converted_at", "is_first"),
+        b.read(Tables.CONVERSIONS).select("account_id", "converted_at", "is_first"));
+    assertSameRows(spark.read().parquet(lake + "/truth/accounts").filter("converted_at IS NOT NULL")
+            .selectExpr("account_id", "converted_at"),
+        a.read(Tables.CONVERSIONS).filter("is_first").selectExpr("account_id", "converted_at"));
+  }
+
+  @Test
+  void theSparkifyLogIngestsByConfigurationAlone() {
+    assumeTrue(Files.isDirectory(SHARED), "../shared/datasets is not here (a user's clone has none)");
+    IngestJob.Result r = ingest("sparkify.conf", SHARED.resolve("sparkify-log-2018-11").toString(),
+        tempDir("pql-w-sparkify"));
+    assertEquals(8056, r.eventRowsRead());
+    assertEquals(8056, r.eventsWritten() + r.eventsRejected() + r.eventsDuplicate());
+    assertEquals(Map.of("MISSING_ACCOUNT_ID", 286L), r.rejectedByReason());
+    assertEquals(97, r.accounts());
+    assertEquals(8, r.convertedAccounts());
+  }
+
+  @Test
+  void theSegmentWebShopExportIngestsByConfigurationAlone() {
+    assumeTrue(Files.isDirectory(SHARED), "../shared/datasets is not here (a user's clone has none)");
+    IngestJob.Result r = ingest("segment-ecommerce.conf", SHARED.resolve("segment-ecommerce").toString(),
+        tempDir("pql-w-shop"));
+    assertEquals(16008, r.eventRowsRead());
+    assertEquals(16008, r.eventsWritten() + r.eventsRejected() + r.eventsDuplicate());
+    assertEquals(31, r.eventsDuplicate());
+    assertEquals(250, r.accounts());
+    assertEquals(36, r.convertedAccounts());
+  }
+}
