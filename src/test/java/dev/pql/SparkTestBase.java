@@ -17,7 +17,9 @@ import org.junit.jupiter.api.BeforeAll;
  * through spark-testing-base and stopped after the class.
  */
 public abstract class SparkTestBase {
-  protected static final JavaDataFrameSuiteBase STB = new JavaDataFrameSuiteBase() {
+  /** A fresh spark-testing-base fixture per class: it caches its session, which the last class stopped. */
+  private static JavaDataFrameSuiteBase newFixture() {
+    return new JavaDataFrameSuiteBase() {
     @Override
     public SparkConf conf() {
       return super.conf()
@@ -36,18 +38,24 @@ public abstract class SparkTestBase {
       return false;
     }
   };
+  }
 
   protected static SparkSession spark;
 
   @BeforeAll
   static void startSpark() {
-    STB.runBefore();
-    spark = STB.spark();
+    SparkSession.clearActiveSession(); // a command run in this JVM may have left its stopped session
+    SparkSession.clearDefaultSession();
+    JavaDataFrameSuiteBase fixture = newFixture();
+    fixture.runBefore();
+    spark = fixture.spark();
   }
 
   @AfterAll
   static void stopSpark() {
     JavaDataFrameSuiteBase.runAfterClass();
+    SparkSession.clearActiveSession();
+    SparkSession.clearDefaultSession();
     spark = null;
   }
 
