@@ -89,6 +89,26 @@ public final class DeltaStore {
         .whenNotMatchedBySource().delete());
   }
 
+  /**
+   * Atomically replaces the rows of the given dates (the table's date partition column {@code column}) with
+   * {@code rows}, leaving every other partition's files untouched. Returns the rows written.
+   */
+  public long replaceDates(TableContract table, Dataset<Row> rows, String column, java.util.List<java.time.LocalDate> dates) {
+    ensure(table);
+    if (dates.isEmpty()) return 0;
+    String predicate = "`" + column + "` IN (" + dates.stream().map(d -> "DATE'" + d + "'")
+        .collect(Collectors.joining(", ")) + ")";
+    try {
+      table.conform(rows).write().format("delta").mode("overwrite").option("replaceWhere", predicate).save(path(table));
+    } catch (RuntimeException e) {
+      throw new WriteError("Writing table " + table.name() + " at " + path(table) + " failed; its previous version "
+          + "is intact: " + e.getMessage(), e);
+    }
+    Row last = DeltaTable.forPath(spark, path(table)).history(1).select("operationMetrics").first();
+    Map<String, String> metrics = last.getJavaMap(0);
+    return Long.parseLong(metrics.getOrDefault("numOutputRows", "0"));
+  }
+
   /** Rows inserted, updated and deleted by one MERGE, from Delta's commit metrics. */
   public record MergeCounts(long inserted, long updated, long deleted) {}
 

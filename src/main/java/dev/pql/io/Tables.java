@@ -95,7 +95,39 @@ public final class Tables {
       .optional("message", StringType, "Error message of a failed stage")
       .build();
 
-  public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS);
+  public static final TableContract ACCOUNT_DAILY = TableContract.table("account_daily",
+          "Events per account, UTC day and event name: the pre-aggregate every account feature is computed from. "
+              + "Rebuilt incrementally: only the days that newly ingested events touch are recomputed.")
+      .key("account_id", "event_date", "event")
+      .partitionBy("event_date")
+      .required("account_id", StringType, "Account id")
+      .required("event_date", DateType, "UTC day of the events")
+      .required("event", StringType, "Event name as in events")
+      .required("events", LongType, "Number of events")
+      .required("weekday_events", LongType, "Events on Monday to Friday in the account's time zone (UTC if unknown)")
+      .required("working_hours_events", LongType,
+          "Events on Monday to Friday between 09:00 and 18:00 in the account's time zone (UTC if unknown)")
+      .required("first_ts", TimestampType, "Time of the day's first such event")
+      .required("last_ts", TimestampType, "Time of the day's last such event")
+      .required("source_ingested_at", TimestampType,
+          "Latest ingested_at among the events aggregated: how far this day is built")
+      .build();
+
+  public static final TableContract ACCOUNT_USER_DAILY = TableContract.table("account_user_daily",
+          "Events per account, UTC day and user, so that distinct active users over any window are exact "
+              + "(distinct counts cannot be summed from daily distincts). Events without a user are left out.")
+      .key("account_id", "event_date", "user_id")
+      .partitionBy("event_date")
+      .required("account_id", StringType, "Account id")
+      .required("event_date", DateType, "UTC day of the events")
+      .required("user_id", StringType, "User id")
+      .required("events", LongType, "Number of events of the user that day")
+      .required("source_ingested_at", TimestampType,
+          "Latest ingested_at among the events aggregated: how far this day is built")
+      .build();
+
+  public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
+      ACCOUNT_DAILY, ACCOUNT_USER_DAILY);
 
   /** Every contract as Markdown, in the order of {@link #ALL}. */
   public static String markdown() {

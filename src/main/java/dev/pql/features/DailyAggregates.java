@@ -1,0 +1,55 @@
+package dev.pql.features;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.count_if;
+import static org.apache.spark.sql.functions.dayofweek;
+import static org.apache.spark.sql.functions.from_utc_timestamp;
+import static org.apache.spark.sql.functions.hour;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Pure transforms from events to the daily pre-aggregates every feature is derived from: one scan of the
+ * events of the days being built, grouped once per table.
+ */
+public final class DailyAggregates {
+  private DailyAggregates() {}
+
+  /**
+   * Events per account, day and event name, with the day's weekday and working-hours counts in the account's
+   * time zone.
+   *
+   * @param events rows of the events table
+   * @param timezones account_id and timezone (an IANA id, or null for UTC), one row per account
+   */
+  public static Dataset<Row> accountDaily(Dataset<Row> events, Dataset<Row> timezones) {
+    Dataset<Row> zones = timezones.select(col("account_id").as("tz_account_id"), col("timezone"));
+    Column local = from_utc_timestamp(col("ts"), coalesce(col("timezone"), lit("UTC")));
+    // dayofweek: 1 = Sunday ... 7 = Saturday
+    Column weekday = dayofweek(local).between(2, 6);
+    Column workingHours = weekday.and(hour(local).between(9, 17));
+    return events.join(zones, col("account_id").equalTo(col("tz_account_id")), "left")
+        .groupBy("account_id", "event_date", "event")
+        .agg(
+            count(lit(1)).as("events"),
+            count_if(weekday).as("weekday_events"),
+            count_if(workingHours).as("working_hours_events"),
+            min("ts").as("first_ts"),
+            max("ts").as("last_ts"),
+            max("ingested_at").as("source_ingested_at"));
+  }
+
+  /** Events per account, day and user; events without a user are left out. */
+  public static Dataset<Row> accountUserDaily(Dataset<Row> events) {
+    return events.filter(col("user_id").isNotNull())
+        .groupBy("account_id", "event_date", "user_id")
+        .agg(count(lit(1)).as("events"), max("ingested_at").as("source_ingested_at"));
+  }
+}
