@@ -1,0 +1,57 @@
+package dev.pql.features;
+
+import dev.pql.PqlException.SchemaError;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The one grammar of feature column names: {@code <family>__<event>} with the event name in snake_case,
+ * e.g. {@code cnt_30d__message_sent}, {@code days_to_first__integration_connected}.
+ */
+public final class FeatureNames {
+  private FeatureNames() {}
+
+  /** "Message Sent" → "message_sent"; "Pop-up Email Viewed" → "pop_up_email_viewed". */
+  public static String snake(String event) {
+    String s = event.trim().replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT)
+        .replaceAll("[^a-z0-9]+", "_").replaceAll("^_+|_+$", "");
+    return s.isEmpty() ? "event" : s;
+  }
+
+  /**
+   * Event name → snake name, in the given order; two events with one snake name are an error naming both,
+   * because their features would collide.
+   */
+  public static Map<String, String> snakeNames(List<String> events) {
+    Map<String, String> byEvent = new LinkedHashMap<>();
+    Map<String, String> bySnake = new LinkedHashMap<>();
+    for (String event : events) {
+      String snake = snake(event);
+      String other = bySnake.putIfAbsent(snake, event);
+      if (other != null && !other.equals(event)) {
+        throw new SchemaError("Events '" + other + "' and '" + event + "' both become feature name '" + snake
+            + "'; rename one in the source mapping or list only one in pql.features.key-events");
+      }
+      byEvent.put(event, snake);
+    }
+    return byEvent;
+  }
+
+  public static String countTotal(String snake) {
+    return "cnt_total__" + snake;
+  }
+
+  public static String count7d(String snake) {
+    return "cnt_7d__" + snake;
+  }
+
+  public static String count30d(String snake) {
+    return "cnt_30d__" + snake;
+  }
+
+  public static String daysToFirst(String snake) {
+    return "days_to_first__" + snake;
+  }
+}

@@ -1,0 +1,104 @@
+package dev.pql.features;
+
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.date_sub;
+import static org.apache.spark.sql.functions.datediff;
+import static org.apache.spark.sql.functions.floor;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.to_timestamp;
+import static org.apache.spark.sql.functions.when;
+
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Account feature snapshots, point-in-time correct: the snapshot for as-of date D uses only daily rows of
+ * days before D (events with ts before D 00:00 UTC) and the account state valid at D 00:00. Any number of
+ * snapshots costs one scan of each daily table: the (small) list of dates is broadcast and joined.
+ */
+public final class PointInTimeFeatures {
+  private PointInTimeFeatures() {}
+
+  /** What the snapshot counts: key events (name → snake name) and the events that count as a login. */
+  public record Spec(Map<String, String> keyEvents, List<String> loginEvents) {}
+
+  public static Dataset<Row> snapshots(Dataset<Row> daily, Dataset<Row> userDaily, Dataset<Row> accounts,
+      List<LocalDate> asOfDates, Spec spec) {
+    List<Row> dateRows = new ArrayList<>();
+    for (LocalDate d : asOfDates) dateRows.add(RowFactory.create(Date.valueOf(d)));
+    Dataset<Row> dates = broadcast(daily.sparkSession().createDataFrame(dateRows,
+        new StructType().add("as_of_date", DataTypes.DateType, false)));
+    Column asOf = col("as_of_date");
+    Column asOfInstant = to_timestamp(asOf);
+
+    // The accounts that exist at D, with the attributes valid at D 00:00 (a state that ends exactly then is
+    // the one in force just before D).
+    Dataset<Row> spine = accounts.join(dates, col("signup_at").lt(asOfInstant)
+            .and(col("valid_from").lt(asOfInstant))
+            .and(col("valid_to").isNull().or(col("valid_to").geq(asOfInstant))))
+        .select(col("account_id"), asOf, col("signup_at"), col("plan"), col("email_domain"), col("employees"),
+            col("industry"), col("country"));
+
+    Column in7 = col("event_date").geq(date_sub(asOf, 7));
+    Column in30 = col("event_date").geq(date_sub(asOf, 30));
+    List<Column> activity = new ArrayList<>();
+    for (Map.Entry<String, String> e : spec.keyEvents().entrySet()) {
+      Column isEvent = col("event").equalTo(e.getKey());
+      activity.add(sum(when(isEvent, col("events"))).as(FeatureNames.countTotal(e.getValue())));
+      activity.add(sum(when(isEvent.and(in7), col("events"))).as(FeatureNames.count7d(e.getValue())));
+      activity.add(sum(when(isEvent.and(in30), col("events"))).as(FeatureNames.count30d(e.getValue())));
+      activity.add(min(when(isEvent, col("first_ts"))).as("first_ts__" + e.getValue()));
+    }
+    Column isLogin = col("event").isin(spec.loginEvents().toArray());
+    activity.add(sum(when(isLogin.and(in7), col("events"))).as("logins_7d"));
+    activity.add(sum(when(isLogin.and(in30), col("events"))).as("logins_30d"));
+    activity.add(countDistinct(when(in7, col("event_date"))).as("active_days_7d"));
+    activity.add(countDistinct(when(in30, col("event_date"))).as("active_days_30d"));
+    activity.add(max("event_date").as("last_active_date"));
+    Dataset<Row> counted = daily.join(dates, col("event_date").lt(asOf))
+        .groupBy(col("account_id").as("a_account_id"), col("as_of_date").as("a_as_of_date"))
+        .agg(activity.get(0), activity.subList(1, activity.size()).toArray(Column[]::new));
+
+    Dataset<Row> users = userDaily.join(dates, col("event_date").lt(asOf).and(in30))
+        .groupBy(col("account_id").as("u_account_id"), col("as_of_date").as("u_as_of_date"))
+        .agg(countDistinct(when(in7, col("user_id"))).as("active_users_7d"),
+            countDistinct(col("user_id")).as("active_users_30d"));
+
+    Dataset<Row> joined = spine
+        .join(counted, col("account_id").equalTo(col("a_account_id")).and(asOf.equalTo(col("a_as_of_date"))), "left")
+        .join(users, col("account_id").equalTo(col("u_account_id")).and(asOf.equalTo(col("u_as_of_date"))), "left");
+
+    List<Column> out = new ArrayList<>(List.of(col("account_id"), asOf,
+        datediff(asOf, to_date(col("signup_at"))).as("days_since_signup"),
+        datediff(asOf, col("last_active_date")).as("days_since_last_activity")));
+    for (String snake : spec.keyEvents().values()) {
+      out.add(coalesce(col(FeatureNames.countTotal(snake)), lit(0L)).as(FeatureNames.countTotal(snake)));
+      out.add(coalesce(col(FeatureNames.count7d(snake)), lit(0L)).as(FeatureNames.count7d(snake)));
+      out.add(coalesce(col(FeatureNames.count30d(snake)), lit(0L)).as(FeatureNames.count30d(snake)));
+      out.add(floor(col("first_ts__" + snake).cast("double").minus(col("signup_at").cast("double")).divide(86400))
+          .cast("int").as(FeatureNames.daysToFirst(snake)));
+    }
+    for (String counter : List.of("logins_7d", "logins_30d", "active_days_7d", "active_days_30d", "active_users_7d",
+        "active_users_30d")) {
+      out.add(coalesce(col(counter).cast("long"), lit(0L)).as(counter));
+    }
+    out.addAll(List.of(col("plan"), col("email_domain"), col("employees"), col("industry"), col("country")));
+    return joined.select(out.toArray(Column[]::new));
+  }
+}
