@@ -19,7 +19,11 @@ public record Settings(
     DomainSettings domains,
     GenerateSettings generate,
     IngestSettings ingest,
+    FeatureSettings features,
     String effectiveConfiguration) {
+
+  public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, boolean weekly,
+      java.time.DayOfWeek weekday) {}
 
   public record SparkSettings(String master, String appName, int shufflePartitions, Map<String, String> conf) {}
 

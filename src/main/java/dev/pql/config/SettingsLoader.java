@@ -186,6 +186,13 @@ public final class SettingsLoader {
         domains,
         generate,
         readIngest(c),
+        new Settings.FeatureSettings(
+            p.getStringList("features.key-events"),
+            p.getStringList("features.login-events"),
+            oneOf(c, "pql.features.cadence", Set.of("daily", "weekly")).equals("weekly"),
+            java.time.DayOfWeek.valueOf(oneOf(c, "pql.features.weekday",
+                Set.of("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
+                .toUpperCase(Locale.ROOT))),
         describe(c));
   }
 

@@ -126,8 +126,53 @@ public final class Tables {
           "Latest ingested_at among the events aggregated: how far this day is built")
       .build();
 
+  public static final TableContract FEATURE_CATALOG = TableContract.table("feature_catalog",
+          "The key events whose features account_features carries, fixed when the table is first built "
+              + "(unless pql.features.key-events lists them), so its schema does not drift between runs.")
+      .key("event")
+      .required("event", StringType, "Event name as in events")
+      .required("feature_name", StringType, "The event's snake_case name in feature columns, e.g. message_sent")
+      .required("added_at", TimestampType, "When the event entered the catalog (UTC)")
+      .required("run_id", StringType, "Run that added it")
+      .build();
+
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
-      ACCOUNT_DAILY, ACCOUNT_USER_DAILY);
+      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG);
+
+  /**
+   * The contract of account_features for a set of key events (event name → snake name): one row per account
+   * and as-of date, partitioned by as_of_date.
+   */
+  public static TableContract accountFeatures(java.util.Map<String, String> keyEvents) {
+    TableContract.Builder b = TableContract.table("account_features",
+            "One row per account and as-of date D: features from events before D 00:00 UTC and the account state "
+                + "valid at that instant. Accounts that signed up on or after D are absent.")
+        .key("account_id", "as_of_date")
+        .partitionBy("as_of_date")
+        .required("account_id", StringType, "Account id")
+        .required("as_of_date", DateType, "Snapshot date D: only what was true before D 00:00 UTC is used")
+        .required("days_since_signup", IntegerType, "Days from the signup date to D")
+        .optional("days_since_last_activity", IntegerType, "Days from the last day with events to D; null if none");
+    keyEvents.forEach((event, snake) -> b
+        .required("cnt_total__" + snake, LongType, "'" + event + "' events before D")
+        .required("cnt_7d__" + snake, LongType, "'" + event + "' events in the 7 days before D")
+        .required("cnt_30d__" + snake, LongType, "'" + event + "' events in the 30 days before D")
+        .optional("days_to_first__" + snake, IntegerType,
+            "Whole days from signup to the first '" + event + "' (speed of adoption); null if never before D"));
+    return b
+        .required("logins_7d", LongType, "Login events (pql.features.login-events) in the 7 days before D")
+        .required("logins_30d", LongType, "Login events in the 30 days before D")
+        .required("active_days_7d", LongType, "Days with any event in the 7 days before D")
+        .required("active_days_30d", LongType, "Days with any event in the 30 days before D")
+        .required("active_users_7d", LongType, "Distinct users with events in the 7 days before D")
+        .required("active_users_30d", LongType, "Distinct users with events in the 30 days before D")
+        .optional("plan", StringType, "Plan valid at D 00:00")
+        .optional("email_domain", StringType, "Email domain valid at D 00:00")
+        .optional("employees", IntegerType, "Employees valid at D 00:00")
+        .optional("industry", StringType, "Industry valid at D 00:00")
+        .optional("country", StringType, "Country valid at D 00:00")
+        .build();
+  }
 
   /** Every contract as Markdown, in the order of {@link #ALL}. */
   public static String markdown() {

@@ -1,0 +1,60 @@
+package dev.pql.cli;
+
+import dev.pql.config.Settings;
+import dev.pql.features.FeaturesJob;
+import dev.pql.features.SnapshotDates;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+@Command(name = "features", mixinStandardHelpOptions = true,
+    description = "Bring account_daily and account_user_daily up to date with the ingested events, then write "
+        + "point-in-time account_features snapshots (one partition per as-of date).")
+final class FeaturesCommand extends SparkCommand {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--as-of", paramLabel = "DATE", description = "One snapshot date (default: today, UTC).")
+  LocalDate asOf;
+
+  @Option(names = "--from", paramLabel = "DATE",
+      description = "First date of a backfill range; with --to, snapshots on pql.features.cadence dates.")
+  LocalDate from;
+
+  @Option(names = "--to", paramLabel = "DATE", description = "Last date of a backfill range.")
+  LocalDate to;
+
+  @Override
+  String name() {
+    return "features";
+  }
+
+  @Override
+  int run(SparkSession spark, Settings settings, Context context) {
+    List<LocalDate> dates;
+    if (from != null || to != null) {
+      if (from == null || to == null || asOf != null || to.isBefore(from)) {
+        throw new ParameterException(spec.commandLine(), "give --from and --to (from <= to), or --as-of");
+      }
+      dates = SnapshotDates.between(from, to, settings.features().weekly(), settings.features().weekday());
+    } else {
+      dates = List.of(asOf != null ? asOf : LocalDate.now(ZoneOffset.UTC));
+    }
+    FeaturesJob.Result r = FeaturesJob.run(spark, settings.features(), context.store(), context.log(), dates,
+        context.start());
+    System.out.printf("%nRun %s -> %s%n", context.runId(), settings.warehouse());
+    System.out.printf("Daily tables: %d day(s) rebuilt from %,d events%n", r.daily().days().size(),
+        r.daily().eventsRead());
+    System.out.printf("account_features: %,d rows for %d as-of date(s) %s .. %s, %d key events%n", r.featureRows(),
+        dates.size(), dates.get(0), dates.get(dates.size() - 1), r.keyEvents().size());
+    if (!r.unseenEvents().isEmpty()) {
+      System.out.println("Configured events never seen in the events: " + String.join(", ", r.unseenEvents()));
+    }
+    System.out.print(Report.stages(context.log().results()));
+    return 0;
+  }
+}

@@ -1,0 +1,71 @@
+package dev.pql.features;
+
+import dev.pql.config.Settings.FeatureSettings;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.RunLog;
+import dev.pql.io.RunLog.StageCounts;
+import dev.pql.io.TableContract;
+import dev.pql.io.Tables;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The features stage: brings the daily pre-aggregates up to date, then writes one account_features
+ * partition per as-of date (replacing it if it exists, so a rerun of a date changes nothing).
+ */
+public final class FeaturesJob {
+  private FeaturesJob() {}
+
+  /** What a run did, and the configured events that were never seen (reported, never silently ignored). */
+  public record Result(DailyAggregatesJob.Result daily, List<LocalDate> asOfDates, long featureRows,
+      List<String> keyEvents, List<String> unseenEvents) {}
+
+  public static Result run(SparkSession spark, FeatureSettings settings, DeltaStore store, RunLog log,
+      List<LocalDate> asOfDates, Instant start) {
+    DailyAggregatesJob.Result daily = log.stage("features.daily", () -> DailyAggregatesJob.build(store),
+        r -> new StageCounts(r.eventsRead(), r.accountDailyRows() + r.accountUserDailyRows(), 0, 0));
+
+    // Event names are few (tens): a short list, not a table.
+    TreeSet<String> seen = store.read(Tables.ACCOUNT_DAILY).select("event").distinct().collectAsList().stream()
+        .map(r -> r.getString(0)).collect(Collectors.toCollection(TreeSet::new));
+    Map<String, String> keyEvents = FeatureNames.snakeNames(keyEvents(spark, settings, store, seen, log.runId(), start));
+    List<String> unseen = new ArrayList<>();
+    for (String e : keyEvents.keySet()) if (!seen.contains(e)) unseen.add(e);
+    for (String e : settings.loginEvents()) if (!seen.contains(e)) unseen.add(e);
+
+    TableContract contract = Tables.accountFeatures(keyEvents);
+    long rows = log.stage("features.snapshots", () -> {
+      Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
+          store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), asOfDates,
+          new PointInTimeFeatures.Spec(keyEvents, settings.loginEvents()));
+      return store.replaceDates(contract, snapshots, "as_of_date", asOfDates);
+    }, n -> new StageCounts(0, n, 0, 0));
+    return new Result(daily, asOfDates, rows, List.copyOf(keyEvents.keySet()), unseen);
+  }
+
+  /** The configured key events, or the catalog's; the first build fills the catalog with every event seen. */
+  private static List<String> keyEvents(SparkSession spark, FeatureSettings settings, DeltaStore store,
+      TreeSet<String> seen, String runId, Instant start) {
+    if (!settings.keyEvents().isEmpty()) return settings.keyEvents();
+    if (store.exists(Tables.FEATURE_CATALOG)) {
+      List<String> catalog = store.read(Tables.FEATURE_CATALOG).orderBy("event").select("event").collectAsList()
+          .stream().map(r -> r.getString(0)).collect(Collectors.toList());
+      if (!catalog.isEmpty()) return catalog;
+    }
+    Map<String, String> names = FeatureNames.snakeNames(new ArrayList<>(seen));
+    List<Row> rows = new ArrayList<>();
+    names.forEach((event, snake) -> rows.add(RowFactory.create(event, snake, Timestamp.from(start), runId)));
+    store.insertNew(Tables.FEATURE_CATALOG, spark.createDataFrame(rows, Tables.FEATURE_CATALOG.schema()));
+    return new ArrayList<>(names.keySet());
+  }
+}

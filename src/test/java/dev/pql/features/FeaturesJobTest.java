@@ -1,0 +1,111 @@
+package dev.pql.features;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.pql.SparkTestBase;
+import dev.pql.config.Settings;
+import dev.pql.config.SettingsLoader;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.RunLog;
+import dev.pql.io.Tables;
+import java.time.DayOfWeek;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The features stage on a small ingested warehouse: partitions, reruns, catalog and scans. */
+class FeaturesJobTest extends SparkTestBase {
+  static DeltaStore store;
+  static Settings settings;
+
+  @BeforeAll
+  static void warehouse() {
+    store = new DeltaStore(spark, tempDir("pql-features").toString());
+    store.insertNew(Tables.EVENTS, spark.sql("""
+        SELECT concat('e', id) AS event_id, concat('a', id % 3) AS account_id, concat('u', id % 5) AS user_id,
+               CASE WHEN id % 4 = 0 THEN 'Signed In' ELSE 'Message Sent' END AS event,
+               ts, to_date(ts) AS event_date, TIMESTAMP '2026-04-01 00:00:00' AS ingested_at, 'r' AS run_id,
+               CAST(NULL AS MAP<STRING, STRING>) AS properties
+        FROM (SELECT id, TIMESTAMP '2026-02-01 00:00:00' + make_interval(0, 0, 0, 0, CAST(id AS INT), 0, 0) AS ts
+              FROM range(0, 1000))"""));
+    store.insertNew(Tables.ACCOUNTS, spark.sql("""
+        SELECT concat('a', id) AS account_id, TIMESTAMP '2026-02-01 00:00:00' AS valid_from,
+               CAST(NULL AS TIMESTAMP) AS valid_to, true AS is_current, TIMESTAMP '2026-02-01 00:00:00' AS signup_at,
+               CAST(NULL AS STRING) AS name, 'free' AS plan, CAST(NULL AS STRING) AS email_domain,
+               CAST(NULL AS INT) AS employees, CAST(NULL AS STRING) AS industry, CAST(NULL AS STRING) AS country,
+               CAST(NULL AS STRING) AS timezone, TIMESTAMP '2026-04-01 00:00:00' AS ingested_at, 'r' AS run_id
+        FROM range(0, 4)"""));
+    try {
+      java.nio.file.Path conf = tempDir("pql-conf").resolve("features.conf");
+      java.nio.file.Files.writeString(conf, "pql.features.login-events = [\"Signed In\", \"Logged In\"]\n");
+      settings = SettingsLoader.load(conf.toFile(), null, Map.of("pql.warehouse", store.warehouse()));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static FeaturesJob.Result run(List<LocalDate> dates, String runId) {
+    return FeaturesJob.run(spark, settings.features(), store, new RunLog(spark, store, runId, "features"), dates,
+        Instant.parse("2026-04-02T00:00:00Z"));
+  }
+
+  @Test
+  void aBackfillWritesOnePartitionPerDateAndARerunChangesNothing() {
+    List<LocalDate> mondays = SnapshotDates.between(LocalDate.parse("2026-02-01"), LocalDate.parse("2026-03-31"),
+        true, DayOfWeek.MONDAY);
+    assertEquals(9, mondays.size());
+    FeaturesJob.Result first = run(mondays, "f-1");
+    assertEquals(List.of("Logged In"), first.unseenEvents(), "a configured event never seen is reported");
+    assertEquals(List.of("Message Sent", "Signed In"), first.keyEvents());
+    Dataset<Row> features = spark.read().format("delta").load(store.warehouse() + "/account_features");
+    // a3 has no events and is present with zero counts; all four accounts signed up before every Monday.
+    assertEquals(9 * 4, features.count());
+    assertEquals(9, features.select("as_of_date").distinct().count());
+    assertEquals(0L, features.filter("account_id = 'a3'").selectExpr("max(cnt_total__message_sent)").first().getLong(0));
+    java.util.List<Row> before = features.collectAsList();
+
+    FeaturesJob.Result again = run(mondays, "f-2");
+    assertEquals(List.of(), again.daily().days(), "no new events: no day rebuilt");
+    assertSameRows(spark.createDataFrame(before, features.schema()),
+        spark.read().format("delta").load(store.warehouse() + "/account_features"));
+  }
+
+  @Test
+  void anyNumberOfSnapshotsScansEachDailyTableOnce() {
+    // Without adaptive execution the physical plan is printed whole, every file scan with its location.
+    spark.conf().set("spark.sql.adaptive.enabled", "false");
+    try {
+      assertOneScanEach();
+    } finally {
+      spark.conf().unset("spark.sql.adaptive.enabled");
+    }
+  }
+
+  private static void assertOneScanEach() {
+    DailyAggregatesJob.build(store);
+    for (int k : new int[] {1, 26}) {
+      List<LocalDate> dates = SnapshotDates.between(LocalDate.parse("2026-02-02"),
+          LocalDate.parse("2026-02-02").plusWeeks(k - 1), true, DayOfWeek.MONDAY);
+      Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
+          store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), dates,
+          new PointInTimeFeatures.Spec(FeatureNames.snakeNames(List.of("Message Sent")), List.of("Signed In")));
+      String plan = snapshots.queryExecution().executedPlan().toString();
+      assertEquals(1, count(plan, "FileScan parquet [^\\n]*account_daily\\]"), plan);
+      assertEquals(1, count(plan, "FileScan parquet [^\\n]*account_user_daily\\]"), plan);
+    }
+  }
+
+  private static int count(String text, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(text);
+    int n = 0;
+    while (m.find()) n++;
+    return n;
+  }
+}
