@@ -65,6 +65,15 @@ public final class PointInTimeFeatures {
       activity.add(sum(when(isEvent.and(in30), col("events"))).as(FeatureNames.count30d(e.getValue())));
       activity.add(min(when(isEvent, col("first_ts"))).as("first_ts__" + e.getValue()));
     }
+    Column isKey = col("event").isin(spec.keyEvents().keySet().toArray());
+    Column inPrevious7 = col("event_date").geq(date_sub(asOf, 14)).and(in7.unary_$bang());
+    activity.add(sum(when(in7, col("events"))).as("events_7d"));
+    activity.add(sum(when(inPrevious7, col("events"))).as("events_prev_7d"));
+    activity.add(sum(when(in30, col("events"))).as("events_30d"));
+    activity.add(sum(when(in30, col("weekday_events"))).as("weekday_events_30d"));
+    activity.add(sum(when(in30, col("working_hours_events"))).as("working_hours_events_30d"));
+    activity.add(countDistinct(when(in30.and(isKey), col("event"))).as("breadth_30d"));
+    activity.add(countDistinct(when(isKey, col("event"))).as("breadth_total"));
     Column isLogin = col("event").isin(spec.loginEvents().toArray());
     activity.add(sum(when(isLogin.and(in7), col("events"))).as("logins_7d"));
     activity.add(sum(when(isLogin.and(in30), col("events"))).as("logins_30d"));
@@ -95,9 +104,16 @@ public final class PointInTimeFeatures {
           .cast("int").as(FeatureNames.daysToFirst(snake)));
     }
     for (String counter : List.of("logins_7d", "logins_30d", "active_days_7d", "active_days_30d", "active_users_7d",
-        "active_users_30d")) {
+        "active_users_30d", "events_7d", "events_prev_7d", "events_30d", "breadth_30d", "breadth_total")) {
       out.add(coalesce(col(counter).cast("long"), lit(0L)).as(counter));
     }
+    Column events7 = coalesce(col("events_7d"), lit(0L));
+    Column previous7 = coalesce(col("events_prev_7d"), lit(0L));
+    // +1 smoothing keeps the ratio defined for accounts new to the product or idle the week before.
+    out.add(events7.plus(1).divide(previous7.plus(1)).as("trend_7d"));
+    out.add(col("events_30d").divide(col("active_days_30d")).as("depth_30d"));
+    out.add(col("weekday_events_30d").divide(col("events_30d")).as("weekday_share_30d"));
+    out.add(col("working_hours_events_30d").divide(col("events_30d")).as("working_hours_share_30d"));
     out.addAll(List.of(col("plan"), col("email_domain"), col("employees"), col("industry"), col("country")));
     return joined.select(out.toArray(Column[]::new));
   }

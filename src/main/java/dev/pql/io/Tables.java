@@ -2,6 +2,7 @@ package dev.pql.io;
 
 import static org.apache.spark.sql.types.DataTypes.BooleanType;
 import static org.apache.spark.sql.types.DataTypes.DateType;
+import static org.apache.spark.sql.types.DataTypes.DoubleType;
 import static org.apache.spark.sql.types.DataTypes.IntegerType;
 import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
@@ -166,6 +167,18 @@ public final class Tables {
         .required("active_days_30d", LongType, "Days with any event in the 30 days before D")
         .required("active_users_7d", LongType, "Distinct users with events in the 7 days before D")
         .required("active_users_30d", LongType, "Distinct users with events in the 30 days before D")
+        .required("events_7d", LongType, "Events of any kind in the 7 days before D")
+        .required("events_prev_7d", LongType, "Events of any kind in the 7 days before those (D-14 to D-8)")
+        .required("events_30d", LongType, "Events of any kind in the 30 days before D")
+        .required("breadth_30d", LongType, "Distinct key events used in the 30 days before D")
+        .required("breadth_total", LongType, "Distinct key events ever used before D")
+        .required("trend_7d", DoubleType,
+            "Usage trend: (events_7d + 1) / (events_prev_7d + 1); above 1 growing, below 1 shrinking")
+        .optional("depth_30d", DoubleType, "Events per active day in the 30 days before D; null if no active day")
+        .optional("weekday_share_30d", DoubleType,
+            "Share of the 30-day events on Monday-Friday in the account's time zone (UTC if unknown)")
+        .optional("working_hours_share_30d", DoubleType,
+            "Share of the 30-day events on weekdays 09:00-18:00 in the account's time zone (UTC if unknown)")
         .optional("plan", StringType, "Plan valid at D 00:00")
         .optional("email_domain", StringType, "Email domain valid at D 00:00")
         .optional("employees", IntegerType, "Employees valid at D 00:00")

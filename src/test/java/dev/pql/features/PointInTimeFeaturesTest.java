@@ -54,16 +54,22 @@ class PointInTimeFeaturesTest extends SparkTestBase {
   @Test
   void aSnapshotUsesOnlyWhatWasTrueBeforeItsDateAndEqualsTheHandComputedRow() {
     // Everything at or after 2026-03-10 00:00:00.000 is invisible; 2026-03-09 23:59:59.999 is in.
+    // a1's 30 days: Sun 03-01 (2 events), Wed 03-04 13:00, Thu 03-05 09:00, Mon 03-09 23:59 (UTC, no time
+    // zone): 3 of 5 on weekdays, 2 of 5 in working hours; 3 events in the last 7 days against 2 the week
+    // before: trend (3+1)/(2+1); 5 events on 4 active days: depth 1.25.
     assertSameRows(spark.sql("""
         SELECT * FROM VALUES
-          ('a1', DATE '2026-03-10', 9, 1, 2L, 1L, 2L, 0, 1L, 1L, 1L, 3, 1L, 2L, 3L, 4L, 2L, 3L, 'free'),
+          ('a1', DATE '2026-03-10', 9, 1, 2L, 1L, 2L, 0, 1L, 1L, 1L, 3, 1L, 2L, 3L, 4L, 2L, 3L,
+           3L, 2L, 5L, 2L, 2L, CAST(4 AS DOUBLE) / 3, 1.25, 0.6, 0.4, 'free'),
           ('a3', DATE '2026-03-10', 8, CAST(NULL AS INT), 0L, 0L, 0L, CAST(NULL AS INT), 0L, 0L, 0L,
-           CAST(NULL AS INT), 0L, 0L, 0L, 0L, 0L, 0L, 'trial')
+           CAST(NULL AS INT), 0L, 0L, 0L, 0L, 0L, 0L,
+           0L, 0L, 0L, 0L, 0L, 1.0, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), 'trial')
           AS t(account_id, as_of_date, days_since_signup, days_since_last_activity,
                cnt_total__message_sent, cnt_7d__message_sent, cnt_30d__message_sent, days_to_first__message_sent,
                cnt_total__integration_connected, cnt_7d__integration_connected, cnt_30d__integration_connected,
                days_to_first__integration_connected, logins_7d, logins_30d, active_days_7d, active_days_30d,
-               active_users_7d, active_users_30d, plan)"""),
+               active_users_7d, active_users_30d, events_7d, events_prev_7d, events_30d, breadth_30d,
+               breadth_total, trend_7d, depth_30d, weekday_share_30d, working_hours_share_30d, plan)"""),
         snapshots(List.of(D)).drop("email_domain", "employees", "industry", "country"));
   }
 
