@@ -3,6 +3,9 @@ package dev.pql.io;
 import dev.pql.PqlException.SchemaError;
 import dev.pql.PqlException.WriteError;
 import io.delta.tables.DeltaTable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
@@ -39,7 +42,7 @@ public final class DeltaStore {
 
   /** The table's rows; an empty frame of the contract's schema when the table does not exist yet. */
   public Dataset<Row> read(TableContract table) {
-    if (!exists(table)) return spark.createDataFrame(java.util.List.of(), table.schema());
+    if (!exists(table)) return spark.createDataFrame(List.of(), table.schema());
     return spark.read().format("delta").load(path(table));
   }
 
@@ -52,13 +55,23 @@ public final class DeltaStore {
         .comment(table.description())
         .execute();
     StructType existing = delta.toDF().schema();
+    List<String> added = new ArrayList<>();
     for (StructField wanted : table.schema().fields()) {
-      boolean present = java.util.Arrays.stream(existing.fields())
-          .anyMatch(f -> f.name().equals(wanted.name()) && f.dataType().sameType(wanted.dataType()));
-      if (!present) {
+      java.util.Optional<StructField> found =
+          Arrays.stream(existing.fields()).filter(f -> f.name().equals(wanted.name())).findFirst();
+      if (found.isEmpty()) {
+        added.add("`" + wanted.name() + "` " + wanted.dataType().sql() + " COMMENT '"
+            + wanted.getComment().get().replace("'", "\\'") + "'");
+      } else if (!found.get().dataType().sameType(wanted.dataType())) {
         throw new SchemaError("Table " + table.name() + " at " + path(table) + " does not fit its contract: column '"
-            + wanted.name() + "' " + wanted.dataType().simpleString() + " is missing or of another type");
+            + wanted.name() + "' is " + found.get().dataType().simpleString() + ", the contract says "
+            + wanted.dataType().simpleString());
       }
+    }
+    // A newer pql may add columns to a table; older rows read them as null (Delta schema evolution).
+    if (!added.isEmpty()) {
+      spark.sql("ALTER TABLE delta.`" + path(table) + "` ADD COLUMNS (" + String.join(", ", added) + ")");
+      return DeltaTable.forPath(spark, path(table));
     }
     return delta;
   }
@@ -93,7 +106,7 @@ public final class DeltaStore {
    * Atomically replaces the rows of the given dates (the table's date partition column {@code column}) with
    * {@code rows}, leaving every other partition's files untouched. Returns the rows written.
    */
-  public long replaceDates(TableContract table, Dataset<Row> rows, String column, java.util.List<java.time.LocalDate> dates) {
+  public long replaceDates(TableContract table, Dataset<Row> rows, String column, List<java.time.LocalDate> dates) {
     ensure(table);
     if (dates.isEmpty()) return 0;
     String predicate = "`" + column + "` IN (" + dates.stream().map(d -> "DATE'" + d + "'")

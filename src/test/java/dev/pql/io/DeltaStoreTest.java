@@ -1,0 +1,43 @@
+package dev.pql.io;
+
+import static org.apache.spark.sql.types.DataTypes.LongType;
+import static org.apache.spark.sql.types.DataTypes.StringType;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.pql.PqlException.SchemaError;
+import dev.pql.SparkTestBase;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** Tables follow their contract: a newer contract's columns are added, a changed type is refused. */
+class DeltaStoreTest extends SparkTestBase {
+  static final TableContract V1 = TableContract.table("t", "A test table.").key("id")
+      .required("id", StringType, "Id").required("n", LongType, "A count").build();
+  static final TableContract V2 = TableContract.table("t", "A test table.").key("id")
+      .required("id", StringType, "Id").required("n", LongType, "A count")
+      .optional("label", StringType, "A label added later, it's new").build();
+  static final TableContract CHANGED = TableContract.table("t", "A test table.").key("id")
+      .required("id", StringType, "Id").required("n", StringType, "A count as text").build();
+
+  @Test
+  void aNewerContractAddsItsColumnsWithCommentsAndOldRowsReadThemAsNull() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
+    store.insertNew(V1, spark.sql("SELECT 'a' AS id, 1L AS n"));
+    store.insertNew(V2, spark.sql("SELECT 'b' AS id, 2L AS n, 'x' AS label"));
+    Dataset<Row> t = store.read(V2);
+    assertSameRows(spark.sql("SELECT * FROM VALUES ('a', 1L, CAST(NULL AS STRING)), ('b', 2L, 'x') AS t(id, n, label)"),
+        t);
+    assertEquals("A label added later, it's new", t.schema().apply("label").getComment().get());
+  }
+
+  @Test
+  void aColumnWhoseTypeChangedIsAnErrorNamingTableAndColumn() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
+    store.insertNew(V1, spark.sql("SELECT 'a' AS id, 1L AS n"));
+    SchemaError e = assertThrows(SchemaError.class, () -> store.ensure(CHANGED));
+    assertEquals("Table t at " + store.path(CHANGED) + " does not fit its contract: column 'n' is bigint, "
+        + "the contract says string", e.getMessage());
+  }
+}
