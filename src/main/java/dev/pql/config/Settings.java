@@ -23,7 +23,7 @@ public record Settings(
     String effectiveConfiguration) {
 
   public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, boolean weekly,
-      java.time.DayOfWeek weekday) {}
+      java.time.DayOfWeek weekday, int sizeMidFrom, int sizeLargeFrom) {}
 
   public record SparkSettings(String master, String appName, int shufflePartitions, Map<String, String> conf) {}
 

@@ -192,7 +192,9 @@ public final class SettingsLoader {
             oneOf(c, "pql.features.cadence", Set.of("daily", "weekly")).equals("weekly"),
             java.time.DayOfWeek.valueOf(oneOf(c, "pql.features.weekday",
                 Set.of("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
-                .toUpperCase(Locale.ROOT))),
+                .toUpperCase(Locale.ROOT)),
+            positive(c, "pql.features.size-bands.mid-from"),
+            positive(c, "pql.features.size-bands.large-from")),
         describe(c));
   }
 

@@ -1,5 +1,6 @@
 package dev.pql.features;
 
+import dev.pql.config.Settings.DomainSettings;
 import dev.pql.config.Settings.FeatureSettings;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
@@ -30,8 +31,8 @@ public final class FeaturesJob {
   public record Result(DailyAggregatesJob.Result daily, List<LocalDate> asOfDates, long featureRows,
       List<String> keyEvents, List<String> unseenEvents) {}
 
-  public static Result run(SparkSession spark, FeatureSettings settings, DeltaStore store, RunLog log,
-      List<LocalDate> asOfDates, Instant start) {
+  public static Result run(SparkSession spark, FeatureSettings settings, DomainSettings domains, DeltaStore store,
+      RunLog log, List<LocalDate> asOfDates, Instant start) {
     DailyAggregatesJob.Result daily = log.stage("features.daily", () -> DailyAggregatesJob.build(store),
         r -> new StageCounts(r.eventsRead(), r.accountDailyRows() + r.accountUserDailyRows(), 0, 0));
 
@@ -48,7 +49,9 @@ public final class FeaturesJob {
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
           store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), asOfDates,
           new PointInTimeFeatures.Spec(keyEvents, settings.loginEvents()));
-      return store.replaceDates(contract, snapshots, "as_of_date", asOfDates);
+      Dataset<Row> classified = Firmographics.classify(snapshots, domains.webmail(), domains.enterprise(),
+          new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()));
+      return store.replaceDates(contract, classified, "as_of_date", asOfDates);
     }, n -> new StageCounts(0, n, 0, 0));
     return new Result(daily, asOfDates, rows, List.copyOf(keyEvents.keySet()), unseen);
   }

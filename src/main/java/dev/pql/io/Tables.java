@@ -184,6 +184,11 @@ public final class Tables {
         .optional("employees", IntegerType, "Employees valid at D 00:00")
         .optional("industry", StringType, "Industry valid at D 00:00")
         .optional("country", StringType, "Country valid at D 00:00")
+        .optional("domain_class", StringType,
+            "enterprise (a listed enterprise domain, pql.domains.enterprise), webmail (pql.domains.webmail) or "
+                + "corporate; null without a domain")
+        .optional("size_band", StringType,
+            "small, mid or large by employees (pql.features.size-bands); null without employees")
         .build();
   }
 

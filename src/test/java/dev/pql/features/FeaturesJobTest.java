@@ -52,7 +52,8 @@ class FeaturesJobTest extends SparkTestBase {
   }
 
   private static FeaturesJob.Result run(List<LocalDate> dates, String runId) {
-    return FeaturesJob.run(spark, settings.features(), store, new RunLog(spark, store, runId, "features"), dates,
+    return FeaturesJob.run(spark, settings.features(), settings.domains(), store,
+        new RunLog(spark, store, runId, "features"), dates,
         Instant.parse("2026-04-02T00:00:00Z"));
   }
 
