@@ -22,7 +22,8 @@ public record Settings(
     FeatureSettings features,
     String effectiveConfiguration) {
 
-  public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, boolean weekly,
+  public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
+      boolean weekly,
       java.time.DayOfWeek weekday, int sizeMidFrom, int sizeLargeFrom) {}
 
   public record SparkSettings(String master, String appName, int shufflePartitions, Map<String, String> conf) {}

@@ -189,6 +189,7 @@ public final class SettingsLoader {
         new Settings.FeatureSettings(
             p.getStringList("features.key-events"),
             p.getStringList("features.login-events"),
+            p.getStringList("features.invite-events"),
             oneOf(c, "pql.features.cadence", Set.of("daily", "weekly")).equals("weekly"),
             java.time.DayOfWeek.valueOf(oneOf(c, "pql.features.weekday",
                 Set.of("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))

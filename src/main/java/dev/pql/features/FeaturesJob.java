@@ -43,12 +43,13 @@ public final class FeaturesJob {
     List<String> unseen = new ArrayList<>();
     for (String e : keyEvents.keySet()) if (!seen.contains(e)) unseen.add(e);
     for (String e : settings.loginEvents()) if (!seen.contains(e)) unseen.add(e);
+    for (String e : settings.inviteEvents()) if (!seen.contains(e)) unseen.add(e);
 
     TableContract contract = Tables.accountFeatures(keyEvents);
     long rows = log.stage("features.snapshots", () -> {
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
           store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), asOfDates,
-          new PointInTimeFeatures.Spec(keyEvents, settings.loginEvents()));
+          new PointInTimeFeatures.Spec(keyEvents, settings.loginEvents(), settings.inviteEvents()));
       Dataset<Row> classified = Firmographics.classify(snapshots, domains.webmail(), domains.enterprise(),
           new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()));
       return store.replaceDates(contract, classified, "as_of_date", asOfDates);

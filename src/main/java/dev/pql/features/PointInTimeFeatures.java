@@ -36,7 +36,7 @@ public final class PointInTimeFeatures {
   private PointInTimeFeatures() {}
 
   /** What the snapshot counts: key events (name → snake name) and the events that count as a login. */
-  public record Spec(Map<String, String> keyEvents, List<String> loginEvents) {}
+  public record Spec(Map<String, String> keyEvents, List<String> loginEvents, List<String> inviteEvents) {}
 
   public static Dataset<Row> snapshots(Dataset<Row> daily, Dataset<Row> userDaily, Dataset<Row> accounts,
       List<LocalDate> asOfDates, Spec spec) {
@@ -74,6 +74,9 @@ public final class PointInTimeFeatures {
     activity.add(sum(when(in30, col("working_hours_events"))).as("working_hours_events_30d"));
     activity.add(countDistinct(when(in30.and(isKey), col("event"))).as("breadth_30d"));
     activity.add(countDistinct(when(isKey, col("event"))).as("breadth_total"));
+    Column isInvite = col("event").isin(spec.inviteEvents().toArray());
+    activity.add(sum(when(isInvite.and(in30), col("events"))).as("invites_30d"));
+    activity.add(sum(when(isInvite, col("events"))).as("invites_total"));
     Column isLogin = col("event").isin(spec.loginEvents().toArray());
     activity.add(sum(when(isLogin.and(in7), col("events"))).as("logins_7d"));
     activity.add(sum(when(isLogin.and(in30), col("events"))).as("logins_30d"));
@@ -84,10 +87,11 @@ public final class PointInTimeFeatures {
         .groupBy(col("account_id").as("a_account_id"), col("as_of_date").as("a_as_of_date"))
         .agg(activity.get(0), activity.subList(1, activity.size()).toArray(Column[]::new));
 
-    Dataset<Row> users = userDaily.join(dates, col("event_date").lt(asOf).and(in30))
+    Dataset<Row> users = userDaily.join(dates, col("event_date").lt(asOf))
         .groupBy(col("account_id").as("u_account_id"), col("as_of_date").as("u_as_of_date"))
         .agg(countDistinct(when(in7, col("user_id"))).as("active_users_7d"),
-            countDistinct(col("user_id")).as("active_users_30d"));
+            countDistinct(when(in30, col("user_id"))).as("active_users_30d"),
+            countDistinct(col("user_id")).as("seats"));
 
     Dataset<Row> joined = spine
         .join(counted, col("account_id").equalTo(col("a_account_id")).and(asOf.equalTo(col("a_as_of_date"))), "left")
@@ -104,7 +108,8 @@ public final class PointInTimeFeatures {
           .cast("int").as(FeatureNames.daysToFirst(snake)));
     }
     for (String counter : List.of("logins_7d", "logins_30d", "active_days_7d", "active_days_30d", "active_users_7d",
-        "active_users_30d", "events_7d", "events_prev_7d", "events_30d", "breadth_30d", "breadth_total")) {
+        "active_users_30d", "seats", "invites_30d", "invites_total", "events_7d", "events_prev_7d", "events_30d",
+        "breadth_30d", "breadth_total")) {
       out.add(coalesce(col(counter).cast("long"), lit(0L)).as(counter));
     }
     Column events7 = coalesce(col("events_7d"), lit(0L));

@@ -63,7 +63,8 @@ class FeaturesJobTest extends SparkTestBase {
         true, DayOfWeek.MONDAY);
     assertEquals(9, mondays.size());
     FeaturesJob.Result first = run(mondays, "f-1");
-    assertEquals(List.of("Logged In"), first.unseenEvents(), "a configured event never seen is reported");
+    assertEquals(List.of("Logged In", "Invite Sent"), first.unseenEvents(),
+        "configured events never seen are reported");
     assertEquals(List.of("Message Sent", "Signed In"), first.keyEvents());
     Dataset<Row> features = spark.read().format("delta").load(store.warehouse() + "/account_features");
     // a3 has no events and is present with zero counts; all four accounts signed up before every Monday.
@@ -96,7 +97,8 @@ class FeaturesJobTest extends SparkTestBase {
           LocalDate.parse("2026-02-02").plusWeeks(k - 1), true, DayOfWeek.MONDAY);
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
           store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), dates,
-          new PointInTimeFeatures.Spec(FeatureNames.snakeNames(List.of("Message Sent")), List.of("Signed In")));
+          new PointInTimeFeatures.Spec(FeatureNames.snakeNames(List.of("Message Sent")), List.of("Signed In"),
+              List.of("Invite Sent")));
       String plan = snapshots.queryExecution().executedPlan().toString();
       assertEquals(1, count(plan, "FileScan parquet [^\\n]*account_daily\\]"), plan);
       assertEquals(1, count(plan, "FileScan parquet [^\\n]*account_user_daily\\]"), plan);

@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Test;
 class PointInTimeFeaturesTest extends SparkTestBase {
   static final LocalDate D = LocalDate.parse("2026-03-10");
   static final PointInTimeFeatures.Spec SPEC = new PointInTimeFeatures.Spec(
-      FeatureNames.snakeNames(List.of("Message Sent", "Integration Connected")), List.of("Signed In"));
+      FeatureNames.snakeNames(List.of("Message Sent", "Integration Connected")), List.of("Signed In"),
+      List.of("Invite Sent"));
 
   /** a1 signed up 2026-03-01 12:00; a2 signs up exactly at D 00:00 (absent from D); a3 has no events. */
   private static Dataset<Row> events() {
@@ -25,6 +26,7 @@ class PointInTimeFeaturesTest extends SparkTestBase {
           ('a1', 'u1', 'Message Sent',          TIMESTAMP '2026-03-01 13:00:00'),
           ('a1', 'u2', 'Integration Connected', TIMESTAMP '2026-03-04 13:00:00'),
           ('a1', 'u2', 'Message Sent',          TIMESTAMP '2026-03-05 09:00:00'),
+          ('a1', 'u2', 'Invite Sent',           TIMESTAMP '2026-03-05 10:00:00'),
           ('a1', 'u3', 'Signed In',             TIMESTAMP '2026-03-09 23:59:59.999'),
           ('a1', 'u4', 'Message Sent',          TIMESTAMP '2026-03-10 00:00:00'),
           ('a1', 'u4', 'Message Sent',          TIMESTAMP '2026-03-12 08:00:00'),
@@ -55,20 +57,22 @@ class PointInTimeFeaturesTest extends SparkTestBase {
   void aSnapshotUsesOnlyWhatWasTrueBeforeItsDateAndEqualsTheHandComputedRow() {
     // Everything at or after 2026-03-10 00:00:00.000 is invisible; 2026-03-09 23:59:59.999 is in.
     // a1's 30 days: Sun 03-01 (2 events), Wed 03-04 13:00, Thu 03-05 09:00, Mon 03-09 23:59 (UTC, no time
-    // zone): 3 of 5 on weekdays, 2 of 5 in working hours; 3 events in the last 7 days against 2 the week
-    // before: trend (3+1)/(2+1); 5 events on 4 active days: depth 1.25.
+    // zone) plus an invite Thu 03-05 10:00: 4 of 6 on weekdays, 3 of 6 in working hours; 4 events in the last
+    // 7 days against 2 the week before: trend (4+1)/(2+1); 6 events on 4 active days: depth 1.5; seats u1-u3.
     assertSameRows(spark.sql("""
         SELECT * FROM VALUES
           ('a1', DATE '2026-03-10', 9, 1, 2L, 1L, 2L, 0, 1L, 1L, 1L, 3, 1L, 2L, 3L, 4L, 2L, 3L,
-           3L, 2L, 5L, 2L, 2L, CAST(4 AS DOUBLE) / 3, 1.25, 0.6, 0.4, 'free'),
+           3L, 1L, 1L, 4L, 2L, 6L, 2L, 2L, CAST(5 AS DOUBLE) / 3, 1.5, CAST(4 AS DOUBLE) / 6, 0.5, 'free'),
           ('a3', DATE '2026-03-10', 8, CAST(NULL AS INT), 0L, 0L, 0L, CAST(NULL AS INT), 0L, 0L, 0L,
            CAST(NULL AS INT), 0L, 0L, 0L, 0L, 0L, 0L,
-           0L, 0L, 0L, 0L, 0L, 1.0, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), 'trial')
+           0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 1.0, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
+           'trial')
           AS t(account_id, as_of_date, days_since_signup, days_since_last_activity,
                cnt_total__message_sent, cnt_7d__message_sent, cnt_30d__message_sent, days_to_first__message_sent,
                cnt_total__integration_connected, cnt_7d__integration_connected, cnt_30d__integration_connected,
                days_to_first__integration_connected, logins_7d, logins_30d, active_days_7d, active_days_30d,
-               active_users_7d, active_users_30d, events_7d, events_prev_7d, events_30d, breadth_30d,
+               active_users_7d, active_users_30d, seats, invites_30d, invites_total, events_7d, events_prev_7d,
+               events_30d, breadth_30d,
                breadth_total, trend_7d, depth_30d, weekday_share_30d, working_hours_share_30d, plan)"""),
         snapshots(List.of(D)).drop("email_domain", "employees", "industry", "country"));
   }
