@@ -45,8 +45,7 @@ final class FeaturesCommand extends SparkCommand {
       dates = List.of(asOf != null ? asOf : LocalDate.now(ZoneOffset.UTC));
     }
     FeaturesJob.Result r = FeaturesJob.run(spark, settings.features(), settings.domains(), context.store(),
-        context.log(), dates,
-        context.start());
+        context.log(), dates, context.start());
     System.out.printf("%nRun %s -> %s%n", context.runId(), settings.warehouse());
     System.out.printf("Daily tables: %d day(s) rebuilt from %,d events%n", r.daily().days().size(),
         r.daily().eventsRead());

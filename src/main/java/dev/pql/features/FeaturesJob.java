@@ -40,10 +40,9 @@ public final class FeaturesJob {
     TreeSet<String> seen = store.read(Tables.ACCOUNT_DAILY).select("event").distinct().collectAsList().stream()
         .map(r -> r.getString(0)).collect(Collectors.toCollection(TreeSet::new));
     Map<String, String> keyEvents = FeatureNames.snakeNames(keyEvents(spark, settings, store, seen, log.runId(), start));
-    List<String> unseen = new ArrayList<>();
-    for (String e : keyEvents.keySet()) if (!seen.contains(e)) unseen.add(e);
-    for (String e : settings.loginEvents()) if (!seen.contains(e)) unseen.add(e);
-    for (String e : settings.inviteEvents()) if (!seen.contains(e)) unseen.add(e);
+    List<String> unseen = java.util.stream.Stream.of(keyEvents.keySet(), settings.loginEvents(),
+            settings.inviteEvents())
+        .flatMap(java.util.Collection::stream).filter(e -> !seen.contains(e)).collect(Collectors.toList());
 
     TableContract contract = Tables.accountFeatures(keyEvents);
     long rows = log.stage("features.snapshots", () -> {

@@ -99,7 +99,7 @@ public final class AccountHistory {
         .withColumn("ingested_at", lit(Timestamp.from(ingestedAt)))
         .withColumn("run_id", lit(runId))
         .withColumn("priority", lit(1));
-    Dataset<Row> old = stored.select(withAudit(stateSelection()))
+    Dataset<Row> old = stored.select(stateSelection("ingested_at", "run_id"))
         .withColumn("priority", lit(0));
     WindowSpec sameInstant = Window.partitionBy("account_id", "valid_from").orderBy(col("priority"), col("ingested_at"));
     Dataset<Row> states = old.unionByName(fresh)
@@ -126,16 +126,11 @@ public final class AccountHistory {
         .drop("keep", "configured_signup", "first_state", "fe_account_id", "first_ts");
   }
 
-  private static Column[] withAudit(Column[] columns) {
-    List<Column> out = new java.util.ArrayList<>(List.of(columns));
-    out.add(col("ingested_at"));
-    out.add(col("run_id"));
-    return out.toArray(Column[]::new);
-  }
-
-  private static Column[] stateSelection() {
+  /** The state's columns, then {@code extra} ones. */
+  private static Column[] stateSelection(String... extra) {
     List<Column> out = new java.util.ArrayList<>(List.of(col("account_id"), col("valid_from"), col("signup_at")));
     ATTRIBUTES.forEach(a -> out.add(col(a)));
+    for (String e : extra) out.add(col(e));
     return out.toArray(Column[]::new);
   }
 }

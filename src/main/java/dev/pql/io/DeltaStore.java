@@ -107,18 +107,12 @@ public final class DeltaStore {
    * {@code rows}, leaving every other partition's files untouched. Returns the rows written.
    */
   public long replaceDates(TableContract table, Dataset<Row> rows, String column, List<java.time.LocalDate> dates) {
-    ensure(table);
+    DeltaTable target = ensure(table);
     if (dates.isEmpty()) return 0;
     String predicate = "`" + column + "` IN (" + dates.stream().map(d -> "DATE'" + d + "'")
         .collect(Collectors.joining(", ")) + ")";
-    try {
-      table.conform(rows).write().format("delta").mode("overwrite").option("replaceWhere", predicate).save(path(table));
-    } catch (RuntimeException e) {
-      throw new WriteError("Writing table " + table.name() + " at " + path(table) + " failed; its previous version "
-          + "is intact: " + e.getMessage(), e);
-    }
-    Row last = DeltaTable.forPath(spark, path(table)).history(1).select("operationMetrics").first();
-    Map<String, String> metrics = last.getJavaMap(0);
+    Map<String, String> metrics = commit(table, target, () -> table.conform(rows).write().format("delta")
+        .mode("overwrite").option("replaceWhere", predicate).save(path(table)));
     return Long.parseLong(metrics.getOrDefault("numOutputRows", "0"));
   }
 
@@ -132,20 +126,28 @@ public final class DeltaStore {
     String on = table.key().stream()
         .map(k -> "t.`" + k + "` = s.`" + k + "`")
         .collect(Collectors.joining(" AND "));
+    Map<String, String> metrics = commit(table, target,
+        () -> clauses.apply(target.as("t").merge(source.as("s"), on)).execute());
+    return new MergeCounts(
+        Long.parseLong(metrics.getOrDefault("numTargetRowsInserted", "0")),
+        Long.parseLong(metrics.getOrDefault("numTargetRowsUpdated", "0")),
+        Long.parseLong(metrics.getOrDefault("numTargetRowsDeleted", "0")));
+  }
+
+  /**
+   * Runs one write to the table and returns the metrics of the commit it made (empty when it made none). A
+   * failed write becomes a {@link WriteError} that says which version is still intact.
+   */
+  private Map<String, String> commit(TableContract table, DeltaTable target, Runnable write) {
     long before = version(target);
     try {
-      clauses.apply(target.as("t").merge(source.as("s"), on)).execute();
+      write.run();
     } catch (RuntimeException e) {
       throw new WriteError("Writing table " + table.name() + " at " + path(table) + " failed; its previous version "
           + before + " is intact: " + e.getMessage(), e);
     }
     Row last = target.history(1).select("version", "operationMetrics").first();
-    if (last.getLong(0) == before) return new MergeCounts(0, 0, 0);
-    Map<String, String> metrics = last.getJavaMap(1);
-    return new MergeCounts(
-        Long.parseLong(metrics.getOrDefault("numTargetRowsInserted", "0")),
-        Long.parseLong(metrics.getOrDefault("numTargetRowsUpdated", "0")),
-        Long.parseLong(metrics.getOrDefault("numTargetRowsDeleted", "0")));
+    return last.getLong(0) == before ? Map.of() : last.getJavaMap(1);
   }
 
   private static long version(DeltaTable table) {
