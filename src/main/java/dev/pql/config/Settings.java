@@ -23,8 +23,28 @@ public record Settings(
     String effectiveConfiguration) {
 
   public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
-      boolean weekly,
-      java.time.DayOfWeek weekday, int sizeMidFrom, int sizeLargeFrom) {}
+      List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
+      List<Milestone> activationMilestones, boolean weekly, java.time.DayOfWeek weekday, int sizeMidFrom,
+      int sizeLargeFrom) {
+
+    /** Every event the configuration names, for the report of configured events never seen. */
+    public List<String> namedEvents() {
+      java.util.LinkedHashSet<String> named = new java.util.LinkedHashSet<>(keyEvents);
+      named.addAll(loginEvents);
+      named.addAll(inviteEvents);
+      named.addAll(limitEvents);
+      named.addAll(handRaiseEvents);
+      planLimits.forEach(l -> named.add(l.event()));
+      activationMilestones.forEach(m -> named.add(m.event()));
+      return List.copyOf(named);
+    }
+  }
+
+  /** A free-plan limit on an event: its count over the window (30 days, or since signup) against the limit. */
+  public record PlanLimit(String event, long limit, boolean sinceSignup) {}
+
+  /** An activation milestone: reached once the account has done {@code event} at least {@code atLeast} times. */
+  public record Milestone(String name, String event, long atLeast) {}
 
   public record SparkSettings(String master, String appName, int shufflePartitions, Map<String, String> conf) {}
 

@@ -190,6 +190,10 @@ public final class SettingsLoader {
             p.getStringList("features.key-events"),
             p.getStringList("features.login-events"),
             p.getStringList("features.invite-events"),
+            p.getStringList("features.limit-events"),
+            p.getStringList("features.hand-raise-events"),
+            planLimits(c),
+            milestones(c),
             oneOf(c, "pql.features.cadence", Set.of("daily", "weekly")).equals("weekly"),
             java.time.DayOfWeek.valueOf(oneOf(c, "pql.features.weekday",
                 Set.of("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
@@ -250,6 +254,49 @@ public final class SettingsLoader {
         earliest,
         c.getDuration(base + "future-tolerance"),
         c.getBoolean(base + "require-known-account"));
+  }
+
+  private static List<Settings.PlanLimit> planLimits(Config c) {
+    List<Settings.PlanLimit> limits = new ArrayList<>();
+    Set<String> events = new java.util.HashSet<>();
+    for (Config item : objects(c, "pql.features.plan-limits", Set.of("event", "limit", "window"))) {
+      String event = required(item, "event");
+      if (!events.add(event)) throw bad(item, "event", "repeats '" + event + "': one limit per event");
+      long limit = item.getLong("limit");
+      if (limit <= 0) throw bad(item, "limit", "must be positive, found " + limit);
+      String window = oneOf(item, "window", Set.of("30d", "total"));
+      limits.add(new Settings.PlanLimit(event, limit, window.equals("total")));
+    }
+    return List.copyOf(limits);
+  }
+
+  private static List<Settings.Milestone> milestones(Config c) {
+    List<Settings.Milestone> milestones = new ArrayList<>();
+    Set<String> names = new java.util.HashSet<>();
+    for (Config item : objects(c, "pql.features.activation-milestones", Set.of("name", "event", "at-least"))) {
+      String event = required(item, "event");
+      long atLeast = item.hasPath("at-least") ? item.getLong("at-least") : 1;
+      if (atLeast <= 0) throw bad(item, "at-least", "must be positive, found " + atLeast);
+      String name = item.hasPath("name") ? required(item, "name") : event;
+      if (!names.add(name)) throw bad(item, "name", "repeats the milestone name '" + name + "'");
+      milestones.add(new Settings.Milestone(name, event, atLeast));
+    }
+    return List.copyOf(milestones);
+  }
+
+  /** The objects of a list, each checked for keys outside {@code allowed} (a list is not in reference.conf's tree). */
+  private static List<Config> objects(Config c, String key, Set<String> allowed) {
+    List<Config> items = new ArrayList<>();
+    for (Config item : c.getConfigList(key)) {
+      for (String k : item.root().keySet()) {
+        if (!allowed.contains(k)) {
+          throw new ConfigurationError("Unknown key '" + k + "' in an element of '" + key + "' in "
+              + where(item.root().get(k).origin()) + "; allowed: " + new java.util.TreeSet<>(allowed), null);
+        }
+      }
+      items.add(item);
+    }
+    return items;
   }
 
   private static SourceTable source(Config c, String key, boolean needed) {

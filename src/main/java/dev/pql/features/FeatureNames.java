@@ -54,4 +54,8 @@ public final class FeatureNames {
   public static String daysToFirst(String snake) {
     return "days_to_first__" + snake;
   }
+
+  public static String usageVsLimit(String snake) {
+    return "usage_vs_limit__" + snake;
+  }
 }

@@ -2,6 +2,7 @@ package dev.pql.features;
 
 import dev.pql.config.Settings.DomainSettings;
 import dev.pql.config.Settings.FeatureSettings;
+import dev.pql.config.Settings.PlanLimit;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
 import dev.pql.io.RunLog.StageCounts;
@@ -40,20 +41,28 @@ public final class FeaturesJob {
     TreeSet<String> seen = store.read(Tables.ACCOUNT_DAILY).select("event").distinct().collectAsList().stream()
         .map(r -> r.getString(0)).collect(Collectors.toCollection(TreeSet::new));
     Map<String, String> keyEvents = FeatureNames.snakeNames(keyEvents(spark, settings, store, seen, log.runId(), start));
-    List<String> unseen = java.util.stream.Stream.of(keyEvents.keySet(), settings.loginEvents(),
-            settings.inviteEvents())
-        .flatMap(java.util.Collection::stream).filter(e -> !seen.contains(e)).collect(Collectors.toList());
+    List<String> named = new ArrayList<>(keyEvents.keySet());
+    settings.namedEvents().stream().filter(e -> !named.contains(e)).forEach(named::add);
+    List<String> unseen = named.stream().filter(e -> !seen.contains(e)).collect(Collectors.toList());
 
-    TableContract contract = Tables.accountFeatures(keyEvents);
+    TableContract contract = Tables.accountFeatures(keyEvents, planLimits(settings));
     long rows = log.stage("features.snapshots", () -> {
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
           store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), asOfDates,
-          new PointInTimeFeatures.Spec(keyEvents, settings.loginEvents(), settings.inviteEvents()));
+          PointInTimeFeatures.Spec.of(settings, keyEvents));
       Dataset<Row> classified = Firmographics.classify(snapshots, domains.webmail(), domains.enterprise(),
           new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()));
       return store.replaceDates(contract, classified, "as_of_date", asOfDates);
     }, n -> new StageCounts(0, n, 0, 0));
     return new Result(daily, asOfDates, rows, List.copyOf(keyEvents.keySet()), unseen);
+  }
+
+  /** The plan limits by the snake name of their event (their feature is usage_vs_limit__<snake>). */
+  static Map<String, PlanLimit> planLimits(FeatureSettings settings) {
+    Map<String, String> snakes = FeatureNames.snakeNames(settings.planLimits().stream().map(PlanLimit::event).toList());
+    Map<String, PlanLimit> bySnake = new java.util.LinkedHashMap<>();
+    settings.planLimits().forEach(l -> bySnake.put(snakes.get(l.event()), l));
+    return bySnake;
   }
 
   /** The configured key events, or the catalog's; the first build fills the catalog with every event seen. */

@@ -1,5 +1,7 @@
 package dev.pql.features;
 
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.array_compact;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
@@ -15,6 +17,9 @@ import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.to_timestamp;
 import static org.apache.spark.sql.functions.when;
 
+import dev.pql.config.Settings.FeatureSettings;
+import dev.pql.config.Settings.Milestone;
+import dev.pql.config.Settings.PlanLimit;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -35,8 +40,19 @@ import org.apache.spark.sql.types.StructType;
 public final class PointInTimeFeatures {
   private PointInTimeFeatures() {}
 
-  /** What the snapshot counts: key events (name → snake name) and the events that count as a login. */
-  public record Spec(Map<String, String> keyEvents, List<String> loginEvents, List<String> inviteEvents) {}
+  /**
+   * What the snapshot counts: key events (name → snake name), the events that count as a login, an invite, a
+   * limit reached and a hand-raise, the free-plan limits and the activation milestones.
+   */
+  public record Spec(Map<String, String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
+      List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
+      List<Milestone> activationMilestones) {
+
+    public static Spec of(FeatureSettings settings, Map<String, String> keyEvents) {
+      return new Spec(keyEvents, settings.loginEvents(), settings.inviteEvents(), settings.limitEvents(),
+          settings.handRaiseEvents(), settings.planLimits(), settings.activationMilestones());
+    }
+  }
 
   public static Dataset<Row> snapshots(Dataset<Row> daily, Dataset<Row> userDaily, Dataset<Row> accounts,
       List<LocalDate> asOfDates, Spec spec) {
@@ -53,7 +69,7 @@ public final class PointInTimeFeatures {
             .and(col("valid_from").lt(asOfInstant))
             .and(col("valid_to").isNull().or(col("valid_to").geq(asOfInstant))))
         .select(col("account_id"), asOf, col("signup_at"), col("plan"), col("email_domain"), col("employees"),
-            col("industry"), col("country"));
+            col("industry"), col("country"), col("timezone"));
 
     Column in7 = col("event_date").geq(date_sub(asOf, 7));
     Column in30 = col("event_date").geq(date_sub(asOf, 30));
@@ -80,6 +96,21 @@ public final class PointInTimeFeatures {
     Column isLogin = col("event").isin(spec.loginEvents().toArray());
     activity.add(sum(when(isLogin.and(in7), col("events"))).as("logins_7d"));
     activity.add(sum(when(isLogin.and(in30), col("events"))).as("logins_30d"));
+    Column isLimit = col("event").isin(spec.limitEvents().toArray());
+    activity.add(sum(when(isLimit.and(in30), col("events"))).as("limits_reached_30d"));
+    activity.add(sum(when(isLimit, col("events"))).as("limits_reached_total"));
+    Column isHandRaise = col("event").isin(spec.handRaiseEvents().toArray());
+    activity.add(sum(when(isHandRaise.and(in30), col("events"))).as("hand_raises_30d"));
+    activity.add(sum(when(isHandRaise, col("events"))).as("hand_raises_total"));
+    for (PlanLimit limit : spec.planLimits()) {
+      Column inWindow = col("event").equalTo(limit.event());
+      activity.add(sum(when(limit.sinceSignup() ? inWindow : inWindow.and(in30), col("events")))
+          .as("limit_use__" + FeatureNames.snake(limit.event())));
+    }
+    for (int i = 0; i < spec.activationMilestones().size(); i++) {
+      activity.add(sum(when(col("event").equalTo(spec.activationMilestones().get(i).event()), col("events")))
+          .as("milestone_" + i));
+    }
     activity.add(countDistinct(when(in7, col("event_date"))).as("active_days_7d"));
     activity.add(countDistinct(when(in30, col("event_date"))).as("active_days_30d"));
     activity.add(max("event_date").as("last_active_date"));
@@ -109,7 +140,8 @@ public final class PointInTimeFeatures {
     }
     for (String counter : List.of("logins_7d", "logins_30d", "active_days_7d", "active_days_30d", "active_users_7d",
         "active_users_30d", "seats", "invites_30d", "invites_total", "events_7d", "events_prev_7d", "events_30d",
-        "breadth_30d", "breadth_total")) {
+        "breadth_30d", "breadth_total", "limits_reached_30d", "limits_reached_total", "hand_raises_30d",
+        "hand_raises_total")) {
       out.add(coalesce(col(counter).cast("long"), lit(0L)).as(counter));
     }
     Column events7 = coalesce(col("events_7d"), lit(0L));
@@ -119,7 +151,31 @@ public final class PointInTimeFeatures {
     out.add(col("events_30d").divide(col("active_days_30d")).as("depth_30d"));
     out.add(col("weekday_events_30d").divide(col("events_30d")).as("weekday_share_30d"));
     out.add(col("working_hours_events_30d").divide(col("events_30d")).as("working_hours_share_30d"));
-    out.addAll(List.of(col("plan"), col("email_domain"), col("employees"), col("industry"), col("country")));
+    for (PlanLimit limit : spec.planLimits()) {
+      String snake = FeatureNames.snake(limit.event());
+      out.add(coalesce(col("limit_use__" + snake), lit(0L)).divide(limit.limit())
+          .as(FeatureNames.usageVsLimit(snake)));
+    }
+    out.addAll(activation(spec.activationMilestones()));
+    out.addAll(List.of(col("plan"), col("email_domain"), col("employees"), col("industry"), col("country"),
+        col("timezone")));
     return joined.select(out.toArray(Column[]::new));
+  }
+
+  /** activation_share (null without milestones) and activation_milestones (the names reached, in order). */
+  private static List<Column> activation(List<Milestone> milestones) {
+    if (milestones.isEmpty()) {
+      return List.of(lit(null).cast("double").as("activation_share"),
+          array().cast("array<string>").as("activation_milestones"));
+    }
+    Column reachedCount = lit(0);
+    List<Column> names = new ArrayList<>();
+    for (int i = 0; i < milestones.size(); i++) {
+      Column reached = coalesce(col("milestone_" + i), lit(0L)).geq(milestones.get(i).atLeast());
+      reachedCount = reachedCount.plus(when(reached, 1).otherwise(0));
+      names.add(when(reached, lit(milestones.get(i).name())));
+    }
+    return List.of(reachedCount.divide(milestones.size()).as("activation_share"),
+        array_compact(array(names.toArray(Column[]::new))).as("activation_milestones"));
   }
 }

@@ -7,6 +7,7 @@ import static org.apache.spark.sql.types.DataTypes.IntegerType;
 import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.TimestampType;
+import static org.apache.spark.sql.types.DataTypes.createArrayType;
 import static org.apache.spark.sql.types.DataTypes.createMapType;
 
 import java.util.List;
@@ -144,7 +145,8 @@ public final class Tables {
    * The contract of account_features for a set of key events (event name → snake name): one row per account
    * and as-of date, partitioned by as_of_date.
    */
-  public static TableContract accountFeatures(java.util.Map<String, String> keyEvents) {
+  public static TableContract accountFeatures(java.util.Map<String, String> keyEvents,
+      java.util.Map<String, dev.pql.config.Settings.PlanLimit> planLimits) {
     TableContract.Builder b = TableContract.table("account_features",
             "One row per account and as-of date D: features from events before D 00:00 UTC and the account state "
                 + "valid at that instant. Accounts that signed up on or after D are absent.")
@@ -160,6 +162,9 @@ public final class Tables {
         .required("cnt_30d__" + snake, LongType, "'" + event + "' events in the 30 days before D")
         .optional("days_to_first__" + snake, IntegerType,
             "Whole days from signup to the first '" + event + "' (speed of adoption); null if never before D"));
+    planLimits.forEach((snake, l) -> b.required("usage_vs_limit__" + snake, DoubleType,
+        "'" + l.event() + "' events " + (l.sinceSignup() ? "since signup" : "in the 30 days before D")
+            + " / its free-plan limit (pql.features.plan-limits); 1.0 = at the limit"));
     return b
         .required("logins_7d", LongType, "Login events (pql.features.login-events) in the 7 days before D")
         .required("logins_30d", LongType, "Login events in the 30 days before D")
@@ -173,6 +178,12 @@ public final class Tables {
         .required("events_7d", LongType, "Events of any kind in the 7 days before D")
         .required("events_prev_7d", LongType, "Events of any kind in the 7 days before those (D-14 to D-8)")
         .required("events_30d", LongType, "Events of any kind in the 30 days before D")
+        .required("limits_reached_30d", LongType,
+            "Free-plan limit events (pql.features.limit-events) in the 30 days before D")
+        .required("limits_reached_total", LongType, "Free-plan limit events before D")
+        .required("hand_raises_30d", LongType,
+            "Hand-raise events (pql.features.hand-raise-events: contact sales, pricing) in the 30 days before D")
+        .required("hand_raises_total", LongType, "Hand-raise events before D")
         .required("breadth_30d", LongType, "Distinct key events used in the 30 days before D")
         .required("breadth_total", LongType, "Distinct key events ever used before D")
         .required("trend_7d", DoubleType,
@@ -182,11 +193,16 @@ public final class Tables {
             "Share of the 30-day events on Monday-Friday in the account's time zone (UTC if unknown)")
         .optional("working_hours_share_30d", DoubleType,
             "Share of the 30-day events on weekdays 09:00-18:00 in the account's time zone (UTC if unknown)")
+        .optional("activation_share", DoubleType,
+            "Share of the activation milestones (pql.features.activation-milestones) reached before D")
+        .required("activation_milestones", createArrayType(StringType, false),
+            "Names of the activation milestones reached before D, in configured order")
         .optional("plan", StringType, "Plan valid at D 00:00")
         .optional("email_domain", StringType, "Email domain valid at D 00:00")
         .optional("employees", IntegerType, "Employees valid at D 00:00")
         .optional("industry", StringType, "Industry valid at D 00:00")
         .optional("country", StringType, "Country valid at D 00:00")
+        .optional("timezone", StringType, "IANA time zone valid at D 00:00; null if unknown (features use UTC)")
         .optional("domain_class", StringType,
             "enterprise (a listed enterprise domain, pql.domains.enterprise), webmail (pql.domains.webmail) or "
                 + "corporate; null without a domain")
@@ -195,9 +211,13 @@ public final class Tables {
         .build();
   }
 
-  /** Every contract as Markdown, in the order of {@link #ALL}. */
+  /** Every contract as Markdown, in the order of {@link #ALL}, then account_features. */
   public static String markdown() {
-    return ALL.stream().map(TableContract::markdown).collect(Collectors.joining("\n"));
+    // account_features' columns depend on the configured events: shown with placeholders.
+    TableContract features = accountFeatures(java.util.Map.of("<key event>", "<event>"),
+        java.util.Map.of("<event>", new dev.pql.config.Settings.PlanLimit("<limited event>", 1, false)));
+    return java.util.stream.Stream.concat(ALL.stream(), java.util.stream.Stream.of(features))
+        .map(TableContract::markdown).collect(Collectors.joining("\n"));
   }
 
 }

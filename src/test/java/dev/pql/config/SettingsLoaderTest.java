@@ -110,4 +110,22 @@ class SettingsLoaderTest {
       files.forEach(mapping -> SettingsLoader.load(new File("conf/application.conf"), mapping.toFile(), Map.of()));
     }
   }
+
+  @Test
+  void planLimitsAndMilestonesAreReadAndTheirMistakesNamed() throws IOException {
+    Settings s = SettingsLoader.load(null, null, Map.of());
+    assertEquals(new Settings.PlanLimit("File Uploaded", 50, true), s.features().planLimits().get(0));
+    assertEquals(new Settings.Milestone("sent a message", "Message Sent", 1), s.features().activationMilestones().get(0));
+
+    File typo = file("typo.conf", "pql.features.plan-limits = [\n  {event = \"File Uploaded\", limt = 5}\n]\n");
+    ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(typo, null, Map.of()));
+    assertEquals("Unknown key 'limt' in an element of 'pql.features.plan-limits' in " + typo.getPath()
+        + ":2; allowed: [event, limit, window]", e.getMessage());
+
+    File twice = file("twice.conf", "pql.features.plan-limits = [\n  {event = A, limit = 5, window = 30d}\n"
+        + "  {event = A, limit = 9, window = total}\n]\n");
+    e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(twice, null, Map.of()));
+    assertEquals("Invalid configuration: 'event' in " + twice.getPath() + ":3 repeats 'A': one limit per event",
+        e.getMessage());
+  }
 }

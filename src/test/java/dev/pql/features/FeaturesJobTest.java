@@ -97,8 +97,7 @@ class FeaturesJobTest extends SparkTestBase {
           LocalDate.parse("2026-02-02").plusWeeks(k - 1), true, DayOfWeek.MONDAY);
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
           store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), dates,
-          new PointInTimeFeatures.Spec(FeatureNames.snakeNames(List.of("Message Sent")), List.of("Signed In"),
-              List.of("Invite Sent")));
+          PointInTimeFeatures.Spec.of(settings.features(), FeatureNames.snakeNames(List.of("Message Sent"))));
       String plan = snapshots.queryExecution().executedPlan().toString();
       assertEquals(1, count(plan, "FileScan parquet [^\\n]*account_daily\\]"), plan);
       assertEquals(1, count(plan, "FileScan parquet [^\\n]*account_user_daily\\]"), plan);

@@ -1,89 +1,145 @@
 package dev.pql.features;
 
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.to_date;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.pql.PqlException.SchemaError;
 import dev.pql.SparkTestBase;
+import dev.pql.config.Settings;
+import dev.pql.config.SettingsLoader;
+import java.io.File;
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Snapshots computed by hand, their point-in-time edges, and K snapshots against K single ones. */
+/**
+ * Snapshots of the golden lake (src/test/resources/golden/features) against features computed by hand, their
+ * point-in-time edges for every feature, and K snapshots in one run against K runs.
+ */
 class PointInTimeFeaturesTest extends SparkTestBase {
   static final LocalDate D = LocalDate.parse("2026-03-10");
-  static final PointInTimeFeatures.Spec SPEC = new PointInTimeFeatures.Spec(
-      FeatureNames.snakeNames(List.of("Message Sent", "Integration Connected")), List.of("Signed In"),
-      List.of("Invite Sent"));
+  static final LocalDate D2 = LocalDate.parse("2026-03-17");
+  static Settings settings;
 
-  /** a1 signed up 2026-03-01 12:00; a2 signs up exactly at D 00:00 (absent from D); a3 has no events. */
+  @BeforeAll
+  static void configuration() {
+    settings = SettingsLoader.load(golden("features.conf"), null, Map.of("pql.warehouse", "unused"));
+  }
+
+  private static File golden(String name) {
+    return new File(PointInTimeFeaturesTest.class.getResource("/golden/features/" + name).getFile());
+  }
+
   private static Dataset<Row> events() {
-    return spark.sql("""
-        SELECT *, to_date(ts) AS event_date, TIMESTAMP '2026-03-20 00:00:00' AS ingested_at FROM VALUES
-          ('a1', 'u1', 'Signed In',             TIMESTAMP '2026-03-01 12:00:00'),
-          ('a1', 'u1', 'Message Sent',          TIMESTAMP '2026-03-01 13:00:00'),
-          ('a1', 'u2', 'Integration Connected', TIMESTAMP '2026-03-04 13:00:00'),
-          ('a1', 'u2', 'Message Sent',          TIMESTAMP '2026-03-05 09:00:00'),
-          ('a1', 'u2', 'Invite Sent',           TIMESTAMP '2026-03-05 10:00:00'),
-          ('a1', 'u3', 'Signed In',             TIMESTAMP '2026-03-09 23:59:59.999'),
-          ('a1', 'u4', 'Message Sent',          TIMESTAMP '2026-03-10 00:00:00'),
-          ('a1', 'u4', 'Message Sent',          TIMESTAMP '2026-03-12 08:00:00'),
-          ('a2', 'u9', 'Message Sent',          TIMESTAMP '2026-03-10 00:00:00')
-          AS t(account_id, user_id, event, ts)""");
+    return spark.read().option("header", "true")
+        .schema("account_id STRING, user_id STRING, event STRING, ts TIMESTAMP")
+        .csv(golden("events.csv").getPath())
+        .withColumn("event_date", to_date(col("ts")))
+        .withColumn("ingested_at", lit(java.sql.Timestamp.valueOf("2026-03-20 00:00:00")));
   }
 
   private static Dataset<Row> accounts() {
-    return spark.sql("""
-        SELECT * FROM VALUES
-          ('a1', TIMESTAMP '2026-03-01 12:00:00', TIMESTAMP '2026-03-10 00:00:00', TIMESTAMP '2026-03-01 12:00:00', 'free'),
-          ('a1', TIMESTAMP '2026-03-10 00:00:00', CAST(NULL AS TIMESTAMP),         TIMESTAMP '2026-03-01 12:00:00', 'team'),
-          ('a2', TIMESTAMP '2026-03-10 00:00:00', CAST(NULL AS TIMESTAMP),         TIMESTAMP '2026-03-10 00:00:00', 'free'),
-          ('a3', TIMESTAMP '2026-03-02 00:00:00', CAST(NULL AS TIMESTAMP),         TIMESTAMP '2026-03-02 00:00:00', 'trial')
-          AS t(account_id, valid_from, valid_to, signup_at, plan)""")
-        .selectExpr("*", "CAST(NULL AS STRING) AS email_domain", "CAST(NULL AS INT) AS employees",
-            "CAST(NULL AS STRING) AS industry", "CAST(NULL AS STRING) AS country");
+    return spark.read().option("header", "true")
+        .schema("account_id STRING, valid_from TIMESTAMP, valid_to TIMESTAMP, signup_at TIMESTAMP, plan STRING, "
+            + "email_domain STRING, employees INT, industry STRING, country STRING, timezone STRING")
+        .csv(golden("accounts.csv").getPath());
   }
 
-  private static Dataset<Row> snapshots(List<LocalDate> dates) {
-    Dataset<Row> events = events();
-    Dataset<Row> timezones = spark.sql("SELECT 'a1' AS account_id, CAST(NULL AS STRING) AS timezone");
-    return PointInTimeFeatures.snapshots(DailyAggregates.accountDaily(events, timezones),
-        DailyAggregates.accountUserDaily(events), accounts(), dates, SPEC);
+  private static Dataset<Row> snapshots(Dataset<Row> events, Dataset<Row> accounts, List<LocalDate> dates) {
+    Settings.FeatureSettings f = settings.features();
+    Dataset<Row> timezones = accounts.filter(col("valid_to").isNull()).select("account_id", "timezone");
+    Dataset<Row> snapshots = PointInTimeFeatures.snapshots(DailyAggregates.accountDaily(events, timezones),
+        DailyAggregates.accountUserDaily(events), accounts, dates,
+        PointInTimeFeatures.Spec.of(f, FeatureNames.snakeNames(f.keyEvents())));
+    return Firmographics.classify(snapshots, settings.domains().webmail(), settings.domains().enterprise(),
+        new Firmographics.SizeBands(f.sizeMidFrom(), f.sizeLargeFrom()));
   }
 
+  /**
+   * The hand computation of expected.jsonl, for a1 at 2026-03-10 (Europe/Berlin, UTC+1 in March). Before D:
+   * 10 events on 7 days (03-01 x2, 03-02 x2, 03-04, 03-05 x2, 03-06, 03-07, 03-09 23:59:59.999); the 7 days
+   * from 03-03 hold 6, the 7 before 4: trend 7/5; depth 10/7. Local weekdays: all but the two Sunday and the
+   * Saturday events (7/10); working hours 09-18 local: 03-02 09:30 x2, 03-04 14:00, 03-05 10:00 and 11:00
+   * (5/10; 03-06 18:30 and 03-10 00:59 are outside). Users u1-u3. First message 1 h after signup (day 0),
+   * first integration 3 d 1 h (day 3). Messages 2 of a 30-day limit of 10, files 2 of a total limit of 4.
+   * Milestones: messaged needs 3 messages (2: not yet), integrated and invited reached: 2/3. The state that
+   * starts at D 00:00 (plan team) is not yet valid. a2 signs up at D 00:00 and is absent until 03-17.
+   */
   @Test
-  void aSnapshotUsesOnlyWhatWasTrueBeforeItsDateAndEqualsTheHandComputedRow() {
-    // Everything at or after 2026-03-10 00:00:00.000 is invisible; 2026-03-09 23:59:59.999 is in.
-    // a1's 30 days: Sun 03-01 (2 events), Wed 03-04 13:00, Thu 03-05 09:00, Mon 03-09 23:59 (UTC, no time
-    // zone) plus an invite Thu 03-05 10:00: 4 of 6 on weekdays, 3 of 6 in working hours; 4 events in the last
-    // 7 days against 2 the week before: trend (4+1)/(2+1); 6 events on 4 active days: depth 1.5; seats u1-u3.
-    assertSameRows(spark.sql("""
-        SELECT * FROM VALUES
-          ('a1', DATE '2026-03-10', 9, 1, 2L, 1L, 2L, 0, 1L, 1L, 1L, 3, 1L, 2L, 3L, 4L, 2L, 3L,
-           3L, 1L, 1L, 4L, 2L, 6L, 2L, 2L, CAST(5 AS DOUBLE) / 3, 1.5, CAST(4 AS DOUBLE) / 6, 0.5, 'free'),
-          ('a3', DATE '2026-03-10', 8, CAST(NULL AS INT), 0L, 0L, 0L, CAST(NULL AS INT), 0L, 0L, 0L,
-           CAST(NULL AS INT), 0L, 0L, 0L, 0L, 0L, 0L,
-           0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 1.0, CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE),
-           'trial')
-          AS t(account_id, as_of_date, days_since_signup, days_since_last_activity,
-               cnt_total__message_sent, cnt_7d__message_sent, cnt_30d__message_sent, days_to_first__message_sent,
-               cnt_total__integration_connected, cnt_7d__integration_connected, cnt_30d__integration_connected,
-               days_to_first__integration_connected, logins_7d, logins_30d, active_days_7d, active_days_30d,
-               active_users_7d, active_users_30d, seats, invites_30d, invites_total, events_7d, events_prev_7d,
-               events_30d, breadth_30d,
-               breadth_total, trend_7d, depth_30d, weekday_share_30d, working_hours_share_30d, plan)"""),
-        snapshots(List.of(D)).drop("email_domain", "employees", "industry", "country"));
+  void goldenSnapshotsEqualTheFeaturesComputedByHand() {
+    Dataset<Row> actual = snapshots(events(), accounts(), List.of(D, D2));
+    Dataset<Row> expected = spark.read().schema(actual.schema()).json(golden("expected.jsonl").getPath());
+    assertEquals(5, expected.count(), "the golden file parses whole");
+    assertSameRows(expected, actual);
+  }
+
+  /**
+   * a3 has no events and one state. A copy of every event and a change of state at exactly D 00:00:00.000
+   * changes nothing in its snapshot of D; the same one millisecond earlier changes every feature that can
+   * see them. Left unchanged are the keys, the days since signup, last week's count (events_prev_7d) and the
+   * attributes the new state keeps.
+   */
+  @Test
+  void atExactlyMidnightNothingIsSeenAndOneMillisecondEarlierEveryFeatureSeesIt() {
+    Row before = a3At(D, events(), accounts());
+    java.sql.Timestamp midnight = java.sql.Timestamp.valueOf("2026-03-10 00:00:00");
+    assertEquals(List.of(), changedColumns(before, a3At(D, withProbe(midnight), withNewState(midnight))));
+
+    java.sql.Timestamp justBefore = java.sql.Timestamp.valueOf("2026-03-09 23:59:59.999");
+    List<String> unchanged = List.of("account_id", "as_of_date", "days_since_signup", "events_prev_7d",
+        "email_domain", "industry", "country", "timezone", "domain_class");
+    List<String> expected = new ArrayList<>(List.of(before.schema().fieldNames()));
+    expected.removeAll(unchanged);
+    assertEquals(expected, changedColumns(before, a3At(D, withProbe(justBefore), withNewState(justBefore))));
+  }
+
+  private static Row a3At(LocalDate date, Dataset<Row> events, Dataset<Row> accounts) {
+    List<Row> rows = snapshots(events, accounts, List.of(date)).filter("account_id = 'a3'").collectAsList();
+    assertEquals(1, rows.size());
+    return rows.get(0);
+  }
+
+  /** One a3 event of every name in the golden lake, by a new user, at {@code at}. */
+  private static Dataset<Row> withProbe(java.sql.Timestamp at) {
+    Dataset<Row> probe = events().select("event").distinct()
+        .select(lit("a3").as("account_id"), lit("u7").as("user_id"), col("event"), lit(at).as("ts"));
+    return events().unionByName(probe.withColumn("event_date", to_date(col("ts")))
+        .withColumn("ingested_at", lit(java.sql.Timestamp.valueOf("2026-03-20 00:00:00"))));
+  }
+
+  /** a3 moves to the free plan with 40 employees at {@code at}. */
+  private static Dataset<Row> withNewState(java.sql.Timestamp at) {
+    Dataset<Row> a3 = accounts().filter("account_id = 'a3'");
+    return accounts().filter("account_id <> 'a3'")
+        .unionByName(a3.withColumn("valid_to", lit(at)))
+        .unionByName(a3.withColumn("valid_from", lit(at)).withColumn("plan", lit("free"))
+            .withColumn("employees", lit(40)));
+  }
+
+  private static List<String> changedColumns(Row before, Row after) {
+    List<String> changed = new ArrayList<>();
+    for (String name : before.schema().fieldNames()) {
+      if (!Objects.equals(before.getAs(name), after.getAs(name))) changed.add(name);
+    }
+    return changed;
   }
 
   @Test
   void manySnapshotsInOneRunEqualOneRunPerDate() {
-    List<LocalDate> dates = List.of(D.minusDays(7), D, D.plusDays(7));
-    Dataset<Row> together = snapshots(dates);
-    Dataset<Row> oneByOne = snapshots(List.of(dates.get(0)))
-        .unionByName(snapshots(List.of(dates.get(1))))
-        .unionByName(snapshots(List.of(dates.get(2))));
+    List<LocalDate> dates = List.of(D.minusDays(7), D, D2);
+    Dataset<Row> together = snapshots(events(), accounts(), dates);
+    Dataset<Row> oneByOne = snapshots(events(), accounts(), List.of(dates.get(0)))
+        .unionByName(snapshots(events(), accounts(), List.of(dates.get(1))))
+        .unionByName(snapshots(events(), accounts(), List.of(dates.get(2))));
     assertSameRows(oneByOne, together);
     assertEquals(7, together.count(), "a1 and a3 at each of the three dates, a2 only on 03-17");
   }
