@@ -46,15 +46,7 @@ final class FeaturesCommand extends SparkCommand {
     }
     FeaturesJob.Result r = FeaturesJob.run(spark, settings.features(), settings.domains(), context.store(),
         context.log(), dates, context.start());
-    System.out.printf("%nRun %s -> %s%n", context.runId(), settings.warehouse());
-    System.out.printf("Daily tables: %d day(s) rebuilt from %,d events%n", r.daily().days().size(),
-        r.daily().eventsRead());
-    System.out.printf("account_features: %,d rows for %d as-of date(s) %s .. %s, %d key events%n", r.featureRows(),
-        dates.size(), dates.get(0), dates.get(dates.size() - 1), r.keyEvents().size());
-    if (!r.unseenEvents().isEmpty()) {
-      System.out.println("Configured events never seen in the events: " + String.join(", ", r.unseenEvents()));
-    }
-    System.out.print(Report.stages(context.log().results()));
+    System.out.print(Report.features(context.runId(), settings.warehouse(), r, context.log().results()));
     return 0;
   }
 }

@@ -1,7 +1,9 @@
 package dev.pql.cli;
 
+import dev.pql.features.FeaturesJob;
 import dev.pql.ingest.IngestJob;
 import dev.pql.io.RunLog.StageResult;
+import dev.pql.io.TaskBalance;
 import java.util.List;
 
 /** The console summaries of a run. */
@@ -27,9 +29,32 @@ final class Report {
     return out.toString();
   }
 
+  static String features(String runId, String warehouse, FeaturesJob.Result r, List<StageResult> stages) {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format("%nRun %s -> %s%n", runId, warehouse));
+    out.append(String.format("Daily tables: %d day(s) rebuilt from %,d events%n", r.daily().days().size(),
+        r.daily().eventsRead()));
+    List<java.time.LocalDate> dates = r.asOfDates();
+    out.append(String.format("account_features: %,d rows for %d as-of date(s) %s .. %s, %d key events%n",
+        r.featureRows(), dates.size(), dates.get(0), dates.get(dates.size() - 1), r.keyEvents().size()));
+    if (!r.unseenEvents().isEmpty()) {
+      out.append("Configured events never seen in the events: ").append(String.join(", ", r.unseenEvents()))
+          .append('\n');
+    }
+    out.append(stages(stages));
+    return out.toString();
+  }
+
   static String stages(List<StageResult> stages) {
-    StringBuilder out = new StringBuilder("Time per stage:\n");
-    for (StageResult s : stages) out.append(String.format("  %-22s %8.1f s%n", s.stage(), s.millis() / 1000.0));
+    if (stages.isEmpty()) return "";
+    StringBuilder out = new StringBuilder(String.format("%-24s %10s   %s%n", "Stage", "time",
+        "busiest Spark stage: tasks, largest task's share of its task time"));
+    for (StageResult s : stages) {
+      TaskBalance.Balance b = s.balance();
+      out.append(String.format("  %-22s %8.1f s   %s%n", s.stage(), s.millis() / 1000.0, b.tasks() == 0 ? "-"
+          : String.format("%d tasks, %.1f s, largest %.0f%% (even: %.0f%%)", b.tasks(), b.taskMillis() / 1000.0,
+              100 * b.largestTaskShare(), 100.0 / b.tasks())));
+    }
     return out.toString();
   }
 }

@@ -27,15 +27,14 @@ public final class DailyAggregatesJob {
   public static Result build(DeltaStore store) {
     Dataset<Row> events = store.read(Tables.EVENTS);
     Timestamp builtThrough = builtThrough(store);
-    Dataset<Row> fresh = builtThrough == null ? events : events.filter(col("ingested_at").gt(builtThrough));
-    // The touched days are a short list (at most the days of the lake), not a table.
-    List<LocalDate> days = fresh.select("event_date").distinct().collectAsList().stream()
-        .map(r -> r.getDate(0).toLocalDate()).sorted().collect(Collectors.toList());
-    if (days.isEmpty()) return new Result(days, 0, 0, 0);
-
-    Dataset<Row> slice = events.filter(col("event_date").isin(days.stream().map(java.sql.Date::valueOf).toArray()))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    // A first build takes every day in the one scan that builds both tables; a later one first finds the days
+    // touched since (Delta skips the files ingested before the watermark by their ingested_at statistics).
+    Dataset<Row> slice = builtThrough == null ? events : events.filter(col("event_date").isin(
+        days(events.filter(col("ingested_at").gt(builtThrough))).stream().map(java.sql.Date::valueOf).toArray()));
+    slice = slice.persist(StorageLevel.MEMORY_AND_DISK());
     try {
+      List<LocalDate> days = days(slice);
+      if (days.isEmpty()) return new Result(days, 0, 0, 0);
       Dataset<Row> timezones = store.read(Tables.ACCOUNTS).filter(col("is_current")).select("account_id", "timezone");
       long daily = store.replaceDates(Tables.ACCOUNT_DAILY, DailyAggregates.accountDaily(slice, timezones),
           "event_date", days);
@@ -45,6 +44,12 @@ public final class DailyAggregatesJob {
     } finally {
       slice.unpersist();
     }
+  }
+
+  /** The distinct event dates of some events: a short list (at most the days of the lake), not a table. */
+  private static List<LocalDate> days(Dataset<Row> events) {
+    return events.select("event_date").distinct().collectAsList().stream()
+        .map(r -> r.getDate(0).toLocalDate()).sorted().collect(Collectors.toList());
   }
 
   /**

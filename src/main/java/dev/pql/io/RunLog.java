@@ -40,24 +40,27 @@ public final class RunLog {
     public static final StageCounts NONE = new StageCounts(0, 0, 0, 0);
   }
 
-  /** A finished stage: its counts and how long it took. */
-  public record StageResult(String stage, StageCounts counts, long millis) {}
+  /** A finished stage: its counts, how long it took and how evenly its busiest Spark stage shared the work. */
+  public record StageResult(String stage, StageCounts counts, long millis, TaskBalance.Balance balance) {}
 
   /** Runs one stage, recording its counts or its failure; a failure is rethrown after it is recorded. */
   public <T> T stage(String stage, Supplier<T> work, Function<T, StageCounts> counted) {
     Instant start = Instant.now();
     LOG.info("run {}: stage {} started", runId, stage);
+    TaskBalance watch = TaskBalance.watch(spark.sparkContext());
     try {
       T outcome = work.get();
       StageCounts counts = counted.apply(outcome);
       Instant end = Instant.now();
-      write(stage, start, end, counts, "succeeded", null);
-      LOG.info("run {}: stage {} succeeded: {}", runId, stage, counts);
-      results.add(new StageResult(stage, counts, end.toEpochMilli() - start.toEpochMilli()));
+      TaskBalance.Balance balance = watch.stop(spark.sparkContext());
+      write(stage, start, end, counts, "succeeded", null, balance);
+      LOG.info("run {}: stage {} succeeded: {}; busiest Spark stage {}", runId, stage, counts, balance);
+      results.add(new StageResult(stage, counts, end.toEpochMilli() - start.toEpochMilli(), balance));
       return outcome;
     } catch (RuntimeException e) {
       try {
-        write(stage, start, Instant.now(), StageCounts.NONE, "failed", String.valueOf(e.getMessage()));
+        write(stage, start, Instant.now(), StageCounts.NONE, "failed", String.valueOf(e.getMessage()),
+            watch.stop(spark.sparkContext()));
       } catch (RuntimeException logFailure) {
         e.addSuppressed(logFailure);
       }
@@ -70,9 +73,12 @@ public final class RunLog {
     return List.copyOf(results);
   }
 
-  private void write(String stage, Instant start, Instant end, StageCounts c, String status, String message) {
+  private void write(String stage, Instant start, Instant end, StageCounts c, String status, String message,
+      TaskBalance.Balance balance) {
     Row row = RowFactory.create(runId, command, stage, Timestamp.from(start), Timestamp.from(end),
-        c.rowsIn(), c.rowsOut(), c.rowsRejected(), c.rowsDuplicate(), status, message);
+        c.rowsIn(), c.rowsOut(), c.rowsRejected(), c.rowsDuplicate(), status, message,
+        balance.tasks() == 0 ? null : (long) balance.tasks(),
+        Double.isNaN(balance.largestTaskShare()) ? null : balance.largestTaskShare());
     store.upsert(Tables.PIPELINE_RUNS, spark.createDataFrame(List.of(row), Tables.PIPELINE_RUNS.schema()));
   }
 }

@@ -95,6 +95,11 @@ public final class Tables {
       .required("rows_duplicate", LongType, "Rows dropped as duplicates of a row already kept")
       .required("status", StringType, "running, succeeded or failed")
       .optional("message", StringType, "Error message of a failed stage")
+      .optional("busiest_spark_stage_tasks", LongType,
+          "Tasks of the Spark stage with the most task time within this stage")
+      .optional("largest_task_share", DoubleType,
+          "That Spark stage's largest task's share of its task time: about 1/tasks when work is even, near 1 "
+              + "when one task (one huge account) does it all")
       .build();
 
   public static final TableContract ACCOUNT_DAILY = TableContract.table("account_daily",

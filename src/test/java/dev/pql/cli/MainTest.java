@@ -75,8 +75,10 @@ class MainTest {
     assertEquals(0, o.exitCode(), o.err());
     assertTrue(o.out().contains("Generated 61 accounts"), o.out());
     assertTrue(o.out().matches("(?s).*\\nevents +[0-9,]+ +[0-9,]+ +[0-9,]+ +[0-9,]+\\n.*"), o.out());
-    assertTrue(o.out().contains("Time per stage:"), o.out());
-    for (String table : new String[] {"events", "accounts", "conversions", "events_rejected", "pipeline_runs"}) {
+    assertTrue(o.out().matches("(?s).*\\naccount_features: [0-9,]+ rows for [0-9]+ as-of date\\(s\\) 2026-.*"), o.out());
+    assertTrue(o.out().matches("(?s).*\\n  features.snapshots +[0-9.]+ s   [0-9]+ tasks.*"), o.out());
+    for (String table : new String[] {"events", "accounts", "conversions", "events_rejected", "pipeline_runs",
+        "account_daily", "account_user_daily", "account_features"}) {
       assertTrue(Files.isDirectory(warehouse.resolve(table).resolve("_delta_log")), table + " is a Delta table");
     }
   }

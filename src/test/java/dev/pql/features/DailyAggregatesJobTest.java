@@ -1,6 +1,7 @@
 package dev.pql.features;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pql.SparkTestBase;
 import dev.pql.io.DeltaStore;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -85,6 +87,14 @@ class DailyAggregatesJobTest extends SparkTestBase {
     assertEquals(2, second.eventsRead());
     assertEquals(mondayFiles, Arrays.asList(incremental.read(Tables.ACCOUNT_DAILY)
         .filter("event_date = DATE '2026-03-02'").inputFiles()), "Monday's files must not be rewritten");
+    // Delta's own record of the commit: it replaced Sunday alone, writing Sunday's one row (a1, Message Sent).
+    Row commit = spark.sql("DESCRIBE HISTORY delta.`" + incremental.warehouse() + "/account_daily` LIMIT 1").first();
+    Map<String, String> metrics = commit.getJavaMap(commit.fieldIndex("operationMetrics"));
+    Map<String, String> parameters = commit.getJavaMap(commit.fieldIndex("operationParameters"));
+    assertEquals("1", metrics.get("numOutputRows"), metrics.toString());
+    assertEquals("1", metrics.get("numRemovedFiles"), metrics.toString());
+    assertTrue(parameters.get("predicate").contains("2026-03-01") && !parameters.get("predicate").contains("2026-03-02"),
+        parameters.toString());
 
     DeltaStore full = warehouse(events("true"));
     DailyAggregatesJob.build(full);

@@ -1,7 +1,9 @@
 package dev.pql.features;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pql.FileReadCounter;
 import dev.pql.SparkTestBase;
 import dev.pql.config.Settings;
 import dev.pql.config.SettingsLoader;
@@ -13,8 +15,6 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,7 +27,19 @@ class FeaturesJobTest extends SparkTestBase {
 
   @BeforeAll
   static void warehouse() {
-    store = new DeltaStore(spark, tempDir("pql-features").toString());
+    store = newWarehouse();
+    try {
+      java.nio.file.Path conf = tempDir("pql-conf").resolve("features.conf");
+      java.nio.file.Files.writeString(conf, "pql.features.login-events = [\"Signed In\", \"Logged In\"]\n");
+      settings = SettingsLoader.load(conf.toFile(), null, Map.of("pql.warehouse", store.warehouse()));
+    } catch (java.io.IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** 1,000 events of a0-a2 from 2026-02-01 00:00, one a minute; a3 has none. */
+  private static DeltaStore newWarehouse() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-features").toString());
     store.insertNew(Tables.EVENTS, spark.sql("""
         SELECT concat('e', id) AS event_id, concat('a', id % 3) AS account_id, concat('u', id % 5) AS user_id,
                CASE WHEN id % 4 = 0 THEN 'Signed In' ELSE 'Message Sent' END AS event,
@@ -42,16 +54,10 @@ class FeaturesJobTest extends SparkTestBase {
                CAST(NULL AS INT) AS employees, CAST(NULL AS STRING) AS industry, CAST(NULL AS STRING) AS country,
                CAST(NULL AS STRING) AS timezone, TIMESTAMP '2026-04-01 00:00:00' AS ingested_at, 'r' AS run_id
         FROM range(0, 4)"""));
-    try {
-      java.nio.file.Path conf = tempDir("pql-conf").resolve("features.conf");
-      java.nio.file.Files.writeString(conf, "pql.features.login-events = [\"Signed In\", \"Logged In\"]\n");
-      settings = SettingsLoader.load(conf.toFile(), null, Map.of("pql.warehouse", store.warehouse()));
-    } catch (java.io.IOException e) {
-      throw new IllegalStateException(e);
-    }
+    return store;
   }
 
-  private static FeaturesJob.Result run(List<LocalDate> dates, String runId) {
+  private static FeaturesJob.Result run(DeltaStore store, List<LocalDate> dates, String runId) {
     return FeaturesJob.run(spark, settings.features(), settings.domains(), store,
         new RunLog(spark, store, runId, "features"), dates,
         Instant.parse("2026-04-02T00:00:00Z"));
@@ -62,8 +68,9 @@ class FeaturesJobTest extends SparkTestBase {
     List<LocalDate> mondays = SnapshotDates.between(LocalDate.parse("2026-02-01"), LocalDate.parse("2026-03-31"),
         true, DayOfWeek.MONDAY);
     assertEquals(9, mondays.size());
-    FeaturesJob.Result first = run(mondays, "f-1");
-    assertEquals(List.of("Logged In", "Invite Sent"), first.unseenEvents(),
+    FeaturesJob.Result first = run(store, mondays, "f-1");
+    assertEquals(List.of("Logged In", "Invite Sent", "Usage Limit Reached", "Contact Sales Clicked",
+        "Pricing Page Viewed", "File Uploaded", "Project Created", "Integration Connected"), first.unseenEvents(),
         "configured events never seen are reported");
     assertEquals(List.of("Message Sent", "Signed In"), first.keyEvents());
     Dataset<Row> features = spark.read().format("delta").load(store.warehouse() + "/account_features");
@@ -73,41 +80,44 @@ class FeaturesJobTest extends SparkTestBase {
     assertEquals(0L, features.filter("account_id = 'a3'").selectExpr("max(cnt_total__message_sent)").first().getLong(0));
     java.util.List<Row> before = features.collectAsList();
 
-    FeaturesJob.Result again = run(mondays, "f-2");
+    FeaturesJob.Result again = run(store, mondays, "f-2");
     assertEquals(List.of(), again.daily().days(), "no new events: no day rebuilt");
     assertSameRows(spark.createDataFrame(before, features.schema()),
         spark.read().format("delta").load(store.warehouse() + "/account_features"));
   }
 
+  private static List<LocalDate> mondays(int k) {
+    return SnapshotDates.between(LocalDate.parse("2026-02-02"), LocalDate.parse("2026-02-02").plusWeeks(k - 1), true,
+        DayOfWeek.MONDAY);
+  }
+
   @Test
-  void anyNumberOfSnapshotsScansEachDailyTableOnce() {
-    // Without adaptive execution the physical plan is printed whole, every file scan with its location.
-    spark.conf().set("spark.sql.adaptive.enabled", "false");
-    try {
-      assertOneScanEach();
-    } finally {
-      spark.conf().unset("spark.sql.adaptive.enabled");
+  void aBackfillReadsTheEventsOnceWhateverTheNumberOfSnapshots() {
+    for (int k : new int[] {1, 26}) {
+      DeltaStore fresh = newWarehouse();
+      try (FileReadCounter reads = new FileReadCounter(fresh.warehouse() + "/events")) {
+        FeaturesJob.Result r = run(fresh, mondays(k), "scan-" + k);
+        assertEquals(k, r.asOfDates().size());
+        assertTrue(reads.filesRead() > 0, "the counter sees the reads");
+        assertEquals(1, reads.scans(), k + " snapshot(s): times the events files were read");
+      }
     }
   }
 
-  private static void assertOneScanEach() {
+  @Test
+  void anyNumberOfSnapshotsReadsEachDailyTableOnce() {
     DailyAggregatesJob.build(store);
     for (int k : new int[] {1, 26}) {
-      List<LocalDate> dates = SnapshotDates.between(LocalDate.parse("2026-02-02"),
-          LocalDate.parse("2026-02-02").plusWeeks(k - 1), true, DayOfWeek.MONDAY);
-      Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
-          store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), dates,
-          PointInTimeFeatures.Spec.of(settings.features(), FeatureNames.snakeNames(List.of("Message Sent"))));
-      String plan = snapshots.queryExecution().executedPlan().toString();
-      assertEquals(1, count(plan, "FileScan parquet [^\\n]*account_daily\\]"), plan);
-      assertEquals(1, count(plan, "FileScan parquet [^\\n]*account_user_daily\\]"), plan);
+      try (FileReadCounter daily = new FileReadCounter(store.warehouse() + "/account_daily");
+          FileReadCounter userDaily = new FileReadCounter(store.warehouse() + "/account_user_daily")) {
+        PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY), store.read(Tables.ACCOUNT_USER_DAILY),
+                store.read(Tables.ACCOUNTS), mondays(k),
+                PointInTimeFeatures.Spec.of(settings.features(), FeatureNames.snakeNames(List.of("Message Sent"))))
+            .write().format("noop").mode("overwrite").save();
+        assertTrue(daily.filesRead() > 0 && userDaily.filesRead() > 0, "the counters see the reads");
+        assertEquals(1, daily.scans(), k + " snapshot(s): account_daily reads");
+        assertEquals(1, userDaily.scans(), k + " snapshot(s): account_user_daily reads");
+      }
     }
-  }
-
-  private static int count(String text, String regex) {
-    Matcher m = Pattern.compile(regex).matcher(text);
-    int n = 0;
-    while (m.find()) n++;
-    return n;
   }
 }
