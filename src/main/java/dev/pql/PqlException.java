@@ -43,4 +43,11 @@ public abstract class PqlException extends RuntimeException {
       super(message, cause, 4);
     }
   }
+
+  /** The warehouse holds too little for the stage to do its work honestly (e.g. no labelled history). */
+  public static final class NotEnoughData extends PqlException {
+    public NotEnoughData(String message) {
+      super(message, null, 3);
+    }
+  }
 }

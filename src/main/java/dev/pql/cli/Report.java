@@ -1,6 +1,9 @@
 package dev.pql.cli;
 
 import dev.pql.features.FeaturesJob;
+import dev.pql.generate.TruthCheck;
+import dev.pql.model.ThresholdDiscovery;
+import dev.pql.model.TrainJob;
 import dev.pql.ingest.IngestJob;
 import dev.pql.io.RunLog.StageResult;
 import dev.pql.io.TaskBalance;
@@ -43,6 +46,47 @@ final class Report {
     }
     out.append(stages(stages));
     return out.toString();
+  }
+
+  static String train(String runId, String warehouse, TrainJob.Result r, TruthCheck.Comparison truth,
+      List<StageResult> stages) {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format("%nRun %s -> %s%n", runId, warehouse));
+    out.append(String.format("Model %s (features %s) saved at %s%n", r.modelVersion(), r.featureSetVersion(),
+        r.modelPath()));
+    out.append(String.format("Training:   snapshots %s .. %s, %,d rows, %,d upgrades; reg %s, elastic net %s%n",
+        r.trainFrom(), r.trainTo(), r.trainingRows(), r.trainingPositives(), r.chosen().regParam(),
+        r.chosen().elasticNetParam()));
+    out.append(String.format("Evaluation: snapshots %s .. %s, %,d rows, %,d upgrades%n", r.evaluationFrom(),
+        r.evaluationTo(), r.evaluationRows(), r.evaluationPositives()));
+    out.append(String.format("%-12s %8s %8s %8s %8s %10s %10s%n", "", "AUC-ROC", "AUC-PR", "logloss", "Brier",
+        "top10 lift", "top10 capt"));
+    for (String m : List.of("model", "logins_only", "best_rule")) {
+      if (!r.metrics().containsKey(m + ".auc_roc")) continue;
+      out.append(String.format("%-12s %8.3f %8.3f %8s %8s %10.2f %10.2f%n", m, r.metrics().get(m + ".auc_roc"),
+          r.metrics().get(m + ".auc_pr"), fmt(r.metrics().get(m + ".log_loss")), fmt(r.metrics().get(m + ".brier")),
+          r.metrics().get(m + ".top_decile_lift"), r.metrics().get(m + ".top_decile_capture")));
+    }
+    if (r.bestRule() != null) out.append("best rule: ").append(r.bestRule()).append('\n');
+    if (truth != null) {
+      out.append(String.format("Against the lake's true hazard on the same %,d rows: model AUC-ROC %.4f, truth %.4f, "
+          + "ratio %.3f%n", truth.rows(), truth.modelAucRoc(), truth.truthAucRoc(), truth.ratio()));
+    }
+    out.append("Top drivers:\n");
+    r.drivers().stream().limit(10).forEach(d -> out.append(String.format("  %2d. %-45s %+.3f  %s%n", d.rank(),
+        d.input(), d.coefficient(), d.sentence())));
+    out.append("Discovered thresholds:\n");
+    for (ThresholdDiscovery.Threshold t : r.thresholds()) {
+      out.append(String.format("  %-48s rate %5.1f%% vs %5.1f%%, lift %5.2f, recall %5.1f%%, coverage %5.1f%%, "
+              + "p %.1e%s%n", t.predicate().replace("`", ""), 100 * t.rateQualifying(), 100 * t.rateRest(), t.lift(),
+          100 * t.recall(), 100 * t.coverage(), t.pValue(), t.significant() ? "" : " (not significant)"));
+    }
+    out.append(stages(stages));
+    return out.toString();
+  }
+
+  private static String fmt(Double v) {
+    return v == null ? "-" : String.format("%.4f", v);
   }
 
   static String stages(List<StageResult> stages) {

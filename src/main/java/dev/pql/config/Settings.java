@@ -20,7 +20,16 @@ public record Settings(
     GenerateSettings generate,
     IngestSettings ingest,
     FeatureSettings features,
+    ModelSettings model,
     String effectiveConfiguration) {
+
+  /**
+   * How the upgrade model is trained and evaluated: the label horizon, the evaluation window at the end of the
+   * labelled history, the regularization grid and the threshold discovery's guards.
+   */
+  public record ModelSettings(int horizonDays, int evaluationDays, LocalDate trainFrom, LocalDate trainTo,
+      List<Double> regParams, List<Double> elasticNetParams, double validationShare, long seed, int maxIterations,
+      int leadingDrivers, int minSupport, double alpha, List<String> excludeFeatures) {}
 
   public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,

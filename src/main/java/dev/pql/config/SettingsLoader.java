@@ -200,7 +200,40 @@ public final class SettingsLoader {
                 .toUpperCase(Locale.ROOT)),
             positive(c, "pql.features.size-bands.mid-from"),
             positive(c, "pql.features.size-bands.large-from")),
+        readModel(c),
         describe(c));
+  }
+
+  private static Settings.ModelSettings readModel(Config c) {
+    String m = "pql.model.";
+    List<Double> reg = c.getDoubleList(m + "reg-params");
+    List<Double> elastic = c.getDoubleList(m + "elastic-net-params");
+    if (reg.isEmpty() || reg.stream().anyMatch(v -> v < 0)) throw bad(c, m + "reg-params", "must list values >= 0");
+    if (elastic.isEmpty() || elastic.stream().anyMatch(v -> v < 0 || v > 1)) {
+      throw bad(c, m + "elastic-net-params", "must list values between 0 and 1");
+    }
+    double validation = share(c, m + "validation-share");
+    if (validation <= 0 || validation >= 1) throw bad(c, m + "validation-share", "must be strictly between 0 and 1");
+    double alpha = share(c, m + "alpha");
+    if (alpha <= 0) throw bad(c, m + "alpha", "must be above 0");
+    return new Settings.ModelSettings(
+        positive(c, m + "horizon-days"),
+        positive(c, m + "evaluation-days"),
+        optionalDate(c, m + "train-from"),
+        optionalDate(c, m + "train-to"),
+        List.copyOf(reg),
+        List.copyOf(elastic),
+        validation,
+        c.getLong(m + "seed"),
+        positive(c, m + "max-iterations"),
+        positive(c, m + "leading-drivers"),
+        positive(c, m + "min-support"),
+        alpha,
+        c.getStringList(m + "exclude-features"));
+  }
+
+  private static LocalDate optionalDate(Config c, String key) {
+    return c.getString(key).isBlank() ? null : date(c, key);
   }
 
   private static IngestSettings readIngest(Config c) {

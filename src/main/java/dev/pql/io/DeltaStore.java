@@ -46,6 +46,12 @@ public final class DeltaStore {
     return spark.read().format("delta").load(path(table));
   }
 
+  /** A table whose columns depend on the configuration (account_features), by name; null when it does not exist. */
+  public Dataset<Row> readIfExists(String tableName) {
+    String path = warehouse + "/" + tableName;
+    return DeltaTable.isDeltaTable(spark, path) ? spark.read().format("delta").load(path) : null;
+  }
+
   /** Creates the table from its contract if needed, and checks that an existing one still fits it. */
   public DeltaTable ensure(TableContract table) {
     DeltaTable delta = DeltaTable.createIfNotExists(spark)

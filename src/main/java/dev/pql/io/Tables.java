@@ -143,8 +143,86 @@ public final class Tables {
       .required("run_id", StringType, "Run that added it")
       .build();
 
+  public static final TableContract MODEL_RUNS = TableContract.table("model_runs",
+          "One row per trained upgrade model: its version, what it was trained and evaluated on, its parameters and "
+              + "its holdout quality next to baselines. Scoring loads a version from here, or the latest.")
+      .key("model_version")
+      .required("model_version", StringType, "Model version (the id of the run that trained it)")
+      .required("trained_at", TimestampType, "When it was trained (UTC)")
+      .required("feature_set_version", StringType,
+          "Fingerprint of the feature columns it reads; scoring refuses features with another one")
+      .required("model_path", StringType, "Where the fitted MLlib PipelineModel is saved")
+      .required("horizon_days", IntegerType, "Label horizon H: an upgrade within H days after the snapshot")
+      .required("train_from", DateType, "First snapshot date of the training rows")
+      .required("train_to", DateType, "Last snapshot date of the training rows (its horizon ends before evaluation)")
+      .required("evaluation_from", DateType, "First snapshot date of the evaluation rows")
+      .required("evaluation_to", DateType, "Last snapshot date of the evaluation rows (horizon complete)")
+      .required("training_rows", LongType, "Training rows (free accounts x snapshots, censored rows left out)")
+      .required("training_positives", LongType, "Training rows that upgraded within the horizon")
+      .required("evaluation_rows", LongType, "Evaluation rows")
+      .required("evaluation_positives", LongType, "Evaluation rows that upgraded within the horizon")
+      .required("parameters", createMapType(StringType, StringType, true),
+          "Chosen and searched parameters (regularization grid with validation AUC-ROC, seed, ...)")
+      .required("metrics", createMapType(StringType, DoubleType, true),
+          "Evaluation-window metrics: model.*, logins_only.*, best_rule.* (auc_roc, auc_pr, log_loss, brier, "
+              + "top_decile_lift, top_decile_capture, base_rate, ...)")
+      .required("calibration", createArrayType(new org.apache.spark.sql.types.StructType()
+              .add("bin", IntegerType, false).add("rows", LongType, false)
+              .add("mean_predicted", DoubleType, false).add("observed_rate", DoubleType, false), false),
+          "Evaluation rows in ten bins of predicted probability: mean predicted against observed upgrade rate")
+      .optional("best_rule", StringType, "The baseline rule (best discovered rule on the evaluation rows)")
+      .required("run_id", StringType, "Run that trained it")
+      .build();
+
+  public static final TableContract MODEL_DRIVERS = TableContract.table("model_drivers",
+          "Per model and input: what the model learned (standardized coefficient, odds ratios, rank) beside the "
+              + "upgrade rates observed on the training rows, in a sentence.")
+      .key("model_version", "input")
+      .required("model_version", StringType, "Model version")
+      .required("input", StringType, "Model input: x_/i_ the (log1p of the) feature, m_ its missing indicator, "
+          + "oh_ a category")
+      .required("feature", StringType, "The account_features column it comes from")
+      .required("transform", StringType, "log1p, value, missing, or 'is <category>'")
+      .required("coefficient", DoubleType, "Standardized coefficient: log-odds per standard deviation of the input")
+      .required("odds_ratio_per_sd", DoubleType, "exp(coefficient): odds multiplier per standard deviation")
+      .required("odds_ratio_per_unit", DoubleType, "Odds multiplier per unit of the input (after log1p if any)")
+      .required("direction", StringType, "raises, lowers or none (dropped by the regularization)")
+      .required("rank", IntegerType, "Rank by absolute coefficient, 1 = strongest")
+      .required("support", DoubleType, "Share of training rows where the input is non-zero (or the category)")
+      .required("observed_split", StringType, "The split the observed rates compare (SQL over feature columns)")
+      .optional("rate_with", DoubleType, "Upgrade rate of the training rows inside the split")
+      .optional("rate_without", DoubleType, "Upgrade rate of the other training rows")
+      .optional("observed_lift", DoubleType, "rate_with / rate_without")
+      .required("sentence", StringType, "The driver in plain words, observed rates first, the model's odds after")
+      .build();
+
+  public static final TableContract DISCOVERED_RULES = TableContract.table("discovered_rules",
+          "Thresholds found on the leading drivers that pass the significance test, each a ready-to-use PQL "
+              + "definition (the text of a conf/definitions file).")
+      .key("model_version", "name")
+      .required("model_version", StringType, "Model version whose training rows it was found on")
+      .required("name", StringType, "Definition name")
+      .required("version", StringType, "Definition version")
+      .required("type", StringType, "PQL type: usage, hand-raiser, usage-limit-reached or self-serve-purchase")
+      .required("when", StringType, "Spark SQL boolean expression over account_features columns")
+      .optional("within_days_of_signup", IntegerType, "Only accounts at most this many days after signup qualify")
+      .required("feature", StringType, "Feature the threshold is on")
+      .required("operator", StringType, ">= or <=")
+      .required("threshold", DoubleType, "The threshold, one of the feature's quantiles")
+      .required("qualifying_rows", LongType, "Training rows that meet it")
+      .required("rate_qualifying", DoubleType, "Upgrade rate of those rows (the rule's precision)")
+      .required("rate_rest", DoubleType, "Upgrade rate of the other rows")
+      .required("base_rate", DoubleType, "Upgrade rate of all training rows")
+      .required("lift", DoubleType, "rate_qualifying / base_rate")
+      .required("recall", DoubleType, "Share of the upgrades the rule catches")
+      .required("coverage", DoubleType, "Share of the rows the rule qualifies")
+      .required("p_value", DoubleType, "One-sided two-proportion z-test p-value, before correction")
+      .required("tests", LongType, "Thresholds tested in this discovery (the Bonferroni factor)")
+      .required("definition", StringType, "The definition as HOCON, ready for conf/definitions/")
+      .build();
+
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
-      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG);
+      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES);
 
   /**
    * The contract of account_features for a set of key events (event name → snake name): one row per account

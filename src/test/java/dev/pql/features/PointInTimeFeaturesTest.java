@@ -7,14 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.pql.PqlException.SchemaError;
+import dev.pql.GoldenLake;
 import dev.pql.SparkTestBase;
 import dev.pql.config.Settings;
-import dev.pql.config.SettingsLoader;
 import java.io.File;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -32,36 +31,23 @@ class PointInTimeFeaturesTest extends SparkTestBase {
 
   @BeforeAll
   static void configuration() {
-    settings = SettingsLoader.load(golden("features.conf"), null, Map.of("pql.warehouse", "unused"));
+    settings = GoldenLake.settings();
   }
 
   private static File golden(String name) {
-    return new File(PointInTimeFeaturesTest.class.getResource("/golden/features/" + name).getFile());
+    return GoldenLake.file(name);
   }
 
   private static Dataset<Row> events() {
-    return spark.read().option("header", "true")
-        .schema("account_id STRING, user_id STRING, event STRING, ts TIMESTAMP")
-        .csv(golden("events.csv").getPath())
-        .withColumn("event_date", to_date(col("ts")))
-        .withColumn("ingested_at", lit(java.sql.Timestamp.valueOf("2026-03-20 00:00:00")));
+    return GoldenLake.events(spark);
   }
 
   private static Dataset<Row> accounts() {
-    return spark.read().option("header", "true")
-        .schema("account_id STRING, valid_from TIMESTAMP, valid_to TIMESTAMP, signup_at TIMESTAMP, plan STRING, "
-            + "email_domain STRING, employees INT, industry STRING, country STRING, timezone STRING")
-        .csv(golden("accounts.csv").getPath());
+    return GoldenLake.accounts(spark);
   }
 
   private static Dataset<Row> snapshots(Dataset<Row> events, Dataset<Row> accounts, List<LocalDate> dates) {
-    Settings.FeatureSettings f = settings.features();
-    Dataset<Row> timezones = accounts.filter(col("valid_to").isNull()).select("account_id", "timezone");
-    Dataset<Row> snapshots = PointInTimeFeatures.snapshots(DailyAggregates.accountDaily(events, timezones),
-        DailyAggregates.accountUserDaily(events), accounts, dates,
-        PointInTimeFeatures.Spec.of(f, FeatureNames.snakeNames(f.keyEvents())));
-    return Firmographics.classify(snapshots, settings.domains().webmail(), settings.domains().enterprise(),
-        new Firmographics.SizeBands(f.sizeMidFrom(), f.sizeLargeFrom()));
+    return GoldenLake.snapshots(settings, events, accounts, dates);
   }
 
   /**

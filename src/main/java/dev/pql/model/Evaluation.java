@@ -1,0 +1,87 @@
+package dev.pql.model;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.log;
+import static org.apache.spark.sql.functions.pow;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
+import org.apache.spark.ml.feature.Bucketizer;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Holdout quality of a score (a probability, or any number where higher means likelier to upgrade): ranking
+ * (AUC-ROC, AUC-PR), probability quality (log loss, Brier score), what the top decile holds, and a
+ * calibration table. Every figure is an aggregate computed by Spark; nothing is collected but the figures.
+ */
+public final class Evaluation {
+  private Evaluation() {}
+
+  /** One calibration bin: its rows, the mean predicted probability and the observed upgrade rate. */
+  public record CalibrationBin(int bin, long rows, double meanPredicted, double observedRate) {}
+
+  /** Ranking and top-decile figures of any score; log loss and Brier only when the score is a probability. */
+  public static Map<String, Double> metrics(Dataset<Row> scored, String score, boolean isProbability) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    BinaryClassificationEvaluator evaluator = new BinaryClassificationEvaluator().setLabelCol(TrainingSet.LABEL)
+        .setRawPredictionCol(score);
+    m.put("auc_roc", evaluator.setMetricName("areaUnderROC").evaluate(scored));
+    m.put("auc_pr", evaluator.setMetricName("areaUnderPR").evaluate(scored));
+    double cut = scored.stat().approxQuantile(score, new double[] {0.9}, 0.0005)[0];
+    Column y = col(TrainingSet.LABEL);
+    Column top = col(score).geq(cut);
+    List<Column> aggs = new ArrayList<>(List.of(count(lit(1)).as("rows"), sum(y).as("positives"),
+        sum(when(top, 1).otherwise(0)).as("top_rows"), sum(when(top, y).otherwise(0)).as("top_positives")));
+    if (isProbability) {
+      Column p = least(greatest(col(score), lit(1e-15)), lit(1 - 1e-15));
+      aggs.add(avg(y.multiply(log(p)).plus(lit(1).minus(y).multiply(log(lit(1).minus(p)))).multiply(-1)).as("log_loss"));
+      aggs.add(avg(pow(col(score).minus(y), 2)).as("brier"));
+    }
+    Row r = scored.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
+    double rows = r.getLong(0);
+    double positives = r.getDouble(1);
+    double topRows = r.getLong(2);
+    double topPositives = r.getDouble(3);
+    m.put("rows", rows);
+    m.put("base_rate", positives / rows);
+    m.put("top_decile_share_of_rows", topRows / rows);
+    m.put("top_decile_lift", (topPositives / topRows) / (positives / rows));
+    m.put("top_decile_capture", topPositives / positives);
+    if (isProbability) {
+      m.put("log_loss", r.getDouble(4));
+      m.put("brier", r.getDouble(5));
+    }
+    return m;
+  }
+
+  /** Ten bins of equal rows by predicted probability (fewer when predictions tie): predicted against observed. */
+  public static List<CalibrationBin> calibration(Dataset<Row> scored, String probability) {
+    double[] probs = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+    double[] cuts = scored.stat().approxQuantile(probability, probs, 0.0005);
+    java.util.TreeSet<Double> splits = new java.util.TreeSet<>();
+    splits.add(Double.NEGATIVE_INFINITY);
+    for (double c : cuts) splits.add(c);
+    splits.add(Double.POSITIVE_INFINITY);
+    Dataset<Row> binned = new Bucketizer().setInputCol(probability).setOutputCol("bin")
+        .setSplits(splits.stream().mapToDouble(Double::doubleValue).toArray()).transform(scored);
+    List<CalibrationBin> bins = new ArrayList<>();
+    // At most ten rows: the table itself.
+    for (Row r : binned.groupBy("bin").agg(count(lit(1)), avg(probability), avg(TrainingSet.LABEL))
+        .orderBy("bin").collectAsList()) {
+      bins.add(new CalibrationBin((int) r.getDouble(0), r.getLong(1), r.getDouble(2), r.getDouble(3)));
+    }
+    return bins;
+  }
+}

@@ -1,0 +1,67 @@
+package dev.pql.model;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.NumericType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Which columns of account_features the model reads, and how: counts and heavy-tailed ratios through
+ * log1p, other numbers as they are, nullable numbers with a missing indicator, a few low-cardinality strings
+ * one-hot encoded. The feature-set version fingerprints this choice, so that a model is never applied to
+ * features it was not trained on.
+ */
+public record ModelInputs(List<Numeric> numeric, List<String> categorical, String featureSetVersion) {
+
+  /** A numeric feature: log-transformed or not, and whether it can be null (then it gets an indicator). */
+  public record Numeric(String name, boolean log, boolean nullable) {}
+
+  static final Set<String> KEYS = Set.of("account_id", "as_of_date");
+  static final Set<String> CATEGORICAL = Set.of("plan", "domain_class", "size_band", "industry", "country");
+  static final Set<String> LOGGED_RATIOS = Set.of("employees", "trend_7d", "depth_30d");
+
+  public static ModelInputs of(StructType features, List<String> excluded) {
+    List<Numeric> numeric = new ArrayList<>();
+    List<String> categorical = new ArrayList<>();
+    StringBuilder fingerprint = new StringBuilder();
+    for (StructField f : features.fields()) {
+      if (KEYS.contains(f.name()) || excluded.contains(f.name())) continue;
+      DataType t = f.dataType();
+      if (t instanceof NumericType) {
+        boolean log = t.equals(DataTypes.LongType) || LOGGED_RATIOS.contains(f.name());
+        numeric.add(new Numeric(f.name(), log, f.nullable()));
+      } else if (t.equals(DataTypes.StringType) && CATEGORICAL.contains(f.name())) {
+        categorical.add(f.name());
+      } else {
+        continue;
+      }
+      fingerprint.append(f.name()).append(':').append(t.simpleString()).append(';');
+    }
+    return new ModelInputs(List.copyOf(numeric), List.copyOf(categorical), "fs-" + sha256(fingerprint.toString()));
+  }
+
+  /** Every column the model reads. */
+  public List<String> columns() {
+    List<String> all = new ArrayList<>();
+    numeric.forEach(n -> all.add(n.name()));
+    all.addAll(categorical);
+    return all;
+  }
+
+  private static String sha256(String text) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 6);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package dev.pql.model;
+
+import dev.pql.config.Definition;
+import dev.pql.config.Settings.FeatureSettings;
+import dev.pql.features.FeatureNames;
+import java.util.Locale;
+import java.util.Map;
+
+/** Turns a discovered threshold into a PQL definition: a name, a type from the feature's family, a sentence. */
+final class RuleNames {
+  private RuleNames() {}
+
+  static Definition definition(ThresholdDiscovery.Threshold t, String modelVersion, FeatureSettings features,
+      int horizonDays) {
+    String threshold = ThresholdDiscovery.Threshold.format(t.threshold());
+    String name = t.feature() + (t.operator().equals(">=") ? "_at_least_" : "_at_most_") + threshold.replace('.', '_');
+    String description = String.format(Locale.ROOT,
+        "Discovered by model %s: %s %s %s; %.1f%% of these training rows upgraded within %d days, %.1fx the base "
+            + "rate of %.1f%%, covering %.1f%% of rows and %.1f%% of upgrades",
+        modelVersion, t.feature(), t.operator(), threshold, 100 * t.rateQualifying(), horizonDays, t.lift(),
+        100 * t.baseRate(), 100 * t.coverage(), 100 * t.recall());
+    return new Definition(name, modelVersion, description, type(t.feature(), features), t.predicate().replace("`", ""),
+        null, Map.of(), true, "discovered_rules");
+  }
+
+  /** usage-limit-reached and hand-raiser for the features of those configured events, usage otherwise. */
+  static Definition.Type type(String feature, FeatureSettings features) {
+    if (feature.startsWith("limits_reached_") || feature.startsWith("usage_vs_limit__")
+        || features.limitEvents().stream().anyMatch(e -> feature.endsWith("__" + FeatureNames.snake(e)))) {
+      return Definition.Type.USAGE_LIMIT_REACHED;
+    }
+    if (feature.startsWith("hand_raises_")
+        || features.handRaiseEvents().stream().anyMatch(e -> feature.endsWith("__" + FeatureNames.snake(e)))) {
+      return Definition.Type.HAND_RAISER;
+    }
+    return Definition.Type.USAGE;
+  }
+}

@@ -1,0 +1,58 @@
+package dev.pql.model;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.date_add;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.lower;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.to_timestamp;
+import static org.apache.spark.sql.functions.when;
+
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Labelled training rows from feature history, without leakage: a row is an account's snapshot at D while the
+ * account was on a free plan at D (by its plan history, as the snapshot records it) and had never converted;
+ * its label is a first conversion to paid in [D, D + H days). A row whose horizon runs past the end of the
+ * data is censored: left out, since its label is not known yet.
+ */
+public final class TrainingSet {
+  private TrainingSet() {}
+
+  public static final String LABEL = "label";
+
+  /**
+   * @param features account_features rows
+   * @param conversions the conversions table
+   * @param freePlans plan names (lower case) that count as free or trial
+   * @param horizonDays H
+   * @param dataEnd the first day without data: horizons must end on or before it
+   */
+  public static Dataset<Row> label(Dataset<Row> features, Dataset<Row> conversions, List<String> freePlans,
+      int horizonDays, LocalDate dataEnd) {
+    Dataset<Row> firstConversion = conversions.filter(col("is_first"))
+        .groupBy(col("account_id").as("c_account_id"))
+        .agg(min("converted_at").as("first_converted_at"));
+    Column asOf = to_timestamp(col("as_of_date"));
+    Column horizonEnd = to_timestamp(date_add(col("as_of_date"), horizonDays));
+    Column converted = col("first_converted_at");
+    return features
+        .filter(lower(col("plan")).isin(freePlans.toArray()))
+        .filter(date_add(col("as_of_date"), horizonDays).leq(lit(Date.valueOf(dataEnd))))
+        .join(firstConversion, col("account_id").equalTo(col("c_account_id")), "left")
+        .filter(converted.isNull().or(converted.geq(asOf)))
+        .withColumn(LABEL, when(converted.isNotNull().and(converted.lt(horizonEnd)), 1.0).otherwise(0.0))
+        .drop("c_account_id", "first_converted_at");
+  }
+
+  /** True for the rows of accounts in the validation share, by a hash of the account id (stable, seeded). */
+  public static Column validationSide(double share, long seed) {
+    return org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.xxhash64(col("account_id"), lit(seed)),
+        lit(10_000L)).lt(Math.round(share * 10_000));
+  }
+}

@@ -1,0 +1,147 @@
+package dev.pql.model;
+
+import static org.apache.spark.ml.functions.vector_to_array;
+import static org.apache.spark.sql.functions.col;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.classification.LogisticRegression;
+import org.apache.spark.ml.classification.LogisticRegressionModel;
+import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
+import org.apache.spark.ml.feature.Imputer;
+import org.apache.spark.ml.feature.OneHotEncoder;
+import org.apache.spark.ml.feature.SQLTransformer;
+import org.apache.spark.ml.feature.StandardScaler;
+import org.apache.spark.ml.feature.StandardScalerModel;
+import org.apache.spark.ml.feature.StringIndexer;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.attribute.Attribute;
+import org.apache.spark.ml.attribute.AttributeGroup;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * The upgrade model: an MLlib pipeline of log1p and missing indicators (SQL), median imputation, one-hot
+ * encoding, standardization and an elastic-net logistic regression. Regularization is chosen on a validation
+ * split by account, then the model is refitted on all training rows. No class weights: its probabilities are
+ * calibrated as they come, which scoring policies and metrics rely on.
+ */
+public final class UpgradeModel {
+  private UpgradeModel() {}
+
+  public static final String PROBABILITY = "probability_of_upgrade";
+
+  /** One point of the regularization grid and its validation AUC-ROC. */
+  public record GridPoint(double regParam, double elasticNetParam, double validationAucRoc) {}
+
+  /** The fitted pipeline, the grid it was chosen on and the chosen point. */
+  public record Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen) {}
+
+  public static Pipeline pipeline(ModelInputs inputs, double regParam, double elasticNetParam, int maxIterations,
+      long seed) {
+    List<String> selects = new ArrayList<>();
+    List<String> toImpute = new ArrayList<>();
+    List<String> assembled = new ArrayList<>();
+    for (ModelInputs.Numeric n : inputs.numeric()) {
+      String value = "CAST(`" + n.name() + "` AS DOUBLE)";
+      selects.add((n.log() ? "log1p(greatest(" + value + ", 0D))" : value) + " AS `x_" + n.name() + "`");
+      if (n.nullable()) {
+        selects.add("CAST(`" + n.name() + "` IS NULL AS DOUBLE) AS `m_" + n.name() + "`");
+        toImpute.add("x_" + n.name());
+        assembled.add("i_" + n.name());
+        assembled.add("m_" + n.name());
+      } else {
+        assembled.add("x_" + n.name());
+      }
+    }
+    List<PipelineStage> stages = new ArrayList<>();
+    stages.add(new SQLTransformer().setStatement("SELECT *, " + String.join(", ", selects) + " FROM __THIS__"));
+    if (!toImpute.isEmpty()) {
+      stages.add(new Imputer().setStrategy("median").setInputCols(toImpute.toArray(String[]::new))
+          .setOutputCols(toImpute.stream().map(c -> "i_" + c.substring(2)).toArray(String[]::new)));
+    }
+    if (!inputs.categorical().isEmpty()) {
+      String[] categorical = inputs.categorical().toArray(String[]::new);
+      String[] indexed = inputs.categorical().stream().map(c -> "idx_" + c).toArray(String[]::new);
+      String[] encoded = inputs.categorical().stream().map(c -> "oh_" + c).toArray(String[]::new);
+      stages.add(new StringIndexer().setInputCols(categorical).setOutputCols(indexed).setHandleInvalid("keep"));
+      stages.add(new OneHotEncoder().setInputCols(indexed).setOutputCols(encoded).setHandleInvalid("keep"));
+      assembled.addAll(List.of(encoded));
+    }
+    stages.add(new VectorAssembler().setInputCols(assembled.toArray(String[]::new)).setOutputCol("raw_features"));
+    stages.add(new StandardScaler().setInputCol("raw_features").setOutputCol("features").setWithStd(true)
+        .setWithMean(false));
+    stages.add(new LogisticRegression().setLabelCol(TrainingSet.LABEL).setFeaturesCol("features")
+        .setRegParam(regParam).setElasticNetParam(elasticNetParam).setMaxIter(maxIterations)
+        .setStandardization(false).setFamily("binomial"));
+    return new Pipeline().setStages(stages.toArray(PipelineStage[]::new));
+  }
+
+  /**
+   * Chooses the regularization on the validation side of {@code training} (by account hash), then refits on all
+   * of it.
+   */
+  public static Fitted fit(Dataset<Row> training, ModelInputs inputs, List<Double> regParams,
+      List<Double> elasticNetParams, double validationShare, int maxIterations, long seed) {
+    Column validation = TrainingSet.validationSide(validationShare, seed);
+    Dataset<Row> fitSide = training.filter(validation.unary_$bang()).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> validationSide = training.filter(validation).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      List<GridPoint> grid = new ArrayList<>();
+      GridPoint best = null;
+      for (double reg : regParams) {
+        for (double elastic : elasticNetParams) {
+          PipelineModel model = pipeline(inputs, reg, elastic, maxIterations, seed).fit(fitSide);
+          double auc = aucRoc(score(model, validationSide));
+          GridPoint point = new GridPoint(reg, elastic, auc);
+          grid.add(point);
+          // Ties go to the stronger regularization: the simpler model.
+          if (best == null || auc > best.validationAucRoc() + 1e-6) best = point;
+        }
+      }
+      PipelineModel refitted = pipeline(inputs, best.regParam(), best.elasticNetParam(), maxIterations, seed)
+          .fit(training);
+      return new Fitted(refitted, List.copyOf(grid), best);
+    } finally {
+      fitSide.unpersist();
+      validationSide.unpersist();
+    }
+  }
+
+  /** The rows with the model's probability of an upgrade within the horizon. */
+  public static Dataset<Row> score(PipelineModel model, Dataset<Row> rows) {
+    Dataset<Row> scored = model.transform(rows);
+    return scored.withColumn(PROBABILITY, vector_to_array(col("probability"), "float64").getItem(1))
+        .drop("probability", "rawPrediction", "prediction", "features", "raw_features");
+  }
+
+  static double aucRoc(Dataset<Row> scored) {
+    return new BinaryClassificationEvaluator().setLabelCol(TrainingSet.LABEL).setRawPredictionCol(PROBABILITY)
+        .setMetricName("areaUnderROC").evaluate(scored);
+  }
+
+  /** The logistic regression at the end of a fitted pipeline. */
+  public static LogisticRegressionModel regression(PipelineModel model) {
+    return (LogisticRegressionModel) model.stages()[model.stages().length - 1];
+  }
+
+  /** The standard deviations the scaler divided each model input by. */
+  public static double[] scales(PipelineModel model) {
+    return ((StandardScalerModel) model.stages()[model.stages().length - 2]).std().toArray();
+  }
+
+  /** The names of the model inputs, in the order of the coefficients (x_/i_/m_/oh_ prefixed). */
+  public static List<String> inputNames(PipelineModel model, Dataset<Row> sample) {
+    Dataset<Row> transformed = model.transform(sample.limit(1));
+    AttributeGroup group = AttributeGroup.fromStructField(transformed.schema().apply("raw_features"));
+    List<String> names = new ArrayList<>();
+    Attribute[] attributes = group.attributes().get();
+    for (int i = 0; i < attributes.length; i++) names.add(attributes[i].name().getOrElse(() -> "input"));
+    return names;
+  }
+}
