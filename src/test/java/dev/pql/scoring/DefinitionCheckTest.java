@@ -1,0 +1,58 @@
+package dev.pql.scoring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.pql.GoldenLake;
+import dev.pql.PqlException.ConfigurationError;
+import dev.pql.SparkTestBase;
+import dev.pql.config.Definition;
+import dev.pql.config.DefinitionLoader;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Definitions are read from their text and checked against the feature columns before any work. */
+class DefinitionCheckTest extends SparkTestBase {
+  static StructType features;
+
+  @BeforeAll
+  static void schema() {
+    features = GoldenLake.snapshots(GoldenLake.settings(), GoldenLake.events(spark), GoldenLake.accounts(spark),
+        List.of(LocalDate.parse("2026-03-10"))).schema();
+  }
+
+  private static String errorOf(String when) {
+    Definition d = DefinitionLoader.parse("name = heavy\nversion = \"1\"\ntype = usage\nwhen = \"\"\"" + when
+        + "\"\"\"\n", "conf/definitions/heavy.conf");
+    return assertThrows(ConfigurationError.class, () -> DefinitionCheck.check(spark, d, features)).getMessage();
+  }
+
+  @Test
+  void aDefinitionSurvivesItsOwnTextAndAValidWhenPasses() {
+    Definition d = new Definition("heavy-messaging", "2", "A team sent 2,000 messages", Definition.Type.USAGE,
+        "cnt_30d__message_sent >= 2000 AND active_users_7d >= 3", 14, Map.of("country", List.of("US", "DE")), true,
+        "discovered_rules");
+    assertEquals(d, DefinitionLoader.parse(d.toHocon(), "discovered_rules"));
+    DefinitionCheck.check(spark, d, features);
+  }
+
+  @Test
+  void eachKindOfInvalidWhenIsRejectedWithTheFileTheDefinitionAndThePart() {
+    String at = "conf/definitions/heavy.conf: definition 'heavy': ";
+    assertEquals(at + "'when' uses unknown column `cnt_30d__mesage_sent`; did you mean one of "
+        + "`cnt_30d__message_sent`, `cnt_7d__message_sent`, `cnt_total__message_sent`, `days_to_first__message_sent`, "
+        + "`as_of_date`? In: cnt_30d__mesage_sent > 5", errorOf("cnt_30d__mesage_sent > 5"));
+    assertEquals(at + "'when' must be a boolean expression, but it is of type bigint: cnt_30d__message_sent + 1",
+        errorOf("cnt_30d__message_sent + 1"));
+    assertEquals(at + "'when' must be a row-level expression over one account's features, but it uses an aggregate "
+        + "function: sum(cnt_30d__message_sent) > 5", errorOf("sum(cnt_30d__message_sent) > 5"));
+    assertEquals(at + "'when' must be a row-level expression over one account's features, but it uses a window "
+        + "function: rank() OVER (ORDER BY seats) < 10", errorOf("rank() OVER (ORDER BY seats) < 10"));
+    assertEquals(at + "'when' must not contain a subquery: seats > (SELECT 1)", errorOf("seats > (SELECT 1)"));
+    assertEquals(at + "'when' must be deterministic (no rand(), uuid(), ...): rand() < 0.5", errorOf("rand() < 0.5"));
+  }
+}
