@@ -1,0 +1,58 @@
+package dev.pql.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.SparkTestBase;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Thresholds planted in 300,000 synthetic rows: the upgrade rate rises slowly with x and steps up by 6 points at
+ * x >= 700; it steps up by 5 points when y <= 7 (y null: never, no step); z does nothing.
+ */
+class ThresholdDiscoveryTest extends SparkTestBase {
+
+  private static Dataset<Row> rows() {
+    return spark.sql("""
+        SELECT x, y, z,
+               CASE WHEN u < 0.01 + 0.02 * x / 1000 + CASE WHEN x >= 700 THEN 0.06 ELSE 0 END
+                              + CASE WHEN y <= 7 THEN 0.05 ELSE 0 END THEN 1D ELSE 0D END AS label
+        FROM (SELECT id % 1000 AS x,
+                     CASE WHEN id % 17 = 0 THEN NULL ELSE CAST(id DIV 1000 % 30 AS INT) END AS y,
+                     (id * 7919) % 500 AS z,
+                     (xxhash64(id, 7) & 268435455) / 268435456.0 AS u
+              FROM range(0, 300000))""");
+  }
+
+  @Test
+  void findsEachPlantedStepAndNothingWhereThereIsNone() {
+    List<ThresholdDiscovery.Threshold> found = ThresholdDiscovery.discover(rows(), List.of(
+            new ThresholdDiscovery.Candidate("x", true), new ThresholdDiscovery.Candidate("y", false),
+            new ThresholdDiscovery.Candidate("z", true)), 1000, 0.01);
+    Map<String, ThresholdDiscovery.Threshold> byFeature = found.stream()
+        .collect(Collectors.toMap(ThresholdDiscovery.Threshold::feature, Function.identity()));
+
+    ThresholdDiscovery.Threshold x = byFeature.get("x");
+    assertTrue(Math.abs(x.threshold() - 700) <= 7, "x step at 700, found " + x);
+    assertEquals(">=", x.operator());
+    assertTrue(x.significant(), x.toString());
+    assertEquals(0.3, x.coverage(), 0.01, "x >= 700 holds for 30% of rows");
+    assertTrue(x.rateQualifying() > 2 * x.rateRest(), x.toString());
+
+    ThresholdDiscovery.Threshold y = byFeature.get("y");
+    assertEquals(7.0, y.threshold(), "y step at 7: " + y);
+    assertEquals("<=", y.operator());
+    assertEquals("`y` <= 7", y.predicate());
+    assertTrue(y.significant(), y.toString());
+
+    assertFalse(byFeature.containsKey("z") && byFeature.get("z").significant(), "z has no effect: " + byFeature.get("z"));
+    assertEquals(300_000, x.rows());
+  }
+}
