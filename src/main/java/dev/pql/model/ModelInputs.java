@@ -6,6 +6,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
@@ -46,6 +47,28 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, Strin
       fingerprint.append(f.name()).append(':').append(t.simpleString()).append(';');
     }
     return new ModelInputs(List.copyOf(numeric), List.copyOf(categorical), "fs-" + sha256(fingerprint.toString()));
+  }
+
+  /**
+   * Family columns that repeat a key-event column exactly (logins_30d is cnt_30d__signed_in when "Signed In" is
+   * the one login event): the model reads the key-event column alone, so that one behaviour is one driver.
+   */
+  public static List<String> redundant(StructType features, dev.pql.config.Settings.FeatureSettings settings) {
+    java.util.Set<String> columns = java.util.Set.of(features.fieldNames());
+    List<String> redundant = new ArrayList<>();
+    Map<List<String>, List<String>> families = Map.of(
+        List.of("logins_7d", "cnt_7d__", "logins_30d", "cnt_30d__"), settings.loginEvents(),
+        List.of("invites_30d", "cnt_30d__", "invites_total", "cnt_total__"), settings.inviteEvents(),
+        List.of("limits_reached_30d", "cnt_30d__", "limits_reached_total", "cnt_total__"), settings.limitEvents(),
+        List.of("hand_raises_30d", "cnt_30d__", "hand_raises_total", "cnt_total__"), settings.handRaiseEvents());
+    families.forEach((pairs, events) -> {
+      if (events.size() != 1) return;
+      String snake = dev.pql.features.FeatureNames.snake(events.get(0));
+      for (int i = 0; i < pairs.size(); i += 2) {
+        if (columns.contains(pairs.get(i + 1) + snake)) redundant.add(pairs.get(i));
+      }
+    });
+    return redundant;
   }
 
   /** Every column the model reads. */

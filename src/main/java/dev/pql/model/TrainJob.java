@@ -83,7 +83,9 @@ public final class TrainJob {
       }
       LocalDate trainFrom = trainCounts.getDate(2).toLocalDate();
 
-      ModelInputs inputs = ModelInputs.of(snapshots.schema(), settings.excludeFeatures());
+      List<String> excluded = new ArrayList<>(settings.excludeFeatures());
+      excluded.addAll(ModelInputs.redundant(snapshots.schema(), features));
+      ModelInputs inputs = ModelInputs.of(snapshots.schema(), excluded);
       UpgradeModel.Fitted fitted = log.stage("train.fit", () -> UpgradeModel.fit(training, inputs,
               settings.regParams(), settings.elasticNetParams(), settings.validationShare(),
               settings.maxIterations(), settings.seed()),

@@ -1,0 +1,34 @@
+package dev.pql.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.pql.SparkTestBase;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** Holdout figures of four scored rows, computed by hand. */
+class EvaluationTest extends SparkTestBase {
+
+  @Test
+  void metricsOfFourRowsEqualTheHandComputation() {
+    Dataset<Row> scored = spark.sql("""
+        SELECT * FROM VALUES (1D, 0.9D), (0D, 0.1D), (1D, 0.8D), (0D, 0.3D) AS t(label, p)""");
+    Map<String, Double> m = Evaluation.metrics(scored, "p", true);
+    assertEquals(1.0, m.get("auc_roc"), 1e-12, "both upgrades rank above both others");
+    assertEquals(1.0, m.get("auc_pr"), 1e-12);
+    assertEquals(-(Math.log(0.9) + Math.log(0.9) + Math.log(0.8) + Math.log(0.7)) / 4, m.get("log_loss"), 1e-12);
+    assertEquals((0.01 + 0.01 + 0.04 + 0.09) / 4, m.get("brier"), 1e-12);
+    // The top decile is the 0.9 row alone: an upgrade, against a base rate of 1/2.
+    assertEquals(0.25, m.get("top_decile_share_of_rows"), 1e-12);
+    assertEquals(2.0, m.get("top_decile_lift"), 1e-12);
+    assertEquals(0.5, m.get("top_decile_capture"), 1e-12);
+
+    java.util.List<Evaluation.CalibrationBin> bins = Evaluation.calibration(scored, "p");
+    assertEquals(4, bins.stream().mapToLong(Evaluation.CalibrationBin::rows).sum());
+    assertEquals(0.1, bins.get(0).meanPredicted(), 1e-12);
+    assertEquals(0.0, bins.get(0).observedRate(), 1e-12);
+    assertEquals(1.0, bins.get(bins.size() - 1).observedRate(), 1e-12);
+  }
+}
