@@ -1,9 +1,13 @@
 package dev.pql.cli;
 
+import dev.pql.PqlException.NotEnoughData;
 import dev.pql.config.Settings;
 import dev.pql.features.FeaturesJob;
 import dev.pql.features.SnapshotDates;
 import dev.pql.generate.LakeGenerator;
+import dev.pql.generate.TruthCheck;
+import dev.pql.model.TrainJob;
+import dev.pql.model.UpgradeModel;
 import dev.pql.ingest.IngestJob;
 import dev.pql.io.RunLog.StageCounts;
 import java.time.LocalDate;
@@ -16,7 +20,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "The embedded default in one command: generate a small lake, ingest it into a local warehouse, "
-        + "build weekly feature snapshots over its history and print what each stage read, wrote and rejected.")
+        + "build weekly feature snapshots over its history, train the upgrade model and print what each stage read, wrote and rejected.")
 final class DemoCommand extends SparkCommand {
   @Option(names = "--lake", paramLabel = "DIR",
       description = "Where the sample lake is generated (pql.generate.output and pql.ingest.lake).")
@@ -55,7 +59,21 @@ final class DemoCommand extends SparkCommand {
         last, settings.features().weekly(), settings.features().weekday());
     FeaturesJob.Result features = FeaturesJob.run(spark, settings.features(), settings.domains(), context.store(),
         context.log(), dates.isEmpty() ? List.of(last) : dates, context.start());
-    System.out.print(Report.features(context.runId(), settings.warehouse(), features, context.log().results()));
+    System.out.print(Report.features(context.runId(), settings.warehouse(), features, List.of()));
+
+    try {
+      TrainJob.Result model = context.log().stage("train", () -> TrainJob.run(spark, settings.model(),
+              settings.features(), settings.plans().free(), context.store(), context.log(), context.start()),
+          x -> new StageCounts(x.trainingRows() + x.evaluationRows(), x.drivers().size(), 0, 0));
+      TruthCheck.Comparison truth = TruthCheck.compare(TrainJob.evaluationScores(context.store(),
+          settings.plans().free(), model, settings.model().horizonDays()), UpgradeModel.PROBABILITY,
+          settings.generate().output());
+      System.out.print(Report.train(context.runId(), settings.warehouse(), model, truth, List.of()));
+    } catch (NotEnoughData e) {
+      // A lake generated with very few days has no labelled history yet: the rest of the demo still stands.
+      System.out.println("\ntrain skipped: " + e.getMessage());
+    }
+    System.out.print(Report.stages(context.log().results()));
     return 0;
   }
 }

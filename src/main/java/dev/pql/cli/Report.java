@@ -75,8 +75,9 @@ final class Report {
     out.append("Top drivers:\n");
     r.drivers().stream().limit(10).forEach(d -> out.append(String.format("  %2d. %-45s %+.3f  %s%n", d.rank(),
         d.input(), d.coefficient(), d.sentence())));
-    out.append("Discovered thresholds:\n");
-    for (ThresholdDiscovery.Threshold t : r.thresholds()) {
+    out.append(String.format("Discovered rules (thresholds the model confirms; %d features had a candidate):%n",
+        r.thresholdsScanned()));
+    for (ThresholdDiscovery.Threshold t : r.rules()) {
       out.append(String.format("  %-48s rate %5.1f%% vs %5.1f%%, lift %5.2f, recall %5.1f%%, coverage %5.1f%%, "
               + "p %.1e%s%n", t.predicate().replace("`", ""), 100 * t.rateQualifying(), 100 * t.rateRest(), t.lift(),
           100 * t.recall(), 100 * t.coverage(), t.pValue(), t.significant() ? "" : " (not significant)"));

@@ -167,8 +167,8 @@ public final class Tables {
           "Evaluation-window metrics: model.*, logins_only.*, best_rule.* (auc_roc, auc_pr, log_loss, brier, "
               + "top_decile_lift, top_decile_capture, base_rate, ...)")
       .required("calibration", createArrayType(new org.apache.spark.sql.types.StructType()
-              .add("bin", IntegerType, false).add("rows", LongType, false)
-              .add("mean_predicted", DoubleType, false).add("observed_rate", DoubleType, false), false),
+              .add("bin", IntegerType).add("rows", LongType).add("mean_predicted", DoubleType)
+              .add("observed_rate", DoubleType), false),
           "Evaluation rows in ten bins of predicted probability: mean predicted against observed upgrade rate")
       .optional("best_rule", StringType, "The baseline rule (best discovered rule on the evaluation rows)")
       .required("run_id", StringType, "Run that trained it")

@@ -43,6 +43,11 @@ public final class Drivers {
       if (name.startsWith("m_")) {
         feature = name.substring(2);
         transform = "missing";
+      } else if (name.startsWith("t_")) {
+        feature = name.substring(2);
+        transform = model.steps().stream().filter(st -> st.input().equals(name)).findFirst()
+            .map(st -> "step " + st.operator() + " " + ThresholdDiscovery.Threshold.format(st.threshold()))
+            .orElse("step");
       } else if (name.startsWith("oh_")) {
         feature = model.categorical().stream().filter(c -> name.startsWith("oh_" + c + "_")).findFirst()
             .orElse(name.substring(3));
@@ -57,30 +62,29 @@ public final class Drivers {
     return inputs;
   }
 
-  /** The numeric features ranked by their strongest input, with the direction in which they raise the odds. */
-  public static List<ThresholdDiscovery.Candidate> leading(List<Input> inputs, int howMany) {
-    Map<String, Input> strongest = new HashMap<>();
+  /**
+   * The discovered thresholds the model confirms — their step input raises the odds — ranked by that input's
+   * standardized coefficient, at most {@code howMany}.
+   */
+  public static List<ThresholdDiscovery.Threshold> confirmed(List<Input> inputs,
+      List<ThresholdDiscovery.Threshold> thresholds, int howMany) {
+    Map<String, Double> stepCoefficient = new HashMap<>();
     for (Input in : inputs) {
-      if (!in.transform().equals("log1p") && !in.transform().equals("value")) continue;
-      if (in.coefficient() == 0) continue;
-      strongest.merge(in.feature(), in,
-          (a, b) -> Math.abs(a.coefficient()) >= Math.abs(b.coefficient()) ? a : b);
+      if (in.transform().startsWith("step ")) stepCoefficient.put(in.feature(), in.coefficient());
     }
-    return strongest.values().stream()
-        .sorted(Comparator.comparingDouble((Input in) -> -Math.abs(in.coefficient())))
+    return thresholds.stream()
+        .filter(t -> t.significant() && stepCoefficient.getOrDefault(t.feature(), 0.0) > 0)
+        .sorted(Comparator.comparingDouble(t -> -stepCoefficient.get(t.feature())))
         .limit(howMany)
-        .map(in -> new ThresholdDiscovery.Candidate(in.feature(), in.coefficient() > 0))
         .toList();
   }
 
   /**
    * The drivers table: every input, ranked by absolute standardized coefficient, with observed upgrade rates of
-   * a split of its feature (the discovered threshold, else the top quarter, any use, missing or the category).
+   * a split of its feature (a step's threshold; for a value its top or bottom quarter or any use; missing; the
+   * category).
    */
-  public static List<Driver> describe(Dataset<Row> training, List<Input> inputs,
-      List<ThresholdDiscovery.Threshold> thresholds, int horizonDays) {
-    Map<String, ThresholdDiscovery.Threshold> byFeature = new HashMap<>();
-    thresholds.stream().filter(ThresholdDiscovery.Threshold::significant).forEach(t -> byFeature.put(t.feature(), t));
+  public static List<Driver> describe(Dataset<Row> training, List<Input> inputs, int horizonDays) {
     List<String> quartiled = inputs.stream()
         .filter(in -> in.transform().equals("value") || in.transform().equals("log1p"))
         .map(Input::feature).distinct().toList();
@@ -92,7 +96,7 @@ public final class Drivers {
     }
 
     List<String> splits = new ArrayList<>();
-    for (Input in : inputs) splits.add(split(in, byFeature.get(in.feature()), quartiles.get(in.feature())));
+    for (Input in : inputs) splits.add(split(in, quartiles.get(in.feature())));
     List<Column> aggs = new ArrayList<>(List.of(count(lit(1)), sum(TrainingSet.LABEL)));
     for (int i = 0; i < inputs.size(); i++) {
       Column side = expr(splits.get(i));
@@ -120,10 +124,11 @@ public final class Drivers {
       double perSd = Math.exp(in.coefficient());
       double perUnit = in.scale() == 0 ? 1 : Math.exp(in.coefficient() / in.scale());
       String direction = in.coefficient() > 0 ? "raises" : in.coefficient() < 0 ? "lowers" : "none";
+      String said = splits.get(i).replace("`", "");
       String sentence = String.format(Locale.ROOT,
           "Accounts where %s upgraded within %d days at %.1f%% against %.1f%% for the rest — %.1fx "
               + "(model: odds x%.2f per standard deviation of %s %s)",
-          splits.get(i), horizonDays, 100 * rateWith, 100 * rateWithout, lift, perSd, in.transform(), in.feature());
+          said, horizonDays, 100 * rateWith, 100 * rateWithout, lift, perSd, in.transform(), in.feature());
       drivers[i] = new Driver(in.input(), in.feature(), in.transform(), in.coefficient(), perSd, perUnit, direction,
           rank + 1, support, splits.get(i), rateWith, rateWithout, lift, sentence);
     }
@@ -133,11 +138,11 @@ public final class Drivers {
   }
 
   /** The SQL predicate of the observed split of an input's feature. */
-  static String split(Input in, ThresholdDiscovery.Threshold threshold, double[] quartiles) {
+  static String split(Input in, double[] quartiles) {
     String f = "`" + in.feature() + "`";
     if (in.transform().equals("missing")) return f + " IS NULL";
+    if (in.transform().startsWith("step ")) return f + " " + in.transform().substring(5);
     if (in.transform().startsWith("is ")) return f + " = '" + in.transform().substring(3).replace("'", "\\'") + "'";
-    if (threshold != null) return threshold.predicate();
     boolean up = in.coefficient() >= 0;
     double q = up ? quartiles[1] : quartiles[0];
     if (in.transform().equals("log1p") && up && q <= 0) return f + " > 0";
@@ -148,6 +153,7 @@ public final class Drivers {
   private static Column supported(Input in) {
     Column f = col("`" + in.feature() + "`");
     if (in.transform().equals("missing")) return f.isNull();
+    if (in.transform().startsWith("step ")) return expr(split(in, null));
     if (in.transform().startsWith("is ")) return f.equalTo(in.transform().substring(3));
     return f.isNotNull().and(f.notEqual(0));
   }

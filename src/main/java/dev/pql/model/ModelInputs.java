@@ -20,7 +20,31 @@ import org.apache.spark.sql.types.StructType;
  * one-hot encoded. The feature-set version fingerprints this choice, so that a model is never applied to
  * features it was not trained on.
  */
-public record ModelInputs(List<Numeric> numeric, List<String> categorical, String featureSetVersion) {
+public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<Step> steps,
+    String featureSetVersion) {
+
+  /** A discovered threshold the model also reads as a 0/1 input, so that it can learn a step where one is. */
+  public record Step(String feature, String operator, double threshold) {
+    public String input() {
+      return "t_" + feature;
+    }
+
+    public String predicate() {
+      return "`" + feature + "` " + operator + " " + ThresholdDiscovery.Threshold.format(threshold);
+    }
+  }
+
+  /** These inputs with the steps of the given thresholds. */
+  public ModelInputs withSteps(List<ThresholdDiscovery.Threshold> thresholds) {
+    List<Step> s = thresholds.stream().map(t -> new Step(t.feature(), t.operator(), t.threshold())).toList();
+    return new ModelInputs(numeric, categorical, s, featureSetVersion);
+  }
+
+  /** The numeric features to scan for thresholds: sooner is likelier for days-to-first, more for the rest. */
+  public List<ThresholdDiscovery.Candidate> scanned() {
+    return numeric.stream().map(n -> new ThresholdDiscovery.Candidate(n.name(), !n.name().startsWith("days_")))
+        .toList();
+  }
 
   /** A numeric feature: log-transformed or not, and whether it can be null (then it gets an indicator). */
   public record Numeric(String name, boolean log, boolean nullable) {}
@@ -46,7 +70,8 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, Strin
       }
       fingerprint.append(f.name()).append(':').append(t.simpleString()).append(';');
     }
-    return new ModelInputs(List.copyOf(numeric), List.copyOf(categorical), "fs-" + sha256(fingerprint.toString()));
+    return new ModelInputs(List.copyOf(numeric), List.copyOf(categorical), List.of(),
+        "fs-" + sha256(fingerprint.toString()));
   }
 
   /**
@@ -69,6 +94,29 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, Strin
       }
     });
     return redundant;
+  }
+
+  /**
+   * These inputs without the numeric columns that carry nothing on the given rows (all null, or one value),
+   * such as the counts of the upgrade event itself among accounts that have not upgraded. The feature-set
+   * version stays that of the feature table.
+   */
+  public ModelInputs withoutConstants(org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> rows) {
+    if (numeric.isEmpty()) return this;
+    List<org.apache.spark.sql.Column> aggs = new ArrayList<>();
+    for (Numeric n : numeric) {
+      aggs.add(org.apache.spark.sql.functions.min(org.apache.spark.sql.functions.col("`" + n.name() + "`")));
+      aggs.add(org.apache.spark.sql.functions.max(org.apache.spark.sql.functions.col("`" + n.name() + "`")));
+    }
+    org.apache.spark.sql.Row r = rows.agg(aggs.get(0), aggs.subList(1, aggs.size())
+        .toArray(org.apache.spark.sql.Column[]::new)).first();
+    List<Numeric> kept = new ArrayList<>();
+    for (int i = 0; i < numeric.size(); i++) {
+      Object min = r.get(2 * i);
+      Object max = r.get(2 * i + 1);
+      if (min != null && !min.equals(max)) kept.add(numeric.get(i));
+    }
+    return new ModelInputs(List.copyOf(kept), categorical, steps, featureSetVersion);
   }
 
   /** Every column the model reads. */

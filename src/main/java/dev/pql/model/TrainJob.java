@@ -46,7 +46,8 @@ public final class TrainJob {
       LocalDate trainTo, LocalDate evaluationFrom, LocalDate evaluationTo, long trainingRows,
       long trainingPositives, long evaluationRows, long evaluationPositives, Map<String, Double> metrics,
       List<Evaluation.CalibrationBin> calibration, List<Drivers.Driver> drivers,
-      List<ThresholdDiscovery.Threshold> thresholds, String bestRule, UpgradeModel.GridPoint chosen) {}
+      List<ThresholdDiscovery.Threshold> rules, int thresholdsScanned, String bestRule,
+      UpgradeModel.GridPoint chosen) {}
 
   public static Result run(SparkSession spark, ModelSettings settings, FeatureSettings features,
       List<String> freePlans, DeltaStore store, RunLog log, Instant start) {
@@ -85,7 +86,13 @@ public final class TrainJob {
 
       List<String> excluded = new ArrayList<>(settings.excludeFeatures());
       excluded.addAll(ModelInputs.redundant(snapshots.schema(), features));
-      ModelInputs inputs = ModelInputs.of(snapshots.schema(), excluded);
+      ModelInputs plain = ModelInputs.of(snapshots.schema(), excluded).withoutConstants(training);
+      // Thresholds first, on the training rows alone; the model then reads each significant one as a step.
+      List<ThresholdDiscovery.Threshold> thresholds = log.stage("train.thresholds",
+          () -> ThresholdDiscovery.discover(training, plain.scanned(), settings.minSupport(), settings.alpha()),
+          t -> new StageCounts(trainRows, t.size(), 0, 0));
+      ModelInputs inputs = plain.withSteps(thresholds.stream().filter(ThresholdDiscovery.Threshold::significant)
+          .toList());
       UpgradeModel.Fitted fitted = log.stage("train.fit", () -> UpgradeModel.fit(training, inputs,
               settings.regParams(), settings.elasticNetParams(), settings.validationShare(),
               settings.maxIterations(), settings.seed()),
@@ -94,11 +101,8 @@ public final class TrainJob {
 
       List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(model, training),
           UpgradeModel.regression(model).coefficients().toArray(), UpgradeModel.scales(model), inputs);
-      List<ThresholdDiscovery.Threshold> thresholds = log.stage("train.thresholds",
-          () -> ThresholdDiscovery.discover(training, Drivers.leading(modelInputs, settings.leadingDrivers()),
-              settings.minSupport(), settings.alpha()),
-          t -> new StageCounts(trainRows, t.size(), 0, 0));
-      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, thresholds, h);
+      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, h);
+      List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(modelInputs, thresholds, settings.leadingDrivers());
 
       Map<String, Double> metrics = new LinkedHashMap<>();
       List<Evaluation.CalibrationBin> calibration;
@@ -112,7 +116,7 @@ public final class TrainJob {
             .fit(training);
         Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
             .forEach((k, v) -> metrics.put("logins_only." + k, v));
-        bestRule = bestRule(scored, thresholds, metrics);
+        bestRule = bestRule(scored, rules, metrics);
       } finally {
         scored.unpersist();
       }
@@ -125,8 +129,8 @@ public final class TrainJob {
         throw new UncheckedIOException("Cannot save the model to " + path, e);
       }
       Result result = new Result(version, path, inputs.featureSetVersion(), trainFrom, trainTo, evaluationFrom,
-          evaluationTo, trainRows, trainPositives, evalRows, evalPositives, metrics, calibration, drivers, thresholds,
-          bestRule, fitted.chosen());
+          evaluationTo, trainRows, trainPositives, evalRows, evalPositives, metrics, calibration, drivers, rules,
+          thresholds.size(), bestRule, fitted.chosen());
       write(spark, store, result, settings, features, fitted, start, log.runId());
       training.unpersist();
       return result;
@@ -179,8 +183,7 @@ public final class TrainJob {
     store.upsert(Tables.MODEL_DRIVERS, spark.createDataFrame(driverRows, Tables.MODEL_DRIVERS.schema()));
 
     List<Row> ruleRows = new ArrayList<>();
-    for (ThresholdDiscovery.Threshold t : r.thresholds()) {
-      if (!t.significant()) continue;
+    for (ThresholdDiscovery.Threshold t : r.rules()) {
       Definition d = RuleNames.definition(t, r.modelVersion(), features, settings.horizonDays());
       ruleRows.add(RowFactory.create(r.modelVersion(), d.name(), d.version(), d.type().key(), d.when(),
           d.withinDaysOfSignup(), t.feature(), t.operator(), t.threshold(), t.qualifying(), t.rateQualifying(),

@@ -59,6 +59,10 @@ public final class UpgradeModel {
         assembled.add("x_" + n.name());
       }
     }
+    for (ModelInputs.Step step : inputs.steps()) {
+      selects.add("CAST(coalesce(" + step.predicate() + ", false) AS DOUBLE) AS `" + step.input() + "`");
+      assembled.add(step.input());
+    }
     List<PipelineStage> stages = new ArrayList<>();
     stages.add(new SQLTransformer().setStatement("SELECT *, " + String.join(", ", selects) + " FROM __THIS__"));
     if (!toImpute.isEmpty()) {
