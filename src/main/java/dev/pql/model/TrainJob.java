@@ -111,11 +111,16 @@ public final class TrainJob {
       try {
         Evaluation.metrics(scored, UpgradeModel.PROBABILITY, true).forEach((k, v) -> metrics.put("model." + k, v));
         calibration = Evaluation.calibration(scored, UpgradeModel.PROBABILITY);
-        ModelInputs logins = ModelInputs.of(snapshots.select("logins_7d", "logins_30d").schema(), List.of());
-        PipelineModel loginsOnly = UpgradeModel.pipeline(logins, 0, 0, settings.maxIterations(), settings.seed())
-            .fit(training);
-        Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
-            .forEach((k, v) -> metrics.put("logins_only." + k, v));
+        List<String> loginColumns = java.util.Arrays.stream(snapshots.columns())
+            .filter(c -> c.equals("logins_7d") || c.equals("logins_30d")).toList();
+        if (!loginColumns.isEmpty()) {
+          ModelInputs logins = ModelInputs.of(snapshots.select(loginColumns.stream()
+              .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new)).schema(), List.of());
+          PipelineModel loginsOnly = UpgradeModel.pipeline(logins, 0, 0, settings.maxIterations(), settings.seed())
+              .fit(training);
+          Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
+              .forEach((k, v) -> metrics.put("logins_only." + k, v));
+        }
         bestRule = bestRule(scored, rules, metrics);
       } finally {
         scored.unpersist();

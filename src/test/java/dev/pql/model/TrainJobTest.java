@@ -1,0 +1,118 @@
+package dev.pql.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.PqlException.NotEnoughData;
+import dev.pql.SparkTestBase;
+import dev.pql.config.DefinitionLoader;
+import dev.pql.config.Settings;
+import dev.pql.config.SettingsLoader;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.RunLog;
+import dev.pql.io.Tables;
+import dev.pql.scoring.DefinitionCheck;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The train stage on a synthetic warehouse whose answer is known: 12,000 free accounts, each seen in one of
+ * twelve weekly snapshots from 2026-01-05. An account upgrades within 30 days with probability 2%, plus 10
+ * points when x >= 700 and 6 points when it adopted y within 7 days of signup; d follows x (a decoy) and z is
+ * noise. The data ends 2026-05-07: evaluation covers the snapshots of 03-16 and 03-23, training those up to
+ * 02-09.
+ */
+class TrainJobTest extends SparkTestBase {
+  static Settings settings;
+  static DeltaStore store;
+
+  @BeforeAll
+  static void warehouse() throws Exception {
+    Path conf = tempDir("pql-train-conf").resolve("train.conf");
+    Files.writeString(conf, "pql.model { reg-params = [0.001, 0.01], min-support = 100 }\n");
+    store = new DeltaStore(spark, tempDir("pql-train").toString());
+    settings = SettingsLoader.load(conf.toFile(), null, Map.of("pql.warehouse", store.warehouse()));
+    spark.sql("""
+        SELECT concat('a', id) AS account_id, date_add(DATE '2026-01-05', CAST(7 * (id % 12) AS INT)) AS as_of_date,
+               CAST(pmod(xxhash64(id, 1), 1000) AS BIGINT) AS x,
+               CAST(pmod(xxhash64(id, 2), 1000) AS BIGINT) AS z,
+               CASE WHEN pmod(xxhash64(id, 3), 4) = 0 THEN NULL ELSE CAST(pmod(xxhash64(id, 4), 30) AS INT) END AS y,
+               (pmod(xxhash64(id, 5), 1000000) / 1000000.0) AS u,
+               CASE WHEN id % 3 = 0 THEN 'trial' ELSE 'free' END AS plan
+        FROM range(0, 12000)""")
+        .selectExpr("*", "CAST(x DIV 10 + pmod(xxhash64(account_id, 6), 40) AS BIGINT) AS d",
+            "u < 0.02 + CASE WHEN x >= 700 THEN 0.10 ELSE 0 END + CASE WHEN y <= 7 THEN 0.06 ELSE 0 END AS upgrades")
+        .createOrReplaceTempView("synthetic");
+    spark.sql("SELECT account_id, as_of_date, x, z, d, y AS days_to_first__y, plan FROM synthetic")
+        .write().format("delta").save(store.warehouse() + "/account_features");
+    store.insertNew(Tables.CONVERSIONS, spark.sql("""
+        SELECT account_id, CAST(date_add(as_of_date, 5) AS TIMESTAMP) AS converted_at, plan AS from_plan,
+               'team' AS to_plan, true AS is_first, 'plan-history' AS source,
+               TIMESTAMP '2026-05-08 00:00:00' AS ingested_at, 'r' AS run_id
+        FROM synthetic WHERE upgrades"""));
+    store.insertNew(Tables.ACCOUNT_DAILY, spark.sql("""
+        SELECT 'a0' AS account_id, DATE '2026-05-06' AS event_date, 'Signed In' AS event, 1L AS events,
+               1L AS weekday_events, 1L AS working_hours_events, TIMESTAMP '2026-05-06 10:00:00' AS first_ts,
+               TIMESTAMP '2026-05-06 10:00:00' AS last_ts, TIMESTAMP '2026-05-08 00:00:00' AS source_ingested_at"""));
+  }
+
+  @Test
+  void learnsThePlantedStepsRanksThemAboveTheDecoyAndRegistersAReloadableModel() {
+    TrainJob.Result r = TrainJob.run(spark, settings.model(), settings.features(), settings.plans().free(), store,
+        new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z"));
+
+    assertEquals(LocalDate.parse("2026-02-09"), r.trainTo());
+    assertEquals(LocalDate.parse("2026-03-11"), r.evaluationFrom());
+    assertEquals(LocalDate.parse("2026-04-07"), r.evaluationTo());
+    assertEquals(6000, r.trainingRows(), "six weekly snapshots of 1,000 accounts");
+    assertEquals(2000, r.evaluationRows());
+
+    ThresholdDiscovery.Threshold x = r.rules().stream().filter(t -> t.feature().equals("x")).findFirst().orElseThrow();
+    assertTrue(Math.abs(x.threshold() - 700) <= 70, "x's step at 700 within 10%: " + x);
+    ThresholdDiscovery.Threshold y = r.rules().stream().filter(t -> t.feature().equals("days_to_first__y"))
+        .findFirst().orElseThrow();
+    assertEquals("<=", y.operator());
+    assertTrue(Math.abs(y.threshold() - 7) <= 0.7, "y within 7 days: " + y);
+
+    List<Drivers.Driver> drivers = r.drivers();
+    int xRank = drivers.stream().filter(dr -> dr.input().equals("t_x")).findFirst().orElseThrow().rank();
+    int decoyRank = drivers.stream().filter(dr -> dr.feature().equals("d")).mapToInt(Drivers.Driver::rank).min()
+        .orElse(Integer.MAX_VALUE);
+    assertEquals(1, xRank, drivers.toString());
+    assertTrue(decoyRank > 2, "the decoy ranks below both planted steps: " + drivers);
+    assertTrue(r.metrics().get("model.auc_roc") > 0.6, r.metrics().toString());
+
+    // Registered, reloadable, and every discovered rule is a valid definition over the features.
+    Row run = store.read(Tables.MODEL_RUNS).filter("model_version = 'train-1'").first();
+    assertEquals(r.featureSetVersion(), run.getAs("feature_set_version"));
+    assertEquals(2000L, (long) run.getAs("evaluation_rows"));
+    PipelineModel.load(r.modelPath());
+    Dataset<Row> features = store.readIfExists("account_features");
+    for (Row rule : store.read(Tables.DISCOVERED_RULES).collectAsList()) {
+      DefinitionCheck.check(spark, DefinitionLoader.parse(rule.getAs("definition"), "discovered_rules"),
+          features.schema());
+    }
+    assertEquals(r.rules().size(), store.read(Tables.DISCOVERED_RULES).count());
+  }
+
+  @Test
+  void tooShortAHistoryIsAClearErrorNotAModel() {
+    Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 28, null, null, List.of(0.01), List.of(0.5),
+        0.25, 7, 50, 8, 100, 0.01, List.of());
+    NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(spark, longHorizon, settings.features(),
+        settings.plans().free(), store, new RunLog(spark, store, "train-2", "train"),
+        Instant.parse("2026-05-08T00:00:00Z")));
+    assertTrue(e.getMessage().startsWith("Too little labelled history to train and evaluate honestly: 0 training rows"),
+        e.getMessage());
+  }
+}
