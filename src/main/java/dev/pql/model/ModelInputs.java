@@ -53,6 +53,14 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
   static final Set<String> CATEGORICAL = Set.of("plan", "domain_class", "size_band", "industry", "country");
   static final Set<String> LOGGED_RATIOS = Set.of("employees", "trend_7d", "depth_30d");
 
+  /** The inputs the configuration makes of a feature table: what train fits and what score must find again. */
+  public static ModelInputs forFeatures(StructType features, dev.pql.config.Settings.ModelSettings model,
+      dev.pql.config.Settings.FeatureSettings settings) {
+    List<String> excluded = new ArrayList<>(model.excludeFeatures());
+    excluded.addAll(redundant(features, settings));
+    return of(features, excluded);
+  }
+
   public static ModelInputs of(StructType features, List<String> excluded) {
     List<Numeric> numeric = new ArrayList<>();
     List<String> categorical = new ArrayList<>();

@@ -84,9 +84,7 @@ public final class TrainJob {
       }
       LocalDate trainFrom = trainCounts.getDate(2).toLocalDate();
 
-      List<String> excluded = new ArrayList<>(settings.excludeFeatures());
-      excluded.addAll(ModelInputs.redundant(snapshots.schema(), features));
-      ModelInputs plain = ModelInputs.of(snapshots.schema(), excluded).withoutConstants(training);
+      ModelInputs plain = ModelInputs.forFeatures(snapshots.schema(), settings, features).withoutConstants(training);
       // Thresholds first, on the training rows alone; the model then reads each significant one as a step.
       List<ThresholdDiscovery.Threshold> thresholds = log.stage("train.thresholds",
           () -> ThresholdDiscovery.discover(training, plain.scanned(), settings.minSupport(), settings.alpha()),

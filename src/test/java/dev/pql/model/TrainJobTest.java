@@ -103,6 +103,14 @@ class TrainJobTest extends SparkTestBase {
           features.schema());
     }
     assertEquals(r.rules().size(), store.read(Tables.DISCOVERED_RULES).count());
+
+    // Scoring finds it as the latest, and refuses it for features with another column set.
+    assertEquals("train-1", ModelRegistry.load(store, null, features.schema(), settings.model(), settings.features())
+        .version());
+    dev.pql.PqlException.SchemaError e = assertThrows(dev.pql.PqlException.SchemaError.class,
+        () -> ModelRegistry.load(store, "train-1", features.drop("z").schema(), settings.model(), settings.features()));
+    assertTrue(e.getMessage().startsWith("Model train-1 was trained on feature set " + r.featureSetVersion()
+        + " but the features are feature set fs-"), e.getMessage());
   }
 
   @Test
