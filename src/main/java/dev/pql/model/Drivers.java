@@ -146,7 +146,9 @@ public final class Drivers {
     boolean up = in.coefficient() >= 0;
     double q = up ? quartiles[1] : quartiles[0];
     if (in.transform().equals("log1p") && up && q <= 0) return f + " > 0";
-    return f + (up ? " >= " : " <= ") + ThresholdDiscovery.Threshold.format(q);
+    // Three significant digits: a readable split ("depth_30d >= 18.8"), whose rates are those of that split.
+    double rounded = new java.math.BigDecimal(q).round(new java.math.MathContext(3)).doubleValue();
+    return f + (up ? " >= " : " <= ") + ThresholdDiscovery.Threshold.format(rounded);
   }
 
   /** Rows where the input carries information: non-zero, present, or of the category. */
