@@ -5,9 +5,6 @@ import dev.pql.config.Settings;
 import dev.pql.features.FeaturesJob;
 import dev.pql.features.SnapshotDates;
 import dev.pql.generate.LakeGenerator;
-import dev.pql.generate.TruthCheck;
-import dev.pql.model.TrainJob;
-import dev.pql.model.UpgradeModel;
 import dev.pql.ingest.IngestJob;
 import dev.pql.io.RunLog.StageCounts;
 import java.time.LocalDate;
@@ -62,13 +59,7 @@ final class DemoCommand extends SparkCommand {
     System.out.print(Report.features(context.runId(), settings.warehouse(), features, List.of()));
 
     try {
-      TrainJob.Result model = context.log().stage("train", () -> TrainJob.run(spark, settings.model(),
-              settings.features(), settings.plans().free(), context.store(), context.log(), context.start()),
-          x -> new StageCounts(x.trainingRows() + x.evaluationRows(), x.drivers().size(), 0, 0));
-      TruthCheck.Comparison truth = TruthCheck.compare(TrainJob.evaluationScores(context.store(),
-          settings.plans().free(), model, settings.model().horizonDays()), UpgradeModel.PROBABILITY,
-          settings.generate().output());
-      System.out.print(Report.train(context.runId(), settings.warehouse(), model, truth, List.of()));
+      System.out.print(TrainCommand.train(spark, settings, context, settings.generate().output(), false));
     } catch (NotEnoughData e) {
       // A lake generated with very few days has no labelled history yet: the rest of the demo still stands.
       System.out.println("\ntrain skipped: " + e.getMessage());

@@ -24,13 +24,22 @@ final class TrainCommand extends SparkCommand {
 
   @Override
   int run(SparkSession spark, Settings settings, Context context) {
+    System.out.print(train(spark, settings, context, truthLake, true));
+    return 0;
+  }
+
+  /**
+   * Runs the train stage and returns its report; with a generated lake, also compares the model with the lake's
+   * true hazard on the evaluation rows. Shared with the demo, which prints the stage times once at its end.
+   */
+  static String train(SparkSession spark, Settings settings, Context context, String truthLake, boolean stages) {
     TrainJob.Result r = context.log().stage("train", () -> TrainJob.run(spark, settings.model(),
             settings.features(), settings.plans().free(), context.store(), context.log(), context.start()),
         x -> new dev.pql.io.RunLog.StageCounts(x.trainingRows() + x.evaluationRows(), x.drivers().size(), 0, 0));
     TruthCheck.Comparison truth = truthLake == null ? null : TruthCheck.compare(
         TrainJob.evaluationScores(context.store(), settings.plans().free(), r, settings.model().horizonDays()),
         UpgradeModel.PROBABILITY, truthLake);
-    System.out.print(Report.train(context.runId(), settings.warehouse(), r, truth, context.log().results()));
-    return 0;
+    return Report.train(context.runId(), settings.warehouse(), r, truth,
+        stages ? context.log().results() : java.util.List.of());
   }
 }
