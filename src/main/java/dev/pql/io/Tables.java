@@ -221,6 +221,9 @@ public final class Tables {
       .required("definition", StringType, "The definition as HOCON, ready for conf/definitions/")
       .build();
 
+  /** account_features' name: its contract depends on the configured events ({@link #accountFeatures}). */
+  public static final String ACCOUNT_FEATURES = "account_features";
+
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES);
 
@@ -230,7 +233,7 @@ public final class Tables {
    */
   public static TableContract accountFeatures(java.util.Map<String, String> keyEvents,
       java.util.Map<String, dev.pql.config.Settings.PlanLimit> planLimits) {
-    TableContract.Builder b = TableContract.table("account_features",
+    TableContract.Builder b = TableContract.table(ACCOUNT_FEATURES,
             "One row per account and as-of date D: features from events before D 00:00 UTC and the account state "
                 + "valid at that instant. Accounts that signed up on or after D are absent.")
         .key("account_id", "as_of_date")

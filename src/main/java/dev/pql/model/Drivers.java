@@ -20,7 +20,8 @@ import org.apache.spark.sql.Row;
 /**
  * What the fitted model says about each of its inputs — standardized coefficient, odds ratios, direction, rank —
  * beside what the training rows show: the upgrade rate of the accounts on one side of a plain split of the
- * feature (a discovered threshold when there is one) against the rest, in one sentence.
+ * feature (a step input's threshold, else a quarter of its values, missing, or the category) against the
+ * rest, in one sentence.
  */
 public final class Drivers {
   private Drivers() {}
@@ -111,7 +112,7 @@ public final class Drivers {
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < inputs.size(); i++) order.add(i);
     order.sort(Comparator.comparingDouble(i -> -Math.abs(inputs.get(i).coefficient())));
-    Driver[] drivers = new Driver[inputs.size()];
+    List<Driver> ranked = new ArrayList<>();
     for (int rank = 0; rank < order.size(); rank++) {
       int i = order.get(rank);
       Input in = inputs.get(i);
@@ -129,11 +130,9 @@ public final class Drivers {
           "Accounts where %s upgraded within %d days at %.1f%% against %.1f%% for the rest — %.1fx "
               + "(model: odds x%.2f per standard deviation of %s %s)",
           said, horizonDays, 100 * rateWith, 100 * rateWithout, lift, perSd, in.transform(), in.feature());
-      drivers[i] = new Driver(in.input(), in.feature(), in.transform(), in.coefficient(), perSd, perUnit, direction,
-          rank + 1, support, splits.get(i), rateWith, rateWithout, lift, sentence);
+      ranked.add(new Driver(in.input(), in.feature(), in.transform(), in.coefficient(), perSd, perUnit, direction,
+          rank + 1, support, splits.get(i), rateWith, rateWithout, lift, sentence));
     }
-    List<Driver> ranked = new ArrayList<>(List.of(drivers));
-    ranked.sort(Comparator.comparingInt(Driver::rank));
     return ranked;
   }
 

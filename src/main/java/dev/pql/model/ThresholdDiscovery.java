@@ -120,12 +120,17 @@ public final class ThresholdDiscovery {
       rows += b[0];
       positives += b[1];
     }
+    // Rows and positives at or above each candidate: bins j..m.
+    long[] atLeastRows = new long[m + 2];
+    long[] atLeastPositives = new long[m + 2];
+    for (int k = m; k >= 0; k--) {
+      atLeastRows[k] = atLeastRows[k + 1] + bins[k][0];
+      atLeastPositives[k] = atLeastPositives[k + 1] + bins[k][1];
+    }
     int bestJ = -1;
     double bestZ = 0;
     for (int j = 1; j <= m; j++) {
-      long qualifying = 0;
-      for (int k = j; k <= m; k++) qualifying += bins[k][0];
-      if (qualifying < minSupport || rows - qualifying < minSupport) continue;
+      if (atLeastRows[j] < minSupport || rows - atLeastRows[j] < minSupport) continue;
       long[] above = band(bins, j, m, +1, minSupport);
       long[] below = band(bins, j - 1, 0, -1, minSupport);
       if (above[0] < minSupport || below[0] < minSupport) continue;
@@ -136,12 +141,8 @@ public final class ThresholdDiscovery {
       }
     }
     if (bestJ < 0) return null;
-    long q = 0;
-    long qp = 0;
-    for (int k = bestJ; k <= m; k++) {
-      q += bins[k][0];
-      qp += bins[k][1];
-    }
+    long q = atLeastRows[bestJ];
+    long qp = atLeastPositives[bestJ];
     double base = (double) positives / rows;
     double rateQ = (double) qp / q;
     double rateRest = (double) (positives - qp) / (rows - q);

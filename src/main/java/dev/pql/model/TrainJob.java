@@ -51,7 +51,7 @@ public final class TrainJob {
 
   public static Result run(SparkSession spark, ModelSettings settings, FeatureSettings features,
       List<String> freePlans, DeltaStore store, RunLog log, Instant start) {
-    Dataset<Row> snapshots = store.readIfExists("account_features");
+    Dataset<Row> snapshots = store.readIfExists(Tables.ACCOUNT_FEATURES);
     if (snapshots == null) throw new NotEnoughData("No account_features table in " + store.warehouse()
         + ": run `pql features --from D1 --to D2` first");
     if (settings.trainFrom() != null) snapshots = snapshots.filter(col("as_of_date").geq(Date.valueOf(settings.trainFrom())));
@@ -66,9 +66,9 @@ public final class TrainJob {
 
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans, h, dataEnd)
         .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(trainTo)))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(trainTo)))
-          .persist(StorageLevel.MEMORY_AND_DISK());
       Dataset<Row> evaluation = labelled.filter(col("as_of_date").geq(Date.valueOf(evaluationFrom)));
       Row trainCounts = training.agg(count(lit(1)), sum(TrainingSet.LABEL), min("as_of_date")).first();
       Row evalCounts = evaluation.agg(count(lit(1)), sum(TrainingSet.LABEL)).first();
@@ -114,7 +114,7 @@ public final class TrainJob {
         if (!loginColumns.isEmpty()) {
           ModelInputs logins = ModelInputs.of(snapshots.select(loginColumns.stream()
               .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new)).schema(), List.of());
-          PipelineModel loginsOnly = UpgradeModel.pipeline(logins, 0, 0, settings.maxIterations(), settings.seed())
+          PipelineModel loginsOnly = UpgradeModel.pipeline(logins, 0, 0, settings.maxIterations())
               .fit(training);
           Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
               .forEach((k, v) -> metrics.put("logins_only." + k, v));
@@ -135,9 +135,9 @@ public final class TrainJob {
           evaluationTo, trainRows, trainPositives, evalRows, evalPositives, metrics, calibration, drivers, rules,
           thresholds.size(), bestRule, fitted.chosen());
       write(spark, store, result, settings, features, fitted, start, log.runId());
-      training.unpersist();
       return result;
     } finally {
+      training.unpersist();
       labelled.unpersist();
     }
   }
@@ -148,7 +148,7 @@ public final class TrainJob {
    */
   public static Dataset<Row> evaluationScores(DeltaStore store, List<String> freePlans, Result r, int horizonDays) {
     LocalDate dataEnd = r.evaluationTo().plusDays(horizonDays);
-    Dataset<Row> evaluation = TrainingSet.label(store.readIfExists("account_features"), store.read(Tables.CONVERSIONS),
+    Dataset<Row> evaluation = TrainingSet.label(store.readIfExists(Tables.ACCOUNT_FEATURES), store.read(Tables.CONVERSIONS),
             freePlans, horizonDays, dataEnd)
         .filter(col("as_of_date").between(Date.valueOf(r.evaluationFrom()), Date.valueOf(r.evaluationTo())));
     return UpgradeModel.score(PipelineModel.load(r.modelPath()), evaluation)

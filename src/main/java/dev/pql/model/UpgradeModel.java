@@ -42,8 +42,7 @@ public final class UpgradeModel {
   /** The fitted pipeline, the grid it was chosen on and the chosen point. */
   public record Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen) {}
 
-  public static Pipeline pipeline(ModelInputs inputs, double regParam, double elasticNetParam, int maxIterations,
-      long seed) {
+  public static Pipeline pipeline(ModelInputs inputs, double regParam, double elasticNetParam, int maxIterations) {
     List<String> selects = new ArrayList<>();
     List<String> toImpute = new ArrayList<>();
     List<String> assembled = new ArrayList<>();
@@ -100,7 +99,7 @@ public final class UpgradeModel {
       GridPoint best = null;
       for (double reg : regParams) {
         for (double elastic : elasticNetParams) {
-          PipelineModel model = pipeline(inputs, reg, elastic, maxIterations, seed).fit(fitSide);
+          PipelineModel model = pipeline(inputs, reg, elastic, maxIterations).fit(fitSide);
           double auc = aucRoc(score(model, validationSide));
           GridPoint point = new GridPoint(reg, elastic, auc);
           grid.add(point);
@@ -108,7 +107,7 @@ public final class UpgradeModel {
           if (best == null || auc > best.validationAucRoc() + 1e-6) best = point;
         }
       }
-      PipelineModel refitted = pipeline(inputs, best.regParam(), best.elasticNetParam(), maxIterations, seed)
+      PipelineModel refitted = pipeline(inputs, best.regParam(), best.elasticNetParam(), maxIterations)
           .fit(training);
       return new Fitted(refitted, List.copyOf(grid), best);
     } finally {
