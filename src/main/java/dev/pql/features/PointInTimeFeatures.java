@@ -8,7 +8,6 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.date_sub;
 import static org.apache.spark.sql.functions.datediff;
-import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
@@ -135,8 +134,9 @@ public final class PointInTimeFeatures {
       out.add(coalesce(col(FeatureNames.countTotal(snake)), lit(0L)).as(FeatureNames.countTotal(snake)));
       out.add(coalesce(col(FeatureNames.count7d(snake)), lit(0L)).as(FeatureNames.count7d(snake)));
       out.add(coalesce(col(FeatureNames.count30d(snake)), lit(0L)).as(FeatureNames.count30d(snake)));
-      out.add(floor(col("first_ts__" + snake).cast("double").minus(col("signup_at").cast("double")).divide(86400))
-          .cast("int").as(FeatureNames.daysToFirst(snake)));
+      // Calendar days (UTC), like days_since_signup: 0 = the signup day, so "within 7 days of signup" is <= 7.
+      out.add(datediff(to_date(col("first_ts__" + snake)), to_date(col("signup_at")))
+          .as(FeatureNames.daysToFirst(snake)));
     }
     for (String counter : List.of("logins_7d", "logins_30d", "active_days_7d", "active_days_30d", "active_users_7d",
         "active_users_30d", "seats", "invites_30d", "invites_total", "events_7d", "events_prev_7d", "events_30d",

@@ -247,7 +247,8 @@ public final class Tables {
         .required("cnt_7d__" + snake, LongType, "'" + event + "' events in the 7 days before D")
         .required("cnt_30d__" + snake, LongType, "'" + event + "' events in the 30 days before D")
         .optional("days_to_first__" + snake, IntegerType,
-            "Whole days from signup to the first '" + event + "' (speed of adoption); null if never before D"));
+            "Calendar days (UTC) from the signup date to the first '" + event + "', 0 = the signup day (speed of "
+                + "adoption); null if never before D"));
     planLimits.forEach((snake, l) -> b.required("usage_vs_limit__" + snake, DoubleType,
         "'" + l.event() + "' events " + (l.sinceSignup() ? "since signup" : "in the 30 days before D")
             + " / its free-plan limit (pql.features.plan-limits); 1.0 = at the limit"));

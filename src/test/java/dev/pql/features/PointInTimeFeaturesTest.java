@@ -54,9 +54,10 @@ class PointInTimeFeaturesTest extends SparkTestBase {
    * The hand computation of expected.jsonl, for a1 at 2026-03-10 (Europe/Berlin, UTC+1 in March). Before D:
    * 10 events on 7 days (03-01 x2, 03-02 x2, 03-04, 03-05 x2, 03-06, 03-07, 03-09 23:59:59.999); the 7 days
    * from 03-03 hold 6, the 7 before 4: trend 7/5; depth 10/7. Local weekdays: all but the two Sunday and the
-   * Saturday events (7/10); working hours 09-18 local: 03-02 09:30 x2, 03-04 14:00, 03-05 10:00 and 11:00
+   * Saturday events (7/10); working hours 09-18 local: 03-02 09:30 x2, 03-04 12:00, 03-05 10:00 and 11:00
    * (5/10; 03-06 18:30 and 03-10 00:59 are outside). Users u1-u3. First message 1 h after signup (day 0),
-   * first integration 3 d 1 h (day 3). Messages 2 of a 30-day limit of 10, files 2 of a total limit of 4.
+   * first integration 2 d 23 h after signup, on the third calendar day after it (day 3, not 2). Messages 2 of a
+   * 30-day limit of 10, files 2 of a total limit of 4.
    * Milestones: messaged needs 3 messages (2: not yet), integrated and invited reached: 2/3. The state that
    * starts at D 00:00 (plan team) is not yet valid. a2 signs up at D 00:00 and is absent until 03-17.
    */
