@@ -73,8 +73,8 @@ final class Report {
           + "ratio %.3f%n", truth.rows(), truth.modelAucRoc(), truth.truthAucRoc(), truth.ratio()));
     }
     out.append("Top drivers:\n");
-    r.drivers().stream().limit(10).forEach(d -> out.append(String.format("  %2d. %-45s %+.3f  %s%n", d.rank(),
-        d.input(), d.coefficient(), d.sentence())));
+    r.drivers().stream().limit(10).forEach(d -> out.append(String.format("  %2d. %-40s %-12s %.4f  %s%n", d.rank(),
+        d.feature(), d.kind(), d.importance(), d.sentence())));
     out.append(String.format("Discovered rules (thresholds the model confirms; %d features had a candidate):%n",
         r.thresholdsScanned()));
     for (ThresholdDiscovery.Threshold t : r.rules()) {

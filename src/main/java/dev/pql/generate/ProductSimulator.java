@@ -15,8 +15,11 @@ import java.util.SplittableRandom;
  * of the lake. Pure and deterministic: the same seed and account index give the same account.
  *
  * <p>Upgrades are drawn from a point-in-time hazard ({@link Hazard}) of the behaviour up to each day;
- * latent intent drives behaviour only, so the hazard is the whole truth about who upgrades. Decoy
- * behaviours follow the drivers without affecting the hazard, and usage jumps after an upgrade.
+ * latent intent drives behaviour only, so the hazard is the whole truth about who upgrades. How much a team
+ * messages is mostly its own style and only partly its intent, as in real products: usage intensity must not
+ * be a perfect gauge of intent, or it would predict the upgrades intent brings later better than the actions
+ * that bring them. Decoy behaviours follow the drivers without affecting the hazard, and usage jumps after
+ * an upgrade.
  */
 public final class ProductSimulator implements Serializable {
   private static final long DAY_MS = 86_400_000L;
@@ -94,6 +97,7 @@ public final class ProductSimulator implements Serializable {
 
     // Who the account is.
     double intent = gaussian(rng);
+    double style = gaussian(rng);
     int signupDay = rng.nextInt(days);
     long signupAt = dayStart(signupDay) + (long) (rng.nextDouble() * DAY_MS);
     double domainDraw = rng.nextDouble();
@@ -121,7 +125,7 @@ public final class ProductSimulator implements Serializable {
     int potential = Math.min(employees, 1 + (int) (-Math.log(1 - rng.nextDouble()) * (1 + 2 * Math.exp(0.5 * intent))));
     List<Double> userRates = new ArrayList<>();
     List<Integer> lastActiveDay = new ArrayList<>();
-    addUser(userRates, lastActiveDay, rng, intent);
+    addUser(userRates, lastActiveDay, rng, intent, style);
     out.emit("u0", "Signed Up", signupAt, null);
     if (plan.equals("trial")) out.emit("u0", "Trial Started", signupAt + 1000, null);
 
@@ -161,12 +165,12 @@ public final class ProductSimulator implements Serializable {
       // Invitations accepted today become users.
       for (; pendingInvites > 0; pendingInvites--) {
         if (rng.nextDouble() < 0.8) {
-          addUser(userRates, lastActiveDay, rng, intent);
+          addUser(userRates, lastActiveDay, rng, intent, style);
           out.emit("u" + (userRates.size() - 1), "Invite Accepted", dayStart + (long) (rng.nextDouble() * DAY_MS), null);
         }
       }
       double boost = paid ? 1.5 : 0;
-      double pActive = sigmoid(0.4 + 1.0 * intent - 0.025 * age + boost);
+      double pActive = sigmoid(0.4 + 0.7 * intent - 0.025 * age + boost);
       if (day == signupDay || rng.nextDouble() < pActive) {
         int activeUsers = 0;
         boolean limitHit = false;
@@ -273,9 +277,11 @@ public final class ProductSimulator implements Serializable {
         s.domainClass(), s.employees(), s.industry(), s.country(), s.timezone());
   }
 
-  private static void addUser(List<Double> rates, List<Integer> lastActive, SplittableRandom rng, double intent) {
-    // Messages per active day: a heavy-tailed rate, capped so one account cannot flood the lake.
-    rates.add(Math.min(40, 2.5 * Math.exp(1.7 * intent + 0.3 * gaussian(rng))));
+  private static void addUser(List<Double> rates, List<Integer> lastActive, SplittableRandom rng, double intent,
+      double style) {
+    // Messages per active day: a heavy-tailed rate, capped so one account cannot flood the lake; the team's
+    // style weighs more than its intent.
+    rates.add(Math.min(40, 3.0 * Math.exp(1.0 * intent + 1.5 * style + 0.3 * gaussian(rng))));
     lastActive.add(Integer.MIN_VALUE / 2);
   }
 

@@ -175,20 +175,31 @@ public final class Tables {
       .build();
 
   public static final TableContract MODEL_DRIVERS = TableContract.table("model_drivers",
-          "Per model and input: what the model learned (standardized coefficient, odds ratios, rank) beside the "
-              + "upgrade rates observed on the training rows, in a sentence.")
-      .key("model_version", "input")
+          "Per model and feature: how much the model loses without the feature (the rank), what it learned about "
+              + "each of the feature's inputs (standardized coefficients, odds ratios), beside the upgrade rates "
+              + "observed on the training rows, in a sentence.")
+      .key("model_version", "feature")
       .required("model_version", StringType, "Model version")
-      .required("input", StringType, "Model input: x_/i_ the (log1p of the) feature, m_ its missing indicator, "
-          + "oh_ a category")
-      .required("feature", StringType, "The account_features column it comes from")
-      .required("transform", StringType, "log1p, value, missing, or 'is <category>'")
-      .required("coefficient", DoubleType, "Standardized coefficient: log-odds per standard deviation of the input")
+      .required("feature", StringType, "The account_features column")
+      .required("kind", StringType, "behaviour, firmographic (who the account is) or lifecycle (its age and plan)")
+      .required("rank", IntegerType, "Rank by importance, 1 = the feature the model leans on most")
+      .required("importance", DoubleType, "Increase of the model's mean log loss on the training rows when the "
+          + "feature's inputs are held at their mean; 0 when the regularization dropped it")
+      .required("leading_input", StringType, "The feature's input with the largest absolute coefficient: x_/i_ "
+          + "the (log1p of the) value, t_ its discovered step, m_ its missing indicator, oh_ a category")
+      .required("transform", StringType, "The leading input's transform: log1p, value, step >= N, missing, is <category>")
+      .required("coefficient", DoubleType, "The leading input's standardized coefficient: log-odds per standard "
+          + "deviation")
       .required("odds_ratio_per_sd", DoubleType, "exp(coefficient): odds multiplier per standard deviation")
-      .required("odds_ratio_per_unit", DoubleType, "Odds multiplier per unit of the input (after log1p if any)")
+      .required("odds_ratio_per_unit", DoubleType, "Odds multiplier per unit of the leading input (after log1p if "
+          + "any; for a step, missing indicator or category: for being in it)")
       .required("direction", StringType, "raises, lowers or none (dropped by the regularization)")
-      .required("rank", IntegerType, "Rank by absolute coefficient, 1 = strongest")
-      .required("support", DoubleType, "Share of training rows where the input is non-zero (or the category)")
+      .required("inputs", createArrayType(new org.apache.spark.sql.types.StructType()
+              .add("input", StringType).add("transform", StringType).add("coefficient", DoubleType)
+              .add("odds_ratio_per_sd", DoubleType).add("odds_ratio_per_unit", DoubleType), false),
+          "Every model input of the feature with its transform, standardized coefficient and odds ratios")
+      .required("support", DoubleType, "Share of training rows where the feature is in use: non-zero, present, "
+          + "meets its step, or is the category")
       .required("observed_split", StringType, "The split the observed rates compare (SQL over feature columns)")
       .optional("rate_with", DoubleType, "Upgrade rate of the training rows inside the split")
       .optional("rate_without", DoubleType, "Upgrade rate of the other training rows")

@@ -1,27 +1,37 @@
 package dev.pql.model;
 
+import static org.apache.spark.ml.functions.vector_to_array;
+import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.exp;
 import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.log1p;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
 /**
- * What the fitted model says about each of its inputs — standardized coefficient, odds ratios, direction, rank —
- * beside what the training rows show: the upgrade rate of the accounts on one side of a plain split of the
- * feature (a step input's threshold, else a quarter of its values, missing, or the category) against the
- * rest, in one sentence.
+ * What the fitted model says about each feature — how much it loses without it (the rank), and the standardized
+ * coefficient and odds ratios of each of the feature's inputs — beside what the training rows show: the upgrade
+ * rate of the accounts on one side of a plain split of the feature (its discovered threshold, else a quarter of
+ * its values, missing, or the category) against the rest, in one sentence. One feature is one driver, whatever
+ * number of inputs the model reads it through.
  */
 public final class Drivers {
   private Drivers() {}
@@ -29,10 +39,24 @@ public final class Drivers {
   /** One model input: where it comes from and what the model learned about it. */
   public record Input(String input, String feature, String transform, double coefficient, double scale) {}
 
-  /** A row of model_drivers. */
-  public record Driver(String input, String feature, String transform, double coefficient, double oddsRatioPerSd,
-      double oddsRatioPerUnit, String direction, int rank, double support, String observedSplit, double rateWith,
-      double rateWithout, double observedLift, String sentence) {}
+  /** What the model learned about one of a feature's inputs. */
+  public record InputEffect(String input, String transform, double coefficient, double oddsRatioPerSd,
+      double oddsRatioPerUnit) {}
+
+  /** A row of model_drivers: one feature, all its inputs, ranked by what the model loses without it. */
+  public record Driver(String feature, String kind, int rank, double importance, String leadingInput,
+      String transform, double coefficient, double oddsRatioPerSd, double oddsRatioPerUnit, String direction,
+      List<InputEffect> inputs, double support, String observedSplit, double rateWith, double rateWithout,
+      double observedLift, String sentence) {}
+
+  static final java.util.Set<String> FIRMOGRAPHIC = java.util.Set.of("email_domain", "employees", "industry",
+      "country", "timezone", "domain_class", "size_band");
+  static final java.util.Set<String> LIFECYCLE = java.util.Set.of("days_since_signup", "plan");
+
+  /** behaviour, firmographic (who the account is) or lifecycle (its age and plan). */
+  static String kind(String feature) {
+    return FIRMOGRAPHIC.contains(feature) ? "firmographic" : LIFECYCLE.contains(feature) ? "lifecycle" : "behaviour";
+  }
 
   /** Names the inputs of the coefficient vector after the features they come from. */
   public static List<Input> inputs(List<String> names, double[] coefficients, double[] scales, ModelInputs model) {
@@ -64,29 +88,90 @@ public final class Drivers {
   }
 
   /**
-   * The discovered thresholds the model confirms — their step input raises the odds — ranked by that input's
-   * standardized coefficient, at most {@code howMany}.
+   * The discovered thresholds the model confirms — their step input raises the odds — in the rank order of their
+   * features, at most {@code howMany}: the thresholds of the leading drivers.
    */
-  public static List<ThresholdDiscovery.Threshold> confirmed(List<Input> inputs,
+  public static List<ThresholdDiscovery.Threshold> confirmed(List<Driver> drivers, List<Input> inputs,
       List<ThresholdDiscovery.Threshold> thresholds, int howMany) {
     Map<String, Double> stepCoefficient = new HashMap<>();
     for (Input in : inputs) {
       if (in.transform().startsWith("step ")) stepCoefficient.put(in.feature(), in.coefficient());
     }
+    Map<String, Integer> rank = new HashMap<>();
+    drivers.forEach(d -> rank.put(d.feature(), d.rank()));
     return thresholds.stream()
         .filter(t -> t.significant() && stepCoefficient.getOrDefault(t.feature(), 0.0) > 0)
-        .sorted(Comparator.comparingDouble(t -> -stepCoefficient.get(t.feature())))
+        .sorted(Comparator.comparingInt(t -> rank.get(t.feature())))
         .limit(howMany)
         .toList();
   }
 
   /**
-   * The drivers table: every input, ranked by absolute standardized coefficient, with observed upgrade rates of
-   * a split of its feature (a step's threshold; for a value its top or bottom quarter or any use; missing; the
-   * category).
+   * What the model loses without each feature: the increase of its mean log loss on {@code rows} when the
+   * feature's inputs are held at their mean over those rows. One measure for counts, steps, missing indicators
+   * and categories alike, taken over all of a feature's inputs, where a standardized coefficient would split a
+   * feature among its inputs and favour common inputs over rare, strong ones. Features the model dropped lose
+   * nothing. Two passes over the rows; only the sums reach the driver.
    */
-  public static List<Driver> describe(Dataset<Row> training, List<Input> inputs, int horizonDays) {
-    List<String> quartiled = inputs.stream()
+  public static Map<String, Double> importance(PipelineModel model, Dataset<Row> rows, List<Input> inputs) {
+    Map<String, Double> importance = new HashMap<>();
+    Map<String, List<Integer>> used = new LinkedHashMap<>();
+    for (int i = 0; i < inputs.size(); i++) {
+      Input in = inputs.get(i);
+      importance.put(in.feature(), 0.0);
+      if (in.coefficient() != 0) used.computeIfAbsent(in.feature(), f -> new ArrayList<>()).add(i);
+    }
+    if (used.isEmpty()) return importance;
+    List<String> features = new ArrayList<>(used.keySet());
+    Column z = vector_to_array(col("features"), "float64");
+    List<Column> columns = new ArrayList<>(List.of(col(TrainingSet.LABEL),
+        vector_to_array(col("rawPrediction"), "float64").getItem(1).as("margin")));
+    for (int g = 0; g < features.size(); g++) {
+      Column contribution = lit(0.0);
+      for (int i : used.get(features.get(g))) {
+        contribution = contribution.plus(z.getItem(i).multiply(inputs.get(i).coefficient()));
+      }
+      columns.add(contribution.as("c" + g));
+    }
+    Dataset<Row> contributions = model.transform(rows).select(columns.toArray(Column[]::new))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Column[] means = new Column[features.size()];
+      for (int g = 0; g < features.size(); g++) means[g] = avg(col("c" + g));
+      Row mean = contributions.agg(means[0], java.util.Arrays.copyOfRange(means, 1, means.length)).first();
+      Column[] losses = new Column[features.size()];
+      for (int g = 0; g < features.size(); g++) {
+        losses[g] = avg(logLoss(col("margin").minus(col("c" + g)).plus(lit(mean.getDouble(g)))));
+      }
+      Row loss = contributions.agg(avg(logLoss(col("margin"))), losses).first();
+      for (int g = 0; g < features.size(); g++) {
+        importance.put(features.get(g), loss.getDouble(g + 1) - loss.getDouble(0));
+      }
+    } finally {
+      contributions.unpersist();
+    }
+    return importance;
+  }
+
+  /** The log loss of sigmoid(margin) against the label: log(1 + e^-|m|) + max(m, 0) - y m, stable for any m. */
+  private static Column logLoss(Column margin) {
+    return log1p(exp(abs(margin).multiply(-1))).plus(greatest(margin, lit(0.0)))
+        .minus(col(TrainingSet.LABEL).multiply(margin));
+  }
+
+  /**
+   * The drivers table: one row per feature, ranked by {@link #importance}, with the effects of all its inputs and
+   * the upgrade rates observed on a split of the feature — its discovered threshold when the model reads one,
+   * else that of its leading input (top or bottom quarter or any use, missing, the category).
+   */
+  public static List<Driver> describe(Dataset<Row> training, List<Input> inputs, Map<String, Double> importance,
+      int horizonDays) {
+    Map<String, List<Input>> byFeature = new LinkedHashMap<>();
+    for (Input in : inputs) byFeature.computeIfAbsent(in.feature(), f -> new ArrayList<>()).add(in);
+    List<String> features = new ArrayList<>(byFeature.keySet());
+    List<Input> described = features.stream().map(f -> described(byFeature.get(f))).toList();
+
+    List<String> quartiled = described.stream()
         .filter(in -> in.transform().equals("value") || in.transform().equals("log1p"))
         .map(Input::feature).distinct().toList();
     Map<String, double[]> quartiles = new HashMap<>();
@@ -95,45 +180,72 @@ public final class Drivers {
           0.001);
       for (int i = 0; i < quartiled.size(); i++) quartiles.put(quartiled.get(i), q[i]);
     }
-
     List<String> splits = new ArrayList<>();
-    for (Input in : inputs) splits.add(split(in, quartiles.get(in.feature())));
+    for (Input in : described) splits.add(split(in, quartiles.get(in.feature())));
     List<Column> aggs = new ArrayList<>(List.of(count(lit(1)), sum(TrainingSet.LABEL)));
-    for (int i = 0; i < inputs.size(); i++) {
+    for (int i = 0; i < described.size(); i++) {
       Column side = expr(splits.get(i));
       aggs.add(sum(when(side, 1).otherwise(0)));
       aggs.add(sum(when(side, col(TrainingSet.LABEL)).otherwise(0)));
-      aggs.add(sum(when(supported(inputs.get(i)), 1).otherwise(0)));
+      aggs.add(sum(when(supported(described.get(i)), 1).otherwise(0)));
     }
     Row r = training.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
     double rows = r.getLong(0);
     double positives = r.getDouble(1);
 
     List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < inputs.size(); i++) order.add(i);
-    order.sort(Comparator.comparingDouble(i -> -Math.abs(inputs.get(i).coefficient())));
+    for (int i = 0; i < features.size(); i++) order.add(i);
+    order.sort(Comparator.<Integer>comparingDouble(i -> -importance.getOrDefault(features.get(i), 0.0))
+        .thenComparingDouble(i -> -Math.abs(leading(byFeature.get(features.get(i))).coefficient())));
     List<Driver> ranked = new ArrayList<>();
     for (int rank = 0; rank < order.size(); rank++) {
       int i = order.get(rank);
-      Input in = inputs.get(i);
+      String feature = features.get(i);
+      Input lead = leading(byFeature.get(feature));
+      Input shown = described.get(i);
       double with = r.getLong(2 + 3 * i);
       double withPositives = r.getDouble(3 + 3 * i);
       double support = r.getLong(4 + 3 * i) / rows;
       double rateWith = with == 0 ? Double.NaN : withPositives / with;
       double rateWithout = rows - with == 0 ? Double.NaN : (positives - withPositives) / (rows - with);
       double lift = rateWith / rateWithout;
-      double perSd = Math.exp(in.coefficient());
-      double perUnit = in.scale() == 0 ? 1 : Math.exp(in.coefficient() / in.scale());
-      String direction = in.coefficient() > 0 ? "raises" : in.coefficient() < 0 ? "lowers" : "none";
-      String said = splits.get(i).replace("`", "");
       String sentence = String.format(Locale.ROOT,
-          "Accounts where %s upgraded within %d days at %.1f%% against %.1f%% for the rest — %.1fx "
-              + "(model: odds x%.2f per standard deviation of %s %s)",
-          said, horizonDays, 100 * rateWith, 100 * rateWithout, lift, perSd, in.transform(), in.feature());
-      ranked.add(new Driver(in.input(), in.feature(), in.transform(), in.coefficient(), perSd, perUnit, direction,
-          rank + 1, support, splits.get(i), rateWith, rateWithout, lift, sentence));
+          "Accounts where %s upgraded within %d days at %.1f%% against %.1f%% for the rest — %.1fx (model: %s)",
+          splits.get(i).replace("`", ""), horizonDays, 100 * rateWith, 100 * rateWithout, lift, said(shown));
+      List<InputEffect> effects = byFeature.get(feature).stream().map(Drivers::effect).toList();
+      InputEffect leadEffect = effect(lead);
+      String direction = lead.coefficient() > 0 ? "raises" : lead.coefficient() < 0 ? "lowers" : "none";
+      ranked.add(new Driver(feature, kind(feature), rank + 1, importance.getOrDefault(feature, 0.0), lead.input(),
+          lead.transform(), lead.coefficient(), leadEffect.oddsRatioPerSd(), leadEffect.oddsRatioPerUnit(),
+          direction, effects, support, splits.get(i), rateWith, rateWithout, lift, sentence));
     }
     return ranked;
+  }
+
+  private static InputEffect effect(Input in) {
+    double perUnit = in.scale() == 0 ? 1 : Math.exp(in.coefficient() / in.scale());
+    return new InputEffect(in.input(), in.transform(), in.coefficient(), Math.exp(in.coefficient()), perUnit);
+  }
+
+  /** The input with the largest absolute standardized coefficient. */
+  private static Input leading(List<Input> inputs) {
+    return inputs.stream().max(Comparator.comparingDouble(in -> Math.abs(in.coefficient()))).orElseThrow();
+  }
+
+  /** The input whose split the sentence shows: the feature's step when the model uses it, else its leading one. */
+  private static Input described(List<Input> inputs) {
+    return inputs.stream().filter(in -> in.transform().startsWith("step ") && in.coefficient() != 0).findFirst()
+        .orElseGet(() -> leading(inputs));
+  }
+
+  /** The model's odds for an input in words: per crossing for 0/1 inputs, per standard deviation otherwise. */
+  private static String said(Input in) {
+    double perUnit = in.scale() == 0 ? 1 : Math.exp(in.coefficient() / in.scale());
+    if (in.transform().startsWith("step ")) return String.format(Locale.ROOT, "odds x%.2f for meeting it", perUnit);
+    if (in.transform().equals("missing")) return String.format(Locale.ROOT, "odds x%.2f when missing", perUnit);
+    if (in.transform().startsWith("is ")) return String.format(Locale.ROOT, "odds x%.2f for this category", perUnit);
+    return String.format(Locale.ROOT, "odds x%.2f per standard deviation of %s %s", Math.exp(in.coefficient()),
+        in.transform(), in.feature());
   }
 
   /** The SQL predicate of the observed split of an input's feature. */

@@ -99,8 +99,10 @@ public final class TrainJob {
 
       List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(model, training),
           UpgradeModel.regression(model).coefficients().toArray(), UpgradeModel.scales(model), inputs);
-      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, h);
-      List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(modelInputs, thresholds, settings.leadingDrivers());
+      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs,
+          Drivers.importance(model, training, modelInputs), h);
+      List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(drivers, modelInputs, thresholds,
+          settings.leadingDrivers());
 
       Map<String, Double> metrics = new LinkedHashMap<>();
       List<Evaluation.CalibrationBin> calibration;
@@ -179,9 +181,12 @@ public final class TrainJob {
       FeatureSettings features, UpgradeModel.Fitted fitted, Instant start, String runId) {
     List<Row> driverRows = new ArrayList<>();
     for (Drivers.Driver d : r.drivers()) {
-      driverRows.add(RowFactory.create(r.modelVersion(), d.input(), d.feature(), d.transform(), d.coefficient(),
-          d.oddsRatioPerSd(), d.oddsRatioPerUnit(), d.direction(), d.rank(), d.support(), d.observedSplit(),
-          nan(d.rateWith()), nan(d.rateWithout()), nan(d.observedLift()), d.sentence()));
+      List<Row> effects = d.inputs().stream().map(e -> RowFactory.create(e.input(), e.transform(), e.coefficient(),
+          e.oddsRatioPerSd(), e.oddsRatioPerUnit())).toList();
+      driverRows.add(RowFactory.create(r.modelVersion(), d.feature(), d.kind(), d.rank(), d.importance(),
+          d.leadingInput(), d.transform(), d.coefficient(), d.oddsRatioPerSd(), d.oddsRatioPerUnit(), d.direction(),
+          effects, d.support(), d.observedSplit(), nan(d.rateWith()), nan(d.rateWithout()), nan(d.observedLift()),
+          d.sentence()));
     }
     store.upsert(Tables.MODEL_DRIVERS, spark.createDataFrame(driverRows, Tables.MODEL_DRIVERS.schema()));
 

@@ -77,19 +77,22 @@ class TrainJobTest extends SparkTestBase {
     assertEquals(6000, r.trainingRows(), "six weekly snapshots of 1,000 accounts");
     assertEquals(2000, r.evaluationRows());
 
-    ThresholdDiscovery.Threshold x = r.rules().stream().filter(t -> t.feature().equals("x")).findFirst().orElseThrow();
-    assertTrue(Math.abs(x.threshold() - 700) <= 70, "x's step at 700 within 10%: " + x);
+    ThresholdDiscovery.Threshold xStep = r.rules().stream().filter(t -> t.feature().equals("x")).findFirst()
+        .orElseThrow();
+    assertTrue(Math.abs(xStep.threshold() - 700) <= 70, "x's step at 700 within 10%: " + xStep);
     ThresholdDiscovery.Threshold y = r.rules().stream().filter(t -> t.feature().equals("days_to_first__y"))
         .findFirst().orElseThrow();
     assertEquals("<=", y.operator());
     assertTrue(Math.abs(y.threshold() - 7) <= 0.7, "y within 7 days: " + y);
 
     List<Drivers.Driver> drivers = r.drivers();
-    int xRank = drivers.stream().filter(dr -> dr.input().equals("t_x")).findFirst().orElseThrow().rank();
-    int decoyRank = drivers.stream().filter(dr -> dr.feature().equals("d")).mapToInt(Drivers.Driver::rank).min()
-        .orElse(Integer.MAX_VALUE);
-    assertEquals(1, xRank, drivers.toString());
-    assertTrue(decoyRank > 2, "the decoy ranks below both planted steps: " + drivers);
+    assertEquals(List.of("x", "days_to_first__y"), drivers.stream().limit(2).map(Drivers.Driver::feature).toList(),
+        "the planted features lead, the decoy follows: " + drivers);
+    Drivers.Driver x = drivers.get(0);
+    assertEquals("t_x", x.leadingInput(), "x is read through its step");
+    assertEquals("`x` >= " + ThresholdDiscovery.Threshold.format(xStep.threshold()), x.observedSplit());
+    assertTrue(x.importance() > drivers.get(2).importance() && drivers.get(2).importance() >= 0, drivers.toString());
+    assertEquals(drivers.size(), drivers.stream().map(Drivers.Driver::feature).distinct().count(), "one row a feature");
     assertTrue(r.metrics().get("model.auc_roc") > 0.6, r.metrics().toString());
 
     // Registered, reloadable, and every discovered rule is a valid definition over the features.
