@@ -84,7 +84,8 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
 
   /**
    * Family columns that repeat a key-event column exactly (logins_30d is cnt_30d__signed_in when "Signed In" is
-   * the one login event): the model reads the key-event column alone, so that one behaviour is one driver.
+   * the one login event; usage_vs_limit__file_uploaded is cnt_total__file_uploaded over a constant limit): the
+   * model reads the key-event column alone, so that one behaviour is one driver.
    */
   public static List<String> redundant(StructType features, dev.pql.config.Settings.FeatureSettings settings) {
     java.util.Set<String> columns = java.util.Set.of(features.fieldNames());
@@ -101,6 +102,12 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
         if (columns.contains(pairs.get(i + 1) + snake)) redundant.add(pairs.get(i));
       }
     });
+    for (dev.pql.config.Settings.PlanLimit limit : settings.planLimits()) {
+      String snake = dev.pql.features.FeatureNames.snake(limit.event());
+      String count = limit.sinceSignup() ? dev.pql.features.FeatureNames.countTotal(snake)
+          : dev.pql.features.FeatureNames.count30d(snake);
+      if (columns.contains(count)) redundant.add(dev.pql.features.FeatureNames.usageVsLimit(snake));
+    }
     return redundant;
   }
 

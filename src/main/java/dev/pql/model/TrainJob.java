@@ -206,8 +206,10 @@ public final class TrainJob {
     parameters.put("seed", String.valueOf(settings.seed()));
     parameters.put("max_iterations", String.valueOf(settings.maxIterations()));
     for (UpgradeModel.GridPoint g : fitted.grid()) {
-      parameters.put("grid.reg=" + g.regParam() + ",elastic=" + g.elasticNetParam() + ".validation_auc_roc",
-          String.valueOf(g.validationAucRoc()));
+      String point = "grid.reg=" + g.regParam() + ",elastic=" + g.elasticNetParam();
+      parameters.put(point + ".validation_log_loss", String.valueOf(g.validationLogLoss()));
+      parameters.put(point + ".validation_log_loss_se", String.valueOf(g.validationLogLossStandardError()));
+      parameters.put(point + ".validation_auc_roc", String.valueOf(g.validationAucRoc()));
     }
     List<Row> bins = new ArrayList<>();
     for (Evaluation.CalibrationBin b : r.calibration()) {

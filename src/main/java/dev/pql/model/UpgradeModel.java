@@ -1,7 +1,16 @@
 package dev.pql.model;
 
 import static org.apache.spark.ml.functions.vector_to_array;
+import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.least;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.log;
+import static org.apache.spark.sql.functions.log1p;
+import static org.apache.spark.sql.functions.stddev_samp;
+import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -36,8 +45,9 @@ public final class UpgradeModel {
 
   public static final String PROBABILITY = "probability_of_upgrade";
 
-  /** One point of the regularization grid and its validation AUC-ROC. */
-  public record GridPoint(double regParam, double elasticNetParam, double validationAucRoc) {}
+  /** One point of the regularization grid: its validation log loss with the standard error, and AUC-ROC. */
+  public record GridPoint(double regParam, double elasticNetParam, double validationLogLoss,
+      double validationLogLossStandardError, double validationAucRoc) {}
 
   /** The fitted pipeline, the grid it was chosen on and the chosen point. */
   public record Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen) {}
@@ -87,7 +97,10 @@ public final class UpgradeModel {
 
   /**
    * Chooses the regularization on the validation side of {@code training} (by account hash), then refits on all
-   * of it.
+   * of it. The choice follows the one-standard-error rule: the most regularized point whose validation log loss
+   * is within one standard error of the lowest. Many features of product use move together; a model barely
+   * better on the validation rows but spreading its weight over every correlated copy of a behaviour would
+   * name the wrong drivers.
    */
   public static Fitted fit(Dataset<Row> training, ModelInputs inputs, List<Double> regParams,
       List<Double> elasticNetParams, double validationShare, int maxIterations, long seed) {
@@ -96,24 +109,43 @@ public final class UpgradeModel {
     Dataset<Row> validationSide = training.filter(validation).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<GridPoint> grid = new ArrayList<>();
-      GridPoint best = null;
       for (double reg : regParams) {
         for (double elastic : elasticNetParams) {
           PipelineModel model = pipeline(inputs, reg, elastic, maxIterations).fit(fitSide);
-          double auc = aucRoc(score(model, validationSide));
-          GridPoint point = new GridPoint(reg, elastic, auc);
-          grid.add(point);
-          // Ties go to the stronger regularization: the simpler model.
-          if (best == null || auc > best.validationAucRoc() + 1e-6) best = point;
+          Dataset<Row> scored = score(model, validationSide).persist(StorageLevel.MEMORY_AND_DISK());
+          try {
+            Row loss = scored.agg(avg(rowLogLoss()), stddev_samp(rowLogLoss()), count(lit(1))).first();
+            grid.add(new GridPoint(reg, elastic, loss.getDouble(0), loss.getDouble(1) / Math.sqrt(loss.getLong(2)),
+                aucRoc(scored)));
+          } finally {
+            scored.unpersist();
+          }
         }
       }
-      PipelineModel refitted = pipeline(inputs, best.regParam(), best.elasticNetParam(), maxIterations)
+      GridPoint chosen = oneStandardError(grid);
+      PipelineModel refitted = pipeline(inputs, chosen.regParam(), chosen.elasticNetParam(), maxIterations)
           .fit(training);
-      return new Fitted(refitted, List.copyOf(grid), best);
+      return new Fitted(refitted, List.copyOf(grid), chosen);
     } finally {
       fitSide.unpersist();
       validationSide.unpersist();
     }
+  }
+
+  /** The most regularized grid point (then the most L1) within one standard error of the lowest log loss. */
+  static GridPoint oneStandardError(List<GridPoint> grid) {
+    GridPoint best = grid.stream().min(java.util.Comparator.comparingDouble(GridPoint::validationLogLoss))
+        .orElseThrow();
+    double bar = best.validationLogLoss() + best.validationLogLossStandardError();
+    return grid.stream().filter(g -> g.validationLogLoss() <= bar)
+        .max(java.util.Comparator.comparingDouble(GridPoint::regParam).thenComparingDouble(GridPoint::elasticNetParam))
+        .orElse(best);
+  }
+
+  /** A row's log loss of the predicted probability, clipped away from 0 and 1. */
+  private static Column rowLogLoss() {
+    Column p = greatest(least(col(PROBABILITY), lit(1 - 1e-15)), lit(1e-15));
+    return when(col(TrainingSet.LABEL).equalTo(1.0), log(p).multiply(-1)).otherwise(log1p(p.multiply(-1)).multiply(-1));
   }
 
   /** The rows with the model's probability of an upgrade within the horizon. */
