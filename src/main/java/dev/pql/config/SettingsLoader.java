@@ -60,7 +60,7 @@ public final class SettingsLoader {
     // Unresolved, so that ${pql.ingest.lake} in reference.conf sees the user's value, not the default.
     Config reference = ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf");
     List<Config> userLayers = new ArrayList<>();
-    userLayers.add(ConfigFactory.parseMap(overrides, "command-line options"));
+    userLayers.add(overrideLayer(overrides, "command-line options"));
     userLayers.add(systemOverrides());
     if (configFile != null) userLayers.add(parseFile(configFile, "--config"));
     if (mappingFile != null) userLayers.add(parseFile(mappingFile, "--mapping"));
@@ -88,7 +88,30 @@ public final class SettingsLoader {
     System.getProperties().stringPropertyNames().stream()
         .filter(name -> name.startsWith("pql."))
         .forEach(name -> props.put(name, System.getProperty(name)));
-    return ConfigFactory.parseMap(props, "-D system properties");
+    return overrideLayer(props, "-D system properties");
+  }
+
+  /**
+   * Overrides keyed by path: a value written as a HOCON list or object ({@code [0.5, 1.0]}) is one, any other
+   * value is a string that Typesafe Config converts on reading, as a number, boolean or duration.
+   */
+  static Config overrideLayer(Map<String, String> overrides, String origin) {
+    Config layer = ConfigFactory.empty(origin);
+    for (Map.Entry<String, String> e : overrides.entrySet()) {
+      String value = e.getValue().trim();
+      if (value.startsWith("[") || value.startsWith("{")) {
+        try {
+          layer = layer.withValue(e.getKey(), ConfigFactory.parseString("v = " + value,
+              ConfigParseOptions.defaults().setOriginDescription(origin + ": " + e.getKey())).getValue("v"));
+        } catch (ConfigException ex) {
+          throw new ConfigurationError("Invalid configuration: " + origin + ": " + e.getKey() + " = " + e.getValue()
+              + " is not a valid HOCON list or object: " + ex.getMessage(), ex);
+        }
+      } else {
+        layer = layer.withValue(e.getKey(), com.typesafe.config.ConfigValueFactory.fromAnyRef(e.getValue(), origin));
+      }
+    }
+    return layer;
   }
 
   private static Config parseFile(File file, String option) {

@@ -12,6 +12,7 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,6 +43,18 @@ class SettingsLoaderTest {
     assertEquals("/data/lake/generic/events", fromFile.ingest().events().path());
     Settings overridden = SettingsLoader.load(env, null, Map.of("pql.warehouse", "s3a://bucket/w"));
     assertEquals("s3a://bucket/w", overridden.warehouse());
+  }
+
+  @Test
+  void overridesTakeListsWrittenInHoconAndConvertPlainValues() {
+    Settings s = SettingsLoader.load(null, null, Map.of("pql.model.elastic-net-params", "[0.5, 1.0]",
+        "pql.model.horizon-days", "14"));
+    assertEquals(List.of(0.5, 1.0), s.model().elasticNetParams());
+    assertEquals(14, s.model().horizonDays());
+    ConfigurationError e = assertThrows(ConfigurationError.class,
+        () -> SettingsLoader.load(null, null, Map.of("pql.model.reg-params", "[0.1,")));
+    assertTrue(e.getMessage().contains("command-line options: pql.model.reg-params = [0.1, is not a valid HOCON list"),
+        e.getMessage());
   }
 
   @Test
