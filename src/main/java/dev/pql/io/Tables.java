@@ -162,7 +162,8 @@ public final class Tables {
       .required("evaluation_rows", LongType, "Evaluation rows")
       .required("evaluation_positives", LongType, "Evaluation rows that upgraded within the horizon")
       .required("parameters", createMapType(StringType, StringType, true),
-          "Chosen and searched parameters (regularization grid with validation AUC-ROC, seed, ...)")
+          "Chosen and searched parameters (regularization grid with validation log loss, its standard error and "
+              + "AUC-ROC, seed, ...)")
       .required("metrics", createMapType(StringType, DoubleType, true),
           "Evaluation-window metrics: model.*, logins_only.*, best_rule.* (auc_roc, auc_pr, log_loss, brier, "
               + "top_decile_lift, top_decile_capture, base_rate, ...)")
