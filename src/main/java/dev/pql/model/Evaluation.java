@@ -32,6 +32,13 @@ public final class Evaluation {
   /** One calibration bin: its rows, the mean predicted probability and the observed upgrade rate. */
   public record CalibrationBin(int bin, long rows, double meanPredicted, double observedRate) {}
 
+  /** A row's log loss of a predicted probability against the label, the probability clipped away from 0 and 1. */
+  static Column logLoss(Column probability) {
+    Column p = least(greatest(probability, lit(1e-15)), lit(1 - 1e-15));
+    Column y = col(TrainingSet.LABEL);
+    return y.multiply(log(p)).plus(lit(1).minus(y).multiply(log(lit(1).minus(p)))).multiply(-1);
+  }
+
   /** Ranking and top-decile figures of any score; log loss and Brier only when the score is a probability. */
   public static Map<String, Double> metrics(Dataset<Row> scored, String score, boolean isProbability) {
     Map<String, Double> m = new LinkedHashMap<>();
@@ -45,8 +52,7 @@ public final class Evaluation {
     List<Column> aggs = new ArrayList<>(List.of(count(lit(1)).as("rows"), sum(y).as("positives"),
         sum(when(top, 1).otherwise(0)).as("top_rows"), sum(when(top, y).otherwise(0)).as("top_positives")));
     if (isProbability) {
-      Column p = least(greatest(col(score), lit(1e-15)), lit(1 - 1e-15));
-      aggs.add(avg(y.multiply(log(p)).plus(lit(1).minus(y).multiply(log(lit(1).minus(p)))).multiply(-1)).as("log_loss"));
+      aggs.add(avg(logLoss(col(score))).as("log_loss"));
       aggs.add(avg(pow(col(score).minus(y), 2)).as("brier"));
     }
     Row r = scored.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();

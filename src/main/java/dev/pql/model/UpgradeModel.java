@@ -4,13 +4,8 @@ import static org.apache.spark.ml.functions.vector_to_array;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.greatest;
-import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.log;
-import static org.apache.spark.sql.functions.log1p;
 import static org.apache.spark.sql.functions.stddev_samp;
-import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -114,7 +109,8 @@ public final class UpgradeModel {
           PipelineModel model = pipeline(inputs, reg, elastic, maxIterations).fit(fitSide);
           Dataset<Row> scored = score(model, validationSide).persist(StorageLevel.MEMORY_AND_DISK());
           try {
-            Row loss = scored.agg(avg(rowLogLoss()), stddev_samp(rowLogLoss()), count(lit(1))).first();
+            Column rowLoss = Evaluation.logLoss(col(PROBABILITY));
+            Row loss = scored.agg(avg(rowLoss), stddev_samp(rowLoss), count(lit(1))).first();
             grid.add(new GridPoint(reg, elastic, loss.getDouble(0), loss.getDouble(1) / Math.sqrt(loss.getLong(2)),
                 aucRoc(scored)));
           } finally {
@@ -140,12 +136,6 @@ public final class UpgradeModel {
     return grid.stream().filter(g -> g.validationLogLoss() <= bar)
         .max(java.util.Comparator.comparingDouble(GridPoint::regParam).thenComparingDouble(GridPoint::elasticNetParam))
         .orElse(best);
-  }
-
-  /** A row's log loss of the predicted probability, clipped away from 0 and 1. */
-  private static Column rowLogLoss() {
-    Column p = greatest(least(col(PROBABILITY), lit(1 - 1e-15)), lit(1e-15));
-    return when(col(TrainingSet.LABEL).equalTo(1.0), log(p).multiply(-1)).otherwise(log1p(p.multiply(-1)).multiply(-1));
   }
 
   /** The rows with the model's probability of an upgrade within the horizon. */
