@@ -240,7 +240,7 @@ public final class Drivers {
 
   /** The model's odds for an input in words: per crossing for 0/1 inputs, per standard deviation otherwise. */
   private static String said(Input in) {
-    double perUnit = in.scale() == 0 ? 1 : Math.exp(in.coefficient() / in.scale());
+    double perUnit = effect(in).oddsRatioPerUnit();
     if (in.transform().startsWith("step ")) return String.format(Locale.ROOT, "odds x%.2f for meeting it", perUnit);
     if (in.transform().equals("missing")) return String.format(Locale.ROOT, "odds x%.2f when missing", perUnit);
     if (in.transform().startsWith("is ")) return String.format(Locale.ROOT, "odds x%.2f for this category", perUnit);
