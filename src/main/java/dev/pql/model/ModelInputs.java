@@ -30,7 +30,7 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
     }
 
     public String predicate() {
-      return "`" + feature + "` " + operator + " " + ThresholdDiscovery.Threshold.format(threshold);
+      return ThresholdDiscovery.Threshold.predicate(feature, operator, threshold);
     }
   }
 

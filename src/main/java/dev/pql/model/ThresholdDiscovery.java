@@ -38,6 +38,11 @@ public final class ThresholdDiscovery {
 
     /** The Spark SQL predicate of the rule, e.g. {@code cnt_30d__message_sent >= 1987}. */
     public String predicate() {
+      return predicate(feature, operator, threshold);
+    }
+
+    /** The one spelling of a threshold as Spark SQL, shared by rules and the model's step inputs. */
+    static String predicate(String feature, String operator, double threshold) {
       return "`" + feature + "` " + operator + " " + format(threshold);
     }
 
