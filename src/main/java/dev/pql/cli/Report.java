@@ -72,15 +72,50 @@ final class Report {
       out.append(String.format("Against the lake's true hazard on the same %,d rows: model AUC-ROC %.4f, truth %.4f, "
           + "ratio %.3f%n", truth.rows(), truth.modelAucRoc(), truth.truthAucRoc(), truth.ratio()));
     }
-    out.append("Top drivers:\n");
-    r.drivers().stream().limit(10).forEach(d -> out.append(String.format("  %2d. %-40s %-12s %.4f  %s%n", d.rank(),
-        d.feature(), d.kind(), d.importance(), d.sentence())));
+    out.append(String.format("Top behaviours, each by its leading feature (a %d-day fit on %,d rows, %,d upgrades; "
+        + "reg %s):%n", r.driverHorizonDays(), r.driverRows(), r.driverPositives(), r.driverChosen().regParam()));
+    r.drivers().stream().filter(d -> d.behaviourRank() <= 10)
+        .collect(java.util.stream.Collectors.toMap(dev.pql.model.Drivers.Driver::behaviourRank,
+            d -> d, (a, b) -> a.rank() <= b.rank() ? a : b, java.util.TreeMap::new))
+        .values().forEach(d -> out.append(String.format("  %2d. %-24s %-40s %.4f  %s%n", d.behaviourRank(),
+            d.behaviour(), d.feature(), d.behaviourImportance(), d.sentence())));
     out.append(String.format("Discovered rules (thresholds the model confirms; %d features had a candidate):%n",
         r.thresholdsScanned()));
     for (ThresholdDiscovery.Threshold t : r.rules()) {
       out.append(String.format("  %-48s rate %5.1f%% vs %5.1f%%, lift %5.2f, recall %5.1f%%, coverage %5.1f%%, "
               + "p %.1e%s%n", t.predicate().replace("`", ""), 100 * t.rateQualifying(), 100 * t.rateRest(), t.lift(),
           100 * t.recall(), 100 * t.coverage(), t.pValue(), t.significant() ? "" : " (not significant)"));
+    }
+    out.append(stages(stages));
+    return out.toString();
+  }
+
+  static String score(String runId, String warehouse, dev.pql.scoring.ScoreJob.Result r,
+      dev.pql.io.DeltaStore store, List<StageResult> stages) {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format("%nRun %s -> %s%n", runId, warehouse));
+    out.append(String.format("Scored %,d open accounts as of %s: %,d PQLs, %,d new%n", r.accounts(), r.asOf(),
+        r.pqls(), r.newPqls()));
+    out.append("Definitions: ").append(String.join(", ", r.definitions()));
+    if (r.learnedVersion() != null) out.append("; learned ").append(r.learnedVersion());
+    if (!Double.isNaN(r.cutoff())) out.append(String.format(" (cutoff %.4f)", r.cutoff()));
+    out.append('\n');
+    // A bounded read for the console: the date's ten most likely PQLs.
+    List<org.apache.spark.sql.Row> top = store.read(dev.pql.io.Tables.PQL_SCORES)
+        .filter(org.apache.spark.sql.functions.col("as_of_date").equalTo(java.sql.Date.valueOf(r.asOf()))
+            .and(org.apache.spark.sql.functions.col("is_pql")))
+        .orderBy(org.apache.spark.sql.functions.col("probability").desc_nulls_last(),
+            org.apache.spark.sql.functions.col("account_id"))
+        .limit(10).collectAsList();
+    if (!top.isEmpty()) out.append("Top leads:\n");
+    for (org.apache.spark.sql.Row row : top) {
+      Double p = row.getAs("probability");
+      List<org.apache.spark.sql.Row> reasons = row.getList(row.fieldIndex("reasons"));
+      String why = reasons.stream().limit(4).map(x -> x.getAs("feature") + "=" + x.getAs("value"))
+          .collect(java.util.stream.Collectors.joining(", "));
+      out.append(String.format("  %-14s %-6s %-20s %-10s p=%s  %s%n", row.getAs("account_id"),
+          row.getAs("size_band"), row.getAs("pql_type"), row.getAs("source"),
+          p == null ? "-" : String.format("%.3f", p), why));
     }
     out.append(stages(stages));
     return out.toString();

@@ -21,13 +21,32 @@ public record Settings(
     IngestSettings ingest,
     FeatureSettings features,
     ModelSettings model,
+    ScoringSettings scoring,
     String effectiveConfiguration) {
+
+  /**
+   * How open accounts are scored: the definitions folder, the learned definition's cutoff policy, the activation
+   * bar of each opportunity size band, and how many reasons a lead carries.
+   */
+  /** These settings scoring with the given model version. */
+  public Settings withModelVersion(String version) {
+    ScoringSettings s = scoring;
+    return new Settings(warehouse, runId, spark, plans, domains, generate, ingest, features, model,
+        new ScoringSettings(s.definitions(), version, s.learned(), s.policy(), s.topK(), s.targetPrecision(),
+            s.activationBars(), s.reasons()), effectiveConfiguration);
+  }
+
+  public record ScoringSettings(String definitions, String modelVersion, boolean learned, String policy, int topK,
+      double targetPrecision, Map<String, Double> activationBars, int reasons) {
+    public static final String TOP_K = "top-k";
+    public static final String PRECISION = "precision";
+  }
 
   /**
    * How the upgrade model is trained and evaluated: the label horizon, the evaluation window at the end of the
    * labelled history, the regularization grid and the threshold discovery's guards.
    */
-  public record ModelSettings(int horizonDays, int evaluationDays, LocalDate trainFrom, LocalDate trainTo,
+  public record ModelSettings(int horizonDays, int driverHorizonDays, int evaluationDays, LocalDate trainFrom, LocalDate trainTo,
       List<Double> regParams, List<Double> elasticNetParams, double validationShare, long seed, int maxIterations,
       int leadingDrivers, int minSupport, double alpha, List<String> excludeFeatures) {}
 

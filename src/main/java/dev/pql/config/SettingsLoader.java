@@ -224,7 +224,31 @@ public final class SettingsLoader {
             positive(c, "pql.features.size-bands.mid-from"),
             positive(c, "pql.features.size-bands.large-from")),
         readModel(c),
+        readScoring(c),
         describe(c));
+  }
+
+  private static Settings.ScoringSettings readScoring(Config c) {
+    String s = "pql.scoring.";
+    Map<String, Double> bars = new java.util.LinkedHashMap<>();
+    for (String band : List.of("small", "mid", "large")) {
+      double bar = share(c, s + "activation-bars." + band);
+      bars.put(band, bar);
+    }
+    for (String key : c.getConfig(s + "activation-bars").root().keySet()) {
+      if (!bars.containsKey(key)) throw bad(c, s + "activation-bars." + key, "is not a size band (small, mid, large)");
+    }
+    double precision = share(c, s + "target-precision");
+    if (precision <= 0) throw bad(c, s + "target-precision", "must be above 0");
+    return new Settings.ScoringSettings(
+        required(c, s + "definitions"),
+        c.getString(s + "model-version").isBlank() ? null : c.getString(s + "model-version").trim(),
+        c.getBoolean(s + "learned"),
+        oneOf(c, s + "policy", Set.of(Settings.ScoringSettings.TOP_K, Settings.ScoringSettings.PRECISION)),
+        positive(c, s + "top-k"),
+        precision,
+        Map.copyOf(bars),
+        positive(c, s + "reasons"));
   }
 
   private static Settings.ModelSettings readModel(Config c) {
@@ -241,6 +265,7 @@ public final class SettingsLoader {
     if (alpha <= 0) throw bad(c, m + "alpha", "must be above 0");
     return new Settings.ModelSettings(
         positive(c, m + "horizon-days"),
+        positive(c, m + "driver-horizon-days"),
         positive(c, m + "evaluation-days"),
         optionalDate(c, m + "train-from"),
         optionalDate(c, m + "train-to"),

@@ -39,6 +39,30 @@ public final class FeatureNames {
     return byEvent;
   }
 
+  /**
+   * Features that sum over many actions at once: volume, breadth, depth, trend, active days, recency and time
+   * shares over all events, activation (a share of milestones), and the configured event families. Each of
+   * them contains the actions it sums, so that a model explaining actions leaves them out.
+   */
+  public static final java.util.Set<String> COMPOSITES = java.util.Set.of("days_since_last_activity", "logins_7d",
+      "logins_30d", "active_days_7d", "active_days_30d", "invites_30d", "invites_total", "events_7d",
+      "events_prev_7d", "events_30d", "limits_reached_30d", "limits_reached_total", "hand_raises_30d",
+      "hand_raises_total", "breadth_30d", "breadth_total", "trend_7d", "depth_30d", "weekday_share_30d",
+      "working_hours_share_30d", "activation_share", "activation_milestones");
+
+  /** Features of the team rather than of one action. */
+  public static final java.util.Set<String> TEAM = java.util.Set.of("active_users_7d", "active_users_30d", "seats");
+
+  /**
+   * The behaviour a feature measures: the key event of a {@code <family>__<event>} column (cnt_30d__message_sent
+   * and days_to_first__message_sent both measure message_sent), "team" for the team's size, else the feature.
+   */
+  public static String behaviour(String feature) {
+    int split = feature.indexOf("__");
+    if (split > 0) return feature.substring(split + 2);
+    return TEAM.contains(feature) ? "team" : feature;
+  }
+
   public static String countTotal(String snake) {
     return "cnt_total__" + snake;
   }

@@ -109,6 +109,29 @@ public final class DeltaStore {
   }
 
   /**
+   * Like {@link #sync}, within the rows of one date (the table's date column {@code column}): the table's rows of
+   * that date become exactly {@code rows}; unchanged rows are not rewritten and other dates are not touched.
+   */
+  public MergeCounts syncDate(TableContract table, Dataset<Row> rows, String column, java.time.LocalDate date,
+      java.util.Set<String> auditColumns) {
+    String changed = table.columnNames().stream()
+        .filter(c -> !table.key().contains(c) && !auditColumns.contains(c))
+        .map(c -> "NOT (t.`" + c + "` <=> s.`" + c + "`)")
+        .collect(Collectors.joining(" OR "));
+    return merge(table, rows, builder -> builder
+        .whenMatched(changed).updateAll()
+        .whenNotMatched().insertAll()
+        .whenNotMatchedBySource("t.`" + column + "` = DATE'" + date + "'").delete());
+  }
+
+  /** Inserts new keys and, for existing keys, takes the source row where its {@code column} is earlier. */
+  public MergeCounts keepEarliest(TableContract table, Dataset<Row> rows, String column) {
+    return merge(table, rows, builder -> builder
+        .whenMatched("s.`" + column + "` < t.`" + column + "`").updateAll()
+        .whenNotMatched().insertAll());
+  }
+
+  /**
    * Atomically replaces the rows of the given dates (the table's date partition column {@code column}) with
    * {@code rows}, leaving every other partition's files untouched. Returns the rows written.
    */

@@ -163,7 +163,7 @@ public final class Tables {
       .required("evaluation_positives", LongType, "Evaluation rows that upgraded within the horizon")
       .required("parameters", createMapType(StringType, StringType, true),
           "Chosen and searched parameters (regularization grid with validation log loss, its standard error and "
-              + "AUC-ROC, seed, ...)")
+              + "AUC-ROC, seed, ...; driver.* for the driver fit: horizon, rows, upgrades, regularization)")
       .required("metrics", createMapType(StringType, DoubleType, true),
           "Evaluation-window metrics: model.*, logins_only.*, best_rule.* (auc_roc, auc_pr, log_loss, brier, "
               + "top_decile_lift, top_decile_capture, base_rate, ...)")
@@ -176,9 +176,11 @@ public final class Tables {
       .build();
 
   public static final TableContract MODEL_DRIVERS = TableContract.table("model_drivers",
-          "Per model and feature: how much the model loses without the feature (the rank), what it learned about "
-              + "each of the feature's inputs (standardized coefficients, odds ratios), beside the upgrade rates "
-              + "observed on the training rows, in a sentence.")
+          "Per model and feature, from the driver fit (an upgrade within driver-horizon-days, over the features "
+              + "of one action, of the team and of who the account is): how much the fit loses without the feature "
+              + "and without its behaviour (the ranks), what it learned about each of the feature's inputs "
+              + "(standardized coefficients, odds ratios), beside the upgrade rates observed on the training rows "
+              + "(horizon-days), in a sentence.")
       .key("model_version", "feature")
       .required("model_version", StringType, "Model version")
       .required("feature", StringType, "The account_features column")
@@ -186,6 +188,12 @@ public final class Tables {
       .required("rank", IntegerType, "Rank by importance, 1 = the feature the model leans on most")
       .required("importance", DoubleType, "Increase of the model's mean log loss on the training rows when the "
           + "feature's inputs are held at their mean; 0 when the regularization dropped it")
+      .required("behaviour", StringType, "What the feature measures: the key event of a <family>__<event> column, "
+          + "team for active users and seats, else the feature itself")
+      .required("behaviour_rank", IntegerType, "Rank of the behaviour by behaviour_importance, 1 = the behaviour the "
+          + "model leans on most: one behaviour is one driver however many columns measure it")
+      .required("behaviour_importance", DoubleType, "Increase of the model's mean log loss when all the behaviour's "
+          + "features are held at their mean together")
       .required("leading_input", StringType, "The feature's input with the largest absolute coefficient: x_/i_ "
           + "the (log1p of the) value, t_ its discovered step, m_ its missing indicator, oh_ a category")
       .required("transform", StringType, "The leading input's transform: log1p, value, step >= N, missing, is <category>")
@@ -206,6 +214,76 @@ public final class Tables {
       .optional("rate_without", DoubleType, "Upgrade rate of the other training rows")
       .optional("observed_lift", DoubleType, "rate_with / rate_without")
       .required("sentence", StringType, "The driver in plain words, observed rates first, the model's odds after")
+      .build();
+
+  /** Why an account is a lead: one matched rule's column and value, or one feature's push on the learned score. */
+  public static final org.apache.spark.sql.types.StructType REASON = new org.apache.spark.sql.types.StructType()
+      .add("source", StringType).add("definition", StringType).add("feature", StringType).add("value", StringType)
+      .add("contribution", DoubleType);
+
+  public static final TableContract PQL_SCORES = TableContract.table("pql_scores",
+          "One row per open (free or trial) account and as-of date: the learned probability, the rule-based "
+              + "definitions it matches, its activation against its size band's bar, whether it is a PQL and why.")
+      .key("account_id", "as_of_date")
+      .partitionBy("as_of_date")
+      .required("account_id", StringType, "Account id")
+      .required("as_of_date", DateType, "Snapshot date D scored: features from events before D 00:00 UTC")
+      .optional("probability", DoubleType, "The model's probability of an upgrade within its horizon; null when "
+          + "pql.scoring.learned is off")
+      .optional("percentile", DoubleType, "Rank of the probability among the date's open accounts, 0..1 (1 = highest)")
+      .required("rules_matched", createArrayType(StringType, true), "Names of the active rule-based definitions "
+          + "the account matches, in name order")
+      .required("is_pql", BooleanType, "True when a rule, the learned definition or the activation path qualifies it")
+      .required("sources", createArrayType(StringType, true), "What qualifies it: any of rules, learned, activation")
+      .optional("source", StringType, "rules, learned or activation when one qualifies it, several for more; null "
+          + "when not a PQL")
+      .optional("pql_type", StringType, "usage, hand-raiser, usage-limit-reached or self-serve-purchase: of the "
+          + "matched rules in that order of precedence (hand-raisers first), usage for learned or activation "
+          + "alone; null when not a PQL")
+      .optional("size_band", StringType, "Opportunity size: small, mid or large by employees (size_band of "
+          + "account_features), a listed enterprise domain counting as large, none as small")
+      .optional("activation", DoubleType, "activation_share of account_features: milestones reached / milestones")
+      .required("activation_bar", DoubleType, "The activation its size band needs (pql.scoring.activation-bars)")
+      .required("reasons", createArrayType(REASON, true),
+          "Why: for each matched rule, every column its `when` reads with its value (source rules); the features "
+          + "that raise the probability most against the date's average open account, with their values and "
+          + "log-odds contributions (source learned); the activation against its bar (source activation)")
+      .optional("first_qualified_on", DateType, "First as-of date the account qualified on any definition (from "
+          + "pql_qualifications); null when it never has up to this date")
+      .optional("model_version", StringType, "Model that gave the probability")
+      .required("run_id", StringType, "Run that scored the row; a rerun that changes nothing keeps the first")
+      .build();
+
+  public static final TableContract PQL_QUALIFICATIONS = TableContract.table("pql_qualifications",
+          "Per account and definition (name and version): the first as-of date it qualified. Rule definitions "
+              + "use their own name and version; the learned one is named learned (version: model and cutoff "
+              + "policy), the activation path activation (version: the bars).")
+      .key("account_id", "definition_name", "definition_version")
+      .required("account_id", StringType, "Account id")
+      .required("definition_name", StringType, "Definition name: a conf/definitions name, learned or activation")
+      .required("definition_version", StringType, "Definition version")
+      .required("source", StringType, "rules, learned or activation")
+      .optional("pql_type", StringType, "The definition's PQL type")
+      .required("first_qualified_on", DateType, "Earliest as-of date scored on which it qualified")
+      .required("run_id", StringType, "Run that recorded that date")
+      .build();
+
+  public static final TableContract PQL_NEW = TableContract.table("pql_new",
+          "Accounts that became PQLs: one row per account, on the as-of date of its first qualification on any "
+              + "definition, with its reasons. Rows are only ever added, so a CRM sync, reverse-ETL or alerting "
+              + "job reads it incrementally by qualified_on (or Delta's change feed).")
+      .key("account_id")
+      .partitionBy("qualified_on")
+      .required("account_id", StringType, "Account id")
+      .required("qualified_on", DateType, "The as-of date on which it first qualified")
+      .required("sources", createArrayType(StringType, true), "What qualified it: any of rules, learned, activation")
+      .required("pql_type", StringType, "usage, hand-raiser, usage-limit-reached or self-serve-purchase")
+      .required("rules_matched", createArrayType(StringType, true), "Rule-based definitions it matched")
+      .optional("probability", DoubleType, "The model's probability on that date")
+      .optional("size_band", StringType, "Opportunity size band")
+      .required("reasons", createArrayType(REASON, true), "Why, as in pql_scores")
+      .optional("model_version", StringType, "Model that gave the probability")
+      .required("run_id", StringType, "Run that found it")
       .build();
 
   public static final TableContract DISCOVERED_RULES = TableContract.table("discovered_rules",
@@ -237,7 +315,7 @@ public final class Tables {
   public static final String ACCOUNT_FEATURES = "account_features";
 
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
-      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES);
+      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES, PQL_SCORES, PQL_QUALIFICATIONS, PQL_NEW);
 
   /**
    * The contract of account_features for a set of key events (event name → snake name): one row per account

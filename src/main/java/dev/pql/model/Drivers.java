@@ -44,7 +44,8 @@ public final class Drivers {
       double oddsRatioPerUnit) {}
 
   /** A row of model_drivers: one feature, all its inputs, ranked by what the model loses without it. */
-  public record Driver(String feature, String kind, int rank, double importance, String leadingInput,
+  public record Driver(String feature, String kind, int rank, double importance, String behaviour,
+      int behaviourRank, double behaviourImportance, String leadingInput,
       String transform, double coefficient, double oddsRatioPerSd, double oddsRatioPerUnit, String direction,
       List<InputEffect> inputs, double support, String observedSplit, double rateWith, double rateWithout,
       double observedLift, String sentence) {}
@@ -88,8 +89,9 @@ public final class Drivers {
   }
 
   /**
-   * The discovered thresholds the model confirms — their step input raises the odds — in the rank order of their
-   * features, at most {@code howMany}: the thresholds of the leading drivers.
+   * The discovered thresholds the model confirms — their step input raises the odds —, one per behaviour (that of
+   * its best-ranked feature with a confirmed threshold), in the rank order of the behaviours, at most
+   * {@code howMany}: the thresholds of the leading drivers, without a second spelling of one behaviour.
    */
   public static List<ThresholdDiscovery.Threshold> confirmed(List<Driver> drivers, List<Input> inputs,
       List<ThresholdDiscovery.Threshold> thresholds, int howMany) {
@@ -97,38 +99,42 @@ public final class Drivers {
     for (Input in : inputs) {
       if (in.transform().startsWith("step ")) stepCoefficient.put(in.feature(), in.coefficient());
     }
-    Map<String, Integer> rank = new HashMap<>();
-    drivers.forEach(d -> rank.put(d.feature(), d.rank()));
-    return thresholds.stream()
+    Map<String, Driver> byFeature = new HashMap<>();
+    drivers.forEach(d -> byFeature.put(d.feature(), d));
+    Map<String, ThresholdDiscovery.Threshold> byBehaviour = new LinkedHashMap<>();
+    thresholds.stream()
         .filter(t -> t.significant() && stepCoefficient.getOrDefault(t.feature(), 0.0) > 0)
-        .sorted(Comparator.comparingInt(t -> rank.get(t.feature())))
-        .limit(howMany)
-        .toList();
+        .sorted(Comparator.<ThresholdDiscovery.Threshold>comparingInt(t -> byFeature.get(t.feature()).behaviourRank())
+            .thenComparingInt(t -> byFeature.get(t.feature()).rank()))
+        .forEach(t -> byBehaviour.putIfAbsent(byFeature.get(t.feature()).behaviour(), t));
+    return byBehaviour.values().stream().limit(howMany).toList();
   }
 
   /**
-   * What the model loses without each feature: the increase of its mean log loss on {@code rows} when the
-   * feature's inputs are held at their mean over those rows. One measure for counts, steps, missing indicators
-   * and categories alike, taken over all of a feature's inputs, where a standardized coefficient would split a
-   * feature among its inputs and favour common inputs over rare, strong ones. Features the model dropped lose
-   * nothing. Two passes over the rows; only the sums reach the driver.
+   * What the model loses without each group of inputs: the increase of its mean log loss on {@code rows} when the
+   * group's inputs are held at their mean over those rows. One measure for counts, steps, missing indicators
+   * and categories alike, taken over all of a group's inputs at once — a feature's, or a behaviour's over all its
+   * features —, where a standardized coefficient would split a feature among its inputs and favour common inputs
+   * over rare, strong ones. Groups the model dropped lose nothing. Two passes over the rows; only the sums reach
+   * the driver.
    */
-  public static Map<String, Double> importance(PipelineModel model, Dataset<Row> rows, List<Input> inputs) {
+  public static Map<String, Double> importance(PipelineModel model, Dataset<Row> rows, List<Input> inputs,
+      java.util.function.Function<String, String> groupOfFeature) {
     Map<String, Double> importance = new HashMap<>();
     Map<String, List<Integer>> used = new LinkedHashMap<>();
     for (int i = 0; i < inputs.size(); i++) {
-      Input in = inputs.get(i);
-      importance.put(in.feature(), 0.0);
-      if (in.coefficient() != 0) used.computeIfAbsent(in.feature(), f -> new ArrayList<>()).add(i);
+      String group = groupOfFeature.apply(inputs.get(i).feature());
+      importance.put(group, 0.0);
+      if (inputs.get(i).coefficient() != 0) used.computeIfAbsent(group, f -> new ArrayList<>()).add(i);
     }
     if (used.isEmpty()) return importance;
-    List<String> features = new ArrayList<>(used.keySet());
+    List<String> groups = new ArrayList<>(used.keySet());
     Column z = vector_to_array(col("features"), "float64");
     List<Column> columns = new ArrayList<>(List.of(col(TrainingSet.LABEL),
         vector_to_array(col("rawPrediction"), "float64").getItem(1).as("margin")));
-    for (int g = 0; g < features.size(); g++) {
+    for (int g = 0; g < groups.size(); g++) {
       Column contribution = lit(0.0);
-      for (int i : used.get(features.get(g))) {
+      for (int i : used.get(groups.get(g))) {
         contribution = contribution.plus(z.getItem(i).multiply(inputs.get(i).coefficient()));
       }
       columns.add(contribution.as("c" + g));
@@ -136,16 +142,16 @@ public final class Drivers {
     Dataset<Row> contributions = model.transform(rows).select(columns.toArray(Column[]::new))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Column[] means = new Column[features.size()];
-      for (int g = 0; g < features.size(); g++) means[g] = avg(col("c" + g));
+      Column[] means = new Column[groups.size()];
+      for (int g = 0; g < groups.size(); g++) means[g] = avg(col("c" + g));
       Row mean = contributions.agg(means[0], java.util.Arrays.copyOfRange(means, 1, means.length)).first();
-      Column[] losses = new Column[features.size()];
-      for (int g = 0; g < features.size(); g++) {
+      Column[] losses = new Column[groups.size()];
+      for (int g = 0; g < groups.size(); g++) {
         losses[g] = avg(logLoss(col("margin").minus(col("c" + g)).plus(lit(mean.getDouble(g)))));
       }
       Row loss = contributions.agg(avg(logLoss(col("margin"))), losses).first();
-      for (int g = 0; g < features.size(); g++) {
-        importance.put(features.get(g), loss.getDouble(g + 1) - loss.getDouble(0));
+      for (int g = 0; g < groups.size(); g++) {
+        importance.put(groups.get(g), loss.getDouble(g + 1) - loss.getDouble(0));
       }
     } finally {
       contributions.unpersist();
@@ -165,7 +171,7 @@ public final class Drivers {
    * else that of its leading input (top or bottom quarter or any use, missing, the category).
    */
   public static List<Driver> describe(Dataset<Row> training, List<Input> inputs, Map<String, Double> importance,
-      int horizonDays) {
+      Map<String, Double> behaviourImportance, int horizonDays) {
     Map<String, List<Input>> byFeature = new LinkedHashMap<>();
     for (Input in : inputs) byFeature.computeIfAbsent(in.feature(), f -> new ArrayList<>()).add(in);
     List<String> features = new ArrayList<>(byFeature.keySet());
@@ -197,6 +203,14 @@ public final class Drivers {
     for (int i = 0; i < features.size(); i++) order.add(i);
     order.sort(Comparator.<Integer>comparingDouble(i -> -importance.getOrDefault(features.get(i), 0.0))
         .thenComparingDouble(i -> -Math.abs(leading(byFeature.get(features.get(i))).coefficient())));
+    // Behaviours in the order of what the model loses without all their features, ties by their best feature.
+    List<String> behaviours = new ArrayList<>();
+    for (int i : order) {
+      String b = dev.pql.features.FeatureNames.behaviour(features.get(i));
+      if (!behaviours.contains(b)) behaviours.add(b);
+    }
+    List<String> rankedBehaviours = new ArrayList<>(behaviours);
+    rankedBehaviours.sort(Comparator.comparingDouble(b -> -behaviourImportance.getOrDefault(b, 0.0)));
     List<Driver> ranked = new ArrayList<>();
     for (int rank = 0; rank < order.size(); rank++) {
       int i = order.get(rank);
@@ -215,7 +229,9 @@ public final class Drivers {
       List<InputEffect> effects = byFeature.get(feature).stream().map(Drivers::effect).toList();
       InputEffect leadEffect = effect(lead);
       String direction = lead.coefficient() > 0 ? "raises" : lead.coefficient() < 0 ? "lowers" : "none";
-      ranked.add(new Driver(feature, kind(feature), rank + 1, importance.getOrDefault(feature, 0.0), lead.input(),
+      String behaviour = dev.pql.features.FeatureNames.behaviour(feature);
+      ranked.add(new Driver(feature, kind(feature), rank + 1, importance.getOrDefault(feature, 0.0), behaviour,
+          rankedBehaviours.indexOf(behaviour) + 1, behaviourImportance.getOrDefault(behaviour, 0.0), lead.input(),
           lead.transform(), lead.coefficient(), leadEffect.oddsRatioPerSd(), leadEffect.oddsRatioPerUnit(),
           direction, effects, support, splits.get(i), rateWith, rateWithout, lift, sentence));
     }

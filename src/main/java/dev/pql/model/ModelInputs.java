@@ -40,6 +40,16 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
     return new ModelInputs(numeric, categorical, s, featureSetVersion);
   }
 
+  /**
+   * These inputs without the features that sum over many actions ({@link dev.pql.features.FeatureNames#COMPOSITES}):
+   * what the driver fit reads, so that each action keeps the credit a total over all actions would share.
+   */
+  public ModelInputs actionsOnly() {
+    java.util.function.Predicate<String> kept = f -> !dev.pql.features.FeatureNames.COMPOSITES.contains(f);
+    return new ModelInputs(numeric.stream().filter(n -> kept.test(n.name())).toList(), categorical,
+        steps.stream().filter(s -> kept.test(s.feature())).toList(), featureSetVersion);
+  }
+
   /** The numeric features to scan for thresholds: sooner is likelier for days-to-first, more for the rest. */
   public List<ThresholdDiscovery.Candidate> scanned() {
     return numeric.stream().map(n -> new ThresholdDiscovery.Candidate(n.name(), !n.name().startsWith("days_")))

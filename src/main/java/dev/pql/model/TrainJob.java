@@ -47,7 +47,8 @@ public final class TrainJob {
       long trainingPositives, long evaluationRows, long evaluationPositives, Map<String, Double> metrics,
       List<Evaluation.CalibrationBin> calibration, List<Drivers.Driver> drivers,
       List<ThresholdDiscovery.Threshold> rules, int thresholdsScanned, String bestRule,
-      UpgradeModel.GridPoint chosen) {}
+      UpgradeModel.GridPoint chosen, int driverHorizonDays, long driverRows, long driverPositives,
+      UpgradeModel.GridPoint driverChosen) {}
 
   public static Result run(SparkSession spark, ModelSettings settings, FeatureSettings features,
       List<String> freePlans, DeltaStore store, RunLog log, Instant start) {
@@ -97,10 +98,41 @@ public final class TrainJob {
           f -> new StageCounts(trainRows, 0, 0, 0));
       PipelineModel model = fitted.pipeline();
 
-      List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(model, training),
-          UpgradeModel.regression(model).coefficients().toArray(), UpgradeModel.scales(model), inputs);
-      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs,
-          Drivers.importance(model, training, modelInputs), h);
+      // The drivers come from a second fit with the short driver horizon, on the inputs that name one action (or
+      // the team, or who the account is): what an account does just before it upgrades, rather than every early
+      // sign of it, and the action itself rather than a total that contains it. Its rows are every snapshot
+      // whose driver horizon ends before the evaluation window.
+      int dh = settings.driverHorizonDays();
+      Dataset<Row> driverRows = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans, dh, dataEnd)
+          .filter(col("as_of_date").leq(Date.valueOf(evaluationFrom.minusDays(dh))))
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      UpgradeModel.Fitted driverFit;
+      List<Drivers.Driver> drivers;
+      List<Drivers.Input> modelInputs;
+      long driverRowCount;
+      long driverPositives;
+      try {
+        Row driverCounts = driverRows.agg(count(lit(1)), sum(TrainingSet.LABEL)).first();
+        driverRowCount = driverCounts.getLong(0);
+        driverPositives = driverRowCount == 0 ? 0 : (long) driverCounts.getDouble(1);
+        if (driverPositives < 10) {
+          throw new NotEnoughData(String.format("Too few upgrades within the driver horizon of %d days to explain "
+              + "them: %,d rows, %,d upgrades. Build snapshots over a longer history.", dh, driverRowCount,
+              driverPositives));
+        }
+        ModelInputs actions = inputs.actionsOnly();
+        driverFit = log.stage("train.drivers", () -> UpgradeModel.fit(driverRows, actions, settings.regParams(),
+                settings.elasticNetParams(), settings.validationShare(), settings.maxIterations(), settings.seed()),
+            f -> new StageCounts(driverRowCount, 0, 0, 0));
+        PipelineModel driverModel = driverFit.pipeline();
+        modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),
+            UpgradeModel.regression(driverModel).coefficients().toArray(), UpgradeModel.scales(driverModel), actions);
+        drivers = Drivers.describe(training, modelInputs,
+            Drivers.importance(driverModel, driverRows, modelInputs, f -> f),
+            Drivers.importance(driverModel, driverRows, modelInputs, dev.pql.features.FeatureNames::behaviour), h);
+      } finally {
+        driverRows.unpersist();
+      }
       List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(drivers, modelInputs, thresholds,
           settings.leadingDrivers());
 
@@ -135,7 +167,7 @@ public final class TrainJob {
       }
       Result result = new Result(version, path, inputs.featureSetVersion(), trainFrom, trainTo, evaluationFrom,
           evaluationTo, trainRows, trainPositives, evalRows, evalPositives, metrics, calibration, drivers, rules,
-          thresholds.size(), bestRule, fitted.chosen());
+          thresholds.size(), bestRule, fitted.chosen(), dh, driverRowCount, driverPositives, driverFit.chosen());
       write(spark, store, result, settings, features, fitted, start, log.runId());
       return result;
     } finally {
@@ -184,6 +216,7 @@ public final class TrainJob {
       List<Row> effects = d.inputs().stream().map(e -> RowFactory.create(e.input(), e.transform(), e.coefficient(),
           e.oddsRatioPerSd(), e.oddsRatioPerUnit())).toList();
       driverRows.add(RowFactory.create(r.modelVersion(), d.feature(), d.kind(), d.rank(), d.importance(),
+          d.behaviour(), d.behaviourRank(), d.behaviourImportance(),
           d.leadingInput(), d.transform(), d.coefficient(), d.oddsRatioPerSd(), d.oddsRatioPerUnit(), d.direction(),
           effects, d.support(), d.observedSplit(), nan(d.rateWith()), nan(d.rateWithout()), nan(d.observedLift()),
           d.sentence()));
@@ -205,6 +238,11 @@ public final class TrainJob {
     parameters.put("validation_share", String.valueOf(settings.validationShare()));
     parameters.put("seed", String.valueOf(settings.seed()));
     parameters.put("max_iterations", String.valueOf(settings.maxIterations()));
+    parameters.put("driver.horizon_days", String.valueOf(settings.driverHorizonDays()));
+    parameters.put("driver.reg_param", String.valueOf(r.driverChosen().regParam()));
+    parameters.put("driver.elastic_net_param", String.valueOf(r.driverChosen().elasticNetParam()));
+    parameters.put("driver.rows", String.valueOf(r.driverRows()));
+    parameters.put("driver.upgrades", String.valueOf(r.driverPositives()));
     for (UpgradeModel.GridPoint g : fitted.grid()) {
       String point = "grid.reg=" + g.regParam() + ",elastic=" + g.elasticNetParam();
       parameters.put(point + ".validation_log_loss", String.valueOf(g.validationLogLoss()));

@@ -24,7 +24,8 @@ import org.apache.spark.sql.types.StructType;
 public final class DefinitionCheck {
   private DefinitionCheck() {}
 
-  public static void check(SparkSession spark, Definition d, StructType features) {
+  /** Checks the definition; returns the feature columns its `when` reads, in the order of the feature table. */
+  public static List<String> check(SparkSession spark, Definition d, StructType features) {
     String where = d.source() + ": definition '" + d.name() + "'";
     Dataset<Row> empty = spark.createDataFrame(List.of(), features);
     LogicalPlan analyzed;
@@ -68,6 +69,9 @@ public final class DefinitionCheck {
       throw new ConfigurationError(where + ": 'when' must be a boolean expression, but it is of type "
           + e.dataType().simpleString() + ": " + d.when(), null);
     }
+    java.util.Set<String> read = new java.util.HashSet<>();
+    scala.collection.JavaConverters.asJavaCollection(e.references().toSeq()).forEach(a -> read.add(a.name()));
+    return java.util.Arrays.stream(features.fieldNames()).filter(read::contains).toList();
   }
 
   /** The first node of the plan that is neither a projection nor the feature rows: what makes it not row-level. */
@@ -80,8 +84,8 @@ public final class DefinitionCheck {
     return null;
   }
 
+  /** The first non-blank line: Spark's messages open with a blank line and end with the plan or the SQL text. */
   private static String firstLine(String message) {
-    int n = message.indexOf('\n');
-    return n < 0 ? message : message.substring(0, n);
+    return message.strip().lines().findFirst().orElse("").strip();
   }
 }

@@ -128,7 +128,7 @@ class SettingsLoaderTest {
   void planLimitsAndMilestonesAreReadAndTheirMistakesNamed() throws IOException {
     Settings s = SettingsLoader.load(null, null, Map.of());
     assertEquals(new Settings.PlanLimit("File Uploaded", 50, true), s.features().planLimits().get(0));
-    assertEquals(new Settings.Milestone("sent a message", "Message Sent", 1), s.features().activationMilestones().get(0));
+    assertEquals(new Settings.Milestone("sent 500 messages", "Message Sent", 500), s.features().activationMilestones().get(0));
 
     File typo = file("typo.conf", "pql.features.plan-limits = [\n  {event = \"File Uploaded\", limt = 5}\n]\n");
     ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(typo, null, Map.of()));

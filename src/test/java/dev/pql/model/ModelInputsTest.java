@@ -40,6 +40,26 @@ class ModelInputsTest {
   }
 
   @Test
+  void theDriverFitReadsActionsTheTeamAndTheAccountButNoTotalOverActions() {
+    StructType schema = features("events_30d", "breadth_total", "activation_share", "hand_raises_30d",
+        "cnt_30d__message_sent", "days_to_first__integration_connected", "active_users_7d", "seats", "employees");
+    ModelInputs inputs = ModelInputs.of(schema, List.of()).withSteps(List.of(
+        threshold("events_30d", 2000), threshold("cnt_30d__message_sent", 2000)));
+    ModelInputs actions = inputs.actionsOnly();
+    assertEquals(List.of("cnt_30d__message_sent", "days_to_first__integration_connected", "active_users_7d", "seats",
+        "employees"), actions.columns());
+    assertEquals(List.of("cnt_30d__message_sent"), actions.steps().stream().map(ModelInputs.Step::feature).toList());
+    assertEquals(inputs.featureSetVersion(), actions.featureSetVersion());
+    assertEquals(List.of("message_sent", "integration_connected", "team", "team", "employees"),
+        actions.columns().stream().map(dev.pql.features.FeatureNames::behaviour).toList());
+  }
+
+  private static ThresholdDiscovery.Threshold threshold(String feature, double at) {
+    return new ThresholdDiscovery.Threshold(feature, ">=", at, 100, 10, 5, 0.5, 0.1, 0.14, 3.5, 0.5, 0.3, 0.1, 1e-9,
+        10, true);
+  }
+
+  @Test
   void theChosenGridPointIsTheMostRegularizedWithinOneStandardErrorOfTheLowestLoss() {
     List<UpgradeModel.GridPoint> grid = List.of(
         new UpgradeModel.GridPoint(0.001, 0.5, 0.1500, 0.0020, 0.90),

@@ -27,10 +27,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The train stage on a synthetic warehouse whose answer is known: 12,000 free accounts, each seen in one of
- * twelve weekly snapshots from 2026-01-05. An account upgrades within 30 days with probability 2%, plus 10
- * points when x >= 700 and 6 points when it adopted y within 7 days of signup; d follows x (a decoy) and z is
- * noise. The data ends 2026-05-07: evaluation covers the snapshots of 03-16 and 03-23, training those up to
- * 02-09.
+ * twelve weekly snapshots from 2026-01-05. An account upgrades 5 days after its snapshot with probability 2%,
+ * plus 10 points when x >= 700 and 6 points when it adopted y within 7 days of signup; d follows x (a decoy)
+ * and z is noise. w is an early sign: 8% of the other accounts with w >= 500 upgrade 20 days after their
+ * snapshot, inside the 30-day label but outside the 7-day driver horizon. The data ends 2026-05-07: evaluation
+ * covers the snapshots of 03-16 and 03-23, training those up to 02-09.
  */
 class TrainJobTest extends SparkTestBase {
   static Settings settings;
@@ -48,18 +49,21 @@ class TrainJobTest extends SparkTestBase {
                CAST(pmod(xxhash64(id, 2), 1000) AS BIGINT) AS z,
                CASE WHEN pmod(xxhash64(id, 3), 4) = 0 THEN NULL ELSE CAST(pmod(xxhash64(id, 4), 30) AS INT) END AS y,
                (pmod(xxhash64(id, 5), 1000000) / 1000000.0) AS u,
+               CAST(pmod(xxhash64(id, 8), 1000) AS BIGINT) AS w,
+               (pmod(xxhash64(id, 7), 1000000) / 1000000.0) AS u2,
                CASE WHEN id % 3 = 0 THEN 'trial' ELSE 'free' END AS plan
         FROM range(0, 12000)""")
         .selectExpr("*", "CAST(x DIV 10 + pmod(xxhash64(account_id, 6), 40) AS BIGINT) AS d",
             "u < 0.02 + CASE WHEN x >= 700 THEN 0.10 ELSE 0 END + CASE WHEN y <= 7 THEN 0.06 ELSE 0 END AS upgrades")
+        .selectExpr("*", "NOT upgrades AND w >= 500 AND u2 < 0.08 AS upgrades_later")
         .createOrReplaceTempView("synthetic");
-    spark.sql("SELECT account_id, as_of_date, x, z, d, y AS days_to_first__y, plan FROM synthetic")
+    spark.sql("SELECT account_id, as_of_date, x, z, d, w, y AS days_to_first__y, plan FROM synthetic")
         .write().format("delta").save(store.warehouse() + "/account_features");
     store.insertNew(Tables.CONVERSIONS, spark.sql("""
-        SELECT account_id, CAST(date_add(as_of_date, 5) AS TIMESTAMP) AS converted_at, plan AS from_plan,
-               'team' AS to_plan, true AS is_first, 'plan-history' AS source,
+        SELECT account_id, CAST(date_add(as_of_date, CASE WHEN upgrades THEN 5 ELSE 20 END) AS TIMESTAMP)
+                 AS converted_at, plan AS from_plan, 'team' AS to_plan, true AS is_first, 'plan-history' AS source,
                TIMESTAMP '2026-05-08 00:00:00' AS ingested_at, 'r' AS run_id
-        FROM synthetic WHERE upgrades"""));
+        FROM synthetic WHERE upgrades OR upgrades_later"""));
     store.insertNew(Tables.ACCOUNT_DAILY, spark.sql("""
         SELECT 'a0' AS account_id, DATE '2026-05-06' AS event_date, 'Signed In' AS event, 1L AS events,
                1L AS weekday_events, 1L AS working_hours_events, TIMESTAMP '2026-05-06 10:00:00' AS first_ts,
@@ -93,12 +97,22 @@ class TrainJobTest extends SparkTestBase {
     assertEquals("`x` >= " + ThresholdDiscovery.Threshold.format(xStep.threshold()), x.observedSplit());
     assertTrue(x.importance() > drivers.get(2).importance() && drivers.get(2).importance() >= 0, drivers.toString());
     assertEquals(drivers.size(), drivers.stream().map(Drivers.Driver::feature).distinct().count(), "one row a feature");
+    assertEquals(List.of("x", "y"), List.of(x.behaviour(), drivers.get(1).behaviour()));
+    assertEquals(List.of(1, 2), List.of(x.behaviourRank(), drivers.get(1).behaviourRank()));
+    // The early sign predicts the 30-day label, but an account with it does not upgrade within the week: it is
+    // no driver and no rule.
+    Drivers.Driver w = drivers.stream().filter(d -> d.feature().equals("w")).findFirst().orElseThrow();
+    assertTrue(w.behaviourRank() > 2 && w.importance() < drivers.get(1).importance() / 10, w.toString());
+    assertTrue(r.rules().stream().noneMatch(t -> t.feature().equals("w")), r.rules().toString());
     assertTrue(r.metrics().get("model.auc_roc") > 0.6, r.metrics().toString());
 
     // Registered, reloadable, and every discovered rule is a valid definition over the features.
     Row run = store.read(Tables.MODEL_RUNS).filter("model_version = 'train-1'").first();
     assertEquals(r.featureSetVersion(), run.getAs("feature_set_version"));
     assertEquals(2000L, (long) run.getAs("evaluation_rows"));
+    Map<String, String> parameters = run.getJavaMap(run.fieldIndex("parameters"));
+    assertEquals("7", parameters.get("driver.horizon_days"));
+    assertEquals("9000", parameters.get("driver.rows"), "nine weekly snapshots up to 03-04 (03-11 minus 7 days)");
     PipelineModel.load(r.modelPath());
     Dataset<Row> features = store.readIfExists("account_features");
     for (Row rule : store.read(Tables.DISCOVERED_RULES).collectAsList()) {
@@ -118,7 +132,7 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   void tooShortAHistoryIsAClearErrorNotAModel() {
-    Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 28, null, null, List.of(0.01), List.of(0.5),
+    Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 7, 28, null, null, List.of(0.01), List.of(0.5),
         0.25, 7, 50, 8, 100, 0.01, List.of());
     NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(spark, longHorizon, settings.features(),
         settings.plans().free(), store, new RunLog(spark, store, "train-2", "train"),

@@ -1,0 +1,153 @@
+package dev.pql.scoring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.SparkTestBase;
+import dev.pql.config.Settings;
+import dev.pql.config.SettingsLoader;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.RunLog;
+import dev.pql.io.Tables;
+import dev.pql.model.TrainJob;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The score stage on a synthetic warehouse: 12,000 free accounts in twelve weekly snapshots from 2026-01-05
+ * (1,000 each), upgrading 5 days after their snapshot with probability 2% plus 25 points when x >= 700. A model
+ * is trained on it, then the last snapshot (2026-03-23) is scored with two rules — big-x (x >= 900, usage) and
+ * asked (z >= 990, hand-raiser) —, the 20 most likely accounts and the activation bars (small 0.75, mid 0.6,
+ * large 0.35; a listed enterprise domain is large).
+ */
+class ScoreJobTest extends SparkTestBase {
+  static final LocalDate AS_OF = LocalDate.parse("2026-03-23");
+  static Settings settings;
+  static DeltaStore store;
+
+  @BeforeAll
+  static void trainedWarehouse() throws Exception {
+    Path definitions = tempDir("pql-definitions");
+    Files.writeString(definitions.resolve("big-x.conf"),
+        "name = big-x\nversion = \"1\"\ntype = usage\nwhen = \"x >= 900\"\n");
+    Files.writeString(definitions.resolve("asked.conf"),
+        "name = asked\nversion = \"3\"\ntype = hand-raiser\nwhen = \"z >= 990\"\n");
+    Files.writeString(definitions.resolve("retired.conf"),
+        "name = retired\nversion = \"1\"\ntype = usage\nwhen = \"x >= 0\"\nactive = false\n");
+    store = new DeltaStore(spark, tempDir("pql-score").toString());
+    settings = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
+        "pql.model.reg-params", "[0.01]", "pql.model.min-support", "100",
+        "pql.scoring.definitions", definitions.toString(), "pql.scoring.top-k", "20"));
+    spark.sql("""
+        SELECT concat('a', id) AS account_id, date_add(DATE '2026-01-05', CAST(7 * (id % 12) AS INT)) AS as_of_date,
+               CAST(pmod(xxhash64(id, 1), 1000) AS BIGINT) AS x,
+               CAST(pmod(xxhash64(id, 2), 1000) AS BIGINT) AS z,
+               (pmod(xxhash64(id, 5), 1000000) / 1000000.0) AS u,
+               CAST(pmod(xxhash64(id, 3), 5) * 0.25 AS DOUBLE) AS activation_share,
+               CASE pmod(xxhash64(id, 4), 3) WHEN 0 THEN 'small' WHEN 1 THEN 'mid' ELSE 'large' END AS size_band,
+               CASE WHEN id % 7 = 0 THEN 'enterprise' ELSE 'corporate' END AS domain_class,
+               CAST(30 AS INT) AS days_since_signup,
+               CASE WHEN id % 3 = 0 THEN 'trial' ELSE 'free' END AS plan
+        FROM range(0, 12000)""")
+        .selectExpr("*", "u < 0.02 + CASE WHEN x >= 700 THEN 0.25 ELSE 0 END AS upgrades")
+        .createOrReplaceTempView("synthetic");
+    spark.sql("""
+        SELECT account_id, as_of_date, x, z, activation_share, size_band, domain_class, days_since_signup, plan
+        FROM synthetic""").write().format("delta").save(store.warehouse() + "/account_features");
+    store.insertNew(Tables.CONVERSIONS, spark.sql("""
+        SELECT account_id, CAST(date_add(as_of_date, 5) AS TIMESTAMP) AS converted_at, plan AS from_plan,
+               'team' AS to_plan, true AS is_first, 'plan-history' AS source,
+               TIMESTAMP '2026-05-08 00:00:00' AS ingested_at, 'r' AS run_id
+        FROM synthetic WHERE upgrades"""));
+    store.insertNew(Tables.ACCOUNT_DAILY, spark.sql("""
+        SELECT 'a0' AS account_id, DATE '2026-05-06' AS event_date, 'Signed In' AS event, 1L AS events,
+               1L AS weekday_events, 1L AS working_hours_events, TIMESTAMP '2026-05-06 10:00:00' AS first_ts,
+               TIMESTAMP '2026-05-06 10:00:00' AS last_ts, TIMESTAMP '2026-05-08 00:00:00' AS source_ingested_at"""));
+    TrainJob.run(spark, settings.model(), settings.features(), settings.plans().free(), store,
+        new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z"));
+  }
+
+  private static ScoreJob.Result score(String runId) {
+    return ScoreJob.run(spark, settings, store, new RunLog(spark, store, runId, "score"), null);
+  }
+
+  @Test
+  void scoresEveryOpenAccountOnEachPathExplainsItAndARerunChangesNothing() {
+    ScoreJob.Result first = score("score-1");
+    assertEquals(AS_OF, first.asOf(), "the latest snapshot");
+    assertEquals(List.of("asked", "big-x"), first.definitions(), "active definitions only, in file order");
+    assertEquals("train-1:top-k=20", first.learnedVersion());
+
+    Dataset<Row> scores = store.read(Tables.PQL_SCORES).filter("as_of_date = DATE '2026-03-23'").cache();
+    assertEquals(1000, scores.count());
+    // Each path against its answer worked out from the synthetic columns.
+    Dataset<Row> truth = spark.sql("""
+        SELECT account_id, x, x >= 900 AS big_x, z >= 990 AS asked,
+               activation_share >= CASE WHEN domain_class = 'enterprise' OR size_band = 'large' THEN 0.35
+                                        WHEN size_band = 'mid' THEN 0.6 ELSE 0.75 END AS activated
+        FROM synthetic WHERE as_of_date = DATE '2026-03-23'""");
+    Dataset<Row> joined = scores.join(truth, "account_id");
+    assertEquals(0, joined.filter("array_contains(rules_matched, 'big-x') <> big_x").count());
+    assertEquals(0, joined.filter("array_contains(rules_matched, 'asked') <> asked").count());
+    assertEquals(0, joined.filter("array_contains(sources, 'activation') <> activated").count());
+    assertEquals(0, joined.filter("is_pql <> (big_x OR asked OR activated OR array_contains(sources, 'learned'))")
+        .count());
+    assertEquals(0, joined.filter("asked AND pql_type <> 'hand-raiser'").count(), "a hand-raiser comes first");
+    assertEquals(0, joined.filter("is_pql AND NOT asked AND pql_type <> 'usage'").count());
+    assertEquals(0, joined.filter("size(sources) > 1 AND source <> 'several'").count());
+
+    // The learned path: exactly the 20 most likely, explained by x, the feature that carries the signal.
+    List<Row> learned = scores.filter("array_contains(sources, 'learned')").collectAsList();
+    assertEquals(20, learned.size());
+    double lowestLearned = learned.stream().mapToDouble(r -> r.<Double>getAs("probability")).min().orElseThrow();
+    assertEquals(0, scores.filter("NOT array_contains(sources, 'learned') AND probability > " + lowestLearned).count());
+    for (Row r : learned) {
+      List<Row> reasons = r.getList(r.fieldIndex("reasons"));
+      Row top = reasons.stream().filter(x -> x.getAs("source").equals("learned")).findFirst().orElseThrow();
+      assertEquals("x", top.getAs("feature"), reasons.toString());
+      assertEquals(String.valueOf((long) joined.filter("account_id = '" + r.getAs("account_id") + "'")
+          .select("x").first().getLong(0)), top.getAs("value"));
+      assertTrue(top.<Double>getAs("contribution") > 0);
+    }
+    assertEquals(0, scores.filter("is_pql AND first_qualified_on <> DATE '2026-03-23'").count());
+    assertEquals(0, scores.filter("NOT is_pql AND (first_qualified_on IS NOT NULL OR size(reasons) > 0 "
+        + "AND exists(reasons, r -> r.source <> 'learned'))").count(), "no path, no rule or activation reason");
+
+    long pqls = scores.filter("is_pql").count();
+    assertEquals(pqls, first.pqls());
+    assertEquals(pqls, first.newPqls());
+    assertEquals(pqls, store.read(Tables.PQL_NEW).count());
+    long qualifications = store.read(Tables.PQL_QUALIFICATIONS).count();
+    assertEquals(joined.filter("big_x").count() + joined.filter("asked").count() + 20
+        + joined.filter("activated").count(), qualifications, "one row per account and qualifying definition");
+
+    // A rerun of the same date: same rows and values, nothing new.
+    List<Row> before = scores.orderBy("account_id").collectAsList();
+    List<Row> qualificationsBefore = store.read(Tables.PQL_QUALIFICATIONS)
+        .orderBy("account_id", "definition_name").collectAsList();
+    List<Row> newBefore = store.read(Tables.PQL_NEW).orderBy("account_id").collectAsList();
+    scores.unpersist();
+    ScoreJob.Result second = score("score-2");
+    assertEquals(0, second.newPqls());
+    List<Row> after = store.read(Tables.PQL_SCORES).filter("as_of_date = DATE '2026-03-23'").orderBy("account_id")
+        .collectAsList();
+    assertEquals(before.size(), after.size());
+    for (int i = 0; i < before.size(); i++) {
+      Row b = before.get(i);
+      Row a = after.get(i);
+      assertEquals(b.<Double>getAs("probability"), a.<Double>getAs("probability"), 1e-9);
+      assertEquals(b.toString(), a.toString(), "the row is not rewritten: even its run id is the first run's");
+    }
+    assertEquals(qualificationsBefore, store.read(Tables.PQL_QUALIFICATIONS)
+        .orderBy("account_id", "definition_name").collectAsList());
+    assertEquals(newBefore, store.read(Tables.PQL_NEW).orderBy("account_id").collectAsList());
+  }
+}
