@@ -109,7 +109,10 @@ public final class LearnedScore {
   public static double precisionCutoff(Dataset<Row> labelled, String probability, String label, double target) {
     org.apache.spark.sql.expressions.WindowSpec fromTop = Window.orderBy(col(probability).desc())
         .rowsBetween(Window.unboundedPreceding(), Window.currentRow());
-    Row r = labelled.select(col(probability), org.apache.spark.sql.functions.sum(col(label)).over(fromTop).as("hits"),
+    // One ordered pass over the evaluation rows, which the window gathers on one partition: tens of thousands of
+    // rows, not the lake.
+    Row r = labelled.select(col(probability).cast("double").as(probability),
+            org.apache.spark.sql.functions.sum(col(label)).over(fromTop).as("hits"),
             org.apache.spark.sql.functions.count(lit(1)).over(fromTop).as("taken"))
         .filter(col("hits").divide(col("taken")).geq(target))
         .agg(org.apache.spark.sql.functions.min(col(probability))).first();
