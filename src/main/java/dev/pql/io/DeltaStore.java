@@ -98,10 +98,7 @@ public final class DeltaStore {
    * there. Unchanged rows are not rewritten, so a rerun on the same input commits no change.
    */
   public MergeCounts sync(TableContract table, Dataset<Row> rows, java.util.Set<String> auditColumns) {
-    String changed = table.columnNames().stream()
-        .filter(c -> !table.key().contains(c) && !auditColumns.contains(c))
-        .map(c -> "NOT (t.`" + c + "` <=> s.`" + c + "`)")
-        .collect(Collectors.joining(" OR "));
+    String changed = changed(table, auditColumns);
     return merge(table, rows, builder -> builder
         .whenMatched(changed).updateAll()
         .whenNotMatched().insertAll()
@@ -114,14 +111,19 @@ public final class DeltaStore {
    */
   public MergeCounts syncDate(TableContract table, Dataset<Row> rows, String column, java.time.LocalDate date,
       java.util.Set<String> auditColumns) {
-    String changed = table.columnNames().stream()
-        .filter(c -> !table.key().contains(c) && !auditColumns.contains(c))
-        .map(c -> "NOT (t.`" + c + "` <=> s.`" + c + "`)")
-        .collect(Collectors.joining(" OR "));
+    String changed = changed(table, auditColumns);
     return merge(table, rows, builder -> builder
         .whenMatched(changed).updateAll()
         .whenNotMatched().insertAll()
         .whenNotMatchedBySource("t.`" + column + "` = DATE'" + date + "'").delete());
+  }
+
+  /** The MERGE condition "some non-key, non-audit column differs between target t and source s". */
+  private static String changed(TableContract table, java.util.Set<String> auditColumns) {
+    return table.columnNames().stream()
+        .filter(c -> !table.key().contains(c) && !auditColumns.contains(c))
+        .map(c -> "NOT (t.`" + c + "` <=> s.`" + c + "`)")
+        .collect(Collectors.joining(" OR "));
   }
 
   /** Inserts new keys and, for existing keys, takes the source row where its {@code column} is earlier. */

@@ -3,7 +3,6 @@ package dev.pql.scoring;
 import static org.apache.spark.ml.functions.vector_to_array;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.percent_rank;
 import static org.apache.spark.sql.functions.row_number;
@@ -60,7 +59,7 @@ public final class LearnedScore {
     }
     Column reasonArray;
     if (features.isEmpty()) {
-      reasonArray = expr("CAST(array() AS array<" + dev.pql.io.Tables.REASON.simpleString() + ">)");
+      reasonArray = RuleMatches.nonNull(List.of(), dev.pql.io.Tables.REASON.simpleString());
     } else {
       Column[] means = new Column[features.size()];
       for (int g = 0; g < features.size(); g++) means[g] = avg(col("pql_c" + g));

@@ -124,15 +124,16 @@ class ScoreJobTest extends SparkTestBase {
     long pqls = scores.filter("is_pql").count();
     assertEquals(pqls, first.pqls());
     assertEquals(pqls, first.newPqls());
-    assertEquals(pqls, store.read(Tables.PQL_NEW).count());
-    long qualifications = store.read(Tables.PQL_QUALIFICATIONS).count();
+    assertEquals(pqls, store.read(Tables.PQL_NEW).filter("qualified_on = DATE '2026-03-23'").count());
+    long qualifications = store.read(Tables.PQL_QUALIFICATIONS)
+        .filter("first_qualified_on = DATE '2026-03-23'").count();
     assertEquals(joined.filter("big_x").count() + joined.filter("asked").count() + 20
         + joined.filter("activated").count(), qualifications, "one row per account and qualifying definition");
 
     // A rerun of the same date: same rows and values, nothing new.
     List<Row> before = scores.orderBy("account_id").collectAsList();
     List<Row> qualificationsBefore = store.read(Tables.PQL_QUALIFICATIONS)
-        .orderBy("account_id", "definition_name").collectAsList();
+        .orderBy("account_id", "definition_name", "definition_version").collectAsList();
     List<Row> newBefore = store.read(Tables.PQL_NEW).orderBy("account_id").collectAsList();
     scores.unpersist();
     ScoreJob.Result second = score("score-2");
@@ -147,7 +148,24 @@ class ScoreJobTest extends SparkTestBase {
       assertEquals(b.toString(), a.toString(), "the row is not rewritten: even its run id is the first run's");
     }
     assertEquals(qualificationsBefore, store.read(Tables.PQL_QUALIFICATIONS)
-        .orderBy("account_id", "definition_name").collectAsList());
+        .orderBy("account_id", "definition_name", "definition_version").collectAsList());
     assertEquals(newBefore, store.read(Tables.PQL_NEW).orderBy("account_id").collectAsList());
+  }
+
+  @Test
+  void thePrecisionPolicyQualifiesEveryAccountAtOrAboveTheCutoffMeasuredOnTheEvaluationWindow() {
+    Settings precision = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
+        "pql.scoring.definitions", settings.scoring().definitions(), "pql.scoring.policy", "precision",
+        "pql.scoring.target-precision", "0.2"));
+    ScoreJob.Result r = ScoreJob.run(spark, precision, store, new RunLog(spark, store, "score-p", "score"),
+        LocalDate.parse("2026-03-16"));
+    assertEquals("train-1:precision=0.2", r.learnedVersion());
+    // Accounts with x >= 700 upgrade at 27%, the rest at 2%: a 20% cutoff lies between the two groups.
+    assertTrue(r.cutoff() > 0.02 && r.cutoff() < 0.27, "cutoff " + r.cutoff());
+    Dataset<Row> scores = store.read(Tables.PQL_SCORES).filter("as_of_date = DATE '2026-03-16'");
+    assertEquals(0, scores.filter("array_contains(sources, 'learned') <> (probability >= " + r.cutoff() + ")")
+        .count());
+    long learned = scores.filter("array_contains(sources, 'learned')").count();
+    assertTrue(learned > 200 && learned < 400, "about the 30% of accounts with x >= 700: " + learned);
   }
 }
