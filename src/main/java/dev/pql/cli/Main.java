@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** pql's command line: {@code pql <command> [options]}; exit 0 on success, 2 on bad configuration. */
 @Command(name = "pql", mixinStandardHelpOptions = true, version = "pql 0.1.0",
     description = "Finds product-qualified leads in a product event lake.",
-    subcommands = {GenerateCommand.class, IngestCommand.class, FeaturesCommand.class, TrainCommand.class, ScoreCommand.class,
+    subcommands = {GenerateCommand.class, IngestCommand.class, FeaturesCommand.class, TrainCommand.class,
+        ScoreCommand.class, EvaluateCommand.class,
         DemoCommand.class,
         TablesCommand.class,
         CommandLine.HelpCommand.class})

@@ -121,6 +121,23 @@ final class Report {
     return out.toString();
   }
 
+  static String evaluate(dev.pql.metrics.EvaluateJob.Result r) {
+    List<dev.pql.metrics.Backtest.Figures> all = r.figures();
+    dev.pql.metrics.Backtest.Figures c = all.get(0);
+    StringBuilder out = new StringBuilder(String.format(
+        "%,d open-account snapshots on %d dates, %,d upgrades within %d days (base rate %.1f%%)%n", c.rows(),
+        c.snapshots(), c.upgrades(), r.horizonDays(), 100.0 * c.upgrades() / c.rows()));
+    out.append(String.format("%-28s %-6s %9s %7s %6s %8s %9s%n", "definition", "ver", "precision", "recall", "lift",
+        "coverage", "PQLs/week"));
+    all.forEach(f -> out.append(EvaluateCommand.row(f)));
+    if (all.size() > 1) {
+      out.append("Overlap: share of the candidate's PQLs that each active definition also qualifies\n");
+      c.overlap().forEach((name, share) -> out.append(String.format("  %-28s %s%n", name,
+          EvaluateCommand.format(100 * share, "%.1f%%"))));
+    }
+    return out.toString();
+  }
+
   private static String fmt(Double v) {
     return v == null ? "-" : String.format("%.4f", v);
   }

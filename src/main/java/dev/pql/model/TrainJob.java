@@ -57,9 +57,7 @@ public final class TrainJob {
         + ": run `pql features --from D1 --to D2` first");
     if (settings.trainFrom() != null) snapshots = snapshots.filter(col("as_of_date").geq(Date.valueOf(settings.trainFrom())));
     if (settings.trainTo() != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(settings.trainTo())));
-    Date lastEventDate = store.read(Tables.ACCOUNT_DAILY).agg(max("event_date")).first().getDate(0);
-    if (lastEventDate == null) throw new NotEnoughData("account_daily is empty: no events to learn from");
-    LocalDate dataEnd = lastEventDate.toLocalDate().plusDays(1);
+    LocalDate dataEnd = dataEnd(store);
     int h = settings.horizonDays();
     LocalDate evaluationTo = dataEnd.minusDays(h);
     LocalDate evaluationFrom = evaluationTo.minusDays(settings.evaluationDays() - 1L);
@@ -176,17 +174,29 @@ public final class TrainJob {
     }
   }
 
+  /** The first day without events (the day after the last event date): labels must end on or before it. */
+  public static LocalDate dataEnd(DeltaStore store) {
+    Date lastEventDate = store.read(Tables.ACCOUNT_DAILY).agg(max("event_date")).first().getDate(0);
+    if (lastEventDate == null) throw new NotEnoughData("account_daily is empty: no events to learn from");
+    return lastEventDate.toLocalDate().plusDays(1);
+  }
+
   /**
    * The evaluation rows of a trained model (account_id, as_of_date, label) with its probability, reloaded from
    * the saved model: for comparisons made after training, such as against a generated lake's true hazard.
    */
   public static Dataset<Row> evaluationScores(DeltaStore store, List<String> freePlans, Result r, int horizonDays) {
-    LocalDate dataEnd = r.evaluationTo().plusDays(horizonDays);
-    Dataset<Row> evaluation = TrainingSet.label(store.readIfExists(Tables.ACCOUNT_FEATURES), store.read(Tables.CONVERSIONS),
-            freePlans, horizonDays, dataEnd)
-        .filter(col("as_of_date").between(Date.valueOf(r.evaluationFrom()), Date.valueOf(r.evaluationTo())));
-    return UpgradeModel.score(PipelineModel.load(r.modelPath()), evaluation)
+    return UpgradeModel.score(PipelineModel.load(r.modelPath()),
+            evaluationRows(store, freePlans, r.evaluationFrom(), r.evaluationTo(), horizonDays))
         .select("account_id", "as_of_date", TrainingSet.LABEL, UpgradeModel.PROBABILITY);
+  }
+
+  /** The labelled snapshots of an evaluation window, as training labelled them: whole horizons only. */
+  public static Dataset<Row> evaluationRows(DeltaStore store, List<String> freePlans, LocalDate from, LocalDate to,
+      int horizonDays) {
+    return TrainingSet.label(store.readIfExists(Tables.ACCOUNT_FEATURES)
+            .filter(col("as_of_date").between(Date.valueOf(from), Date.valueOf(to))), store.read(Tables.CONVERSIONS),
+        freePlans, horizonDays, to.plusDays(horizonDays));
   }
 
   /** Scores the evaluation rows with each significant discovered rule (0/1) and keeps the best by AUC-ROC. */

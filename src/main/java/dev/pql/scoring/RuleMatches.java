@@ -33,7 +33,7 @@ public final class RuleMatches {
       "size-band", "size_band", "domain-class", "domain_class");
 
   /** Whether a row meets the definition: its `when`, its segment filters and its window after signup. */
-  static Column condition(Definition d) {
+  public static Column condition(Definition d) {
     Column c = expr(d.when());
     for (Map.Entry<String, List<String>> segment : d.segments().entrySet()) {
       if (!segment.getValue().isEmpty()) c = c.and(col(SEGMENT_COLUMNS.get(segment.getKey())).isin(segment.getValue().toArray()));

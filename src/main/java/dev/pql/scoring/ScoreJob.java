@@ -18,6 +18,7 @@ import dev.pql.io.RunLog;
 import dev.pql.io.Tables;
 import dev.pql.model.ModelInputs;
 import dev.pql.model.ModelRegistry;
+import dev.pql.model.TrainJob;
 import dev.pql.model.TrainingSet;
 import dev.pql.model.UpgradeModel;
 import java.io.File;
@@ -85,7 +86,7 @@ public final class ScoreJob {
         rows = LearnedScore.topK(rows, scoring.topK());
         learnedVersion = model.version() + ":top-k=" + scoring.topK();
       } else {
-        cutoff = precisionCutoff(store, snapshots, model, settings);
+        cutoff = precisionCutoff(store, model, settings);
         rows = LearnedScore.atLeast(rows, cutoff);
         learnedVersion = model.version() + ":precision=" + scoring.targetPrecision();
       }
@@ -157,15 +158,11 @@ public final class ScoreJob {
    * The cutoff of the precision policy, measured where the model was evaluated: its evaluation snapshots,
    * labelled with its horizon, scored again by the saved model.
    */
-  static double precisionCutoff(DeltaStore store, Dataset<Row> snapshots, ModelRegistry.Registered model,
-      Settings settings) {
+  static double precisionCutoff(DeltaStore store, ModelRegistry.Registered model, Settings settings) {
     Row run = store.read(Tables.MODEL_RUNS).filter(col("model_version").equalTo(model.version())).first();
-    Date from = run.getAs("evaluation_from");
-    Date to = run.getAs("evaluation_to");
-    int horizon = run.getAs("horizon_days");
-    Dataset<Row> labelled = TrainingSet.label(snapshots.filter(col("as_of_date").between(from, to)),
-        store.read(Tables.CONVERSIONS), settings.plans().free(), horizon, to.toLocalDate().plusDays(horizon));
-    Dataset<Row> scored = UpgradeModel.score(model.pipeline(), labelled);
+    Dataset<Row> scored = UpgradeModel.score(model.pipeline(), TrainJob.evaluationRows(store,
+        settings.plans().free(), run.<Date>getAs("evaluation_from").toLocalDate(),
+        run.<Date>getAs("evaluation_to").toLocalDate(), run.<Integer>getAs("horizon_days")));
     return LearnedScore.precisionCutoff(scored, UpgradeModel.PROBABILITY, TrainingSet.LABEL,
         settings.scoring().targetPrecision());
   }

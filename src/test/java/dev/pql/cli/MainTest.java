@@ -51,7 +51,8 @@ class MainTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String command : new String[] {"generate", "ingest", "demo", "tables"}) {
+    for (String command : new String[] {"generate", "ingest", "features", "train", "score", "evaluate", "demo",
+        "tables"}) {
       Outcome o = run(command, "--help");
       assertEquals(0, o.exitCode(), command);
       assertTrue(o.out().startsWith("Usage: pql " + command), o.out());
