@@ -286,6 +286,38 @@ public final class Tables {
       .required("run_id", StringType, "Run that found it")
       .build();
 
+  public static final TableContract DEFINITION_BACKTEST = TableContract.table("definition_backtest",
+          "Every active definition, every rule the latest model discovered and the learned definition, replayed on "
+              + "the stored snapshots: each snapshot's open accounts labelled by an upgrade within the model's "
+              + "horizon. Rules use every snapshot whose horizon is complete; the learned definition only the "
+              + "snapshots from its model's evaluation window on, which its training never saw. Recomputed whole "
+              + "by each backtest run.")
+      .key("definition_name", "definition_version")
+      .required("definition_name", StringType, "Definition name: a conf/definitions name, a discovered rule's name, "
+          + "or learned")
+      .required("definition_version", StringType, "Definition version (learned: model and cutoff policy)")
+      .required("kind", StringType, "rule (conf/definitions), discovered (discovered_rules) or learned")
+      .required("from_date", DateType, "First snapshot replayed")
+      .required("to_date", DateType, "Last snapshot replayed")
+      .required("snapshots", LongType, "Snapshot dates replayed")
+      .required("horizon_days", IntegerType, "Label horizon: an upgrade within this many days after the snapshot")
+      .required("rows", LongType, "Open-account snapshots replayed")
+      .required("upgrades", LongType, "Of them, upgraded within the horizon")
+      .required("pql_rows", LongType, "Open-account snapshots the definition qualified")
+      .required("pql_upgrades", LongType, "Of them, upgraded within the horizon")
+      .optional("precision", DoubleType, "pql_upgrades / pql_rows")
+      .optional("recall", DoubleType, "pql_upgrades / upgrades: the share of all upgrades it caught")
+      .optional("lift", DoubleType, "precision / (upgrades / rows)")
+      .optional("coverage", DoubleType, "pql_rows / rows")
+      .required("pql_accounts", LongType, "Distinct accounts it qualified at least once")
+      .optional("pqls_per_week", DoubleType, "pql_accounts per week of replayed history")
+      .required("overlap", createArrayType(new org.apache.spark.sql.types.StructType().add("definition", StringType)
+              .add("share", DoubleType), true), "Per other definition replayed on the same snapshots: the share of "
+          + "this definition's PQL rows it also qualifies")
+      .optional("model_version", StringType, "The model of the learned definition and of the discovered rules")
+      .required("run_id", StringType, "Run that computed the row; a rerun that changes nothing keeps the first")
+      .build();
+
   public static final TableContract DISCOVERED_RULES = TableContract.table("discovered_rules",
           "Thresholds found on the leading drivers that pass the significance test, each a ready-to-use PQL "
               + "definition (the text of a conf/definitions file).")
@@ -315,7 +347,8 @@ public final class Tables {
   public static final String ACCOUNT_FEATURES = "account_features";
 
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
-      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES, PQL_SCORES, PQL_QUALIFICATIONS, PQL_NEW);
+      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES, PQL_SCORES,
+      PQL_QUALIFICATIONS, PQL_NEW, DEFINITION_BACKTEST);
 
   /**
    * The contract of account_features for a set of key events (event name → snake name): one row per account

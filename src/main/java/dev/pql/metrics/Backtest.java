@@ -32,7 +32,8 @@ public final class Backtest {
   public record Candidate(String name, String version, String kind, Column qualifies) {}
 
   /** What a candidate did on the history. */
-  public record Figures(String name, String version, String kind, long snapshots, long rows, long upgrades,
+  public record Figures(String name, String version, String kind, java.time.LocalDate from, java.time.LocalDate to,
+      long snapshots, long rows, long upgrades,
       long pqlRows, long pqlUpgrades, double precision, double recall, double lift, double coverage,
       long accounts, double pqlsPerWeek, Map<String, Double> overlap) {}
 
@@ -83,7 +84,8 @@ public final class Backtest {
         pairs++;
         overlap.put(candidates.get(j).name(), pqlRows == 0 ? Double.NaN : (double) both / pqlRows);
       }
-      figures.add(new Figures(c.name(), c.version(), c.kind(), snapshots, rows, upgrades, pqlRows, caught, precision,
+      figures.add(new Figures(c.name(), c.version(), c.kind(), rows == 0 ? null : r.getDate(3).toLocalDate(),
+          rows == 0 ? null : r.getDate(4).toLocalDate(), snapshots, rows, upgrades, pqlRows, caught, precision,
           upgrades == 0 ? Double.NaN : (double) caught / upgrades, precision / base,
           rows == 0 ? Double.NaN : (double) pqlRows / rows, accounts, weeks == 0 ? Double.NaN : accounts / weeks,
           overlap));

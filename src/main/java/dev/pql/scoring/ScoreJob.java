@@ -73,7 +73,7 @@ public final class ScoreJob {
       asOf = latest.toLocalDate();
     }
     Dataset<Row> open = snapshots.filter(col("as_of_date").equalTo(Date.valueOf(asOf))
-        .and(col("plan").isin(settings.plans().free().toArray())));
+        .and(org.apache.spark.sql.functions.lower(col("plan")).isin(settings.plans().free().toArray())));
 
     Dataset<Row> rows = RuleMatches.apply(open, rules);
     rows = Leads.sizeAndActivation(rows, scoring.activationBars());

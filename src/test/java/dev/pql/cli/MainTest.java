@@ -51,7 +51,7 @@ class MainTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String command : new String[] {"generate", "ingest", "features", "train", "score", "evaluate", "demo",
+    for (String command : new String[] {"generate", "ingest", "features", "train", "score", "evaluate", "backtest", "demo",
         "tables"}) {
       Outcome o = run(command, "--help");
       assertEquals(0, o.exitCode(), command);

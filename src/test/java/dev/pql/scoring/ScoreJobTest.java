@@ -168,4 +168,36 @@ class ScoreJobTest extends SparkTestBase {
     long learned = scores.filter("array_contains(sources, 'learned')").count();
     assertTrue(learned > 200 && learned < 400, "about the 30% of accounts with x >= 700: " + learned);
   }
+
+  @Test
+  void theBacktestReplaysRulesOnAllHistoryAndTheLearnedDefinitionOnlyOnSnapshotsItsModelNeverSaw() {
+    dev.pql.metrics.BacktestJob.Result r = dev.pql.metrics.BacktestJob.run(spark, settings, store, "backtest-1");
+    Dataset<Row> table = store.read(Tables.DEFINITION_BACKTEST).cache();
+    // big-x on every snapshot (all twelve have a complete 30-day horizon before the data ends on 05-07).
+    Row bigX = table.filter("definition_name = 'big-x'").first();
+    Row truth = spark.sql("""
+        SELECT count(*) AS rows, sum(CAST(x >= 900 AS INT)) AS pql_rows,
+               sum(CAST(x >= 900 AND upgrades AS INT)) AS pql_upgrades, sum(CAST(upgrades AS INT)) AS upgrades
+        FROM synthetic""").first();
+    assertEquals(List.of(12L, 12000L, truth.getLong(0), truth.getLong(1), truth.getLong(2), truth.getLong(3)),
+        List.of(bigX.getLong(bigX.fieldIndex("snapshots")), bigX.getLong(bigX.fieldIndex("rows")),
+            bigX.<Long>getAs("rows"), bigX.<Long>getAs("pql_rows"), bigX.<Long>getAs("pql_upgrades"),
+            bigX.<Long>getAs("upgrades")));
+    assertEquals((double) truth.getLong(2) / truth.getLong(1), bigX.<Double>getAs("precision"), 1e-12);
+    assertEquals("rule", bigX.getAs("kind"));
+    // The learned definition: the 20 most likely of each snapshot from the evaluation window on (03-16, 03-23).
+    Row learned = table.filter("definition_name = 'learned'").first();
+    assertEquals("train-1:top-k=20", learned.getAs("definition_version"));
+    assertEquals(LocalDate.parse("2026-03-16"), learned.<java.sql.Date>getAs("from_date").toLocalDate());
+    assertEquals(List.of(2L, 2000L, 40L), List.of(learned.<Long>getAs("snapshots"), learned.<Long>getAs("rows"),
+        learned.<Long>getAs("pql_rows")));
+    assertTrue(learned.<Double>getAs("lift") > 2, "x carries the signal: " + learned);
+    assertTrue(table.filter("kind = 'discovered'").count() >= 1, "the model's discovered rules are replayed");
+    assertEquals(r.rules().size() + 1, table.count());
+    List<Row> before = table.orderBy("definition_name").collectAsList();
+    table.unpersist();
+    dev.pql.metrics.BacktestJob.run(spark, settings, store, "backtest-2");
+    assertEquals(before, store.read(Tables.DEFINITION_BACKTEST).orderBy("definition_name").collectAsList(),
+        "a rerun rewrites nothing, not even the run id");
+  }
 }
