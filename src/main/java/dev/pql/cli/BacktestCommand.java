@@ -20,10 +20,9 @@ final class BacktestCommand extends SparkCommand {
     BacktestJob.Result r = context.log().stage("backtest", () -> BacktestJob.run(spark, settings, context.store(),
         context.runId()), x -> new StageCounts(0, x.rules().size() + x.learned().size(), 0, 0));
     StringBuilder out = new StringBuilder(String.format("%nRun %s -> %s%n", context.runId(), settings.warehouse()));
-    out.append(String.format("%-28s %-6s %9s %7s %6s %8s %9s%n", "definition", "ver", "precision", "recall", "lift",
-        "coverage", "PQLs/week"));
-    r.rules().forEach(f -> out.append(EvaluateCommand.row(f)));
-    r.learned().forEach(f -> out.append(EvaluateCommand.row(f)));
+    java.util.List<dev.pql.metrics.Backtest.Figures> all = new java.util.ArrayList<>(r.rules());
+    all.addAll(r.learned());
+    out.append(EvaluateCommand.table(all));
     if (!r.learned().isEmpty()) {
       out.append(String.format("(learned: the snapshots from %s on, which model %s never trained on)%n",
           r.learnedFrom(), r.modelVersion()));

@@ -76,9 +76,18 @@ final class EvaluateCommand extends SparkCommand {
     return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, pattern, v);
   }
 
-  static String row(Backtest.Figures f) {
-    return String.format(Locale.ROOT, "%-28s %-6s %9s %7s %6s %8s %9s%n", f.name(), f.version(),
-        format(100 * f.precision(), "%.1f%%"), format(100 * f.recall(), "%.1f%%"), format(f.lift(), "%.2f"),
-        format(100 * f.coverage(), "%.1f%%"), format(f.pqlsPerWeek(), "%.1f"));
+  /** The figures as a table whose first columns are as wide as the longest name and version. */
+  static String table(java.util.List<Backtest.Figures> figures) {
+    int name = Math.max(10, figures.stream().mapToInt(f -> f.name().length()).max().orElse(0));
+    int version = Math.max(3, figures.stream().mapToInt(f -> f.version().length()).max().orElse(0));
+    String columns = "%-" + name + "s %-" + version + "s %9s %7s %6s %8s %9s%n";
+    StringBuilder out = new StringBuilder(String.format(Locale.ROOT, columns, "definition", "ver", "precision",
+        "recall", "lift", "coverage", "PQLs/week"));
+    for (Backtest.Figures f : figures) {
+      out.append(String.format(Locale.ROOT, columns, f.name(), f.version(), format(100 * f.precision(), "%.1f%%"),
+          format(100 * f.recall(), "%.1f%%"), format(f.lift(), "%.2f"), format(100 * f.coverage(), "%.1f%%"),
+          format(f.pqlsPerWeek(), "%.1f")));
+    }
+    return out.toString();
   }
 }

@@ -127,9 +127,7 @@ final class Report {
     StringBuilder out = new StringBuilder(String.format(
         "%,d open-account snapshots on %d dates, %,d upgrades within %d days (base rate %.1f%%)%n", c.rows(),
         c.snapshots(), c.upgrades(), r.horizonDays(), 100.0 * c.upgrades() / c.rows()));
-    out.append(String.format("%-28s %-6s %9s %7s %6s %8s %9s%n", "definition", "ver", "precision", "recall", "lift",
-        "coverage", "PQLs/week"));
-    all.forEach(f -> out.append(EvaluateCommand.row(f)));
+    out.append(EvaluateCommand.table(all));
     if (all.size() > 1) {
       out.append("Overlap: share of the candidate's PQLs that each active definition also qualifies\n");
       c.overlap().forEach((name, share) -> out.append(String.format("  %-28s %s%n", name,

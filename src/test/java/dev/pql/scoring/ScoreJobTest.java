@@ -200,4 +200,21 @@ class ScoreJobTest extends SparkTestBase {
     assertEquals(before, store.read(Tables.DEFINITION_BACKTEST).orderBy("definition_name").collectAsList(),
         "a rerun rewrites nothing, not even the run id");
   }
+
+  @Test
+  void evaluateReplaysACandidateBesideTheActiveDefinitions() {
+    dev.pql.config.Definition candidate = new dev.pql.config.Definition("candidate", "-", "",
+        dev.pql.config.Definition.Type.USAGE, "x >= 700", null, Map.of(), true, "--rule");
+    dev.pql.metrics.EvaluateJob.Result r = dev.pql.metrics.EvaluateJob.run(spark, settings, store, candidate, null,
+        null);
+    assertEquals(List.of("candidate", "asked", "big-x"), r.figures().stream().map(f -> f.name()).toList(),
+        "the candidate first, then the active definitions in file order");
+    Row truth = spark.sql("SELECT avg(CAST(upgrades AS DOUBLE)) AS precision, count(*) AS n FROM synthetic "
+        + "WHERE x >= 700").first();
+    dev.pql.metrics.Backtest.Figures c = r.figures().get(0);
+    assertEquals(truth.getLong(1), c.pqlRows());
+    assertEquals(truth.getDouble(0), c.precision(), 1e-12);
+    assertEquals(1.0, c.overlap().get("big-x") / ((double) r.figures().get(2).pqlRows() / c.pqlRows()), 1e-12,
+        "every big-x row (x >= 900) is a candidate row");
+  }
 }
