@@ -93,6 +93,15 @@ public final class Backtest {
     return figures;
   }
 
+  /** The figures, or a clear error when no labelled snapshot was there to replay the definitions on. */
+  static List<Figures> requireHistory(List<Figures> figures, int horizonDays) {
+    if (figures.isEmpty() || figures.get(0).rows() == 0) {
+      throw new dev.pql.PqlException.NotEnoughData("No snapshot with a complete " + horizonDays + "-day horizon to "
+          + "replay the definitions on: build snapshots further back, or shorten pql.model.horizon-days");
+    }
+    return figures;
+  }
+
   private static long daysBetween(java.sql.Date from, java.sql.Date to) {
     return java.time.temporal.ChronoUnit.DAYS.between(from.toLocalDate(), to.toLocalDate());
   }

@@ -47,9 +47,9 @@ public final class BacktestJob {
       rules.add(new Backtest.Candidate(r.definition().name(), r.definition().version(), "rule",
           RuleMatches.condition(r.definition())));
     }
-    ModelRegistry.Registered model = store.exists(Tables.MODEL_RUNS) && store.read(Tables.MODEL_RUNS).limit(1).count() > 0
-        ? ModelRegistry.load(store, settings.scoring().modelVersion(), snapshots.schema(), settings.model(),
-            settings.features()) : null;
+    boolean trained = store.exists(Tables.MODEL_RUNS) && !store.read(Tables.MODEL_RUNS).isEmpty();
+    ModelRegistry.Registered model = trained ? ModelRegistry.load(store, settings.scoring().modelVersion(),
+        snapshots.schema(), settings.model(), settings.features()) : null;
     List<Backtest.Candidate> withDiscovered = new ArrayList<>(rules);
     if (model != null && store.exists(Tables.DISCOVERED_RULES)) {
       // A handful of rules per model: their definition texts, not a table.
@@ -66,16 +66,11 @@ public final class BacktestJob {
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), settings.plans().free(),
         horizon, TrainJob.dataEnd(store)).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      List<Backtest.Figures> all = Backtest.run(labelled, withDiscovered, cadence);
-      if (all.isEmpty() || all.get(0).rows() == 0) {
-        throw new NotEnoughData("No snapshot with a complete " + horizon + "-day horizon to replay the definitions "
-            + "on: build snapshots further back, or shorten pql.model.horizon-days");
-      }
+      List<Backtest.Figures> all = Backtest.requireHistory(Backtest.run(labelled, withDiscovered, cadence), horizon);
       List<Backtest.Figures> learned = List.of();
       java.time.LocalDate learnedFrom = null;
       if (model != null) {
-        Row run = store.read(Tables.MODEL_RUNS).filter(col("model_version").equalTo(model.version())).first();
-        learnedFrom = run.<Date>getAs("evaluation_from").toLocalDate();
+        learnedFrom = model.evaluationFrom();
         Dataset<Row> unseen = labelled.filter(col("as_of_date").geq(Date.valueOf(learnedFrom)));
         ModelInputs inputs = ModelInputs.forFeatures(snapshots.schema(), settings.model(), settings.features());
         Dataset<Row> scored = LearnedScore.topK(LearnedScore.apply(unseen, model.pipeline(), inputs, 0),

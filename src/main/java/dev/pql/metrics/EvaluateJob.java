@@ -50,11 +50,8 @@ public final class EvaluateJob {
     if (to != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(to)));
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), settings.plans().free(),
         horizon, TrainJob.dataEnd(store));
-    List<Backtest.Figures> figures = Backtest.run(labelled, candidates, settings.features().weekly() ? 7 : 1);
-    if (figures.isEmpty() || figures.get(0).rows() == 0) {
-      throw new NotEnoughData("No snapshot with a complete " + horizon + "-day horizon to replay the definitions on: "
-          + "build snapshots further back, or shorten pql.model.horizon-days");
-    }
+    List<Backtest.Figures> figures = Backtest.requireHistory(Backtest.run(labelled, candidates,
+        settings.features().weekly() ? 7 : 1), horizon);
     return new Result(from, to, horizon, figures);
   }
 }

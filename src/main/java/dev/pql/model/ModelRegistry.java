@@ -21,7 +21,8 @@ public final class ModelRegistry {
   private ModelRegistry() {}
 
   /** A registered model: its model_runs row and the fitted pipeline. */
-  public record Registered(String version, String featureSetVersion, String path, PipelineModel pipeline) {}
+  public record Registered(String version, String featureSetVersion, String path, PipelineModel pipeline,
+      java.time.LocalDate evaluationFrom, java.time.LocalDate evaluationTo, int horizonDays) {}
 
   /**
    * @param version a model version, or null for the latest trained
@@ -45,6 +46,7 @@ public final class ModelRegistry {
           + "train a new model, or score with the configuration it was trained with");
     }
     return new Registered(run.getAs("model_version"), trainedOn, run.getAs("model_path"),
-        PipelineModel.load(run.getAs("model_path")));
+        PipelineModel.load(run.getAs("model_path")), run.<java.sql.Date>getAs("evaluation_from").toLocalDate(),
+        run.<java.sql.Date>getAs("evaluation_to").toLocalDate(), run.<Integer>getAs("horizon_days"));
   }
 }

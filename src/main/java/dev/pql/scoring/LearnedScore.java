@@ -46,7 +46,7 @@ public final class LearnedScore {
     List<Drivers.Input> named = Drivers.inputs(UpgradeModel.inputNames(model, rows),
         UpgradeModel.regression(model).coefficients().toArray(), UpgradeModel.scales(model), inputs);
     Map<String, List<Integer>> byFeature = new LinkedHashMap<>();
-    for (int i = 0; i < named.size(); i++) {
+    for (int i = 0; i < named.size() && reasons > 0; i++) {
       if (named.get(i).coefficient() != 0) byFeature.computeIfAbsent(named.get(i).feature(), f -> new ArrayList<>()).add(i);
     }
     List<String> features = new ArrayList<>(byFeature.keySet());

@@ -159,10 +159,8 @@ public final class ScoreJob {
    * labelled with its horizon, scored again by the saved model.
    */
   static double precisionCutoff(DeltaStore store, ModelRegistry.Registered model, Settings settings) {
-    Row run = store.read(Tables.MODEL_RUNS).filter(col("model_version").equalTo(model.version())).first();
     Dataset<Row> scored = UpgradeModel.score(model.pipeline(), TrainJob.evaluationRows(store,
-        settings.plans().free(), run.<Date>getAs("evaluation_from").toLocalDate(),
-        run.<Date>getAs("evaluation_to").toLocalDate(), run.<Integer>getAs("horizon_days")));
+        settings.plans().free(), model.evaluationFrom(), model.evaluationTo(), model.horizonDays()));
     return LearnedScore.precisionCutoff(scored, UpgradeModel.PROBABILITY, TrainingSet.LABEL,
         settings.scoring().targetPrecision());
   }
