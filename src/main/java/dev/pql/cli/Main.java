@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
 @Command(name = "pql", mixinStandardHelpOptions = true, version = "pql 0.1.0",
     description = "Finds product-qualified leads in a product event lake.",
     subcommands = {GenerateCommand.class, IngestCommand.class, FeaturesCommand.class, TrainCommand.class,
-        ScoreCommand.class, EvaluateCommand.class, BacktestCommand.class,
-        DemoCommand.class,
+        ScoreCommand.class, EvaluateCommand.class, BacktestCommand.class, MetricsCommand.class,
+        RunCommand.class, DemoCommand.class,
         TablesCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main {

@@ -94,29 +94,19 @@ final class Report {
       dev.pql.io.DeltaStore store, List<StageResult> stages) {
     StringBuilder out = new StringBuilder();
     out.append(String.format("%nRun %s -> %s%n", runId, warehouse));
-    out.append(String.format("Scored %,d open accounts as of %s: %,d PQLs, %,d new%n", r.accounts(), r.asOf(),
-        r.pqls(), r.newPqls()));
+    if (r.dates().size() > 1) {
+      out.append(String.format("Scored %d snapshots %s .. %s: %,d new PQLs%n", r.dates().size(), r.dates().get(0),
+          r.asOf(), r.newPqls()));
+      out.append(String.format("As of %s: %,d open accounts, %,d PQLs%n", r.asOf(), r.accounts(), r.pqls()));
+    } else {
+      out.append(String.format("Scored %,d open accounts as of %s: %,d PQLs, %,d new%n", r.accounts(), r.asOf(),
+          r.pqls(), r.newPqls()));
+    }
     out.append("Definitions: ").append(String.join(", ", r.definitions()));
     if (r.learnedVersion() != null) out.append("; learned ").append(r.learnedVersion());
     if (!Double.isNaN(r.cutoff())) out.append(String.format(" (cutoff %.4f)", r.cutoff()));
     out.append('\n');
-    // A bounded read for the console: the date's ten most likely PQLs.
-    List<org.apache.spark.sql.Row> top = store.read(dev.pql.io.Tables.PQL_SCORES)
-        .filter(org.apache.spark.sql.functions.col("as_of_date").equalTo(java.sql.Date.valueOf(r.asOf()))
-            .and(org.apache.spark.sql.functions.col("is_pql")))
-        .orderBy(org.apache.spark.sql.functions.col("probability").desc_nulls_last(),
-            org.apache.spark.sql.functions.col("account_id"))
-        .limit(10).collectAsList();
-    if (!top.isEmpty()) out.append("Top leads:\n");
-    for (org.apache.spark.sql.Row row : top) {
-      Double p = row.getAs("probability");
-      List<org.apache.spark.sql.Row> reasons = row.getList(row.fieldIndex("reasons"));
-      String why = reasons.stream().limit(4).map(x -> x.getAs("feature") + "=" + x.getAs("value"))
-          .collect(java.util.stream.Collectors.joining(", "));
-      out.append(String.format("  %-14s %-6s %-20s %-10s p=%s  %s%n", row.getAs("account_id"),
-          row.getAs("size_band"), row.getAs("pql_type"), row.getAs("source"),
-          p == null ? "-" : String.format("%.3f", p), why));
-    }
+    out.append(leads(store, r.asOf()));
     out.append(stages(stages));
     return out.toString();
   }
@@ -134,6 +124,90 @@ final class Report {
           EvaluateCommand.format(100 * share, "%.1f%%"))));
     }
     return out.toString();
+  }
+
+  /** The date's ten most likely PQLs with their first reasons: a bounded read for the console. */
+  static String leads(dev.pql.io.DeltaStore store, java.time.LocalDate asOf) {
+    List<org.apache.spark.sql.Row> top = store.read(dev.pql.io.Tables.PQL_SCORES)
+        .filter(org.apache.spark.sql.functions.col("as_of_date").equalTo(java.sql.Date.valueOf(asOf))
+            .and(org.apache.spark.sql.functions.col("is_pql")))
+        .orderBy(org.apache.spark.sql.functions.col("probability").desc_nulls_last(),
+            org.apache.spark.sql.functions.col("account_id"))
+        .limit(10).collectAsList();
+    StringBuilder out = new StringBuilder();
+    if (!top.isEmpty()) out.append("Top leads as of ").append(asOf).append(":\n");
+    for (org.apache.spark.sql.Row row : top) {
+      Double p = row.getAs("probability");
+      List<org.apache.spark.sql.Row> reasons = row.getList(row.fieldIndex("reasons"));
+      String why = reasons.stream().limit(4).map(x -> x.getAs("feature") + "=" + x.getAs("value"))
+          .collect(java.util.stream.Collectors.joining(", "));
+      out.append(String.format("  %-14s %-6s %-20s %-10s p=%s  %s%n", row.getAs("account_id"),
+          row.getAs("size_band"), row.getAs("pql_type"), row.getAs("source"),
+          p == null ? "-" : String.format("%.3f", p), why));
+    }
+    return out.toString();
+  }
+
+  /** The model's five leading behaviours, each by its leading feature, from model_drivers. */
+  static String drivers(dev.pql.io.DeltaStore store, String modelVersion) {
+    if (modelVersion == null) return "";
+    // At most a few rows per behaviour of the first five.
+    List<org.apache.spark.sql.Row> rows = store.read(dev.pql.io.Tables.MODEL_DRIVERS)
+        .filter(org.apache.spark.sql.functions.col("model_version").equalTo(modelVersion)
+            .and(org.apache.spark.sql.functions.col("behaviour_rank").leq(5))
+            .and(org.apache.spark.sql.functions.col("behaviour_importance").gt(0)))
+        .orderBy("behaviour_rank", "rank").collectAsList();
+    StringBuilder out = new StringBuilder("Top drivers of model " + modelVersion + ":\n");
+    java.util.Set<Integer> shown = new java.util.HashSet<>();
+    for (org.apache.spark.sql.Row d : rows) {
+      int rank = d.getAs("behaviour_rank");
+      if (!shown.add(rank)) continue;
+      out.append(String.format("  %d. %-24s %s%n", rank, d.getAs("behaviour"), d.getAs("sentence")));
+    }
+    return out.toString();
+  }
+
+  /**
+   * The latest complete week's flow (signups, new PQLs, PQL rate, time to PQL) and the latest week whose cohort and
+   * conversion windows have closed (cohort share, conversion of PQLs and non-PQLs), by definition.
+   */
+  static String metrics(dev.pql.io.DeltaStore store) {
+    List<org.apache.spark.sql.Row> week = dev.pql.metrics.MetricsJob.latestWeek(store, false);
+    if (week.isEmpty()) return "pql_metrics: no complete week scored yet\n";
+    int width = Math.max(10, week.stream().mapToInt(r -> r.<String>getAs("definition_name").length()).max()
+        .orElse(0));
+    StringBuilder out = new StringBuilder(String.format("PQL metrics, week of %s:%n",
+        week.get(0).<java.sql.Date>getAs("period_start")));
+    out.append(String.format("  %-" + width + "s %8s %8s %8s %9s %9s%n", "definition", "signups", "new PQLs",
+        "PQL rate", "days p50", "days p90"));
+    for (org.apache.spark.sql.Row r : week) {
+      out.append(String.format("  %-" + width + "s %,8d %,8d %8s %9s %9s%n", r.getAs("definition_name"),
+          (long) r.getAs("signups"), (long) r.getAs("new_pqls"), percent(r.getAs("pql_rate")),
+          number(r.getAs("median_days_to_pql"), "%.0f"), number(r.getAs("p90_days_to_pql"), "%.0f")));
+    }
+    List<org.apache.spark.sql.Row> closed = dev.pql.metrics.MetricsJob.latestWeek(store, true);
+    if (closed.isEmpty()) return out.append("No week's cohort and conversion windows have closed yet\n").toString();
+    org.apache.spark.sql.Row first = closed.get(0);
+    out.append(String.format("Week of %s, the latest whose %d-day cohort and %d-day conversion windows have closed:%n",
+        first.<java.sql.Date>getAs("period_start"), (int) first.getAs("cohort_days"),
+        (int) first.getAs("conversion_days")));
+    out.append(String.format("  %-" + width + "s %8s %8s %8s %9s %9s %6s%n", "definition", "signups", "new PQLs",
+        "cohort", "PQL conv", "non-PQL", "lift"));
+    for (org.apache.spark.sql.Row r : closed) {
+      out.append(String.format("  %-" + width + "s %,8d %,8d %8s %9s %9s %6s%n", r.getAs("definition_name"),
+          (long) r.getAs("signups"), (long) r.getAs("new_pqls"), percent(r.getAs("cohort_pql_share")),
+          percent(r.getAs("pql_conversion_rate")), percent(r.getAs("non_pql_conversion_rate")),
+          number(r.getAs("conversion_lift"), "%.2f")));
+    }
+    return out.toString();
+  }
+
+  private static String percent(Double share) {
+    return share == null ? "-" : String.format("%.1f%%", 100 * share);
+  }
+
+  private static String number(Double v, String pattern) {
+    return v == null ? "-" : EvaluateCommand.format(v, pattern);
   }
 
   private static String fmt(Double v) {

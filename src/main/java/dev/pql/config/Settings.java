@@ -22,20 +22,46 @@ public record Settings(
     FeatureSettings features,
     ModelSettings model,
     ScoringSettings scoring,
+    MetricsSettings metrics,
+    RunSettings run,
     String effectiveConfiguration) {
+
+  /** These settings scoring with the given model version. */
+  public Settings withModelVersion(String version) {
+    return withScoring(new ScoringSettings(scoring.definitions(), version, scoring.learned(), scoring.policy(),
+        scoring.topK(), scoring.targetPrecision(), scoring.activationBars(), scoring.reasons()));
+  }
+
+  /** These settings scoring without the learned definition (no model trained yet). */
+  public Settings withoutLearned() {
+    return withScoring(new ScoringSettings(scoring.definitions(), scoring.modelVersion(), false, scoring.policy(),
+        scoring.topK(), scoring.targetPrecision(), scoring.activationBars(), scoring.reasons()));
+  }
+
+  private Settings withScoring(ScoringSettings s) {
+    return new Settings(warehouse, runId, spark, plans, domains, generate, ingest, features, model, s, metrics, run,
+        effectiveConfiguration);
+  }
+
+  /**
+   * The funnel metrics: the cohort window N (signup to PQL), the conversion window H (PQL to paid) and the account
+   * attributes that split the rows into segments.
+   */
+  public record MetricsSettings(int cohortDays, int conversionDays, List<String> segments) {
+    /** Account attributes at signup a metrics row can be split by. */
+    public static final List<String> SEGMENTS = List.of("size_band", "signup_plan", "domain_class", "industry",
+        "country");
+  }
+
+  /**
+   * The scheduled pipeline: where the first run's snapshot history starts and how often the model is retrained.
+   */
+  public record RunSettings(int firstSnapshotAfterDays, int retrainEveryDays) {}
 
   /**
    * How open accounts are scored: the definitions folder, the learned definition's cutoff policy, the activation
    * bar of each opportunity size band, and how many reasons a lead carries.
    */
-  /** These settings scoring with the given model version. */
-  public Settings withModelVersion(String version) {
-    ScoringSettings s = scoring;
-    return new Settings(warehouse, runId, spark, plans, domains, generate, ingest, features, model,
-        new ScoringSettings(s.definitions(), version, s.learned(), s.policy(), s.topK(), s.targetPrecision(),
-            s.activationBars(), s.reasons()), effectiveConfiguration);
-  }
-
   public record ScoringSettings(String definitions, String modelVersion, boolean learned, String policy, int topK,
       double targetPrecision, Map<String, Double> activationBars, int reasons) {
     public static final String TOP_K = "top-k";

@@ -225,7 +225,23 @@ public final class SettingsLoader {
             positive(c, "pql.features.size-bands.large-from")),
         readModel(c),
         readScoring(c),
+        readMetrics(c),
+        new Settings.RunSettings(positive(c, "pql.run.first-snapshot-after-days"),
+            positive(c, "pql.run.retrain-every-days")),
         describe(c));
+  }
+
+  private static Settings.MetricsSettings readMetrics(Config c) {
+    String m = "pql.metrics.";
+    List<String> segments = c.getStringList(m + "segments");
+    for (String segment : segments) {
+      if (!Settings.MetricsSettings.SEGMENTS.contains(segment)) {
+        throw bad(c, m + "segments", "lists '" + segment + "', which is not one of " + Settings.MetricsSettings.SEGMENTS);
+      }
+    }
+    if (new java.util.HashSet<>(segments).size() < segments.size()) throw bad(c, m + "segments", "lists a segment twice");
+    return new Settings.MetricsSettings(positive(c, m + "cohort-days"), positive(c, m + "conversion-days"),
+        List.copyOf(segments));
   }
 
   private static Settings.ScoringSettings readScoring(Config c) {

@@ -65,7 +65,10 @@ public final class FeaturesJob {
     return bySnake;
   }
 
-  /** The configured key events, or the catalog's; the first build fills the catalog with every event seen. */
+  /**
+   * The configured key events, or the catalog's; the first build fills the catalog with every event seen and every
+   * event the configuration names.
+   */
   private static List<String> keyEvents(SparkSession spark, FeatureSettings settings, DeltaStore store,
       TreeSet<String> seen, String runId, Instant start) {
     if (!settings.keyEvents().isEmpty()) return settings.keyEvents();
@@ -74,7 +77,11 @@ public final class FeaturesJob {
           .stream().map(r -> r.getString(0)).collect(Collectors.toList());
       if (!catalog.isEmpty()) return catalog;
     }
-    Map<String, String> names = FeatureNames.snakeNames(new ArrayList<>(seen));
+    // Every event seen so far and every event the configuration names, so that a definition over a named event
+    // that has not happened yet (a hand-raise on a young lake) still finds its column, at zero.
+    TreeSet<String> events = new TreeSet<>(seen);
+    events.addAll(settings.namedEvents());
+    Map<String, String> names = FeatureNames.snakeNames(new ArrayList<>(events));
     List<Row> rows = new ArrayList<>();
     names.forEach((event, snake) -> rows.add(RowFactory.create(event, snake, Timestamp.from(start), runId)));
     store.insertNew(Tables.FEATURE_CATALOG, spark.createDataFrame(rows, Tables.FEATURE_CATALOG.schema()));

@@ -106,16 +106,21 @@ public final class DeltaStore {
   }
 
   /**
-   * Like {@link #sync}, within the rows of one date (the table's date column {@code column}): the table's rows of
-   * that date become exactly {@code rows}; unchanged rows are not rewritten and other dates are not touched.
+   * Like {@link #sync}, within the rows of some dates (the table's date column {@code column}): the table's rows of
+   * those dates become exactly {@code rows}; unchanged rows are not rewritten and other dates are not touched.
    */
-  public MergeCounts syncDate(TableContract table, Dataset<Row> rows, String column, java.time.LocalDate date,
+  public MergeCounts syncDates(TableContract table, Dataset<Row> rows, String column, List<java.time.LocalDate> dates,
       java.util.Set<String> auditColumns) {
     String changed = changed(table, auditColumns);
     return merge(table, rows, builder -> builder
         .whenMatched(changed).updateAll()
         .whenNotMatched().insertAll()
-        .whenNotMatchedBySource("t.`" + column + "` = DATE'" + date + "'").delete());
+        .whenNotMatchedBySource(dateIn(column, dates)).delete());
+  }
+
+  private static String dateIn(String column, List<java.time.LocalDate> dates) {
+    return "t.`" + column + "` IN (" + dates.stream().map(d -> "DATE'" + d + "'").collect(Collectors.joining(", "))
+        + ")";
   }
 
   /** The MERGE condition "some non-key, non-audit column differs between target t and source s". */

@@ -68,6 +68,14 @@ public final class RunLog {
     }
   }
 
+  /** Records a stage that had nothing to do or could not run yet, with the reason (status skipped). */
+  public void skipped(String stage, String reason) {
+    Instant now = Instant.now();
+    LOG.info("run {}: stage {} skipped: {}", runId, stage, reason);
+    write(stage, now, now, StageCounts.NONE, "skipped", reason, TaskBalance.Balance.NONE);
+    results.add(new StageResult(stage, StageCounts.NONE, 0, TaskBalance.Balance.NONE));
+  }
+
   /** The stages finished so far in this run, in order. */
   public List<StageResult> results() {
     return List.copyOf(results);

@@ -93,8 +93,8 @@ public final class Tables {
       .required("rows_out", LongType, "Rows written (new rows in the output table)")
       .required("rows_rejected", LongType, "Rows rejected (see events_rejected)")
       .required("rows_duplicate", LongType, "Rows dropped as duplicates of a row already kept")
-      .required("status", StringType, "running, succeeded or failed")
-      .optional("message", StringType, "Error message of a failed stage")
+      .required("status", StringType, "running, succeeded, failed or skipped")
+      .optional("message", StringType, "Error message of a failed stage; why a skipped stage did not run")
       .optional("busiest_spark_stage_tasks", LongType,
           "Tasks of the Spark stage with the most task time within this stage")
       .optional("largest_task_share", DoubleType,
@@ -134,8 +134,9 @@ public final class Tables {
       .build();
 
   public static final TableContract FEATURE_CATALOG = TableContract.table("feature_catalog",
-          "The key events whose features account_features carries, fixed when the table is first built "
-              + "(unless pql.features.key-events lists them), so its schema does not drift between runs.")
+          "The key events whose features account_features carries: unless pql.features.key-events lists them, "
+              + "every event seen when the table is first built and every event the configuration names, fixed then "
+              + "so that its schema does not drift between runs.")
       .key("event")
       .required("event", StringType, "Event name as in events")
       .required("feature_name", StringType, "The event's snake_case name in feature columns, e.g. message_sent")
@@ -286,6 +287,67 @@ public final class Tables {
       .required("run_id", StringType, "Run that found it")
       .build();
 
+  public static final TableContract PQL_DEFINITIONS = TableContract.table("pql_definitions",
+          "The definitions applied on each scored as-of date, with their text: which versions were in force when, "
+              + "so that metrics count a definition only on the dates it was applied.")
+      .key("as_of_date", "definition_name", "definition_version")
+      .required("as_of_date", DateType, "As-of date scored")
+      .required("definition_name", StringType, "Definition name: a conf/definitions name, learned or activation")
+      .required("definition_version", StringType, "Definition version, as in pql_qualifications")
+      .required("source", StringType, "rules, learned or activation")
+      .required("pql_type", StringType, "The definition's PQL type")
+      .required("definition", StringType, "What qualifies: the conf/definitions file as HOCON; the learned cutoff "
+          + "policy; the activation bars")
+      .required("run_id", StringType, "Run that scored the date; a rerun that changes nothing keeps the first")
+      .build();
+
+  public static final TableContract PQL_METRICS = TableContract.table("pql_metrics",
+          "PQL funnel metrics per period (week from Monday, month), definition version and segment, over the scored "
+              + "as-of dates: signups, new PQLs and PQL rate; the signup cohort's share reaching PQL within "
+              + "cohort_days; PQLs and non-PQLs converting within conversion_days; time to PQL. A definition version "
+              + "counts only on the dates it was applied (pql_definitions); definition any is the first qualification "
+              + "on any definition. A window still open is left out of its rate, never counted as a failure. "
+              + "Recomputed whole by each metrics run.")
+      .key("period_type", "period_start", "definition_name", "definition_version", "segment_by", "segment")
+      .required("period_type", StringType, "week (Monday to Sunday) or month")
+      .required("period_start", DateType, "First day of the period")
+      .required("period_end", DateType, "Last day of the period")
+      .required("definition_name", StringType, "Definition name as in pql_qualifications, or any")
+      .required("definition_version", StringType, "Definition version (any: all)")
+      .required("source", StringType, "rules, learned, activation or any")
+      .required("segment_by", StringType, "all, or the account attribute of pql.metrics.segments that splits the rows")
+      .required("segment", StringType, "The attribute's value at signup (unknown when missing); all for segment_by all")
+      .required("is_complete", BooleanType, "True when the definition was applied from before the period's start to "
+          + "its end: counts of an incomplete period are partial, and its first period holds the backlog of accounts "
+          + "already qualifying when it was first applied")
+      .required("signups", LongType, "Accounts that signed up on a free plan in the period")
+      .required("new_pqls", LongType, "Accounts whose first qualification on the definition fell in the period")
+      .optional("pql_rate", DoubleType, "new_pqls / signups")
+      .required("cohort_days", IntegerType, "N of the cohort view (pql.metrics.cohort-days)")
+      .required("cohort_signups", LongType, "The period's signups whose first N days were scored (signed up on or "
+          + "after the definition's first applied date, N days before its last)")
+      .required("cohort_pqls", LongType, "Of them, qualified within N days of signup")
+      .optional("cohort_pql_share", DoubleType, "cohort_pqls / cohort_signups")
+      .required("cohort_complete", BooleanType, "True when every signup of the period is in cohort_signups")
+      .required("conversion_days", IntegerType, "H of the conversion view (pql.metrics.conversion-days)")
+      .required("pqls_observed", LongType, "New PQLs whose H days after qualifying have passed (before the first "
+          + "day without events)")
+      .required("pqls_converted", LongType, "Of them, converted to a paid plan within H days of qualifying")
+      .optional("pql_conversion_rate", DoubleType, "pqls_converted / pqls_observed")
+      .required("non_pqls_observed", LongType, "Open accounts scored in the period not qualified on the definition at "
+          + "their last score in it, H days after that score having passed")
+      .required("non_pqls_converted", LongType, "Of them, converted within H days of that score")
+      .optional("non_pql_conversion_rate", DoubleType, "non_pqls_converted / non_pqls_observed")
+      .optional("conversion_lift", DoubleType, "pql_conversion_rate / non_pql_conversion_rate")
+      .required("conversion_complete", BooleanType, "True when every new PQL and non-PQL of the period is observed")
+      .required("timed_pqls", LongType, "New PQLs that signed up on or after the definition's first applied date, "
+          + "whose time to PQL is observed")
+      .optional("median_days_to_pql", DoubleType, "Median days from signup to first qualification of timed_pqls "
+          + "(an as-of date of the score: at the scoring cadence)")
+      .optional("p90_days_to_pql", DoubleType, "90th percentile of the same")
+      .required("run_id", StringType, "Run that computed the row; a rerun that changes nothing keeps the first")
+      .build();
+
   public static final TableContract DEFINITION_BACKTEST = TableContract.table("definition_backtest",
           "Every active definition, every rule the latest model discovered and the learned definition, replayed on "
               + "the stored snapshots: each snapshot's open accounts labelled by an upgrade within the model's "
@@ -348,7 +410,7 @@ public final class Tables {
 
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES, PQL_SCORES,
-      PQL_QUALIFICATIONS, PQL_NEW, DEFINITION_BACKTEST);
+      PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS);
 
   /**
    * The contract of account_features for a set of key events (event name → snake name): one row per account

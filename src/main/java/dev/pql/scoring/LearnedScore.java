@@ -39,7 +39,8 @@ public final class LearnedScore {
   /**
    * Adds {@value #PROBABILITY}, {@value #PERCENTILE} and {@value #REASONS}: the {@code reasons} features whose
    * log-odds contribution (coefficient times standardized input, summed over the feature's inputs) lies most
-   * above that of the rows' average, with their values. Two passes: the average contributions, then the rows.
+   * above that of the average open account of its as-of date, with their values. Two passes: the average
+   * contributions per date, then the rows.
    */
   public static Dataset<Row> apply(Dataset<Row> rows, PipelineModel model, ModelInputs inputs, int reasons) {
     Dataset<Row> transformed = model.transform(rows);
@@ -61,13 +62,14 @@ public final class LearnedScore {
     if (features.isEmpty()) {
       reasonArray = RuleMatches.nonNull(List.of(), dev.pql.io.Tables.REASON.simpleString());
     } else {
+      // Each date's average open account: one row per date, joined back.
       Column[] means = new Column[features.size()];
-      for (int g = 0; g < features.size(); g++) means[g] = avg(col("pql_c" + g));
-      Row mean = withContributions.agg(means[0], java.util.Arrays.copyOfRange(means, 1, means.length)).first();
+      for (int g = 0; g < features.size(); g++) means[g] = avg(col("pql_c" + g)).as("pql_m" + g);
+      withContributions = withContributions.join(org.apache.spark.sql.functions.broadcast(withContributions
+          .groupBy("as_of_date").agg(means[0], java.util.Arrays.copyOfRange(means, 1, means.length))), "as_of_date");
       List<Column> candidates = new ArrayList<>();
       for (int g = 0; g < features.size(); g++) {
-        double m = mean.isNullAt(g) ? 0 : mean.getDouble(g);
-        Column lift = col("pql_c" + g).minus(m);
+        Column lift = col("pql_c" + g).minus(org.apache.spark.sql.functions.coalesce(col("pql_m" + g), lit(0.0)));
         // Contribution first, so that sorting the structs sorts by it.
         candidates.add(when(lift.gt(0), struct(lift.as("contribution"), lit(features.get(g)).as("feature"),
             col("`" + features.get(g) + "`").cast("string").as("value"))));
@@ -81,7 +83,7 @@ public final class LearnedScore {
     Dataset<Row> scored = withContributions
         .withColumn(PROBABILITY, vector_to_array(col("probability"), "float64").getItem(1))
         .withColumn(REASONS, reasonArray);
-    for (int g = 0; g < features.size(); g++) scored = scored.drop("pql_c" + g);
+    for (int g = 0; g < features.size(); g++) scored = scored.drop("pql_c" + g, "pql_m" + g);
     scored = scored.drop("rawPrediction", "prediction", "features", "raw_features");
     // Every column the pipeline added beside the probability goes: the rows leave with their own columns.
     List<String> kept = new ArrayList<>(List.of(rows.columns()));

@@ -31,6 +31,7 @@ import java.util.stream.Collectors;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
@@ -43,9 +44,14 @@ import org.apache.spark.storage.StorageLevel;
 public final class ScoreJob {
   private ScoreJob() {}
 
-  /** What a scoring run did. */
-  public record Result(LocalDate asOf, String modelVersion, String learnedVersion, double cutoff, long accounts,
-      long pqls, long newPqls, List<String> definitions) {}
+  /** What a scoring run did: the dates scored; the open accounts and PQLs of the latest; the new PQLs of all. */
+  public record Result(List<LocalDate> dates, String modelVersion, String learnedVersion, double cutoff,
+      long accounts, long pqls, long newPqls, List<String> definitions) {
+    /** The latest date scored. */
+    public LocalDate asOf() {
+      return dates.get(dates.size() - 1);
+    }
+  }
 
   /** The active definitions of the folder, each checked against the features: fails before any work. */
   public static List<RuleMatches.Rule> rules(SparkSession spark, String folder,
@@ -57,7 +63,12 @@ public final class ScoreJob {
     return rules;
   }
 
-  public static Result run(SparkSession spark, Settings settings, DeltaStore store, RunLog log, LocalDate asOfOption) {
+  /**
+   * Scores the given snapshot dates in one pass (none: the latest snapshot). Each date is scored on its own: the
+   * learned cutoff, percentiles and reasons compare an account with the other open accounts of its date.
+   */
+  public static Result run(SparkSession spark, Settings settings, DeltaStore store, RunLog log,
+      List<LocalDate> asOfDates) {
     Settings.ScoringSettings scoring = settings.scoring();
     Dataset<Row> snapshots = store.readIfExists(Tables.ACCOUNT_FEATURES);
     if (snapshots == null) throw new NotEnoughData("No account_features table in " + store.warehouse()
@@ -66,13 +77,14 @@ public final class ScoreJob {
     ModelRegistry.Registered model = scoring.learned() ? ModelRegistry.load(store, scoring.modelVersion(),
         snapshots.schema(), settings.model(), settings.features()) : null;
 
-    LocalDate asOf = asOfOption;
-    if (asOf == null) {
+    List<LocalDate> dates = asOfDates.stream().sorted().distinct().toList();
+    if (dates.isEmpty()) {
       Date latest = snapshots.agg(max("as_of_date")).first().getDate(0);
       if (latest == null) throw new NotEnoughData("account_features holds no snapshot: run `pql features` first");
-      asOf = latest.toLocalDate();
+      dates = List.of(latest.toLocalDate());
     }
-    Dataset<Row> open = snapshots.filter(col("as_of_date").equalTo(Date.valueOf(asOf))
+    LocalDate asOf = dates.get(dates.size() - 1);
+    Dataset<Row> open = snapshots.filter(col("as_of_date").isin(dates.stream().map(Date::valueOf).toArray())
         .and(org.apache.spark.sql.functions.lower(col("plan")).isin(settings.plans().free().toArray())));
 
     Dataset<Row> rows = RuleMatches.apply(open, rules);
@@ -101,24 +113,30 @@ public final class ScoreJob {
           col("pql_band").as("size_band"), col("activation"), col("activation_bar"), col("reasons"),
           lit(model == null ? null : model.version()).cast("string").as("model_version"), lit(runId).as("run_id"));
 
-      Dataset<Row> qualifying = qualifications(leads, rules, learnedVersion, activationVersion(scoring), asOf, runId);
+      Dataset<Row> qualifying = qualifications(leads, rules, learnedVersion, activationVersion(scoring), runId);
       store.keepEarliest(Tables.PQL_QUALIFICATIONS, qualifying, "first_qualified_on");
+      store.syncDates(Tables.PQL_DEFINITIONS, applied(spark, rules, learnedVersion,
+          learnedText(scoring, model, cutoff), activationVersion(scoring), dates, runId), "as_of_date", dates,
+          Set.of("run_id"));
 
-      // The first date each account qualified on anything, up to this one: from the history just written.
+      // The first date each account qualified on anything, from the history just written: the row's date's
+      // first qualification is that date when it is on or before the row's date.
       Dataset<Row> first = store.read(Tables.PQL_QUALIFICATIONS)
-          .filter(col("first_qualified_on").leq(Date.valueOf(asOf)))
-          .groupBy("account_id").agg(min("first_qualified_on").as("first_qualified_on"));
-      Dataset<Row> scored = scores.join(first, "account_id", "left");
-      store.syncDate(Tables.PQL_SCORES, scored, "as_of_date", asOf, Set.of("run_id"));
+          .groupBy("account_id").agg(min("first_qualified_on").as("first_ever"));
+      Dataset<Row> scored = scores.join(first, "account_id", "left")
+          .withColumn("first_qualified_on", when(col("first_ever").leq(col("as_of_date")), col("first_ever")))
+          .drop("first_ever");
+      store.syncDates(Tables.PQL_SCORES, scored, "as_of_date", dates, Set.of("run_id"));
 
-      Dataset<Row> fresh = scored.filter(col("is_pql").and(col("first_qualified_on").equalTo(Date.valueOf(asOf))))
+      Dataset<Row> fresh = scored.filter(col("is_pql").and(col("first_qualified_on").equalTo(col("as_of_date"))))
           .select(col("account_id"), col("as_of_date").as("qualified_on"), col("sources"), col("pql_type"),
               col(RuleMatches.MATCHED), col("probability"), col("size_band"), col("reasons"), col("model_version"),
               col("run_id"));
       long newPqls = store.insertNew(Tables.PQL_NEW, fresh);
 
-      Row counts = scored.agg(count(lit(1)), count(when(col("is_pql"), true))).first();
-      return new Result(asOf, model == null ? null : model.version(), learnedVersion, cutoff, counts.getLong(0),
+      Row counts = scored.filter(col("as_of_date").equalTo(Date.valueOf(asOf)))
+          .agg(count(lit(1)), count(when(col("is_pql"), true))).first();
+      return new Result(dates, model == null ? null : model.version(), learnedVersion, cutoff, counts.getLong(0),
           counts.getLong(1), newPqls, rules.stream().map(r -> r.definition().name()).toList());
     } finally {
       leads.unpersist();
@@ -130,9 +148,36 @@ public final class ScoreJob {
         .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(","));
   }
 
-  /** One row per qualifying account and definition: rules by name and version, learned, activation. */
+  /** The definitions applied on the date, with their text: one row each, as in pql_qualifications. */
+  static Dataset<Row> applied(SparkSession spark, List<RuleMatches.Rule> rules, String learnedVersion,
+      String learnedText, String activationVersion, List<LocalDate> dates, String runId) {
+    List<Row> rows = new ArrayList<>();
+    for (LocalDate asOf : dates) {
+      Date date = Date.valueOf(asOf);
+      for (RuleMatches.Rule r : rules) {
+        Definition d = r.definition();
+        rows.add(RowFactory.create(date, d.name(), d.version(), "rules", d.type().key(), d.toHocon(), runId));
+      }
+      if (learnedVersion != null) {
+        rows.add(RowFactory.create(date, "learned", learnedVersion, "learned", "usage", learnedText, runId));
+      }
+      rows.add(RowFactory.create(date, "activation", activationVersion, "activation", "usage",
+          "activation_share >= the bar of the size band: " + activationVersion, runId));
+    }
+    return spark.createDataFrame(rows, Tables.PQL_DEFINITIONS.schema());
+  }
+
+  private static String learnedText(Settings.ScoringSettings scoring, ModelRegistry.Registered model, double cutoff) {
+    if (model == null) return null;
+    return scoring.policy().equals(Settings.ScoringSettings.TOP_K)
+        ? "the " + scoring.topK() + " highest probabilities of model " + model.version() + " on the date"
+        : String.format(java.util.Locale.ROOT, "probability of model %s >= %.6f (precision %s on its evaluation window)",
+            model.version(), cutoff, scoring.targetPrecision());
+  }
+
+  /** One row per qualifying account and definition (rules by name and version, learned, activation): the first date. */
   static Dataset<Row> qualifications(Dataset<Row> rows, List<RuleMatches.Rule> rules, String learnedVersion,
-      String activationVersion, LocalDate asOf, String runId) {
+      String activationVersion, String runId) {
     List<Column> paths = new ArrayList<>();
     for (RuleMatches.Rule r : rules) {
       Definition d = r.definition();
@@ -143,10 +188,14 @@ public final class ScoreJob {
       paths.add(when(col(LearnedScore.QUALIFIES), path("learned", learnedVersion, "learned", "usage")));
     }
     paths.add(when(col("activation_qualifies"), path("activation", activationVersion, "activation", "usage")));
-    return rows.select(col("account_id"), explode(RuleMatches.nonNull(paths,
+    // One row per account and definition: the earliest of the dates scored (a MERGE takes one source row per key).
+    return rows.select(col("account_id"), col("as_of_date"), explode(RuleMatches.nonNull(paths,
             "struct<definition_name:string,definition_version:string,source:string,pql_type:string>")).as("q"))
-        .select(col("account_id"), col("q.definition_name"), col("q.definition_version"), col("q.source"),
-            col("q.pql_type"), lit(Date.valueOf(asOf)).as("first_qualified_on"), lit(runId).as("run_id"));
+        .groupBy(col("account_id"), col("q.definition_name").as("definition_name"),
+            col("q.definition_version").as("definition_version"), col("q.source").as("source"),
+            col("q.pql_type").as("pql_type"))
+        .agg(min("as_of_date").as("first_qualified_on"))
+        .withColumn("run_id", lit(runId));
   }
 
   private static Column path(String name, String version, String source, String type) {

@@ -76,7 +76,7 @@ class ScoreJobTest extends SparkTestBase {
   }
 
   private static ScoreJob.Result score(String runId) {
-    return ScoreJob.run(spark, settings, store, new RunLog(spark, store, runId, "score"), null);
+    return ScoreJob.run(spark, settings, store, new RunLog(spark, store, runId, "score"), List.of());
   }
 
   @Test
@@ -158,7 +158,7 @@ class ScoreJobTest extends SparkTestBase {
         "pql.scoring.definitions", settings.scoring().definitions(), "pql.scoring.policy", "precision",
         "pql.scoring.target-precision", "0.2"));
     ScoreJob.Result r = ScoreJob.run(spark, precision, store, new RunLog(spark, store, "score-p", "score"),
-        LocalDate.parse("2026-03-16"));
+        List.of(LocalDate.parse("2026-03-16")));
     assertEquals("train-1:precision=0.2", r.learnedVersion());
     // Accounts with x >= 700 upgrade at 27%, the rest at 2%: a 20% cutoff lies between the two groups.
     assertTrue(r.cutoff() > 0.02 && r.cutoff() < 0.27, "cutoff " + r.cutoff());

@@ -1,0 +1,84 @@
+package dev.pql.metrics;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.lower;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.to_date;
+
+import dev.pql.PqlException.NotEnoughData;
+import dev.pql.config.Settings;
+import dev.pql.features.Firmographics;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.Tables;
+import dev.pql.model.TrainJob;
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/** The metrics stage: recomputes pql_metrics from the scoring history, the accounts and the conversions. */
+public final class MetricsJob {
+  private MetricsJob() {}
+
+  /** What a metrics run wrote: its rows and the scoring history they cover. */
+  public record Result(long rows, LocalDate scoredFrom, LocalDate scoredTo, LocalDate dataEnd, long inserted,
+      long updated, long deleted) {}
+
+  public static Result run(Settings settings, DeltaStore store, String runId) {
+    if (!store.exists(Tables.PQL_DEFINITIONS)) {
+      throw new NotEnoughData("No pql_definitions table in " + store.warehouse() + ": run `pql score` first");
+    }
+    Dataset<Row> applied = store.read(Tables.PQL_DEFINITIONS);
+    Row range = applied.agg(org.apache.spark.sql.functions.min("as_of_date"), max("as_of_date")).first();
+    if (range.isNullAt(0)) throw new NotEnoughData("pql_definitions is empty: run `pql score` first");
+    LocalDate dataEnd = TrainJob.dataEnd(store);
+    Settings.MetricsSettings m = settings.metrics();
+
+    Dataset<Row> metrics = PqlMetrics.compute(accountsAtSignup(store.read(Tables.ACCOUNTS), settings), m.segments(),
+            applied, store.read(Tables.PQL_QUALIFICATIONS), store.read(Tables.PQL_SCORES),
+            store.read(Tables.CONVERSIONS).filter(col("is_first")),
+            new PqlMetrics.Windows(m.cohortDays(), m.conversionDays(), dataEnd))
+        .withColumn("run_id", lit(runId));
+    DeltaStore.MergeCounts counts = store.sync(Tables.PQL_METRICS, metrics, Set.of("run_id"));
+    long rows = store.read(Tables.PQL_METRICS).count();
+    return new Result(rows, range.getDate(0).toLocalDate(), range.getDate(1).toLocalDate(), dataEnd,
+        counts.inserted(), counts.updated(), counts.deleted());
+  }
+
+  /**
+   * One row per account with its state at signup (its earliest state): signup_date, signed_up_free and the
+   * segment attributes of {@link Settings.MetricsSettings#SEGMENTS}.
+   */
+  static Dataset<Row> accountsAtSignup(Dataset<Row> accounts, Settings settings) {
+    Dataset<Row> first = accounts.groupBy("account_id").agg(
+            expr("min_by(struct(signup_at, plan, email_domain, employees, industry, country), valid_from)").as("s"))
+        .select(col("account_id"), col("s.*"));
+    return Firmographics.classify(first, settings.domains().webmail(), settings.domains().enterprise(),
+            new Firmographics.SizeBands(settings.features().sizeMidFrom(), settings.features().sizeLargeFrom()))
+        .select(col("account_id"), to_date(col("signup_at")).as("signup_date"),
+            lower(col("plan")).isin(settings.plans().free().toArray()).as("signed_up_free"),
+            col("size_band"), lower(col("plan")).as("signup_plan"), col("domain_class"), col("industry"),
+            col("country"));
+  }
+
+  /**
+   * The rows of segment all, by definition, of the latest complete week ({@code closed} false), or of the latest
+   * week whose cohort and conversion windows have all closed ({@code closed} true): what a summary shows. A week
+   * has a row per definition version: small by construction.
+   */
+  public static java.util.List<Row> latestWeek(DeltaStore store, boolean closed) {
+    Dataset<Row> weeks = store.read(Tables.PQL_METRICS)
+        .filter(col("period_type").equalTo("week").and(col("segment_by").equalTo(PqlMetrics.ALL)));
+    org.apache.spark.sql.Column done = col("is_complete").and(col("definition_name").equalTo(PqlMetrics.ANY));
+    if (closed) done = done.and(col("cohort_complete")).and(col("conversion_complete"));
+    Date latest = weeks.filter(done).agg(max("period_start")).first().getDate(0);
+    if (latest == null) return java.util.List.of();
+    return weeks.filter(col("period_start").equalTo(latest))
+        .orderBy(col("definition_name").equalTo(PqlMetrics.ANY).desc(), col("new_pqls").desc(),
+            col("definition_name"), col("definition_version"))
+        .collectAsList();
+  }
+}

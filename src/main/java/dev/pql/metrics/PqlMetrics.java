@@ -1,0 +1,213 @@
+package dev.pql.metrics;
+
+import static org.apache.spark.sql.functions.array;
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.date_add;
+import static org.apache.spark.sql.functions.date_trunc;
+import static org.apache.spark.sql.functions.datediff;
+import static org.apache.spark.sql.functions.element_at;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.expr;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import java.sql.Date;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * PQL funnel metrics per period (week from Monday, month), definition version and segment, from the scoring
+ * history. A definition version counts only on the as-of dates it was applied; definition {@code any} is an
+ * account's first qualification on any definition, over every scored date. Rates leave out windows that are still
+ * open instead of counting them as failures.
+ */
+public final class PqlMetrics {
+  private PqlMetrics() {}
+
+  public static final String ANY = "any";
+  public static final String ALL = "all";
+  public static final List<String> PERIODS = List.of("week", "month");
+
+  /**
+   * The windows: N days after signup for the cohort view, H days after qualifying (or a non-PQL's score) for the
+   * conversion view, and the first day without events, before which a conversion window must end.
+   */
+  public record Windows(int cohortDays, int conversionDays, LocalDate dataEnd) {}
+
+  private static final String[] DEFINITION = {"definition_name", "definition_version"};
+  private static final String[] ACCOUNT_DEFINITION = {"account_id", "definition_name", "definition_version"};
+  private static final String[] PERIOD_DEFINITION = {"definition_name", "definition_version", "period_type",
+      "period_start"};
+  private static final List<String> MEASURES = List.of("signups", "cohort_signups", "cohort_pqls", "new_pqls",
+      "pqls_observed", "pqls_converted", "timed_pqls", "non_pqls", "non_pqls_observed", "non_pqls_converted");
+
+  /**
+   * The metrics table's rows (without run_id).
+   *
+   * @param accounts account_id, signup_date, signed_up_free and one string column per segment
+   * @param applied as_of_date, definition_name, definition_version, source: the definitions applied per scored date
+   * @param qualifications account_id, definition_name, definition_version, first_qualified_on
+   * @param scored account_id, as_of_date: the open accounts scored
+   * @param conversions account_id, converted_at: first conversions
+   */
+  public static Dataset<Row> compute(Dataset<Row> accounts, List<String> segments, Dataset<Row> applied,
+      Dataset<Row> qualifications, Dataset<Row> scored, Dataset<Row> conversions, Windows w) {
+    Dataset<Row> appliedAll = applied.select(col("as_of_date"), col("definition_name"), col("definition_version"),
+            col("source"))
+        .unionByName(applied.select("as_of_date").distinct()
+            .select(col("as_of_date"), lit(ANY).as("definition_name"), lit(ALL).as("definition_version"),
+                lit(ANY).as("source")));
+    Dataset<Row> qualified = qualifications.select(col("account_id"), col("definition_name"),
+            col("definition_version"), col("first_qualified_on"))
+        .unionByName(qualifications.groupBy("account_id").agg(min("first_qualified_on").as("first_qualified_on"))
+            .select(col("account_id"), lit(ANY).as("definition_name"), lit(ALL).as("definition_version"),
+                col("first_qualified_on")));
+    // A handful of rows per definition version: its first and last applied date.
+    Dataset<Row> spans = appliedAll.groupBy("definition_name", "definition_version", "source")
+        .agg(min("as_of_date").as("applied_from"), max("as_of_date").as("applied_to"));
+    Dataset<Row> firstConversion = conversions.groupBy("account_id").agg(min("converted_at").as("converted_at"));
+    Dataset<Row> people = accounts.select(col("account_id"), col("signup_date"), col("signed_up_free"),
+        segmentsOf(segments));
+
+    Dataset<Row> signupFacts = people.filter(col("signed_up_free")).crossJoin(org.apache.spark.sql.functions
+            .broadcast(spans))
+        .join(qualified, ACCOUNT_DEFINITION, "left")
+        .withColumn("cohort_observed", col("signup_date").geq(col("applied_from"))
+            .and(date_add(col("signup_date"), w.cohortDays()).leq(col("applied_to"))))
+        .select(col("definition_name"), col("definition_version"), col("segments"), periodsOf(col("signup_date")),
+            lit(1L).as("signups"), flag(col("cohort_observed")).as("cohort_signups"),
+            flag(col("cohort_observed").and(col("first_qualified_on").leq(date_add(col("signup_date"),
+                w.cohortDays())))).as("cohort_pqls"));
+
+    Column qualifiedOn = col("first_qualified_on");
+    Column pqlObserved = date_add(qualifiedOn, w.conversionDays()).leq(lit(Date.valueOf(w.dataEnd())));
+    Column timed = col("signup_date").geq(col("applied_from"));
+    Dataset<Row> pqlFacts = qualified.join(org.apache.spark.sql.functions.broadcast(spans), DEFINITION)
+        .join(people, "account_id")
+        .join(firstConversion, "account_id", "left")
+        .select(col("definition_name"), col("definition_version"), col("segments"), periodsOf(qualifiedOn),
+            lit(1L).as("new_pqls"), flag(pqlObserved).as("pqls_observed"),
+            flag(pqlObserved.and(convertedWithin(qualifiedOn, w.conversionDays()))).as("pqls_converted"),
+            flag(timed).as("timed_pqls"),
+            when(timed, datediff(qualifiedOn, col("signup_date"))).as("days_to_pql"));
+
+    // Non-PQLs: an account's last score in the period on a date the definition was applied, not yet qualified.
+    Dataset<Row> lastScores = scored.select("account_id", "as_of_date")
+        .join(org.apache.spark.sql.functions.broadcast(appliedAll.drop("source")), "as_of_date")
+        .select(col("account_id"), col("definition_name"), col("definition_version"), col("as_of_date"),
+            explode(periodsOf(col("as_of_date"))).as("period"))
+        .select(col("account_id"), col("definition_name"), col("definition_version"), col("as_of_date"),
+            col("period.period_type").as("period_type"), col("period.period_start").as("period_start"))
+        .groupBy("account_id", "definition_name", "definition_version", "period_type", "period_start")
+        .agg(max("as_of_date").as("last_scored"));
+    Column lastScored = col("last_scored");
+    Column nonPqlObserved = date_add(lastScored, w.conversionDays()).leq(lit(Date.valueOf(w.dataEnd())));
+    Dataset<Row> nonPqlFacts = lastScores.join(qualified, ACCOUNT_DEFINITION, "left")
+        .filter(col("first_qualified_on").isNull().or(col("first_qualified_on").gt(lastScored)))
+        .join(people, "account_id")
+        .join(firstConversion, "account_id", "left")
+        .select(col("definition_name"), col("definition_version"), col("segments"),
+            struct(col("period_type"), col("period_start")).as("period"), lit(1L).as("non_pqls"),
+            flag(nonPqlObserved).as("non_pqls_observed"),
+            flag(nonPqlObserved.and(convertedWithin(lastScored, w.conversionDays()))).as("non_pqls_converted"));
+
+    Dataset<Row> facts = signupFacts.withColumn("period", explode(col("periods"))).drop("periods")
+        .unionByName(pqlFacts.withColumn("period", explode(col("periods"))).drop("periods"), true)
+        .unionByName(nonPqlFacts, true)
+        .withColumn("segment", explode(col("segments")))
+        .select(col("definition_name"), col("definition_version"), col("period.period_type").as("period_type"),
+            col("period.period_start").as("period_start"), col("segment.segment_by").as("segment_by"),
+            col("segment.segment").as("segment"), col("signups"), col("cohort_signups"), col("cohort_pqls"),
+            col("new_pqls"), col("pqls_observed"), col("pqls_converted"), col("timed_pqls"), col("days_to_pql"),
+            col("non_pqls"), col("non_pqls_observed"), col("non_pqls_converted"));
+
+    List<Column> sums = new ArrayList<>();
+    for (String m : MEASURES) sums.add(coalesce(sum(m), lit(0L)).as(m));
+    sums.add(expr("percentile_approx(days_to_pql, array(0.5, 0.9), 10000)").as("days_to_pql"));
+    Dataset<Row> totals = facts
+        .groupBy("definition_name", "definition_version", "period_type", "period_start", "segment_by", "segment")
+        .agg(sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
+
+    // Every period of each definition's span gets a row (segment all), even one without a signup or a PQL.
+    Dataset<Row> periods = spans.withColumn("period", explode(array(periodSequence("week"), periodSequence("month"))))
+        .withColumn("period_start", explode(col("period.starts")))
+        .select(col("definition_name"), col("definition_version"), col("source"), col("applied_from"),
+            col("applied_to"), col("period.period_type").as("period_type"), col("period_start"));
+    Column periodEnd = when(col("period_type").equalTo("week"), date_add(col("period_start"), 6))
+        .otherwise(expr("last_day(period_start)"));
+    Dataset<Row> joined = periods.join(totals, PERIOD_DEFINITION, "left");
+    return joined.select(col("period_type"), col("period_start"), periodEnd.as("period_end"),
+        col("definition_name"), col("definition_version"), col("source"),
+        coalesce(col("segment_by"), lit(ALL)).as("segment_by"), coalesce(col("segment"), lit(ALL)).as("segment"),
+        col("applied_from").lt(col("period_start")).and(periodEnd.leq(col("applied_to"))).as("is_complete"),
+        measure("signups").as("signups"), measure("new_pqls").as("new_pqls"), ratio("new_pqls", "signups").as("pql_rate"),
+        lit(w.cohortDays()).as("cohort_days"), measure("cohort_signups").as("cohort_signups"),
+        measure("cohort_pqls").as("cohort_pqls"),
+        ratio("cohort_pqls", "cohort_signups").as("cohort_pql_share"),
+        measure("cohort_signups").equalTo(measure("signups")).as("cohort_complete"),
+        lit(w.conversionDays()).as("conversion_days"), measure("pqls_observed").as("pqls_observed"),
+        measure("pqls_converted").as("pqls_converted"),
+        ratio("pqls_converted", "pqls_observed").as("pql_conversion_rate"),
+        measure("non_pqls_observed").as("non_pqls_observed"), measure("non_pqls_converted").as("non_pqls_converted"), ratio("non_pqls_converted", "non_pqls_observed").as("non_pql_conversion_rate"),
+        ratio("pqls_converted", "pqls_observed").divide(ratio("non_pqls_converted", "non_pqls_observed"))
+            .as("conversion_lift"),
+        measure("pqls_observed").equalTo(measure("new_pqls"))
+            .and(measure("non_pqls_observed").equalTo(measure("non_pqls"))).as("conversion_complete"),
+        measure("timed_pqls").as("timed_pqls"), element_at(col("days_to_pql"), 1).cast("double").as("median_days_to_pql"),
+        element_at(col("days_to_pql"), 2).cast("double").as("p90_days_to_pql"));
+  }
+
+  /** segments: all, then one (segment_by, value) per configured attribute, unknown when missing. */
+  private static Column segmentsOf(List<String> segments) {
+    List<Column> values = new ArrayList<>();
+    values.add(struct(lit(ALL).as("segment_by"), lit(ALL).as("segment")));
+    for (String s : segments) {
+      values.add(struct(lit(s).as("segment_by"), coalesce(col(s).cast("string"), lit("unknown")).as("segment")));
+    }
+    return array(values.toArray(new Column[0])).as("segments");
+  }
+
+  /** periods: the week (from Monday) and the month a date falls in. */
+  private static Column periodsOf(Column date) {
+    return array(struct(lit("week").as("period_type"), date_trunc("week", date).cast("date").as("period_start")),
+        struct(lit("month").as("period_type"), org.apache.spark.sql.functions.trunc(date, "month").as("period_start")))
+        .as("periods");
+  }
+
+  /** The starts of the periods of one type from the one holding applied_from to the one holding applied_to. */
+  private static Column periodSequence(String type) {
+    String unit = type.equals("week") ? "week" : "month";
+    String from = type.equals("week") ? "CAST(date_trunc('week', applied_from) AS DATE)" : "trunc(applied_from, 'month')";
+    String to = type.equals("week") ? "CAST(date_trunc('week', applied_to) AS DATE)" : "trunc(applied_to, 'month')";
+    return struct(lit(type).as("period_type"),
+        expr("sequence(" + from + ", " + to + ", interval 1 " + unit + ")").as("starts"));
+  }
+
+  /** converted_at in [start 00:00, start + days 00:00) UTC. */
+  private static Column convertedWithin(Column start, int days) {
+    return col("converted_at").geq(start.cast("timestamp"))
+        .and(col("converted_at").lt(date_add(start, days).cast("timestamp")));
+  }
+
+  private static Column flag(Column condition) {
+    return when(condition, 1L).otherwise(0L);
+  }
+
+  private static Column measure(String name) {
+    return coalesce(col(name), lit(0L));
+  }
+
+  private static Column ratio(String numerator, String denominator) {
+    Column d = coalesce(col(denominator), lit(0L));
+    return when(d.gt(0), coalesce(col(numerator), lit(0L)).divide(d));
+  }
+}
