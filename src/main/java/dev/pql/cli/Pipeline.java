@@ -32,9 +32,8 @@ import org.apache.spark.sql.SparkSession;
 final class Pipeline {
   private Pipeline() {}
 
-  /** What the run did: the dates built and scored, the model used, and the last date scored. */
-  record Outcome(List<LocalDate> snapshots, List<LocalDate> scored, String modelVersion, boolean trained,
-      LocalDate latestScored) {}
+  /** What the summary shows: the model scored with (null: none yet) and the last date scored (null: none). */
+  record Outcome(String modelVersion, LocalDate latestScored) {}
 
   static Outcome run(SparkSession spark, Settings settings, SparkCommand.Context context, String truthLake) {
     DeltaStore store = context.store();
@@ -57,7 +56,6 @@ final class Pipeline {
 
     progress.start("train");
     String model = latestModel(store);
-    boolean trained = false;
     String why = trainingDue(store, settings, dataEnd);
     if (why == null) {
       context.log().skipped("train", "not due: the latest model is " + model);
@@ -66,7 +64,6 @@ final class Pipeline {
       try {
         String report = TrainCommand.train(spark, settings, context, truthLake, false);
         model = latestModel(store);
-        trained = true;
         progress.done(why + ": model " + model);
         System.out.print(report);
       } catch (NotEnoughData e) {
@@ -111,7 +108,7 @@ final class Pipeline {
       context.log().skipped("metrics", e.getMessage());
       progress.done("skipped: " + e.getMessage());
     }
-    return new Outcome(dates, toScore, model, trained, latestScored);
+    return new Outcome(model, latestScored);
   }
 
   /** The first day without events (the day after the last event date). */

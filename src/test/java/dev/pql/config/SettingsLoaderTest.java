@@ -141,4 +141,15 @@ class SettingsLoaderTest {
     assertEquals("Invalid configuration: 'event' in " + twice.getPath() + ":3 repeats 'A': one limit per event",
         e.getMessage());
   }
+
+  @Test
+  void metricsSegmentsMustBeKnownAccountAttributes() throws IOException {
+    Settings s = SettingsLoader.load(null, null, Map.of());
+    assertEquals(new Settings.MetricsSettings(30, 30, java.util.List.of("size_band", "signup_plan")), s.metrics());
+    assertEquals(new Settings.RunSettings(28, 28), s.run());
+    File bad = file("segments.conf", "pql.metrics.segments = [size_band, plan]\n");
+    ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
+    assertEquals("Invalid configuration: 'pql.metrics.segments' in " + bad.getPath() + ":1 lists 'plan', which is "
+        + "not one of [size_band, signup_plan, domain_class, industry, country]", e.getMessage());
+  }
 }
