@@ -22,18 +22,39 @@ import org.apache.spark.sql.types.StructType;
 public final class DeltaStore {
   private final SparkSession spark;
   private final String warehouse;
+  private final String root;
 
   public DeltaStore(SparkSession spark, String warehouse) {
     this.spark = spark;
     this.warehouse = warehouse.endsWith("/") ? warehouse.substring(0, warehouse.length() - 1) : warehouse;
+    this.root = qualified(spark, this.warehouse);
   }
 
+  /**
+   * The warehouse as a fully qualified URI (file:/abs/path, s3a://bucket/prefix): Delta takes a relative location
+   * for the name of a catalog table, and a relative path means the file system's working directory anyway.
+   */
+  private static String qualified(SparkSession spark, String warehouse) {
+    try {
+      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(warehouse);
+      return p.getFileSystem(spark.sparkContext().hadoopConfiguration()).makeQualified(p).toString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("Cannot resolve the warehouse " + warehouse, e);
+    }
+  }
+
+  /** The warehouse as configured. */
   public String warehouse() {
     return warehouse;
   }
 
   public String path(TableContract table) {
-    return warehouse + "/" + table.name();
+    return location(table.name());
+  }
+
+  /** The fully qualified location of a name under the warehouse, e.g. models/v1. */
+  public String location(String name) {
+    return root + "/" + name;
   }
 
   public boolean exists(TableContract table) {
@@ -48,7 +69,7 @@ public final class DeltaStore {
 
   /** A table whose columns depend on the configuration (account_features), by name; null when it does not exist. */
   public Dataset<Row> readIfExists(String tableName) {
-    String path = warehouse + "/" + tableName;
+    String path = location(tableName);
     return DeltaTable.isDeltaTable(spark, path) ? spark.read().format("delta").load(path) : null;
   }
 

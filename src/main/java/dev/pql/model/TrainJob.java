@@ -157,7 +157,7 @@ public final class TrainJob {
       }
 
       String version = log.runId();
-      String path = store.warehouse() + "/models/" + version;
+      String path = store.location("models/" + version);
       try {
         model.write().overwrite().save(path);
       } catch (IOException e) {

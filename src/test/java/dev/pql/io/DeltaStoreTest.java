@@ -40,4 +40,22 @@ class DeltaStoreTest extends SparkTestBase {
     assertEquals("Table t at " + store.path(CHANGED) + " does not fit its contract: column 'n' is bigint, "
         + "the contract says string", e.getMessage());
   }
+
+  @Test
+  void aRelativeWarehouseIsTheWorkingDirectorysAsTheDefaultConfigurationHasIt() throws java.io.IOException {
+    // conf/application.conf says warehouse = "warehouse": Delta must not take it for a catalog table's name.
+    String relative = "target/relative-warehouse-" + System.nanoTime();
+    java.nio.file.Path absolute = java.nio.file.Path.of(relative).toAbsolutePath();
+    try {
+      DeltaStore store = new DeltaStore(spark, relative);
+      store.insertNew(V1, spark.sql("SELECT 'a' AS id, 1L AS n"));
+      assertEquals(relative, store.warehouse(), "shown as configured");
+      assertEquals(absolute.toUri().toString().replaceFirst("^file:///", "file:/").replaceFirst("/$", "") + "/t",
+          store.path(V1));
+      assertEquals(true, java.nio.file.Files.isDirectory(absolute.resolve("t").resolve("_delta_log")));
+      assertSameRows(spark.sql("SELECT 'a' AS id, 1L AS n"), new DeltaStore(spark, relative).read(V1));
+    } finally {
+      org.apache.commons.io.FileUtils.deleteDirectory(absolute.toFile());
+    }
+  }
 }
