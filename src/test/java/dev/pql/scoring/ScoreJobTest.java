@@ -217,4 +217,39 @@ class ScoreJobTest extends SparkTestBase {
     assertEquals(1.0, c.overlap().get("big-x") / ((double) r.figures().get(2).pqlRows() / c.pqlRows()), 1e-12,
         "every big-x row (x >= 900) is a candidate row");
   }
+
+  @Test
+  void scoringSeveralDatesInOnePassWritesWhatScoringThemOneByOneWrites() throws Exception {
+    List<LocalDate> dates = List.of(LocalDate.parse("2026-03-16"), AS_OF);
+    DeltaStore together = copyOfTheTrainedWarehouse("pql-together");
+    DeltaStore apart = copyOfTheTrainedWarehouse("pql-apart");
+    ScoreJob.Result all = ScoreJob.run(spark, settings, together, new RunLog(spark, together, "together", "score"),
+        dates);
+    long fresh = 0;
+    for (LocalDate d : dates) {
+      fresh += ScoreJob.run(spark, settings, apart, new RunLog(spark, apart, "apart-" + d, "score"), List.of(d))
+          .newPqls();
+    }
+    assertEquals(dates, all.dates());
+    assertEquals(fresh, all.newPqls());
+    for (dev.pql.io.TableContract t : List.of(Tables.PQL_SCORES, Tables.PQL_QUALIFICATIONS, Tables.PQL_NEW,
+        Tables.PQL_DEFINITIONS)) {
+      assertSameRows(apart.read(t).drop("run_id"), together.read(t).drop("run_id"));
+    }
+    // Each date on its own: the 20 most likely of each date, percentiles from 0 to 1 within each date.
+    assertEquals(List.of(20L, 20L), together.read(Tables.PQL_SCORES)
+        .filter("array_contains(sources, 'learned')").groupBy("as_of_date").count().orderBy("as_of_date")
+        .select("count").as(org.apache.spark.sql.Encoders.LONG()).collectAsList());
+    assertEquals(2, together.read(Tables.PQL_SCORES).filter("percentile = 1.0").count());
+  }
+
+  /** account_features and model_runs of the trained warehouse, in a new one: no scores yet. */
+  private static DeltaStore copyOfTheTrainedWarehouse(String prefix) throws java.io.IOException {
+    Path copy = tempDir(prefix);
+    for (String table : List.of("account_features", "model_runs")) {
+      org.apache.commons.io.FileUtils.copyDirectory(Path.of(store.warehouse(), table).toFile(),
+          copy.resolve(table).toFile());
+    }
+    return new DeltaStore(spark, copy.toString());
+  }
 }
