@@ -1,7 +1,5 @@
 package dev.pql.cli;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 
@@ -15,6 +13,7 @@ import dev.pql.io.RunLog.StageCounts;
 import dev.pql.io.Tables;
 import dev.pql.metrics.BacktestJob;
 import dev.pql.metrics.MetricsJob;
+import dev.pql.model.ModelRegistry;
 import dev.pql.scoring.ScoreJob;
 import java.sql.Date;
 import java.time.LocalDate;
@@ -55,15 +54,16 @@ final class Pipeline {
             dates.get(dates.size() - 1), features.featureRows()));
 
     progress.start("train");
-    String model = latestModel(store);
-    String why = trainingDue(store, settings, dataEnd);
+    ModelRegistry.Latest latest = ModelRegistry.latest(store);
+    String model = latest == null ? null : latest.version();
+    String why = trainingDue(latest, settings, dataEnd);
     if (why == null) {
       context.log().skipped("train", "not due: the latest model is " + model);
       progress.done("not due (pql.run.retrain-every-days = " + settings.run().retrainEveryDays() + "): model " + model);
     } else {
       try {
         String report = TrainCommand.train(spark, settings, context, truthLake, false);
-        model = latestModel(store);
+        model = ModelRegistry.latest(store).version();
         progress.done(why + ": model " + model);
         System.out.print(report);
       } catch (NotEnoughData e) {
@@ -141,21 +141,11 @@ final class Pipeline {
   }
 
   /** Why training is due (no model yet, or the data has moved on), or null when it is not. */
-  static String trainingDue(DeltaStore store, Settings settings, LocalDate dataEnd) {
-    if (!store.exists(Tables.MODEL_RUNS)) return "no model yet";
-    Date trainedOn = store.read(Tables.MODEL_RUNS).agg(max(expr("date_add(evaluation_to, horizon_days)")))
-        .first().getDate(0);
-    if (trainedOn == null) return "no model yet";
-    long days = java.time.temporal.ChronoUnit.DAYS.between(trainedOn.toLocalDate(), dataEnd);
+  static String trainingDue(ModelRegistry.Latest latest, Settings settings, LocalDate dataEnd) {
+    if (latest == null) return "no model yet";
+    long days = java.time.temporal.ChronoUnit.DAYS.between(latest.dataEnd(), dataEnd);
     return days >= settings.run().retrainEveryDays()
         ? String.format("retrained: the data has grown %d days past the latest model's", days) : null;
-  }
-
-  private static String latestModel(DeltaStore store) {
-    if (!store.exists(Tables.MODEL_RUNS)) return null;
-    List<Row> latest = store.read(Tables.MODEL_RUNS).orderBy(col("trained_at").desc()).select("model_version")
-        .limit(1).collectAsList();
-    return latest.isEmpty() ? null : latest.get(0).getString(0);
   }
 
   private static LocalDate latestScored(DeltaStore store) {

@@ -30,9 +30,7 @@ public final class ModelRegistry {
    */
   public static Registered load(DeltaStore store, String version, StructType features, ModelSettings model,
       FeatureSettings settings) {
-    List<Row> runs = store.read(Tables.MODEL_RUNS)
-        .filter(version == null ? col("model_version").isNotNull() : col("model_version").equalTo(version))
-        .orderBy(col("trained_at").desc(), col("model_version").desc()).limit(1).collectAsList();
+    List<Row> runs = run(store, version);
     if (runs.isEmpty()) {
       throw new NotEnoughData(version == null ? "No trained model in " + store.warehouse() + ": run `pql train` first"
           : "No model version '" + version + "' in " + store.path(Tables.MODEL_RUNS));
@@ -48,5 +46,24 @@ public final class ModelRegistry {
     return new Registered(run.getAs("model_version"), trainedOn, run.getAs("model_path"),
         PipelineModel.load(run.getAs("model_path")), run.<java.sql.Date>getAs("evaluation_from").toLocalDate(),
         run.<java.sql.Date>getAs("evaluation_to").toLocalDate(), run.<Integer>getAs("horizon_days"));
+  }
+
+  /** The latest trained model: its version and the first day after the data it was trained and evaluated on. */
+  public record Latest(String version, java.time.LocalDate dataEnd) {}
+
+  /** The latest trained model, or null when none is. */
+  public static Latest latest(DeltaStore store) {
+    List<Row> runs = run(store, null);
+    if (runs.isEmpty()) return null;
+    Row r = runs.get(0);
+    return new Latest(r.getAs("model_version"), r.<java.sql.Date>getAs("evaluation_to").toLocalDate()
+        .plusDays(r.<Integer>getAs("horizon_days")));
+  }
+
+  /** The model_runs row of a version, or of the latest trained (version null): one row at most. */
+  private static List<Row> run(DeltaStore store, String version) {
+    return store.read(Tables.MODEL_RUNS)
+        .filter(version == null ? col("model_version").isNotNull() : col("model_version").equalTo(version))
+        .orderBy(col("trained_at").desc(), col("model_version").desc()).limit(1).collectAsList();
   }
 }
