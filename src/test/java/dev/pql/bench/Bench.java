@@ -1,0 +1,179 @@
+package dev.pql.bench;
+
+import static org.apache.spark.sql.functions.max;
+
+import dev.pql.PqlException.NotEnoughData;
+import dev.pql.config.Settings;
+import dev.pql.config.SettingsLoader;
+import dev.pql.features.FeaturesJob;
+import dev.pql.features.SnapshotDates;
+import dev.pql.generate.LakeGenerator;
+import dev.pql.ingest.IngestJob;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.RunLog;
+import dev.pql.io.SparkSessions;
+import dev.pql.io.Tables;
+import dev.pql.model.TrainJob;
+import dev.pql.scoring.ScoreJob;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.DayOfWeek;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The benchmark: for each lake size, generates (or reuses) a lake, ingests it, and times pql's feature build for one
+ * snapshot and for a backfill of weekly snapshots, the training and the scoring — wall time inside the process
+ * (Spark already started), events per second and the peak heap of each stage. Prints one table and appends it to the
+ * results file. Timings are printed, never asserted.
+ *
+ * <p>{@code bench/run [--events 1000000,10000000] [--snapshots 26] [--days 182] [--dir bench/work]
+ * [--results bench/RESULTS.md] [--master local[*]]}
+ */
+public final class Bench {
+  private Bench() {}
+
+  /** Events per generated account over 182 days, from the generator's default product (measured: 4.3M / 1,501). */
+  static final long EVENTS_PER_ACCOUNT = 2_900;
+  static final int DAYS = 182;
+
+  /** One measured stage. */
+  record Measure(long events, String stage, double seconds, long peakHeapBytes, String note) {
+    double eventsPerSecond() {
+      return seconds <= 0 ? Double.NaN : events / seconds;
+    }
+  }
+
+  public static void main(String[] args) throws IOException {
+    Map<String, String> options = options(args);
+    List<Long> sizes = new ArrayList<>();
+    for (String s : options.getOrDefault("events", "1000000,10000000").split(",")) sizes.add(Long.parseLong(s.trim()));
+    List<Measure> measures = run(sizes, Integer.parseInt(options.getOrDefault("snapshots", "26")),
+        Integer.parseInt(options.getOrDefault("days", String.valueOf(DAYS))),
+        Path.of(options.getOrDefault("dir", "bench/work")), options.getOrDefault("master", "local[*]"));
+    String table = table(measures);
+    System.out.print(table);
+    append(Path.of(options.getOrDefault("results", "bench/RESULTS.md")), table);
+  }
+
+  static List<Measure> run(List<Long> sizes, int snapshots, int days, Path dir, String master) throws IOException {
+    List<Measure> measures = new ArrayList<>();
+    for (long size : sizes) measures.addAll(runSize(size, snapshots, days, dir, master));
+    return measures;
+  }
+
+  private static List<Measure> runSize(long size, int snapshots, int days, Path dir, String master)
+      throws IOException {
+    Path lake = dir.resolve("lake-" + size).toAbsolutePath();
+    Path warehouse = dir.resolve("warehouse-" + size).toAbsolutePath();
+    deleteRecursively(warehouse);
+    long accounts = Math.max(20, size * DAYS / days / EVENTS_PER_ACCOUNT);
+    Map<String, String> overrides = new LinkedHashMap<>();
+    overrides.put("pql.warehouse", warehouse.toString());
+    overrides.put("pql.generate.output", lake.toString());
+    overrides.put("pql.ingest.lake", lake.toString());
+    overrides.put("pql.generate.accounts", String.valueOf(accounts));
+    overrides.put("pql.generate.days", String.valueOf(days));
+    overrides.put("pql.spark.master", master);
+    overrides.put("pql.spark.conf.spark.ui.enabled", "false");
+    Settings settings = SettingsLoader.load(null, null, overrides);
+    SparkSession spark = SparkSessions.create(settings.spark());
+    List<Measure> out = new ArrayList<>();
+    try {
+      DeltaStore store = new DeltaStore(spark, warehouse.toString());
+      RunLog log = new RunLog(spark, store, "bench-" + size, "bench");
+      Instant start = Instant.now();
+      if (!Files.isDirectory(lake.resolve("generic").resolve("events"))) {
+        LakeGenerator.Summary s = LakeGenerator.generate(spark, settings.generate(), settings.domains());
+        System.out.printf("bench: generated %,d source event rows for %,d accounts at %s%n", s.get("source_rows"),
+            s.get("accounts"), lake);
+      }
+      IngestJob.Result[] ingest = new IngestJob.Result[1];
+      Measure ingested = timed(0, "ingest", () -> ingest[0] = IngestJob.run(spark, settings, store, log, start));
+      long events = ingest[0].eventsWritten();
+      out.add(new Measure(events, ingested.stage(), ingested.seconds(), ingested.peakHeapBytes(), ""));
+      LocalDate dataEnd = store.read(Tables.EVENTS).agg(max("event_date")).first().getDate(0).toLocalDate()
+          .plusDays(1);
+      List<LocalDate> mondays = SnapshotDates.between(dataEnd.minusWeeks(snapshots).plusDays(1), dataEnd, true,
+          DayOfWeek.MONDAY);
+      LocalDate last = mondays.get(mondays.size() - 1);
+
+      out.add(timed(events, "features, 1 snapshot", () -> FeaturesJob.run(spark, settings.features(),
+          settings.domains(), store, log, List.of(last), start)));
+      for (String t : List.of("account_daily", "account_user_daily", "account_features", "feature_catalog")) {
+        deleteRecursively(warehouse.resolve(t));
+      }
+      out.add(timed(events, "features, " + mondays.size() + " snapshots", () -> FeaturesJob.run(spark,
+          settings.features(), settings.domains(), store, log, mondays, start)));
+      try {
+        out.add(timed(events, "train", () -> TrainJob.run(spark, settings.model(), settings.features(),
+            settings.plans().free(), store, log, start)));
+        out.add(timed(events, "score, 1 snapshot", () -> ScoreJob.run(spark, settings, store, log,
+            List.of(last))));
+      } catch (NotEnoughData e) {
+        out.add(new Measure(events, "train", Double.NaN, 0, "skipped: " + e.getMessage()));
+      }
+    } finally {
+      spark.stop();
+    }
+    return out;
+  }
+
+  /** Runs one stage and measures its wall time and the peak heap reached while it ran. */
+  private static Measure timed(long events, String stage, Supplier<?> work) {
+    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
+        .filter(p -> p.getType() == MemoryType.HEAP).toList();
+    heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+    long t0 = System.nanoTime();
+    work.get();
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
+    System.out.printf("bench: %s: %.1f s%n", stage, seconds);
+    return new Measure(events, stage, seconds, peak, "");
+  }
+
+  static String table(List<Measure> measures) {
+    StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
+        "%n%s, %d cores, %.1f GiB max heap%n%n| events | stage | pql time (s) | events/s | peak heap (MiB) | note |%n"
+            + "| ---: | --- | ---: | ---: | ---: | --- |%n", LocalDate.now(ZoneOffset.UTC),
+        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024.0 * 1024 * 1024)));
+    for (Measure m : measures) {
+      out.append(String.format(Locale.ROOT, "| %,d | %s | %s | %s | %s | %s |%n", m.events(), m.stage(),
+          Double.isNaN(m.seconds()) ? "-" : String.format(Locale.ROOT, "%.1f", m.seconds()),
+          Double.isNaN(m.eventsPerSecond()) ? "-" : String.format(Locale.ROOT, "%,.0f", m.eventsPerSecond()),
+          m.peakHeapBytes() == 0 ? "-" : String.valueOf(m.peakHeapBytes() / (1024 * 1024)), m.note()));
+    }
+    return out.toString();
+  }
+
+  static void append(Path results, String table) throws IOException {
+    if (results.getParent() != null) Files.createDirectories(results.getParent());
+    Files.writeString(results, table, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+  }
+
+  private static Map<String, String> options(String[] args) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (int i = 0; i + 1 < args.length; i += 2) {
+      if (!args[i].startsWith("--")) throw new IllegalArgumentException("expected --option value, found " + args[i]);
+      options.put(args[i].substring(2), args[i + 1]);
+    }
+    return options;
+  }
+
+  private static void deleteRecursively(Path p) throws IOException {
+    if (Files.exists(p)) org.apache.commons.io.FileUtils.deleteDirectory(p.toFile());
+  }
+}

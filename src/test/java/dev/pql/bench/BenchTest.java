@@ -1,0 +1,32 @@
+package dev.pql.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A smoke run of the benchmark at a tiny size, so that it cannot rot. Its timings are printed, never asserted. */
+class BenchTest {
+  @TempDir Path dir;
+
+  @Test
+  void aTinyRunMeasuresEveryStageAndAppendsItsTable() throws Exception {
+    List<Bench.Measure> measures = Bench.run(List.of(20_000L), 2, 21, dir, "local[2]");
+    // Three weeks are too few to train on: the stage says so instead of a time.
+    assertEquals(List.of("ingest", "features, 1 snapshot", "features, 2 snapshots", "train"),
+        measures.stream().map(Bench.Measure::stage).toList());
+    assertTrue(measures.get(3).note().startsWith("skipped: "), measures.get(3).note());
+    long events = measures.get(0).events();
+    assertTrue(events > 0 && measures.stream().allMatch(m -> m.events() == events), measures.toString());
+    Path results = dir.resolve("RESULTS.md");
+    Bench.append(results, Bench.table(measures));
+    Bench.append(results, Bench.table(measures));
+    String text = Files.readString(results);
+    assertEquals(2, text.split("\\| events \\| stage \\|", -1).length - 1, "results accumulate");
+    assertTrue(text.contains("| features, 2 snapshots | "), text);
+  }
+}
