@@ -51,9 +51,13 @@ public final class Bench {
   static final int DAYS = 182;
 
   /** One measured stage. */
-  record Measure(long events, String stage, double seconds, long peakHeapBytes, String note) {
+  record Measure(long events, String stage, double seconds, double duckDbSeconds, long peakHeapBytes, String note) {
     double eventsPerSecond() {
       return seconds <= 0 ? Double.NaN : events / seconds;
+    }
+
+    Measure withDuckDb(double duckSeconds, String comparison) {
+      return new Measure(events, stage, seconds, duckSeconds, peakHeapBytes, comparison);
     }
   }
 
@@ -104,15 +108,16 @@ public final class Bench {
       IngestJob.Result[] ingest = new IngestJob.Result[1];
       Measure ingested = timed(0, "ingest", () -> ingest[0] = IngestJob.run(spark, settings, store, log, start));
       long events = ingest[0].eventsWritten();
-      out.add(new Measure(events, ingested.stage(), ingested.seconds(), ingested.peakHeapBytes(), ""));
+      out.add(new Measure(events, ingested.stage(), ingested.seconds(), Double.NaN, ingested.peakHeapBytes(), ""));
       LocalDate dataEnd = store.read(Tables.EVENTS).agg(max("event_date")).first().getDate(0).toLocalDate()
           .plusDays(1);
       List<LocalDate> mondays = SnapshotDates.between(dataEnd.minusWeeks(snapshots).plusDays(1), dataEnd, true,
           DayOfWeek.MONDAY);
       LocalDate last = mondays.get(mondays.size() - 1);
 
-      out.add(timed(events, "features, 1 snapshot", () -> FeaturesJob.run(spark, settings.features(),
-          settings.domains(), store, log, List.of(last), start)));
+      Measure one = timed(events, "features, 1 snapshot", () -> FeaturesJob.run(spark, settings.features(),
+          settings.domains(), store, log, List.of(last), start));
+      out.add(againstDuckDb(one, spark, settings, store, dir.resolve("accounts-" + size).toAbsolutePath(), last));
       for (String t : List.of("account_daily", "account_user_daily", "account_features", "feature_catalog")) {
         deleteRecursively(warehouse.resolve(t));
       }
@@ -124,7 +129,7 @@ public final class Bench {
         out.add(timed(events, "score, 1 snapshot", () -> ScoreJob.run(spark, settings, store, log,
             List.of(last))));
       } catch (NotEnoughData e) {
-        out.add(new Measure(events, "train", Double.NaN, 0, "skipped: " + e.getMessage()));
+        out.add(new Measure(events, "train", Double.NaN, Double.NaN, 0, "skipped: " + e.getMessage()));
       }
     } finally {
       spark.stop();
@@ -142,17 +147,45 @@ public final class Bench {
     double seconds = (System.nanoTime() - t0) / 1e9;
     long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
     System.out.printf("bench: %s: %.1f s%n", stage, seconds);
-    return new Measure(events, stage, seconds, peak, "");
+    return new Measure(events, stage, seconds, Double.NaN, peak, "");
+  }
+
+  /**
+   * The same snapshot in DuckDB over the same Parquet files (the events table's; the account states written out as
+   * Parquet first, untimed), compared with pql's on every account before the times are put side by side.
+   */
+  private static Measure againstDuckDb(Measure pql, SparkSession spark, Settings settings, DeltaStore store,
+      Path accountStates, LocalDate asOf) {
+    try {
+      store.read(Tables.ACCOUNTS).write().mode("overwrite").parquet(accountStates.toString());
+      Map<String, String> keyEvents = new java.util.TreeMap<>();
+      // The catalog holds a few tens of event names.
+      store.read(Tables.FEATURE_CATALOG).collectAsList()
+          .forEach(r -> keyEvents.put(r.getAs("event"), r.getAs("feature_name")));
+      String sql = DuckDbSnapshot.sql(Path.of("bench/duckdb/snapshot.sql"), settings, keyEvents, asOf);
+      DuckDbSnapshot.Outcome duck = DuckDbSnapshot.runAndCompare(sql, Path.of(java.net.URI.create(
+              store.path(Tables.EVENTS))), accountStates,
+          Path.of(java.net.URI.create(store.location(Tables.ACCOUNT_FEATURES + "/as_of_date=" + asOf))));
+      System.out.printf("bench: DuckDB snapshot: %.1f s; %,d accounts, %,d differ %s%n", duck.seconds(),
+          duck.accounts(), duck.differing(), duck.example());
+      return pql.withDuckDb(duck.seconds(), duck.differing() == 0
+          ? String.format("same %,d accounts in both", duck.accounts())
+          : String.format("DIFFERENT on %,d of %,d accounts: %s", duck.differing(), duck.accounts(), duck.example()));
+    } catch (IOException | java.sql.SQLException e) {
+      throw new IllegalStateException("DuckDB side of the benchmark failed: " + e.getMessage(), e);
+    }
   }
 
   static String table(List<Measure> measures) {
     StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
-        "%n%s, %d cores, %.1f GiB max heap%n%n| events | stage | pql time (s) | events/s | peak heap (MiB) | note |%n"
-            + "| ---: | --- | ---: | ---: | ---: | --- |%n", LocalDate.now(ZoneOffset.UTC),
+        "%n%s, %d cores, %.1f GiB max heap%n%n| events | stage | pql time (s) | DuckDB time (s) | pql / DuckDB "
+            + "| pql events/s | peak heap (MiB) | note |%n| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |%n", LocalDate.now(ZoneOffset.UTC),
         Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024.0 * 1024 * 1024)));
     for (Measure m : measures) {
-      out.append(String.format(Locale.ROOT, "| %,d | %s | %s | %s | %s | %s |%n", m.events(), m.stage(),
+      out.append(String.format(Locale.ROOT, "| %,d | %s | %s | %s | %s | %s | %s | %s |%n", m.events(), m.stage(),
           Double.isNaN(m.seconds()) ? "-" : String.format(Locale.ROOT, "%.1f", m.seconds()),
+          Double.isNaN(m.duckDbSeconds()) ? "-" : String.format(Locale.ROOT, "%.2f", m.duckDbSeconds()),
+          Double.isNaN(m.duckDbSeconds()) ? "-" : String.format(Locale.ROOT, "%.1f", m.seconds() / m.duckDbSeconds()),
           Double.isNaN(m.eventsPerSecond()) ? "-" : String.format(Locale.ROOT, "%,.0f", m.eventsPerSecond()),
           m.peakHeapBytes() == 0 ? "-" : String.valueOf(m.peakHeapBytes() / (1024 * 1024)), m.note()));
     }

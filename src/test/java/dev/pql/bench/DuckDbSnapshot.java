@@ -1,0 +1,146 @@
+package dev.pql.bench;
+
+import dev.pql.config.Settings;
+import dev.pql.features.FeatureNames;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The DuckDB side of the benchmark: bench/duckdb/snapshot.sql, filled in from pql's configuration and key events,
+ * run over the events table's Parquet files and the account states, then compared with pql's snapshot account by
+ * account.
+ */
+final class DuckDbSnapshot {
+  private DuckDbSnapshot() {}
+
+  /** The time of DuckDB's snapshot query and the accounts on which the two engines differ (0: the same). */
+  record Outcome(double seconds, long accounts, long differing, String example) {}
+
+  /** The template's text with every placeholder filled in. */
+  static String sql(Path template, Settings settings, Map<String, String> keyEvents, LocalDate asOf)
+      throws IOException {
+    Settings.FeatureSettings f = settings.features();
+    StringBuilder aggregates = new StringBuilder();
+    StringBuilder columns = new StringBuilder();
+    for (Map.Entry<String, String> e : keyEvents.entrySet()) {
+      String is = "event = " + quote(e.getKey());
+      String s = e.getValue();
+      aggregates.append(String.format("         count(*) FILTER (%1$s) AS %2$s, count(*) FILTER (in7 AND %1$s) AS %3$s,"
+              + " count(*) FILTER (in30 AND %1$s) AS %4$s, min(ts) FILTER (%1$s) AS first_ts__%5$s,%n", is,
+          FeatureNames.countTotal(s), FeatureNames.count7d(s), FeatureNames.count30d(s), s));
+      columns.append(String.format("       coalesce(c.%1$s, 0) AS %1$s, coalesce(c.%2$s, 0) AS %2$s, coalesce(c.%3$s, 0)"
+              + " AS %3$s, c.first_ts__%4$s::DATE - s.signup_at::DATE AS %5$s,%n", FeatureNames.countTotal(s),
+          FeatureNames.count7d(s), FeatureNames.count30d(s), s, FeatureNames.daysToFirst(s)));
+    }
+    StringBuilder limitAggregates = new StringBuilder();
+    StringBuilder limitColumns = new StringBuilder();
+    for (Settings.PlanLimit l : f.planLimits()) {
+      String s = FeatureNames.snake(l.event());
+      limitAggregates.append(String.format("         count(*) FILTER (%sevent = %s) AS limit_use__%s,%n",
+          l.sinceSignup() ? "" : "in30 AND ", quote(l.event()), s));
+      limitColumns.append(String.format("       coalesce(c.limit_use__%s, 0) / %d AS %s,%n", s, l.limit(),
+          FeatureNames.usageVsLimit(s)));
+    }
+    StringBuilder milestoneAggregates = new StringBuilder();
+    List<String> reached = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (int i = 0; i < f.activationMilestones().size(); i++) {
+      Settings.Milestone m = f.activationMilestones().get(i);
+      milestoneAggregates.append(String.format("         count(*) FILTER (event = %s) AS milestone_%d,%n",
+          quote(m.event()), i));
+      String isReached = "coalesce(c.milestone_" + i + ", 0) >= " + m.atLeast();
+      reached.add("CASE WHEN " + isReached + " THEN 1 ELSE 0 END");
+      names.add("CASE WHEN " + isReached + " THEN " + quote(m.name()) + " END");
+    }
+    return Files.readString(template)
+        .replace("${as_of}", asOf.toString())
+        .replace("${key_event_aggregates}\n", aggregates.toString())
+        .replace("${key_event_columns}\n", columns.toString())
+        .replace("${limit_aggregates}\n", limitAggregates.toString())
+        .replace("${limit_columns}\n", limitColumns.toString())
+        .replace("${milestone_aggregates}\n", milestoneAggregates.toString())
+        .replace("${milestones_reached}", String.join(" + ", reached))
+        .replace("${milestones}", String.valueOf(f.activationMilestones().size()))
+        .replace("${milestone_names}", String.join(", ", names))
+        .replace("${key_events}", list(List.copyOf(keyEvents.keySet())))
+        .replace("${invite_events}", list(f.inviteEvents()))
+        .replace("${login_events}", list(f.loginEvents()))
+        .replace("${limit_events}", list(f.limitEvents()))
+        .replace("${hand_raise_events}", list(f.handRaiseEvents()))
+        .replace("${enterprise_domains}", list(settings.domains().enterprise()))
+        .replace("${webmail_domains}", list(settings.domains().webmail()))
+        .replace("${mid_from}", String.valueOf(f.sizeMidFrom()))
+        .replace("${large_from}", String.valueOf(f.sizeLargeFrom()));
+  }
+
+  /**
+   * Runs the snapshot in DuckDB over the events files and the account states, times it (the query alone, the
+   * connection open), and compares its rows with pql's snapshot files, every column of every account.
+   */
+  static Outcome runAndCompare(String sql, Path eventsTable, Path accountStates, Path pqlSnapshot)
+      throws SQLException {
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:"); Statement s = c.createStatement()) {
+      s.execute("SET TimeZone = 'UTC'");
+      s.execute("CREATE VIEW events AS SELECT * FROM read_parquet('" + eventsTable + "/*/*.parquet', "
+          + "hive_partitioning = true)");
+      s.execute("CREATE VIEW accounts AS SELECT * FROM read_parquet('" + accountStates + "/*.parquet')");
+      long t0 = System.nanoTime();
+      s.execute("CREATE TABLE duck AS " + sql);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      s.execute("CREATE VIEW pql AS SELECT * FROM read_parquet('" + pqlSnapshot + "/*.parquet')");
+      List<String> checks = new ArrayList<>();
+      try (ResultSet cols = s.executeQuery("SELECT column_name, data_type FROM information_schema.columns "
+          + "WHERE table_name = 'duck' AND column_name <> 'account_id'")) {
+        while (cols.next()) {
+          String col = cols.getString(1);
+          checks.add(cols.getString(2).equals("DOUBLE")
+              ? "(d." + col + " IS NULL) = (p." + col + " IS NULL) AND coalesce(abs(d." + col + " - p." + col
+                  + ") <= 1e-9 * greatest(1, abs(p." + col + ")), true)"
+              : "d." + col + " IS NOT DISTINCT FROM p." + col);
+        }
+      }
+      String same = checks.stream().map(x -> "(" + x + ")").collect(Collectors.joining(" AND "));
+      long accounts;
+      long differing;
+      String example = "";
+      try (ResultSet r = s.executeQuery("SELECT count(*), count(*) FILTER (WHERE d.account_id IS NULL OR "
+          + "p.account_id IS NULL OR NOT (" + same + ")) FROM duck d FULL JOIN pql p USING (account_id)")) {
+        r.next();
+        accounts = r.getLong(1);
+        differing = r.getLong(2);
+      }
+      if (differing > 0) {
+        StringBuilder columns = new StringBuilder();
+        for (String check : checks) {
+          try (ResultSet r = s.executeQuery("SELECT count(*) FROM duck d JOIN pql p USING (account_id) WHERE NOT ("
+              + check + ")")) {
+            r.next();
+            if (r.getLong(1) > 0) columns.append(check.replaceAll(".*d\\.([a-z0-9_]+).*", "$1")).append('=')
+                .append(r.getLong(1)).append(' ');
+          }
+        }
+        example = columns.toString().strip();
+      }
+      return new Outcome(seconds, accounts, differing, example);
+    }
+  }
+
+  private static String quote(String s) {
+    return "'" + s.replace("'", "''") + "'";
+  }
+
+  private static String list(List<String> values) {
+    return values.isEmpty() ? "NULL" : values.stream().map(DuckDbSnapshot::quote).collect(Collectors.joining(", "));
+  }
+}
