@@ -1,41 +1,18 @@
 package dev.pql.cli;
 
 import dev.pql.config.Settings;
-import java.io.File;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = "The whole pipeline, the one command a scheduler calls: ingest the lake, build the snapshots not "
         + "built yet, train when due (pql.run.retrain-every-days), score the snapshots not scored yet, backtest the "
         + "definitions and recompute pql_metrics. Prints a line per stage and a summary; pipeline_runs records "
         + "every stage.")
-final class RunCommand extends SparkCommand {
-  @Option(names = "--mapping", paramLabel = "FILE",
-      description = "Source mapping (conf/mappings/*.conf); default: the generic layout of reference.conf.")
-  File mapping;
-
-  @Option(names = "--lake", paramLabel = "DIR", description = "The lake's root (pql.ingest.lake). Local or s3a://.")
-  String lake;
-
+final class RunCommand extends LakeCommand {
   @Override
   String name() {
     return "run";
-  }
-
-  @Override
-  File mapping() {
-    return mapping;
-  }
-
-  @Override
-  Map<String, String> overrides() {
-    Map<String, String> o = new LinkedHashMap<>();
-    if (lake != null) o.put("pql.ingest.lake", lake);
-    return o;
   }
 
   @Override
