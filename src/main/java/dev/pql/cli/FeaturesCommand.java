@@ -9,7 +9,6 @@ import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 @Command(name = "features", mixinStandardHelpOptions = true,
@@ -36,10 +35,7 @@ final class FeaturesCommand extends SparkCommand {
   @Override
   int run(SparkSession spark, Settings settings, Context context) {
     List<LocalDate> dates;
-    if (from != null || to != null) {
-      if (from == null || to == null || asOf != null || to.isBefore(from)) {
-        throw new ParameterException(spec.commandLine(), "give --from and --to (from <= to), or --as-of");
-      }
+    if (dateRange(spec, asOf, from, to)) {
       dates = SnapshotDates.between(from, to, settings.features().weekly(), settings.features().weekday());
     } else {
       dates = List.of(asOf != null ? asOf : LocalDate.now(ZoneOffset.UTC));

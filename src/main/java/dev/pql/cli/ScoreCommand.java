@@ -42,10 +42,7 @@ final class ScoreCommand extends SparkCommand {
   @Override
   int run(SparkSession spark, Settings settings, Context context) {
     List<LocalDate> dates;
-    if (from != null || to != null) {
-      if (from == null || to == null || asOf != null || to.isBefore(from)) {
-        throw new ParameterException(spec.commandLine(), "give --from and --to (from <= to), or --as-of");
-      }
+    if (dateRange(spec, asOf, from, to)) {
       dates = SnapshotDates.stored(context.store(), from, to);
       if (dates.isEmpty()) {
         throw new ParameterException(spec.commandLine(), "account_features holds no snapshot from " + from + " to " + to);

@@ -54,4 +54,18 @@ abstract class SparkCommand implements Callable<Integer> {
   }
 
   abstract String name();
+
+  /**
+   * Whether the options give a --from/--to range rather than --as-of; a range needs both ends in order and no
+   * --as-of beside it.
+   */
+  static boolean dateRange(picocli.CommandLine.Model.CommandSpec spec, java.time.LocalDate asOf,
+      java.time.LocalDate from, java.time.LocalDate to) {
+    if (from == null && to == null) return false;
+    if (from == null || to == null || asOf != null || to.isBefore(from)) {
+      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+          "give --from and --to (from <= to), or --as-of");
+    }
+    return true;
+  }
 }

@@ -68,6 +68,16 @@ class MainTest {
   }
 
   @Test
+  void aHalfDateRangeIsAUsageErrorOfScoreAndFeatures() {
+    for (String command : new String[] {"score", "features"}) {
+      Outcome o = run(command, "--from", "2026-03-02", "--warehouse", dir.resolve("w").toString(),
+          "-Dpql.spark.master=local[1]", "-Dpql.spark.conf.spark.ui.enabled=false");
+      assertEquals(2, o.exitCode(), command);
+      assertTrue(o.err().contains("give --from and --to (from <= to), or --as-of"), o.err());
+    }
+  }
+
+  @Test
   void theDemoRunsThePipelineAndARerunOfItDoesNothingNew() {
     Path warehouse = dir.resolve("w");
     String[] tiny = {"--warehouse", warehouse.toString(), "--lake", dir.resolve("lake").toString(),
