@@ -5,12 +5,15 @@ import static org.apache.spark.sql.functions.array_compact;
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.countDistinct;
-import static org.apache.spark.sql.functions.date_sub;
+import static org.apache.spark.sql.functions.bit_count;
+import static org.apache.spark.sql.functions.bit_or;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.count_if;
 import static org.apache.spark.sql.functions.datediff;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.call_function;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.to_timestamp;
@@ -70,58 +73,8 @@ public final class PointInTimeFeatures {
         .select(col("account_id"), asOf, col("signup_at"), col("plan"), col("email_domain"), col("employees"),
             col("industry"), col("country"), col("timezone"));
 
-    Column in7 = col("event_date").geq(date_sub(asOf, 7));
-    Column in30 = col("event_date").geq(date_sub(asOf, 30));
-    List<Column> activity = new ArrayList<>();
-    for (Map.Entry<String, String> e : spec.keyEvents().entrySet()) {
-      Column isEvent = col("event").equalTo(e.getKey());
-      activity.add(sum(when(isEvent, col("events"))).as(FeatureNames.countTotal(e.getValue())));
-      activity.add(sum(when(isEvent.and(in7), col("events"))).as(FeatureNames.count7d(e.getValue())));
-      activity.add(sum(when(isEvent.and(in30), col("events"))).as(FeatureNames.count30d(e.getValue())));
-      activity.add(min(when(isEvent, col("first_ts"))).as("first_ts__" + e.getValue()));
-    }
-    Column isKey = col("event").isin(spec.keyEvents().keySet().toArray());
-    Column inPrevious7 = col("event_date").geq(date_sub(asOf, 14)).and(in7.unary_$bang());
-    activity.add(sum(when(in7, col("events"))).as("events_7d"));
-    activity.add(sum(when(inPrevious7, col("events"))).as("events_prev_7d"));
-    activity.add(sum(when(in30, col("events"))).as("events_30d"));
-    activity.add(sum(when(in30, col("weekday_events"))).as("weekday_events_30d"));
-    activity.add(sum(when(in30, col("working_hours_events"))).as("working_hours_events_30d"));
-    activity.add(countDistinct(when(in30.and(isKey), col("event"))).as("breadth_30d"));
-    activity.add(countDistinct(when(isKey, col("event"))).as("breadth_total"));
-    Column isInvite = col("event").isin(spec.inviteEvents().toArray());
-    activity.add(sum(when(isInvite.and(in30), col("events"))).as("invites_30d"));
-    activity.add(sum(when(isInvite, col("events"))).as("invites_total"));
-    Column isLogin = col("event").isin(spec.loginEvents().toArray());
-    activity.add(sum(when(isLogin.and(in7), col("events"))).as("logins_7d"));
-    activity.add(sum(when(isLogin.and(in30), col("events"))).as("logins_30d"));
-    Column isLimit = col("event").isin(spec.limitEvents().toArray());
-    activity.add(sum(when(isLimit.and(in30), col("events"))).as("limits_reached_30d"));
-    activity.add(sum(when(isLimit, col("events"))).as("limits_reached_total"));
-    Column isHandRaise = col("event").isin(spec.handRaiseEvents().toArray());
-    activity.add(sum(when(isHandRaise.and(in30), col("events"))).as("hand_raises_30d"));
-    activity.add(sum(when(isHandRaise, col("events"))).as("hand_raises_total"));
-    for (PlanLimit limit : spec.planLimits()) {
-      Column inWindow = col("event").equalTo(limit.event());
-      activity.add(sum(when(limit.sinceSignup() ? inWindow : inWindow.and(in30), col("events")))
-          .as("limit_use__" + FeatureNames.snake(limit.event())));
-    }
-    for (int i = 0; i < spec.activationMilestones().size(); i++) {
-      activity.add(sum(when(col("event").equalTo(spec.activationMilestones().get(i).event()), col("events")))
-          .as("milestone_" + i));
-    }
-    activity.add(countDistinct(when(in7, col("event_date"))).as("active_days_7d"));
-    activity.add(countDistinct(when(in30, col("event_date"))).as("active_days_30d"));
-    activity.add(max("event_date").as("last_active_date"));
-    Dataset<Row> counted = daily.join(dates, col("event_date").lt(asOf))
-        .groupBy(col("account_id").as("a_account_id"), col("as_of_date").as("a_as_of_date"))
-        .agg(activity.get(0), activity.subList(1, activity.size()).toArray(Column[]::new));
-
-    Dataset<Row> users = userDaily.join(dates, col("event_date").lt(asOf))
-        .groupBy(col("account_id").as("u_account_id"), col("as_of_date").as("u_as_of_date"))
-        .agg(countDistinct(when(in7, col("user_id"))).as("active_users_7d"),
-            countDistinct(when(in30, col("user_id"))).as("active_users_30d"),
-            countDistinct(col("user_id")).as("seats"));
+    Dataset<Row> counted = accountCounts(perEvent(daily.join(dates, col("event_date").lt(asOf))), spec);
+    Dataset<Row> users = userCounts(userDaily.join(dates, col("event_date").lt(asOf)));
 
     Dataset<Row> joined = spine
         .join(counted, col("account_id").equalTo(col("a_account_id")).and(asOf.equalTo(col("a_as_of_date"))), "left")
@@ -160,6 +113,87 @@ public final class PointInTimeFeatures {
     out.addAll(List.of(col("plan"), col("email_domain"), col("employees"), col("industry"), col("country"),
         col("timezone")));
     return joined.select(out.toArray(Column[]::new));
+  }
+
+  /**
+   * The first of two narrow aggregations (no count-distinct, whose Expand would copy every row once per distinct
+   * column): per account, as-of date and event, its counts in each window, its first time, its last day and its
+   * active days in the 30 days before D as a bit mask (bit i = day D-1-i).
+   */
+  static Dataset<Row> perEvent(Dataset<Row> dailyBeforeAsOf) {
+    Column asOf = col("as_of_date");
+    Column daysBack = datediff(asOf, col("event_date"));
+    Column in7 = daysBack.leq(7);
+    Column in30 = daysBack.leq(30);
+    Column inPrevious7 = daysBack.gt(7).and(daysBack.leq(14));
+    return dailyBeforeAsOf.groupBy("account_id", "as_of_date", "event").agg(
+        sum("events").as("total"),
+        sum(when(in7, col("events"))).as("d7"),
+        sum(when(inPrevious7, col("events"))).as("prev7"),
+        sum(when(in30, col("events"))).as("d30"),
+        sum(when(in30, col("weekday_events"))).as("weekday30"),
+        sum(when(in30, col("working_hours_events"))).as("working30"),
+        min("first_ts").as("first_ts"),
+        max("event_date").as("last_date"),
+        bit_or(when(in30, call_function("shiftleft", lit(1L), daysBack.minus(1)))).as("days30"));
+  }
+
+  /** The second: per account and as-of date, the event counts spread into one column per feature. */
+  static Dataset<Row> accountCounts(Dataset<Row> perEvent, Spec spec) {
+    List<Column> activity = new ArrayList<>();
+    for (Map.Entry<String, String> e : spec.keyEvents().entrySet()) {
+      Column isEvent = col("event").equalTo(e.getKey());
+      activity.add(sum(when(isEvent, col("total"))).as(FeatureNames.countTotal(e.getValue())));
+      activity.add(sum(when(isEvent, col("d7"))).as(FeatureNames.count7d(e.getValue())));
+      activity.add(sum(when(isEvent, col("d30"))).as(FeatureNames.count30d(e.getValue())));
+      activity.add(min(when(isEvent, col("first_ts"))).as("first_ts__" + e.getValue()));
+    }
+    Column isKey = col("event").isin(spec.keyEvents().keySet().toArray());
+    activity.add(sum("d7").as("events_7d"));
+    activity.add(sum("prev7").as("events_prev_7d"));
+    activity.add(sum("d30").as("events_30d"));
+    activity.add(sum("weekday30").as("weekday_events_30d"));
+    activity.add(sum("working30").as("working_hours_events_30d"));
+    // Every row is an event seen before D (a daily row counts at least one event).
+    activity.add(count_if(isKey.and(col("d30").gt(0))).as("breadth_30d"));
+    activity.add(count_if(isKey).as("breadth_total"));
+    Column isInvite = col("event").isin(spec.inviteEvents().toArray());
+    activity.add(sum(when(isInvite, col("d30"))).as("invites_30d"));
+    activity.add(sum(when(isInvite, col("total"))).as("invites_total"));
+    Column isLogin = col("event").isin(spec.loginEvents().toArray());
+    activity.add(sum(when(isLogin, col("d7"))).as("logins_7d"));
+    activity.add(sum(when(isLogin, col("d30"))).as("logins_30d"));
+    Column isLimit = col("event").isin(spec.limitEvents().toArray());
+    activity.add(sum(when(isLimit, col("d30"))).as("limits_reached_30d"));
+    activity.add(sum(when(isLimit, col("total"))).as("limits_reached_total"));
+    Column isHandRaise = col("event").isin(spec.handRaiseEvents().toArray());
+    activity.add(sum(when(isHandRaise, col("d30"))).as("hand_raises_30d"));
+    activity.add(sum(when(isHandRaise, col("total"))).as("hand_raises_total"));
+    for (PlanLimit limit : spec.planLimits()) {
+      Column isLimited = col("event").equalTo(limit.event());
+      activity.add(sum(when(isLimited, col(limit.sinceSignup() ? "total" : "d30")))
+          .as("limit_use__" + FeatureNames.snake(limit.event())));
+    }
+    for (int i = 0; i < spec.activationMilestones().size(); i++) {
+      activity.add(sum(when(col("event").equalTo(spec.activationMilestones().get(i).event()), col("total")))
+          .as("milestone_" + i));
+    }
+    Column activeDays = bit_or(col("days30"));
+    activity.add(bit_count(activeDays.bitwiseAND(lit(0x7FL))).as("active_days_7d"));
+    activity.add(bit_count(activeDays).as("active_days_30d"));
+    activity.add(max("last_date").as("last_active_date"));
+    return perEvent.groupBy(col("account_id").as("a_account_id"), col("as_of_date").as("a_as_of_date"))
+        .agg(activity.get(0), activity.subList(1, activity.size()).toArray(Column[]::new));
+  }
+
+  /** Active users in 7 and 30 days and seats: each user's last day before D first, then counted per account. */
+  static Dataset<Row> userCounts(Dataset<Row> userDailyBeforeAsOf) {
+    Column daysBack = datediff(col("as_of_date"), col("last_date"));
+    return userDailyBeforeAsOf.groupBy("account_id", "as_of_date", "user_id")
+        .agg(max("event_date").as("last_date"))
+        .groupBy(col("account_id").as("u_account_id"), col("as_of_date").as("u_as_of_date"))
+        .agg(count_if(daysBack.leq(7)).as("active_users_7d"), count_if(daysBack.leq(30)).as("active_users_30d"),
+            count(lit(1)).as("seats"));
   }
 
   /** activation_share (null without milestones) and activation_milestones (the names reached, in order). */

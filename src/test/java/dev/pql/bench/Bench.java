@@ -41,7 +41,8 @@ import org.apache.spark.sql.SparkSession;
  * results file. Timings are printed, never asserted.
  *
  * <p>{@code bench/run [--events 1000000,10000000] [--snapshots 26] [--days 182] [--dir bench/work]
- * [--results bench/RESULTS.md] [--master local[*]]}
+ * [--results bench/RESULTS.md] [--master local[*]] [--stages features,train] [--event-log DIR]}: {@code --stages features} skips
+ * training and scoring, for a quick look at the feature build.
  */
 public final class Bench {
   private Bench() {}
@@ -67,20 +68,23 @@ public final class Bench {
     for (String s : options.getOrDefault("events", "1000000,10000000").split(",")) sizes.add(Long.parseLong(s.trim()));
     List<Measure> measures = run(sizes, Integer.parseInt(options.getOrDefault("snapshots", "26")),
         Integer.parseInt(options.getOrDefault("days", String.valueOf(DAYS))),
-        Path.of(options.getOrDefault("dir", "bench/work")), options.getOrDefault("master", "local[*]"));
+        Path.of(options.getOrDefault("dir", "bench/work")), options.getOrDefault("master", "local[*]"),
+        List.of(options.getOrDefault("stages", "features,train").split(",")).contains("train"),
+        options.containsKey("event-log") ? Path.of(options.get("event-log")).toAbsolutePath() : null);
     String table = table(measures);
     System.out.print(table);
     append(Path.of(options.getOrDefault("results", "bench/RESULTS.md")), table);
   }
 
-  static List<Measure> run(List<Long> sizes, int snapshots, int days, Path dir, String master) throws IOException {
+  static List<Measure> run(List<Long> sizes, int snapshots, int days, Path dir, String master, boolean train,
+      Path eventLog) throws IOException {
     List<Measure> measures = new ArrayList<>();
-    for (long size : sizes) measures.addAll(runSize(size, snapshots, days, dir, master));
+    for (long size : sizes) measures.addAll(runSize(size, snapshots, days, dir, master, train, eventLog));
     return measures;
   }
 
-  private static List<Measure> runSize(long size, int snapshots, int days, Path dir, String master)
-      throws IOException {
+  private static List<Measure> runSize(long size, int snapshots, int days, Path dir, String master,
+      boolean train, Path eventLog) throws IOException {
     Path lake = dir.resolve("lake-" + size).toAbsolutePath();
     Path warehouse = dir.resolve("warehouse-" + size).toAbsolutePath();
     deleteRecursively(warehouse);
@@ -93,6 +97,12 @@ public final class Bench {
     overrides.put("pql.generate.days", String.valueOf(days));
     overrides.put("pql.spark.master", master);
     overrides.put("pql.spark.conf.spark.ui.enabled", "false");
+    // --event-log DIR keeps Spark's event log of the run (its SQL plans and stage times), for profiling.
+    if (eventLog != null) {
+      Files.createDirectories(eventLog);
+      overrides.put("pql.spark.conf.spark.eventLog.enabled", "true");
+      overrides.put("pql.spark.conf.spark.eventLog.dir", eventLog.toUri().toString());
+    }
     Settings settings = SettingsLoader.load(null, null, overrides);
     SparkSession spark = SparkSessions.create(settings.spark());
     List<Measure> out = new ArrayList<>();
@@ -123,6 +133,7 @@ public final class Bench {
       }
       out.add(timed(events, "features, " + mondays.size() + " snapshots", () -> FeaturesJob.run(spark,
           settings.features(), settings.domains(), store, log, mondays, start)));
+      if (!train) return out;
       try {
         out.add(timed(events, "train", () -> TrainJob.run(spark, settings.model(), settings.features(),
             settings.plans().free(), store, log, start)));
