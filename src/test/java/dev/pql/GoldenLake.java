@@ -50,8 +50,9 @@ public final class GoldenLake {
       List<LocalDate> dates) {
     Settings.FeatureSettings f = settings.features();
     Dataset<Row> timezones = accounts.filter(col("valid_to").isNull()).select("account_id", "timezone");
-    Dataset<Row> snapshots = PointInTimeFeatures.snapshots(DailyAggregates.accountDaily(events, timezones),
-        DailyAggregates.accountUserDaily(events), accounts, dates,
+    Dataset<Row> perUser = DailyAggregates.perUser(events, timezones);
+    Dataset<Row> snapshots = PointInTimeFeatures.snapshots(DailyAggregates.accountDaily(perUser),
+        DailyAggregates.accountUserDaily(perUser), accounts, dates,
         PointInTimeFeatures.Spec.of(f, FeatureNames.snakeNames(f.keyEvents())));
     return Firmographics.classify(snapshots, settings.domains().webmail(), settings.domains().enterprise(),
         new Firmographics.SizeBands(f.sizeMidFrom(), f.sizeLargeFrom()));

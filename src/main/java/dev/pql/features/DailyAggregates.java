@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.hour;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.sum;
 
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -23,20 +24,21 @@ public final class DailyAggregates {
   private DailyAggregates() {}
 
   /**
-   * Events per account, day and event name, with the day's weekday and working-hours counts in the account's
-   * time zone.
+   * Events per account, day, event name and user (null for events without one), with the day's weekday and
+   * working-hours counts in the account's time zone: the one grouping of the events both daily tables are
+   * re-grouped from, so the events are scanned once for the two.
    *
    * @param events rows of the events table
    * @param timezones account_id and timezone (an IANA id, or null for UTC), one row per account
    */
-  public static Dataset<Row> accountDaily(Dataset<Row> events, Dataset<Row> timezones) {
+  public static Dataset<Row> perUser(Dataset<Row> events, Dataset<Row> timezones) {
     Dataset<Row> zones = timezones.select(col("account_id").as("tz_account_id"), col("timezone"));
     Column local = from_utc_timestamp(col("ts"), coalesce(col("timezone"), lit("UTC")));
     // dayofweek: 1 = Sunday ... 7 = Saturday
     Column weekday = dayofweek(local).between(2, 6);
     Column workingHours = weekday.and(hour(local).between(9, 17));
     return events.join(zones, col("account_id").equalTo(col("tz_account_id")), "left")
-        .groupBy("account_id", "event_date", "event")
+        .groupBy("account_id", "event_date", "event", "user_id")
         .agg(
             count(lit(1)).as("events"),
             count_if(weekday).as("weekday_events"),
@@ -46,10 +48,22 @@ public final class DailyAggregates {
             max("ingested_at").as("source_ingested_at"));
   }
 
-  /** Events per account, day and user; events without a user are left out. */
-  public static Dataset<Row> accountUserDaily(Dataset<Row> events) {
-    return events.filter(col("user_id").isNotNull())
+  /** Events per account, day and event name (account_daily), from {@link #perUser}. */
+  public static Dataset<Row> accountDaily(Dataset<Row> perUser) {
+    return perUser.groupBy("account_id", "event_date", "event")
+        .agg(
+            sum("events").as("events"),
+            sum("weekday_events").as("weekday_events"),
+            sum("working_hours_events").as("working_hours_events"),
+            min("first_ts").as("first_ts"),
+            max("last_ts").as("last_ts"),
+            max("source_ingested_at").as("source_ingested_at"));
+  }
+
+  /** Events per account, day and user (account_user_daily), from {@link #perUser}; events without a user are left out. */
+  public static Dataset<Row> accountUserDaily(Dataset<Row> perUser) {
+    return perUser.filter(col("user_id").isNotNull())
         .groupBy("account_id", "event_date", "user_id")
-        .agg(count(lit(1)).as("events"), max("ingested_at").as("source_ingested_at"));
+        .agg(sum("events").as("events"), max("source_ingested_at").as("source_ingested_at"));
   }
 }

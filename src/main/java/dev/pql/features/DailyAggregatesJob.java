@@ -2,6 +2,7 @@ package dev.pql.features;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.sum;
 
 import dev.pql.io.DeltaStore;
 import dev.pql.io.Tables;
@@ -31,24 +32,26 @@ public final class DailyAggregatesJob {
     // touched since (Delta skips the files ingested before the watermark by their ingested_at statistics).
     Dataset<Row> slice = builtThrough == null ? events : events.filter(col("event_date").isin(
         days(events.filter(col("ingested_at").gt(builtThrough))).stream().map(java.sql.Date::valueOf).toArray()));
-    slice = slice.persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> timezones = store.read(Tables.ACCOUNTS).filter(col("is_current")).select("account_id", "timezone");
+    // The finest grouping is kept, not the events (several times its size): both tables, the days and the events
+    // read come from it, so the events are scanned once and never held in memory.
+    Dataset<Row> perUser = DailyAggregates.perUser(slice, timezones).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      List<LocalDate> days = days(slice);
+      List<LocalDate> days = days(perUser);
       if (days.isEmpty()) return new Result(days, 0, 0, 0);
-      Dataset<Row> timezones = store.read(Tables.ACCOUNTS).filter(col("is_current")).select("account_id", "timezone");
-      long daily = store.replaceDates(Tables.ACCOUNT_DAILY, DailyAggregates.accountDaily(slice, timezones),
+      long eventsRead = perUser.agg(sum("events")).first().getLong(0);
+      long daily = store.replaceDates(Tables.ACCOUNT_DAILY, DailyAggregates.accountDaily(perUser), "event_date", days);
+      long userDaily = store.replaceDates(Tables.ACCOUNT_USER_DAILY, DailyAggregates.accountUserDaily(perUser),
           "event_date", days);
-      long userDaily = store.replaceDates(Tables.ACCOUNT_USER_DAILY, DailyAggregates.accountUserDaily(slice),
-          "event_date", days);
-      return new Result(days, slice.count(), daily, userDaily);
+      return new Result(days, eventsRead, daily, userDaily);
     } finally {
-      slice.unpersist();
+      perUser.unpersist();
     }
   }
 
-  /** The distinct event dates of some events: a short list (at most the days of the lake), not a table. */
-  private static List<LocalDate> days(Dataset<Row> events) {
-    return events.select("event_date").distinct().collectAsList().stream()
+  /** The distinct event dates of some rows: a short list (at most the days of the lake), not a table. */
+  private static List<LocalDate> days(Dataset<Row> rows) {
+    return rows.select("event_date").distinct().collectAsList().stream()
         .map(r -> r.getDate(0).toLocalDate()).sorted().collect(Collectors.toList());
   }
 

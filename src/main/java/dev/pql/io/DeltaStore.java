@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -161,14 +162,17 @@ public final class DeltaStore {
 
   /**
    * Atomically replaces the rows of the given dates (the table's date partition column {@code column}) with
-   * {@code rows}, leaving every other partition's files untouched. Returns the rows written.
+   * {@code rows}, leaving every other partition's files untouched; each date is written as one file. Returns the
+   * rows written.
    */
   public long replaceDates(TableContract table, Dataset<Row> rows, String column, List<java.time.LocalDate> dates) {
     DeltaTable target = ensure(table);
     if (dates.isEmpty()) return 0;
     String predicate = "`" + column + "` IN (" + dates.stream().map(d -> "DATE'" + d + "'")
         .collect(Collectors.joining(", ")) + ")";
-    Map<String, String> metrics = commit(table, target, () -> table.conform(rows).write().format("delta")
+    // Rows of one date go to one task, so each date partition is written as one file, not one per task.
+    Map<String, String> metrics = commit(table, target, () -> table.conform(rows).repartition(functions.col(column))
+        .write().format("delta")
         .mode("overwrite").option("replaceWhere", predicate).save(path(table)));
     return Long.parseLong(metrics.getOrDefault("numOutputRows", "0"));
   }
