@@ -17,8 +17,7 @@ import dev.pql.model.TrainJob;
 import dev.pql.scoring.ScoreJob;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
+import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -31,6 +30,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.spark.sql.SparkSession;
 
@@ -41,8 +43,9 @@ import org.apache.spark.sql.SparkSession;
  * results file. Timings are printed, never asserted.
  *
  * <p>{@code bench/run [--events 1000000,10000000] [--snapshots 26] [--days 182] [--dir bench/work]
- * [--results bench/RESULTS.md] [--master local[*]] [--stages features,train] [--event-log DIR]}: {@code --stages features} skips
- * training and scoring, for a quick look at the feature build.
+ * [--results bench/RESULTS.md] [--master local[*]] [--stages ingest,features,train]
+ * [--event-log DIR]}: without {@code ingest} in {@code --stages}
+ * the events of an earlier run are reused; without {@code train}, training and scoring are skipped.
  */
 public final class Bench {
   private Bench() {}
@@ -50,6 +53,13 @@ public final class Bench {
   /** Events per generated account over 182 days, from the generator's default product (measured: 4.3M / 1,501). */
   static final long EVENTS_PER_ACCOUNT = 2_900;
   static final int DAYS = 182;
+  /** The tables the feature build writes, deleted before each timed build so that each builds from scratch. */
+  private static final List<String> FEATURE_TABLES =
+      List.of("account_daily", "account_user_daily", "account_features", "feature_catalog");
+  /** Everything the benchmark's stages after ingest write. */
+  private static final List<String> DERIVED = List.of("account_daily", "account_user_daily", "account_features",
+      "feature_catalog", "model_runs", "model_drivers", "discovered_rules", "models", "pql_scores",
+      "pql_qualifications", "pql_new", "pql_definitions");
 
   /** One measured stage. */
   record Measure(long events, String stage, double seconds, double duckDbSeconds, long peakHeapBytes, String note) {
@@ -69,25 +79,32 @@ public final class Bench {
     List<Measure> measures = run(sizes, Integer.parseInt(options.getOrDefault("snapshots", "26")),
         Integer.parseInt(options.getOrDefault("days", String.valueOf(DAYS))),
         Path.of(options.getOrDefault("dir", "bench/work")), options.getOrDefault("master", "local[*]"),
-        List.of(options.getOrDefault("stages", "features,train").split(",")).contains("train"),
+        Set.of(options.getOrDefault("stages", "ingest,features,train").split(",")),
         options.containsKey("event-log") ? Path.of(options.get("event-log")).toAbsolutePath() : null);
     String table = table(measures);
     System.out.print(table);
     append(Path.of(options.getOrDefault("results", "bench/RESULTS.md")), table);
   }
 
-  static List<Measure> run(List<Long> sizes, int snapshots, int days, Path dir, String master, boolean train,
+  static List<Measure> run(List<Long> sizes, int snapshots, int days, Path dir, String master, Set<String> stages,
       Path eventLog) throws IOException {
     List<Measure> measures = new ArrayList<>();
-    for (long size : sizes) measures.addAll(runSize(size, snapshots, days, dir, master, train, eventLog));
+    for (long size : sizes) measures.addAll(runSize(size, snapshots, days, dir, master, stages, eventLog));
     return measures;
   }
 
   private static List<Measure> runSize(long size, int snapshots, int days, Path dir, String master,
-      boolean train, Path eventLog) throws IOException {
+      Set<String> stages, Path eventLog) throws IOException {
     Path lake = dir.resolve("lake-" + size).toAbsolutePath();
     Path warehouse = dir.resolve("warehouse-" + size).toAbsolutePath();
-    deleteRecursively(warehouse);
+    // Without the ingest stage, the events ingested by an earlier run are reused (only what is derived from them
+    // is deleted), so the feature build can be measured again without ingesting again.
+    boolean reuse = !stages.contains("ingest") && Files.isDirectory(warehouse.resolve("events").resolve("_delta_log"));
+    if (reuse) {
+      for (String t : DERIVED) deleteRecursively(warehouse.resolve(t));
+    } else {
+      deleteRecursively(warehouse);
+    }
     long accounts = Math.max(20, size * DAYS / days / EVENTS_PER_ACCOUNT);
     Map<String, String> overrides = new LinkedHashMap<>();
     overrides.put("pql.warehouse", warehouse.toString());
@@ -115,10 +132,16 @@ public final class Bench {
         System.out.printf("bench: generated %,d source event rows for %,d accounts at %s%n", s.get("source_rows"),
             s.get("accounts"), lake);
       }
-      IngestJob.Result[] ingest = new IngestJob.Result[1];
-      Measure ingested = timed(0, "ingest", () -> ingest[0] = IngestJob.run(spark, settings, store, log, start));
-      long events = ingest[0].eventsWritten();
-      out.add(new Measure(events, ingested.stage(), ingested.seconds(), Double.NaN, ingested.peakHeapBytes(), ""));
+      long events;
+      if (reuse) {
+        events = store.read(Tables.EVENTS).count();
+        System.out.printf("bench: reusing the %,d events ingested at %s%n", events, warehouse);
+      } else {
+        IngestJob.Result[] ingest = new IngestJob.Result[1];
+        Measure ingested = timed(0, "ingest", () -> ingest[0] = IngestJob.run(spark, settings, store, log, start));
+        events = ingest[0].eventsWritten();
+        out.add(new Measure(events, ingested.stage(), ingested.seconds(), Double.NaN, ingested.peakHeapBytes(), ""));
+      }
       LocalDate dataEnd = store.read(Tables.EVENTS).agg(max("event_date")).first().getDate(0).toLocalDate()
           .plusDays(1);
       List<LocalDate> mondays = SnapshotDates.between(dataEnd.minusWeeks(snapshots).plusDays(1), dataEnd, true,
@@ -128,12 +151,10 @@ public final class Bench {
       Measure one = timed(events, "features, 1 snapshot", () -> FeaturesJob.run(spark, settings.features(),
           settings.domains(), store, log, List.of(last), start));
       out.add(againstDuckDb(one, spark, settings, store, dir.resolve("accounts-" + size).toAbsolutePath(), last));
-      for (String t : List.of("account_daily", "account_user_daily", "account_features", "feature_catalog")) {
-        deleteRecursively(warehouse.resolve(t));
-      }
+      for (String t : FEATURE_TABLES) deleteRecursively(warehouse.resolve(t));
       out.add(timed(events, "features, " + mondays.size() + " snapshots", () -> FeaturesJob.run(spark,
           settings.features(), settings.domains(), store, log, mondays, start)));
-      if (!train) return out;
+      if (!stages.contains("train")) return out;
       try {
         out.add(timed(events, "train", () -> TrainJob.run(spark, settings.model(), settings.features(),
             settings.plans().free(), store, log, start)));
@@ -148,17 +169,35 @@ public final class Bench {
     return out;
   }
 
-  /** Runs one stage and measures its wall time and the peak heap reached while it ran. */
+  /**
+   * Runs one stage and measures its wall time and the peak heap in use while it ran (sampled every 20 ms, so it
+   * never exceeds the maximum heap; garbage not yet collected included).
+   */
   private static Measure timed(long events, String stage, Supplier<?> work) {
-    List<MemoryPoolMXBean> heap = ManagementFactory.getMemoryPoolMXBeans().stream()
-        .filter(p -> p.getType() == MemoryType.HEAP).toList();
-    heap.forEach(MemoryPoolMXBean::resetPeakUsage);
+    MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+    AtomicLong peak = new AtomicLong(memory.getHeapMemoryUsage().getUsed());
+    AtomicBoolean running = new AtomicBoolean(true);
+    Thread sampler = new Thread(() -> {
+      while (running.get()) {
+        peak.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          return;
+        }
+      }
+    }, "bench-heap-sampler");
+    sampler.setDaemon(true);
+    sampler.start();
     long t0 = System.nanoTime();
-    work.get();
+    try {
+      work.get();
+    } finally {
+      running.set(false);
+    }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    long peak = heap.stream().mapToLong(p -> p.getPeakUsage().getUsed()).sum();
     System.out.printf("bench: %s: %.1f s%n", stage, seconds);
-    return new Measure(events, stage, seconds, Double.NaN, peak, "");
+    return new Measure(events, stage, seconds, Double.NaN, peak.get(), "");
   }
 
   /**

@@ -15,7 +15,7 @@ class BenchTest {
 
   @Test
   void aTinyRunMeasuresEveryStageAndAppendsItsTable() throws Exception {
-    List<Bench.Measure> measures = Bench.run(List.of(20_000L), 2, 21, dir, "local[2]", true, null);
+    List<Bench.Measure> measures = Bench.run(List.of(20_000L), 2, 21, dir, "local[2]", java.util.Set.of("ingest", "features", "train"), null);
     // Three weeks are too few to train on: the stage says so instead of a time.
     assertEquals(List.of("ingest", "features, 1 snapshot", "features, 2 snapshots", "train"),
         measures.stream().map(Bench.Measure::stage).toList());
