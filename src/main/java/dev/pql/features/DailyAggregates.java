@@ -60,7 +60,10 @@ public final class DailyAggregates {
             max("source_ingested_at").as("source_ingested_at"));
   }
 
-  /** Events per account, day and user (account_user_daily), from {@link #perUser}; events without a user are left out. */
+  /**
+   * Events per account, day and user (account_user_daily), from {@link #perUser}; events without a user are left
+   * out.
+   */
   public static Dataset<Row> accountUserDaily(Dataset<Row> perUser) {
     return perUser.filter(col("user_id").isNotNull())
         .groupBy("account_id", "event_date", "user_id")
