@@ -50,7 +50,7 @@ public final class GoldenLake {
       List<LocalDate> dates) {
     Settings.FeatureSettings f = settings.features();
     Dataset<Row> timezones = accounts.filter(col("valid_to").isNull()).select("account_id", "timezone");
-    Dataset<Row> perUser = DailyAggregates.perUser(events, timezones);
+    Dataset<Row> perUser = DailyAggregates.perUser(events, timezones, DailyAggregates.zoneIds(timezones));
     Dataset<Row> snapshots = PointInTimeFeatures.snapshots(DailyAggregates.accountDaily(perUser),
         DailyAggregates.accountUserDaily(perUser), accounts, dates,
         PointInTimeFeatures.Spec.of(f, FeatureNames.snakeNames(f.keyEvents())));

@@ -11,7 +11,11 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -30,14 +34,15 @@ public final class DailyAggregates {
    *
    * @param events rows of the events table
    * @param timezones account_id and timezone (an IANA id, or null for UTC), one row per account
+   * @param zones the time zones the accounts use ({@link #zoneIds}); one missing from it is still converted
    */
-  public static Dataset<Row> perUser(Dataset<Row> events, Dataset<Row> timezones) {
-    Dataset<Row> zones = timezones.select(col("account_id").as("tz_account_id"), col("timezone"));
-    Column local = from_utc_timestamp(col("ts"), coalesce(col("timezone"), lit("UTC")));
+  public static Dataset<Row> perUser(Dataset<Row> events, Dataset<Row> timezones, List<String> zones) {
+    Dataset<Row> zoneOf = timezones.select(col("account_id").as("tz_account_id"), col("timezone"));
+    Column local = localTime(col("ts"), col("timezone"), zones);
     // dayofweek: 1 = Sunday ... 7 = Saturday
     Column weekday = dayofweek(local).between(2, 6);
     Column workingHours = weekday.and(hour(local).between(9, 17));
-    return events.join(zones, col("account_id").equalTo(col("tz_account_id")), "left")
+    return events.join(zoneOf, col("account_id").equalTo(col("tz_account_id")), "left")
         .groupBy("account_id", "event_date", "event", "user_id")
         .agg(
             count(lit(1)).as("events"),
@@ -46,6 +51,34 @@ public final class DailyAggregates {
             min("ts").as("first_ts"),
             max("ts").as("last_ts"),
             max("ingested_at").as("source_ingested_at"));
+  }
+
+  /**
+   * A UTC time in the zone of its row (UTC when null). Spark parses a zone given per row on every row (a regular
+   * expression and ZoneId.of: three quarters of the grouping's time at 10M events), so each valid zone of the list
+   * gets a branch with the zone as a literal, parsed once; any other zone is converted row by row as before.
+   */
+  static Column localTime(Column utc, Column zone, List<String> zones) {
+    Column local = when(zone.isNull(), utc);
+    for (String z : zones) {
+      if (isZoneId(z)) local = local.when(zone.equalTo(z), from_utc_timestamp(utc, z));
+    }
+    return local.otherwise(from_utc_timestamp(utc, zone));
+  }
+
+  private static boolean isZoneId(String zone) {
+    try {
+      ZoneId.of(zone, ZoneId.SHORT_IDS);
+      return true;
+    } catch (DateTimeException e) {
+      return false;
+    }
+  }
+
+  /** The distinct time zones of some accounts: a short list (tens, at most the few hundred IANA zones). */
+  public static List<String> zoneIds(Dataset<Row> timezones) {
+    return timezones.select("timezone").distinct().filter(col("timezone").isNotNull()).collectAsList().stream()
+        .map(r -> r.getString(0)).sorted().toList();
   }
 
   /** Events per account, day and event name (account_daily), from {@link #perUser}. */

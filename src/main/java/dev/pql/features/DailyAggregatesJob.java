@@ -35,7 +35,8 @@ public final class DailyAggregatesJob {
     Dataset<Row> timezones = store.read(Tables.ACCOUNTS).filter(col("is_current")).select("account_id", "timezone");
     // The finest grouping is kept, not the events (several times its size): both tables, the days and the events
     // read come from it, so the events are scanned once and never held in memory.
-    Dataset<Row> perUser = DailyAggregates.perUser(slice, timezones).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> perUser = DailyAggregates.perUser(slice, timezones, DailyAggregates.zoneIds(timezones))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<LocalDate> days = days(perUser);
       if (days.isEmpty()) return new Result(days, 0, 0, 0);

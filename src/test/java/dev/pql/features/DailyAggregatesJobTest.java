@@ -1,5 +1,6 @@
 package dev.pql.features;
 
+import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -102,5 +103,24 @@ class DailyAggregatesJobTest extends SparkTestBase {
     assertSameRows(full.read(Tables.ACCOUNT_USER_DAILY), incremental.read(Tables.ACCOUNT_USER_DAILY));
 
     assertEquals(List.of(), DailyAggregatesJob.build(incremental).days(), "nothing new, nothing rebuilt");
+  }
+
+  @Test
+  void eachListedZoneIsConvertedAsSparkConvertsItRowByRow() {
+    // 2026's switches to summer time: New York on 03-08 at 07:00Z (UTC-5 to UTC-4), Berlin on 03-29 at 01:00Z
+    // (UTC+1 to UTC+2). Kolkata (UTC+5:30) is not listed and is converted row by row; a null zone is UTC; a listed
+    // name that is no zone is never used as a literal.
+    Dataset<Row> rows = spark.sql("""
+        SELECT * FROM VALUES
+          (TIMESTAMP '2026-03-08 06:59:59', 'America/New_York', TIMESTAMP '2026-03-08 01:59:59'),
+          (TIMESTAMP '2026-03-08 07:00:00', 'America/New_York', TIMESTAMP '2026-03-08 03:00:00'),
+          (TIMESTAMP '2026-03-29 00:30:00', 'Europe/Berlin', TIMESTAMP '2026-03-29 01:30:00'),
+          (TIMESTAMP '2026-03-29 01:30:00', 'Europe/Berlin', TIMESTAMP '2026-03-29 03:30:00'),
+          (TIMESTAMP '2026-03-02 10:00:00', 'Asia/Kolkata', TIMESTAMP '2026-03-02 15:30:00'),
+          (TIMESTAMP '2026-03-02 10:00:00', CAST(NULL AS STRING), TIMESTAMP '2026-03-02 10:00:00')
+          AS t(ts, zone, expected)""");
+    List<String> listed = List.of("America/New_York", "Europe/Berlin", "Not a zone");
+    assertSameRows(rows.select(col("ts"), col("zone"), col("expected").as("local")),
+        rows.select(col("ts"), col("zone"), DailyAggregates.localTime(col("ts"), col("zone"), listed).as("local")));
   }
 }
