@@ -157,18 +157,14 @@ public final class PointInTimeFeatures {
     // Every row is an event seen before D (a daily row counts at least one event).
     activity.add(count_if(isKey.and(col("d30").gt(0))).as("breadth_30d"));
     activity.add(count_if(isKey).as("breadth_total"));
-    Column isInvite = col("event").isin(spec.inviteEvents().toArray());
-    activity.add(sum(when(isInvite, col("d30"))).as("invites_30d"));
-    activity.add(sum(when(isInvite, col("total"))).as("invites_total"));
-    Column isLogin = col("event").isin(spec.loginEvents().toArray());
-    activity.add(sum(when(isLogin, col("d7"))).as("logins_7d"));
-    activity.add(sum(when(isLogin, col("d30"))).as("logins_30d"));
-    Column isLimit = col("event").isin(spec.limitEvents().toArray());
-    activity.add(sum(when(isLimit, col("d30"))).as("limits_reached_30d"));
-    activity.add(sum(when(isLimit, col("total"))).as("limits_reached_total"));
-    Column isHandRaise = col("event").isin(spec.handRaiseEvents().toArray());
-    activity.add(sum(when(isHandRaise, col("d30"))).as("hand_raises_30d"));
-    activity.add(sum(when(isHandRaise, col("total"))).as("hand_raises_total"));
+    activity.add(sumOf(spec.inviteEvents(), "d30").as("invites_30d"));
+    activity.add(sumOf(spec.inviteEvents(), "total").as("invites_total"));
+    activity.add(sumOf(spec.loginEvents(), "d7").as("logins_7d"));
+    activity.add(sumOf(spec.loginEvents(), "d30").as("logins_30d"));
+    activity.add(sumOf(spec.limitEvents(), "d30").as("limits_reached_30d"));
+    activity.add(sumOf(spec.limitEvents(), "total").as("limits_reached_total"));
+    activity.add(sumOf(spec.handRaiseEvents(), "d30").as("hand_raises_30d"));
+    activity.add(sumOf(spec.handRaiseEvents(), "total").as("hand_raises_total"));
     for (PlanLimit limit : spec.planLimits()) {
       Column isLimited = col("event").equalTo(limit.event());
       activity.add(sum(when(isLimited, col(limit.sinceSignup() ? "total" : "d30")))
@@ -184,6 +180,11 @@ public final class PointInTimeFeatures {
     activity.add(max("last_date").as("last_active_date"));
     return perEvent.groupBy(col("account_id").as("a_account_id"), col("as_of_date").as("a_as_of_date"))
         .agg(activity.get(0), activity.subList(1, activity.size()).toArray(Column[]::new));
+  }
+
+  /** The sum of one window's counts (total, d7, d30) over the rows of some events. */
+  private static Column sumOf(List<String> events, String window) {
+    return sum(when(col("event").isin(events.toArray()), col(window)));
   }
 
   /** Active users in 7 and 30 days and seats: each user's last day before D first, then counted per account. */
