@@ -56,10 +56,9 @@ public final class Bench {
   /** The tables the feature build writes, deleted before each timed build so that each builds from scratch. */
   private static final List<String> FEATURE_TABLES =
       List.of("account_daily", "account_user_daily", "account_features", "feature_catalog");
-  /** Everything the benchmark's stages after ingest write. */
-  private static final List<String> DERIVED = List.of("account_daily", "account_user_daily", "account_features",
-      "feature_catalog", "model_runs", "model_drivers", "discovered_rules", "models", "pql_scores",
-      "pql_qualifications", "pql_new", "pql_definitions");
+  /** The tables ingest writes: a run without the ingest stage keeps these and deletes everything else. */
+  private static final Set<String> INGESTED = Set.of(Tables.EVENTS.name(), Tables.EVENTS_REJECTED.name(),
+      Tables.ACCOUNTS.name(), Tables.CONVERSIONS.name(), Tables.PIPELINE_RUNS.name());
 
   /** One measured stage. */
   record Measure(long events, String stage, double seconds, double duckDbSeconds, long peakHeapBytes, String note) {
@@ -101,7 +100,11 @@ public final class Bench {
     // is deleted), so the feature build can be measured again without ingesting again.
     boolean reuse = !stages.contains("ingest") && Files.isDirectory(warehouse.resolve("events").resolve("_delta_log"));
     if (reuse) {
-      for (String t : DERIVED) deleteRecursively(warehouse.resolve(t));
+      try (java.util.stream.Stream<Path> tables = Files.list(warehouse)) {
+        for (Path t : tables.filter(t -> !INGESTED.contains(t.getFileName().toString())).toList()) {
+          deleteRecursively(t);
+        }
+      }
     } else {
       deleteRecursively(warehouse);
     }
