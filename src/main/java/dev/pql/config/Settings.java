@@ -24,6 +24,7 @@ public record Settings(
     ScoringSettings scoring,
     MetricsSettings metrics,
     RunSettings run,
+    SubmitSettings submit,
     String effectiveConfiguration) {
 
   /** These settings scoring with the given model version. */
@@ -40,7 +41,7 @@ public record Settings(
 
   private Settings withScoring(ScoringSettings s) {
     return new Settings(warehouse, runId, spark, plans, domains, generate, ingest, features, model, s, metrics, run,
-        effectiveConfiguration);
+        submit, effectiveConfiguration);
   }
 
   /**

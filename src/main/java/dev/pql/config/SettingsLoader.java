@@ -43,7 +43,12 @@ public final class SettingsLoader {
 
   /** Objects whose keys are the user's own (Spark settings, reader options): not checked for typos. */
   private static final List<String> FREE_FORM =
-      List.of("pql.spark.conf", "pql.ingest.events.options", "pql.ingest.accounts.options");
+      List.of("pql.spark.conf", "pql.ingest.events.options", "pql.ingest.accounts.options", "pql.submit.conf",
+          "pql.submit.resources");
+
+  /** Settings that hold a credential; s3a and the cloud SDKs read those from the environment or provider chain. */
+  private static final Pattern CREDENTIAL =
+      Pattern.compile("(?i).*(access[.-]key|secret[.-]key|token|secret|password)$");
 
   private static final Pattern SECRET = Pattern.compile("(?i).*(secret|password|token|credential|key)$");
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]*");
@@ -57,6 +62,28 @@ public final class SettingsLoader {
    * @param overrides command-line and -D overrides, keyed by full path (pql.warehouse)
    */
   public static Settings load(File configFile, File mappingFile, Map<String, String> overrides) {
+    Config config = resolve(configFile, mappingFile, overrides);
+    try {
+      return read(config);
+    } catch (ConfigException e) {
+      throw new ConfigurationError("Invalid configuration: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The configuration file and mapping merged into one self-contained HOCON document, for a driver on the cluster
+   * that cannot see the files of the machine that submitted it. Includes are applied; substitutions are left for
+   * the driver to resolve, so that its command-line options (--lake, -D...) still reach every key built from them.
+   */
+  public static String render(File configFile, File mappingFile) {
+    Config merged = ConfigFactory.empty();
+    if (mappingFile != null) merged = parseFile(mappingFile, "--mapping").withFallback(merged);
+    if (configFile != null) merged = parseFile(configFile, "--config").withFallback(merged);
+    return merged.root().render(com.typesafe.config.ConfigRenderOptions.defaults()
+        .setOriginComments(false).setJson(false));
+  }
+
+  private static Config resolve(File configFile, File mappingFile, Map<String, String> overrides) {
     // Unresolved, so that ${pql.ingest.lake} in reference.conf sees the user's value, not the default.
     Config reference = ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf");
     List<Config> userLayers = new ArrayList<>();
@@ -76,11 +103,7 @@ public final class SettingsLoader {
     } catch (ConfigException e) {
       throw new ConfigurationError("Invalid configuration: " + e.getMessage(), e);
     }
-    try {
-      return read(config);
-    } catch (ConfigException e) {
-      throw new ConfigurationError("Invalid configuration: " + e.getMessage(), e);
-    }
+    return config;
   }
 
   private static Config systemOverrides() {
@@ -179,6 +202,8 @@ public final class SettingsLoader {
     if (!RUN_ID.matcher(runId).matches()) {
       throw bad(c, "pql.run-id", "must contain only letters, digits, '-' and '_'");
     }
+    rejectCredentials(c, "pql.spark.conf");
+    rejectCredentials(c, "pql.submit.conf");
     SparkSettings spark = new SparkSettings(
         p.getString("spark.master"),
         p.getString("spark.app-name"),
@@ -228,6 +253,7 @@ public final class SettingsLoader {
         readMetrics(c),
         new Settings.RunSettings(positive(c, "pql.run.first-snapshot-after-days"),
             positive(c, "pql.run.retrain-every-days")),
+        SubmitSettings.read(c),
         describe(c));
   }
 
@@ -402,7 +428,7 @@ public final class SettingsLoader {
         key, path, oneOf(c, key + ".format", FORMATS), flatten(c.getConfig(key + ".options")));
   }
 
-  private static Map<String, String> flatten(Config free) {
+  static Map<String, String> flatten(Config free) {
     Map<String, String> out = new TreeMap<>();
     for (Map.Entry<String, ConfigValue> e : free.entrySet()) {
       out.put(String.join(".", ConfigUtil.splitPath(e.getKey())), String.valueOf(e.getValue().unwrapped()));
@@ -454,9 +480,25 @@ public final class SettingsLoader {
     return byName.get(oneOf(c, key, byName.keySet()));
   }
 
-  private static ConfigurationError bad(Config c, String key, String problem) {
+  static ConfigurationError bad(Config c, String key, String problem) {
     return new ConfigurationError(
         "Invalid configuration: '" + key + "' in " + where(c.getValue(key).origin()) + " " + problem, null);
+  }
+
+  /**
+   * Refuses a credential in a free-form block of settings: a configuration file is logged, committed and shipped
+   * to the cluster; keys and secrets come from the environment (AWS_ACCESS_KEY_ID, ...) or the provider chain.
+   */
+  private static void rejectCredentials(Config c, String block) {
+    for (Map.Entry<String, ConfigValue> e : c.getConfig(block).entrySet()) {
+      String key = String.join(".", ConfigUtil.splitPath(e.getKey()));
+      if (CREDENTIAL.matcher(key).matches()) {
+        throw new ConfigurationError("Invalid configuration: '" + block + "." + key + "' in "
+            + where(e.getValue().origin()) + " is a credential; pql takes credentials only from the environment "
+            + "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...) or the provider chain (instance profile, IRSA, "
+            + "~/.aws/credentials), never from configuration files", null);
+      }
+    }
   }
 
   /** The effective configuration, sorted, one key a line, secrets masked. */

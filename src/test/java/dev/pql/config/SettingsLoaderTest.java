@@ -107,14 +107,23 @@ class SettingsLoaderTest {
   }
 
   @Test
-  void sparkSettingsAreFreeFormAndSecretsAreMaskedInTheLog() throws IOException {
-    File env = file("s3.conf", "pql.spark.conf { \"spark.hadoop.fs.s3a.secret.key\" = \"hunter2\", "
+  void sparkSettingsAreFreeFormKeysAreMaskedInTheLogAndCredentialsRefused() throws IOException {
+    File env = file("s3.conf", "pql.spark.conf { \"spark.hadoop.fs.s3a.encryption.key\" = \"arn:aws:kms:k1\", "
         + "\"spark.executor.memory\" = \"4g\" }\n");
     Settings s = SettingsLoader.load(env, null, Map.of());
     assertEquals("4g", s.spark().conf().get("spark.executor.memory"));
-    assertEquals("hunter2", s.spark().conf().get("spark.hadoop.fs.s3a.secret.key"));
-    assertFalse(s.effectiveConfiguration().contains("hunter2"), s.effectiveConfiguration());
-    assertTrue(s.effectiveConfiguration().contains("\"spark.hadoop.fs.s3a.secret.key\" = \"***\""));
+    assertEquals("arn:aws:kms:k1", s.spark().conf().get("spark.hadoop.fs.s3a.encryption.key"));
+    assertFalse(s.effectiveConfiguration().contains("arn:aws:kms:k1"), s.effectiveConfiguration());
+    assertTrue(s.effectiveConfiguration().contains("\"spark.hadoop.fs.s3a.encryption.key\" = \"***\""));
+
+    for (String key : List.of("spark.hadoop.fs.s3a.secret.key", "spark.hadoop.fs.s3a.access.key",
+        "spark.hadoop.fs.s3a.session.token", "spark.hadoop.javax.jdo.option.ConnectionPassword")) {
+      File secret = file("secret.conf", "pql.spark.conf { \"" + key + "\" = \"hunter2\" }\n");
+      ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(secret, null, Map.of()));
+      assertTrue(e.getMessage().contains("'pql.spark.conf." + key + "' in " + secret.getPath() + ":1 is a credential"),
+          e.getMessage());
+      assertFalse(e.getMessage().contains("hunter2"));
+    }
   }
 
   @Test
