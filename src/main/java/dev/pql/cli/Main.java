@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     description = "Finds product-qualified leads in a product event lake.",
     subcommands = {GenerateCommand.class, IngestCommand.class, FeaturesCommand.class, TrainCommand.class,
         ScoreCommand.class, EvaluateCommand.class, BacktestCommand.class, MetricsCommand.class,
-        RunCommand.class, DemoCommand.class,
+        RunCommand.class, DemoCommand.class, ServeSqlCommand.class,
         TablesCommand.class,
         CommandLine.HelpCommand.class})
 public final class Main {

@@ -44,13 +44,20 @@ abstract class SparkCommand implements Callable<Integer> {
     LOG.info("Effective configuration:\n{}", settings.effectiveConfiguration());
     Instant start = Instant.now();
     String runId = settings.runId().isBlank() ? RunIds.newId(start) : settings.runId();
-    SparkSession spark = SparkSessions.create(settings.spark());
+    // A session the platform already runs (Databricks, a notebook) is joined and left running.
+    boolean joined = SparkSession.getDefaultSession().isDefined();
+    SparkSession spark = startSpark(settings);
     try {
       DeltaStore store = new DeltaStore(spark, settings.warehouse());
       return run(spark, settings, new Context(runId, start, store, new RunLog(spark, store, runId, name())));
     } finally {
-      spark.stop();
+      if (!joined) spark.stop();
     }
+  }
+
+  /** The session this command runs in. */
+  SparkSession startSpark(Settings settings) {
+    return SparkSessions.create(settings.spark(), Map.of());
   }
 
   abstract String name();

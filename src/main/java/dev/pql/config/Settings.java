@@ -25,6 +25,7 @@ public record Settings(
     MetricsSettings metrics,
     RunSettings run,
     SubmitSettings submit,
+    ServeSettings serve,
     String effectiveConfiguration) {
 
   /** These settings scoring with the given model version. */
@@ -41,7 +42,7 @@ public record Settings(
 
   private Settings withScoring(ScoringSettings s) {
     return new Settings(warehouse, runId, spark, plans, domains, generate, ingest, features, model, s, metrics, run,
-        submit, effectiveConfiguration);
+        submit, serve, effectiveConfiguration);
   }
 
   /**
@@ -58,6 +59,9 @@ public record Settings(
    * The scheduled pipeline: where the first run's snapshot history starts and how often the model is retrained.
    */
   public record RunSettings(int firstSnapshotAfterDays, int retrainEveryDays) {}
+
+  /** `pql serve-sql`: where the Thrift server listens, the database it serves and its metastore folder. */
+  public record ServeSettings(String host, int port, String database, String metastore) {}
 
   /**
    * How open accounts are scored: the definitions folder, the learned definition's cutoff policy, the activation

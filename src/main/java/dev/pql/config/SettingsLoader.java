@@ -254,7 +254,19 @@ public final class SettingsLoader {
         new Settings.RunSettings(positive(c, "pql.run.first-snapshot-after-days"),
             positive(c, "pql.run.retrain-every-days")),
         SubmitSettings.read(c),
+        readServe(c),
         describe(c));
+  }
+
+  private static Settings.ServeSettings readServe(Config c) {
+    String s = "pql.serve.";
+    int port = c.getInt(s + "port");
+    if (port < 1 || port > 65535) throw bad(c, s + "port", "must be a TCP port (1..65535), found " + port);
+    String database = required(c, s + "database");
+    if (!database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      throw bad(c, s + "database", "must be a plain SQL name (letters, digits, '_'), found '" + database + "'");
+    }
+    return new Settings.ServeSettings(required(c, s + "host"), port, database, required(c, s + "metastore"));
   }
 
   private static Settings.MetricsSettings readMetrics(Config c) {

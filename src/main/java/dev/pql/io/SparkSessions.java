@@ -9,12 +9,18 @@ public final class SparkSessions {
   private SparkSessions() {}
 
   public static SparkSession create(SparkSettings settings) {
+    return create(settings, java.util.Map.of());
+  }
+
+  /** With settings a command needs on top (e.g. the Thrift server's), applied before the session starts. */
+  public static SparkSession create(SparkSettings settings, java.util.Map<String, String> commandConf) {
     SparkConf conf = new SparkConf();
     // spark-submit, notebooks and tests set the master themselves; the configured one is the local default.
     if (!conf.contains("spark.master")) conf.setMaster(settings.master());
+    // spark-submit --name (jobs/pql-submit names each application after its command) wins over the default.
+    if (!conf.contains("spark.app.name")) conf.setAppName(settings.appName());
     SparkSession.Builder builder = SparkSession.builder()
         .config(conf)
-        .appName(settings.appName())
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
         .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
         .config("spark.sql.session.timeZone", "UTC")
@@ -22,6 +28,7 @@ public final class SparkSessions {
         // Delta's metadata log is tiny; its default 50-partition state reconstruction is slow on 2 cores.
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.ui.showConsoleProgress", "false");
+    commandConf.forEach(builder::config);
     settings.conf().forEach(builder::config);
     return builder.getOrCreate();
   }

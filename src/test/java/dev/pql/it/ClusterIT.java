@@ -1,0 +1,71 @@
+package dev.pql.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A real standalone cluster (a master and a worker started from the project's jars) runs the whole pipeline,
+ * submitted with jobs/pql-submit: two executor JVMs besides the driver, and the same tables as local mode.
+ */
+class ClusterIT {
+  @Test
+  void theClusterRunsThePipelineInTwoExecutorJvmsAndWritesWhatLocalModeWrites() throws Exception {
+    Path lake = SampleRun.lake();
+    Path expected = SampleRun.localWarehouse();
+    Path work = SampleRun.WORK.resolve("cluster");
+    Path warehouse = SampleRun.WORK.resolve("warehouse-cluster");
+    SampleRun.deleteRecursively(work);
+    SampleRun.deleteRecursively(warehouse);
+    LocalSparkHome spark = LocalSparkHome.create(work.resolve("spark-home"));
+    int masterPort = ServiceProcess.freePort();
+    Path workerDir = work.resolve("worker");
+
+    // The environment file a data engineer would write: the shared settings, this master, one-core executors.
+    Path environment = work.resolve("standalone.conf");
+    SampleRun.write(environment, String.join("\n",
+        "include file(\"" + SampleRun.config() + "\")",
+        "pql.submit {",
+        "  master = \"spark://127.0.0.1:" + masterPort + "\"",
+        "  packages = []   # the Spark home holds Delta already",
+        "  resources.default { driver-memory = \"1g\", executor-memory = \"1g\", executor-cores = 1, num-executors = 2 }",
+        "  resources.run = ${pql.submit.resources.default}",
+        "}", ""));
+
+    try (ServiceProcess master = spark.startMaster(masterPort, work.resolve("logs/master.log"));
+        ServiceProcess worker = spark.startWorker(masterPort, 2, "3g", workerDir, work.resolve("logs/worker.log"))) {
+      Set<Long> executorPids = ConcurrentHashMap.newKeySet();
+      try (ServiceProcess submit = ServiceProcess.start("pql-submit run", List.of(
+          ServiceProcess.HOME.resolve("jobs/pql-submit").toString(), "run", "--config", environment.toString(),
+          "--lake", lake.toString(), "--warehouse", warehouse.toString(), "--run-id", SampleRun.RUN_ID),
+          spark.env, work.resolve("logs/submit.log"))) {
+        // The executors are children of the worker, each its own JVM.
+        long deadline = System.nanoTime() + SampleRun.RUN_TIMEOUT.toNanos();
+        while (submit.handle().isAlive() && System.nanoTime() < deadline) {
+          worker.handle().descendants()
+              .filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+              .forEach(p -> executorPids.add(p.pid()));
+          Thread.sleep(500);
+        }
+        assertEquals(0, submit.await(Duration.ofSeconds(30)), "pql-submit run:\n" + submit.tail());
+        assertTrue(master.output().contains("Registered app pql run"), master.tail());
+      }
+      assertEquals(2, executorPids.size(), "executor JVMs under the worker: " + executorPids);
+      assertTrue(executorPids.stream().noneMatch(pid -> pid == ProcessHandle.current().pid()));
+      assertEquals(List.of("0", "1"), LocalSparkHome.executorDirectories(workerDir).stream()
+          .map(d -> d.substring(d.indexOf('/') + 1)).toList(), "one application, executors 0 and 1");
+    }
+
+    SparkSession session = ItSpark.session();
+    List<String> compared = TableComparison.assertSameTables(session, expected.toString(), warehouse.toString());
+    assertTrue(compared.containsAll(List.of("events", "account_features", "model_runs", "pql_scores", "pql_metrics",
+        "definition_backtest")), "compared " + compared);
+  }
+}

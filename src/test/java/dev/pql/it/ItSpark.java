@@ -1,0 +1,20 @@
+package dev.pql.it;
+
+import org.apache.spark.sql.SparkSession;
+
+/** The integration tests' own Spark session, for reading the warehouses the runs wrote. */
+final class ItSpark {
+  private ItSpark() {}
+
+  static synchronized SparkSession session() {
+    return SparkSession.builder()
+        .master("local[2]")
+        .appName("pql-it")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .getOrCreate();
+  }
+}

@@ -1,0 +1,98 @@
+package dev.pql.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.io.TableContract;
+import dev.pql.io.Tables;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/**
+ * BI access: jobs/pql serve-sql serves the local run's warehouse over Spark's Thrift server, and a Hive JDBC client
+ * (what a BI tool's connector is) lists the tables in database pql, reads their column comments and runs a
+ * dashboard query, whose answer is the same query's on the Delta files.
+ */
+class ServeSqlIT {
+  static final String PQLS_PER_WEEK_BY_SIZE_BAND = "SELECT period_start AS week, segment AS size_band, new_pqls, signups "
+      + "FROM %s WHERE period_type = 'week' AND definition_name = 'any' AND segment_by = 'size_band' "
+      + "ORDER BY week, size_band";
+
+  @Test
+  void aJdbcClientReadsThePqlTablesWithTheirCommentsThroughTheThriftServer() throws Exception {
+    Path warehouse = SampleRun.localWarehouse();
+    Path work = SampleRun.WORK.resolve("serve");
+    SampleRun.deleteRecursively(work);
+    int port = ServiceProcess.freePort();
+    List<String> command = List.of(ServiceProcess.HOME.resolve("jobs/pql").toString(), "serve-sql",
+        "--config", SampleRun.config().toString(), "--warehouse", warehouse.toString(), "--port", String.valueOf(port),
+        "--metastore", work.resolve("metastore").toString());
+
+    List<List<Object>> served = new ArrayList<>();
+    Map<String, String> comments = new HashMap<>();
+    List<String> tables = new ArrayList<>();
+    ServiceProcess server = ServiceProcess.start("pql serve-sql", command, Map.of("PQL_JAVA_OPTS", "-Xmx1g"),
+        work.resolve("serve-sql.log"));
+    try (server) {
+      server.awaitOutput("Serving ", Duration.ofMinutes(3));
+      try (Connection jdbc = connect("jdbc:hive2://127.0.0.1:" + port + "/pql", server);
+          Statement sql = jdbc.createStatement()) {
+        try (ResultSet r = sql.executeQuery("SHOW TABLES IN pql")) {
+          while (r.next()) tables.add(r.getString("tableName"));
+        }
+        try (ResultSet r = sql.executeQuery("DESCRIBE pql.pql_scores")) {
+          while (r.next()) comments.put(r.getString("col_name"), r.getString("comment"));
+        }
+        try (ResultSet r = sql.executeQuery(String.format(PQLS_PER_WEEK_BY_SIZE_BAND, "pql.pql_metrics"))) {
+          while (r.next()) {
+            served.add(List.of(r.getDate("week").toLocalDate(), r.getString("size_band"), r.getLong("new_pqls"),
+                r.getLong("signups")));
+          }
+        }
+      }
+    }
+    assertFalse(server.handle().isAlive(), "SIGTERM stops the server");
+
+    List<String> expectedTables = new ArrayList<>(Tables.ALL.stream().map(TableContract::name).toList());
+    expectedTables.add(Tables.ACCOUNT_FEATURES);
+    expectedTables.removeIf(t -> !io.delta.tables.DeltaTable.isDeltaTable(ItSpark.session(), warehouse + "/" + t));
+    assertEquals(expectedTables.stream().sorted().toList(), tables.stream().sorted().toList());
+    for (TableContract.ColumnSpec column : Tables.PQL_SCORES.columns()) {
+      assertEquals(column.comment(), comments.get(column.name()), "comment of pql_scores." + column.name());
+    }
+
+    SparkSession spark = ItSpark.session();
+    spark.read().format("delta").load(warehouse + "/pql_metrics").createOrReplaceTempView("metrics_files");
+    List<List<Object>> expected = new ArrayList<>();
+    for (Row row : spark.sql(String.format(PQLS_PER_WEEK_BY_SIZE_BAND, "metrics_files")).collectAsList()) {
+      expected.add(List.of(row.getDate(0).toLocalDate(), row.getString(1), row.getLong(2), row.getLong(3)));
+    }
+    assertTrue(expected.size() >= 9, "several weeks and bands: " + expected);
+    assertEquals(expected, served);
+  }
+
+  /** A BI tool's connection, retried while the server that printed its address finishes binding. */
+  private static Connection connect(String url, ServiceProcess server) throws Exception {
+    Class.forName("org.apache.hive.jdbc.HiveDriver");
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return DriverManager.getConnection(url, "bi", "");
+      } catch (java.sql.SQLException notYet) {
+        if (attempt == 30) throw new AssertionError("cannot connect to " + url + ":\n" + server.tail(), notYet);
+        Thread.sleep(1000);
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+package dev.pql.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.pql.io.Tables;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Two warehouses written by the same pipeline on the same lake hold the same tables: the same rows, with floating
+ * point values within a relative 1e-9 (sums over other partitionings round differently).
+ */
+final class TableComparison {
+  /** Columns that record when or where a run happened, or how its tasks were split: they differ by nature. */
+  static final Set<String> RUN_SPECIFIC = Set.of("ingested_at", "source_ingested_at", "started_at", "ended_at",
+      "added_at", "trained_at", "model_path", "busiest_spark_stage_tasks", "largest_task_share");
+  static final double TOLERANCE = 1e-9;
+
+  private TableComparison() {}
+
+  /** Every table of either warehouse; returns the names compared. */
+  static List<String> assertSameTables(SparkSession spark, String expectedWarehouse, String actualWarehouse) {
+    List<String> compared = new ArrayList<>();
+    for (String table : Stream.concat(Tables.ALL.stream().map(t -> t.name()), Stream.of(Tables.ACCOUNT_FEATURES))
+        .toList()) {
+      boolean inExpected = isDelta(spark, expectedWarehouse + "/" + table);
+      assertEquals(inExpected, isDelta(spark, actualWarehouse + "/" + table), table + " in both or in neither");
+      if (!inExpected) continue;
+      Dataset<Row> expected = canonical(spark.read().format("delta").load(expectedWarehouse + "/" + table));
+      Dataset<Row> actual = canonical(spark.read().format("delta").load(actualWarehouse + "/" + table));
+      assertEquals(expected.schema(), actual.schema(), table + ": schema");
+      assertSameRows(table, expected, actual);
+      compared.add(table);
+    }
+    return compared;
+  }
+
+  private static boolean isDelta(SparkSession spark, String path) {
+    return io.delta.tables.DeltaTable.isDeltaTable(spark, path);
+  }
+
+  /** Without the run-specific columns, maps as sorted entry arrays (comparable, and order-free). */
+  static Dataset<Row> canonical(Dataset<Row> table) {
+    List<Column> columns = new ArrayList<>();
+    for (StructField f : table.schema().fields()) {
+      if (RUN_SPECIFIC.contains(f.name())) continue;
+      Column c = functions.col(f.name());
+      // A rejected timestamp's detail names the accepted range, which ends at the run's start + future-tolerance.
+      if (f.name().equals("detail")) {
+        c = functions.regexp_replace(c, "\\d{4}-\\d{2}-\\d{2}T[0-9:.]+Z\\]", "<run start + tolerance>]");
+      }
+      columns.add(f.dataType() instanceof MapType ? functions.array_sort(functions.map_entries(c)).as(f.name()) : c);
+    }
+    return table.select(columns.toArray(Column[]::new));
+  }
+
+  static void assertSameRows(String table, Dataset<Row> expected, Dataset<Row> actual) {
+    assertEquals(expected.count(), actual.count(), table + ": rows");
+    if (!hasFloatingPoint(expected.schema())) {
+      assertEquals(0, expected.exceptAll(actual).count(), table + ": rows only in the expected warehouse");
+      assertEquals(0, actual.exceptAll(expected).count(), table + ": rows only in the actual warehouse");
+      return;
+    }
+    // Test tables are small: bring both here, sort alike, and compare value by value with a tolerance.
+    List<Row> e = sorted(expected.collectAsList());
+    List<Row> a = sorted(actual.collectAsList());
+    for (int i = 0; i < e.size(); i++) {
+      String problem = difference(e.get(i), a.get(i));
+      if (problem != null) fail(table + ": row " + i + " differs (" + problem + ")\n expected " + e.get(i) + "\n actual   " + a.get(i));
+    }
+  }
+
+  private static boolean hasFloatingPoint(DataType type) {
+    if (type instanceof DoubleType || type instanceof FloatType) return true;
+    if (type instanceof StructType s) return Stream.of(s.fields()).anyMatch(f -> hasFloatingPoint(f.dataType()));
+    if (type instanceof ArrayType a) return hasFloatingPoint(a.elementType());
+    if (type instanceof MapType m) return hasFloatingPoint(m.keyType()) || hasFloatingPoint(m.valueType());
+    return false;
+  }
+
+  private static List<Row> sorted(List<Row> rows) {
+    List<Row> copy = new ArrayList<>(rows);
+    copy.sort(Comparator.comparing(TableComparison::sortKey));
+    return copy;
+  }
+
+  /** The row as text with floating point values to 6 significant digits, so tiny differences sort alike. */
+  private static String sortKey(Object value) {
+    if (value instanceof Double d) return String.format(Locale.ROOT, "%.6g", d);
+    if (value instanceof Float f) return String.format(Locale.ROOT, "%.6g", f);
+    if (value instanceof Row r) {
+      StringBuilder key = new StringBuilder("[");
+      for (int i = 0; i < r.length(); i++) key.append(sortKey(r.get(i))).append('|');
+      return key.append(']').toString();
+    }
+    if (value instanceof scala.collection.Seq<?> s) {
+      StringBuilder key = new StringBuilder("(");
+      scala.collection.JavaConverters.seqAsJavaList(s).forEach(v -> key.append(sortKey(v)).append(','));
+      return key.append(')').toString();
+    }
+    return String.valueOf(value);
+  }
+
+  /** Null when equal within the tolerance, else what differs. */
+  static String difference(Object expected, Object actual) {
+    if (expected == null || actual == null) return expected == actual ? null : expected + " vs " + actual;
+    if (expected instanceof Number e && actual instanceof Number a && (expected instanceof Double || expected instanceof Float)) {
+      double x = e.doubleValue();
+      double y = a.doubleValue();
+      if (Double.isNaN(x) && Double.isNaN(y)) return null;
+      return Math.abs(x - y) <= TOLERANCE * Math.max(1.0, Math.max(Math.abs(x), Math.abs(y))) ? null : x + " vs " + y;
+    }
+    if (expected instanceof Row e && actual instanceof Row a) {
+      if (e.length() != a.length()) return "fields";
+      for (int i = 0; i < e.length(); i++) {
+        String d = difference(e.get(i), a.get(i));
+        if (d != null) return (e.schema() != null ? e.schema().fields()[i].name() : "#" + i) + ": " + d;
+      }
+      return null;
+    }
+    if (expected instanceof scala.collection.Seq<?> e && actual instanceof scala.collection.Seq<?> a) {
+      List<?> x = scala.collection.JavaConverters.seqAsJavaList(e);
+      List<?> y = scala.collection.JavaConverters.seqAsJavaList(a);
+      if (x.size() != y.size()) return "lengths " + x.size() + " vs " + y.size();
+      for (int i = 0; i < x.size(); i++) {
+        String d = difference(x.get(i), y.get(i));
+        if (d != null) return "[" + i + "] " + d;
+      }
+      return null;
+    }
+    return expected.equals(actual) ? null : expected + " vs " + actual;
+  }
+}
