@@ -1,6 +1,8 @@
 package dev.pql.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pql.io.Tables;
@@ -52,11 +54,34 @@ class MainTest {
   @Test
   void everyCommandHasHelp() {
     for (String command : new String[] {"generate", "ingest", "features", "train", "score", "evaluate", "backtest", "metrics",
-        "run", "demo", "tables"}) {
+        "run", "demo", "serve-sql", "tables"}) {
       Outcome o = run(command, "--help");
       assertEquals(0, o.exitCode(), command);
       assertTrue(o.out().startsWith("Usage: pql " + command), o.out());
     }
+  }
+
+  @Test
+  void aCommandJoinsTheSessionItsPlatformRunsAndLeavesItRunning() {
+    // As on Databricks or in a notebook: the session exists before pql's command starts.
+    SparkSession platform = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog").getOrCreate();
+    try {
+      Outcome o = run("metrics", "--warehouse", dir.resolve("empty").toString());
+      assertEquals(3, o.exitCode(), o.err());
+      assertFalse(platform.sparkContext().isStopped(), "pql stops only a session it started");
+      assertEquals(platform, SparkSession.getDefaultSession().get());
+    } finally {
+      platform.stop();
+    }
+  }
+
+  @Test
+  void theTaskEntryPointThrowsInsteadOfExiting() {
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Task.main(new String[] {"ingest", "--config", dir.resolve("missing.conf").toString()}));
+    assertTrue(e.getMessage().endsWith("ended with exit code 2"), e.getMessage());
   }
 
   @Test

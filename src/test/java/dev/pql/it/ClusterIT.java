@@ -30,14 +30,13 @@ class ClusterIT {
 
     // The environment file a data engineer would write: the shared settings, this master, one-core executors.
     Path environment = work.resolve("standalone.conf");
-    SampleRun.write(environment, String.join("\n",
-        "include file(\"" + SampleRun.config() + "\")",
+    SampleRun.environment(environment,
         "pql.submit {",
         "  master = \"spark://127.0.0.1:" + masterPort + "\"",
         "  packages = []   # the Spark home holds Delta already",
         "  resources.default { driver-memory = \"1g\", executor-memory = \"1g\", executor-cores = 1, num-executors = 2 }",
         "  resources.run = ${pql.submit.resources.default}",
-        "}", ""));
+        "}");
 
     try (ServiceProcess master = spark.startMaster(masterPort, work.resolve("logs/master.log"));
         ServiceProcess worker = spark.startWorker(masterPort, 2, "3g", workerDir, work.resolve("logs/worker.log"))) {
@@ -61,6 +60,14 @@ class ClusterIT {
       assertTrue(executorPids.stream().noneMatch(pid -> pid == ProcessHandle.current().pid()));
       assertEquals(List.of("0", "1"), LocalSparkHome.executorDirectories(workerDir).stream()
           .map(d -> d.substring(d.indexOf('/') + 1)).toList(), "one application, executors 0 and 1");
+    }
+
+    // The jar submitted holds pql and its two small libraries, none of what the cluster provides.
+    try (java.util.zip.ZipFile jar = new java.util.zip.ZipFile(ServiceProcess.HOME.resolve("target/pql-cluster.jar").toFile())) {
+      List<String> entries = jar.stream().map(java.util.zip.ZipEntry::getName).toList();
+      assertTrue(entries.contains("dev/pql/cli/Main.class") && entries.contains("com/typesafe/config/Config.class"));
+      assertTrue(entries.stream().noneMatch(e -> e.startsWith("org/apache/spark/") || e.startsWith("io/delta/")
+          || e.startsWith("org/apache/hadoop/") || e.startsWith("scala/")), "no Spark, Delta, Hadoop or Scala inside");
     }
 
     SparkSession session = ItSpark.session();

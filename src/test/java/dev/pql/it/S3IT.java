@@ -46,8 +46,7 @@ class S3IT {
     Path eventLogs = work.resolve("spark-events");
     Files.createDirectories(eventLogs);
     Path config = work.resolve("s3.conf");
-    SampleRun.write(config, String.join("\n",
-        "include file(\"" + SampleRun.config() + "\")",
+    SampleRun.environment(config,
         "pql.spark.conf {",
         "  \"spark.hadoop.fs.s3a.endpoint\" = \"http://127.0.0.1:" + port + "\"",
         "  \"spark.hadoop.fs.s3a.endpoint.region\" = \"us-east-1\"",
@@ -55,7 +54,7 @@ class S3IT {
         "  \"spark.hadoop.fs.s3a.connection.ssl.enabled\" = \"false\"",
         "  \"spark.eventLog.enabled\" = \"true\"",
         "  \"spark.eventLog.dir\" = \"file://" + eventLogs + "\"",
-        "}", ""));
+        "}");
 
     List<Path> outputs = new ArrayList<>();
     try (ServiceProcess s3 = ServiceProcess.start("s3proxy", List.of(

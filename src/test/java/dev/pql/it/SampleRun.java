@@ -86,6 +86,12 @@ final class SampleRun {
     }
   }
 
+  /** An environment file over the shared configuration: its include, then the given lines. */
+  static Path environment(Path file, String... lines) {
+    write(file, "include file(\"" + config() + "\")\n" + String.join("\n", lines) + "\n");
+    return file;
+  }
+
   static void write(Path file, String text) {
     try {
       Files.createDirectories(file.getParent());

@@ -62,8 +62,11 @@ class ServeSqlIT {
           }
         }
       }
+      // SIGTERM, as a service manager stops it: the server and Spark stop and the JVM exits on its own.
+      server.handle().destroy();
+      server.handle().onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
     }
-    assertFalse(server.handle().isAlive(), "SIGTERM stops the server");
+    assertFalse(server.handle().isAlive());
 
     List<String> expectedTables = new ArrayList<>(Tables.ALL.stream().map(TableContract::name).toList());
     expectedTables.add(Tables.ACCOUNT_FEATURES);
