@@ -13,13 +13,16 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A real standalone cluster (a master and a worker started from the project's jars) runs the whole pipeline,
- * submitted with jobs/pql-submit: two executor JVMs besides the driver, and the same tables as local mode.
+ * submitted with jobs/pql-submit: two executor JVMs besides the driver, and the same tables as local mode wrote
+ * from the same lake files (the reference run of {@link SampleRun}, which ran on S3: its lake and warehouse are now
+ * plain local folders).
  */
 class ClusterIT {
   @Test
   void theClusterRunsThePipelineInTwoExecutorJvmsAndWritesWhatLocalModeWrites() throws Exception {
-    Path lake = SampleRun.lake();
-    Path expected = SampleRun.localWarehouse();
+    SampleRun.Reference reference = SampleRun.reference();
+    Path lake = reference.lake();
+    Path expected = reference.warehouse();
     Path work = SampleRun.WORK.resolve("cluster");
     Path warehouse = SampleRun.WORK.resolve("warehouse-cluster");
     SampleRun.deleteRecursively(work);

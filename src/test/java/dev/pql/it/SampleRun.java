@@ -10,67 +10,105 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 
 /**
- * The small generated lake every integration test runs on, and the pipeline run on it in local mode with the
- * local launcher (jobs/pql): the reference the cluster run is compared with. Made once per test JVM.
+ * The run every integration test works from, made once per test JVM: an S3-compatible server (S3Proxy) on
+ * 127.0.0.1, a small generated lake written to it through s3a, and the whole pipeline run on it in local mode by the
+ * local launcher (jobs/pql), lake and warehouse on s3a:// and credentials only in the environment. S3Proxy's
+ * filesystem back end keeps each object as a plain file under {@code <store>/<bucket>/<key>}, so once the server
+ * is stopped the same lake and warehouse are local folders: the cluster run reads that lake and is compared with
+ * that warehouse, and serve-sql serves it.
  */
 final class SampleRun {
   static final Path WORK = Path.of(System.getProperty("pql.it.work", "target/it")).toAbsolutePath();
-  /** Both runs use one run id, so that run ids and model versions in the tables agree. */
+  /** Every run uses one run id, so that run ids and model versions in the tables agree. */
   static final String RUN_ID = "it-run";
   static final Duration RUN_TIMEOUT = Duration.ofMinutes(15);
+  static final String BUCKET = "pql-it";
 
-  /** -Dpql.it.reuse=true (when iterating on one test): keep the lake and local warehouse of an earlier run. */
-  private static final boolean REUSE = Boolean.getBoolean("pql.it.reuse");
+  /**
+   * What the reference run left: the lake and warehouse as local folders, the secret it ran with, the output of
+   * every process it started, its Spark event logs, and the S3 endpoint.
+   */
+  record Reference(Path lake, Path warehouse, String secret, List<Path> outputs, Path eventLogs, String endpoint,
+      String runOutput) {}
 
-  private static Path lake;
-  private static Path localWarehouse;
+  private static Reference reference;
 
   private SampleRun() {}
 
   /**
    * The configuration of every integration run: 500 accounts over 90 days, short label windows so the model
-   * trains on several snapshots, one regularization point and few optimizer iterations (speed, not quality), and no Spark UI (no ports to share).
+   * trains on several snapshots, one regularization point and few optimizer iterations (speed, not quality), and
+   * no Spark UI (no ports to share).
    */
   static synchronized Path config() {
     Path config = WORK.resolve("it.conf");
-    {
-      write(config, String.join("\n",
-          "include file(\"" + ServiceProcess.HOME.resolve("conf/application.conf") + "\")",
-          "pql {",
-          "  spark { master = \"local[2]\", shuffle-partitions = 4, conf { \"spark.ui.enabled\" = \"false\" } }",
-          "  generate { accounts = 500, days = 90, big-account-event-share = 0.1 }",
-          "  model { horizon-days = 14, driver-horizon-days = 14, evaluation-days = 14, min-support = 50,",
-          "          reg-params = [0.003], max-iterations = 25 }",
-          "}", ""));
-    }
+    write(config, String.join("\n",
+        "include file(\"" + ServiceProcess.HOME.resolve("conf/application.conf") + "\")",
+        "pql {",
+        "  spark { master = \"local[2]\", shuffle-partitions = 4, conf { \"spark.ui.enabled\" = \"false\" } }",
+        "  generate { accounts = 500, days = 90, big-account-event-share = 0.1 }",
+        "  model { horizon-days = 14, driver-horizon-days = 14, evaluation-days = 14, min-support = 50,",
+        "          reg-params = [0.003], max-iterations = 25 }",
+        "}", ""));
     return config;
   }
 
-  static synchronized Path lake() throws InterruptedException {
-    if (lake == null) {
-      Path dir = WORK.resolve("lake");
-      if (REUSE && Files.isDirectory(dir.resolve("truth"))) return lake = dir;
-      deleteRecursively(dir);
-      int code = pql(WORK.resolve("logs/generate.log"), Map.of(), "generate", "--config", config().toString(),
-          "-Dpql.generate.output=" + dir);
-      assertEquals(0, code, "generate");
-      lake = dir;
-    }
-    return lake;
+  static synchronized Reference reference() throws InterruptedException {
+    if (reference == null) reference = runOnS3(WORK.resolve("s3"));
+    return reference;
   }
 
-  static synchronized Path localWarehouse() throws InterruptedException {
-    if (localWarehouse == null) {
-      Path dir = WORK.resolve("warehouse-local");
-      if (REUSE && Files.isDirectory(dir.resolve("pql_metrics"))) return localWarehouse = dir;
-      deleteRecursively(dir);
-      assertEquals(0, pql(WORK.resolve("logs/run-local.log"), Map.of(), "run", "--config", config().toString(),
-          "--lake", lake().toString(), "--warehouse", dir.toString(), "--run-id", RUN_ID), "local run");
-      localWarehouse = dir;
+  private static Reference runOnS3(Path work) throws InterruptedException {
+    deleteRecursively(work);
+    Path store = work.resolve("store");
+    String accessKey = "pql-it-" + UUID.randomUUID().toString().substring(0, 8);
+    String secret = "s3cr3t-" + UUID.randomUUID();
+    int port = ServiceProcess.freePort();
+    String endpoint = "http://127.0.0.1:" + port;
+    Path properties = work.resolve("s3proxy.properties");
+    write(properties, String.join("\n", "s3proxy.endpoint=" + endpoint, "s3proxy.authorization=aws-v2-or-v4",
+        "s3proxy.identity=" + accessKey, "s3proxy.credential=" + secret, "jclouds.provider=filesystem",
+        "jclouds.filesystem.basedir=" + store, ""));
+    createDirectories(store.resolve(BUCKET)); // a bucket is a folder of the store
+
+    // Where s3a is and how to talk to it, and an event log to search: no credentials in this file.
+    Path eventLogs = createDirectories(work.resolve("spark-events"));
+    Path config = environment(work.resolve("s3.conf"),
+        "pql.spark.conf {",
+        "  \"spark.hadoop.fs.s3a.endpoint\" = \"" + endpoint + "\"",
+        "  \"spark.hadoop.fs.s3a.endpoint.region\" = \"us-east-1\"",
+        "  \"spark.hadoop.fs.s3a.path.style.access\" = \"true\"",
+        "  \"spark.hadoop.fs.s3a.connection.ssl.enabled\" = \"false\"",
+        "  \"spark.eventLog.enabled\" = \"true\"",
+        "  \"spark.eventLog.dir\" = \"file://" + eventLogs + "\"",
+        "}");
+
+    List<Path> outputs = new ArrayList<>();
+    String runOutput;
+    try (ServiceProcess s3 = ServiceProcess.start("s3proxy", List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
+        System.getProperty("pql.it.s3proxy"), "--properties", properties.toString()), Map.of(),
+        work.resolve("logs/s3proxy.log"))) {
+      outputs.add(s3.log);
+      s3.awaitPort(port, Duration.ofSeconds(60));
+      // s3a's default provider chain reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment.
+      Map<String, String> credentials = Map.of("AWS_ACCESS_KEY_ID", accessKey, "AWS_SECRET_ACCESS_KEY", secret);
+      Path generateLog = work.resolve("logs/generate.log");
+      outputs.add(generateLog);
+      assertEquals(0, pql(generateLog, credentials, "generate", "--config", config.toString(),
+          "-Dpql.generate.output=s3a://" + BUCKET + "/lake"), "generate on s3a");
+      Path runLog = work.resolve("logs/run.log");
+      outputs.add(runLog);
+      assertEquals(0, pql(runLog, credentials, "run", "--config", config.toString(),
+          "--lake", "s3a://" + BUCKET + "/lake", "--warehouse", "s3a://" + BUCKET + "/warehouse",
+          "--run-id", RUN_ID), "run on s3a");
+      runOutput = read(runLog);
     }
-    return localWarehouse;
+    return new Reference(store.resolve(BUCKET).resolve("lake"), store.resolve(BUCKET).resolve("warehouse"), secret,
+        List.copyOf(outputs), eventLogs, endpoint, runOutput);
   }
 
   /** jobs/pql with its arguments, to the end; returns its exit code. */
@@ -96,6 +134,22 @@ final class SampleRun {
     try {
       Files.createDirectories(file.getParent());
       Files.writeString(file, text);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static Path createDirectories(Path dir) {
+    try {
+      return Files.createDirectories(dir);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -21,7 +21,7 @@ import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 
 /**
- * BI access: jobs/pql serve-sql serves the local run's warehouse over Spark's Thrift server, and a Hive JDBC client
+ * BI access: jobs/pql serve-sql serves the reference run's warehouse over Spark's Thrift server, and a Hive JDBC client
  * (what a BI tool's connector is) lists the tables in database pql, reads their column comments and runs a
  * dashboard query, whose answer is the same query's on the Delta files.
  */
@@ -32,7 +32,7 @@ class ServeSqlIT {
 
   @Test
   void aJdbcClientReadsThePqlTablesWithTheirCommentsThroughTheThriftServer() throws Exception {
-    Path warehouse = SampleRun.localWarehouse();
+    Path warehouse = SampleRun.reference().warehouse();
     Path work = SampleRun.WORK.resolve("serve");
     SampleRun.deleteRecursively(work);
     int port = ServiceProcess.freePort();
