@@ -41,9 +41,9 @@ class ClusterIT {
         "  resources.run = ${pql.submit.resources.default}",
         "}");
 
+    Set<Long> executorPids = ConcurrentHashMap.newKeySet();
     try (ServiceProcess master = spark.startMaster(masterPort, work.resolve("logs/master.log"));
         ServiceProcess worker = spark.startWorker(masterPort, 2, "3g", workerDir, work.resolve("logs/worker.log"))) {
-      Set<Long> executorPids = ConcurrentHashMap.newKeySet();
       try (ServiceProcess submit = ServiceProcess.start("pql-submit run", List.of(
           ServiceProcess.HOME.resolve("jobs/pql-submit").toString(), "run", "--config", environment.toString(),
           "--lake", lake.toString(), "--warehouse", warehouse.toString(), "--run-id", SampleRun.RUN_ID),
@@ -74,7 +74,10 @@ class ClusterIT {
     }
 
     SparkSession session = ItSpark.session();
+    TableComparison.largestDifference = 0;
     List<String> compared = TableComparison.assertSameTables(session, expected.toString(), warehouse.toString());
+    System.out.printf("ClusterIT: %d executor JVMs; %d tables equal to local mode's; largest floating point "
+        + "difference %.3g%n", executorPids.size(), compared.size(), TableComparison.largestDifference);
     assertTrue(compared.containsAll(List.of("events", "account_features", "model_runs", "pql_scores", "pql_metrics",
         "definition_backtest")), "compared " + compared);
   }

@@ -32,6 +32,8 @@ final class TableComparison {
   static final Set<String> RUN_SPECIFIC = Set.of("ingested_at", "source_ingested_at", "started_at", "ended_at",
       "added_at", "trained_at", "model_path", "busiest_spark_stage_tasks", "largest_task_share");
   static final double TOLERANCE = 1e-9;
+  /** The largest difference between two floating point values compared so far (relative above 1), for the log. */
+  static double largestDifference;
 
   private TableComparison() {}
 
@@ -125,7 +127,9 @@ final class TableComparison {
       double x = e.doubleValue();
       double y = a.doubleValue();
       if (Double.isNaN(x) && Double.isNaN(y)) return null;
-      return Math.abs(x - y) <= TOLERANCE * Math.max(1.0, Math.max(Math.abs(x), Math.abs(y))) ? null : x + " vs " + y;
+      double relative = Math.abs(x - y) / Math.max(1.0, Math.max(Math.abs(x), Math.abs(y)));
+      largestDifference = Math.max(largestDifference, relative);
+      return relative <= TOLERANCE ? null : x + " vs " + y;
     }
     if (expected instanceof Row e && actual instanceof Row a) {
       if (e.length() != a.length()) return "fields";
