@@ -42,16 +42,19 @@ class ClusterIT {
         "}");
 
     Set<Long> executorPids = ConcurrentHashMap.newKeySet();
+    long driverPid;
     try (ServiceProcess master = spark.startMaster(masterPort, work.resolve("logs/master.log"));
         ServiceProcess worker = spark.startWorker(masterPort, 2, "3g", workerDir, work.resolve("logs/worker.log"))) {
       try (ServiceProcess submit = ServiceProcess.start("pql-submit run", List.of(
           ServiceProcess.HOME.resolve("jobs/pql-submit").toString(), "run", "--config", environment.toString(),
           "--lake", lake.toString(), "--warehouse", warehouse.toString(), "--run-id", SampleRun.RUN_ID),
           spark.env, work.resolve("logs/submit.log"))) {
-        // The executors are children of the worker, each its own JVM.
+        driverPid = submit.handle().pid(); // jobs/pql-submit execs spark-submit, which runs the driver (client mode)
+        // The executors are the worker's own children, each its own JVM. (Not its further descendants: a process
+        // an executor forks shows the executor's command line until it execs.)
         long deadline = System.nanoTime() + SampleRun.RUN_TIMEOUT.toNanos();
         while (submit.handle().isAlive() && System.nanoTime() < deadline) {
-          worker.handle().descendants()
+          worker.handle().children()
               .filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
               .forEach(p -> executorPids.add(p.pid()));
           Thread.sleep(500);
@@ -60,7 +63,7 @@ class ClusterIT {
         assertTrue(master.output().contains("Registered app pql run"), master.tail());
       }
       assertEquals(2, executorPids.size(), "executor JVMs under the worker: " + executorPids);
-      assertTrue(executorPids.stream().noneMatch(pid -> pid == ProcessHandle.current().pid()));
+      assertTrue(executorPids.stream().noneMatch(pid -> pid == driverPid), "the driver is not one of them");
       assertEquals(List.of("0", "1"), LocalSparkHome.executorDirectories(workerDir).stream()
           .map(d -> d.substring(d.indexOf('/') + 1)).toList(), "one application, executors 0 and 1");
     }
