@@ -57,7 +57,7 @@ abstract class SparkCommand implements Callable<Integer> {
 
   /** The session this command runs in. */
   SparkSession startSpark(Settings settings) {
-    return SparkSessions.create(settings.spark(), Map.of());
+    return SparkSessions.create(settings.spark());
   }
 
   abstract String name();

@@ -156,9 +156,8 @@ final class SampleRun {
   }
 
   static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) return;
-    try (var paths = Files.walk(dir)) {
-      paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    try {
+      if (Files.exists(dir)) org.apache.commons.io.FileUtils.deleteDirectory(dir.toFile());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
