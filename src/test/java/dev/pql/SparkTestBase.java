@@ -59,6 +59,14 @@ public abstract class SparkTestBase {
     spark = null;
   }
 
+  /** Makes the warehouse's data end the day after {@code date}: one event on that date in events. */
+  protected static void lastEventOn(dev.pql.io.DeltaStore store, String date) {
+    store.insertNew(dev.pql.io.Tables.EVENTS, spark.sql("SELECT 'last-event' AS event_id, 'a0' AS account_id, "
+        + "CAST(NULL AS STRING) AS user_id, 'Signed In' AS event, TIMESTAMP '" + date + " 10:00:00' AS ts, DATE '"
+        + date + "' AS event_date, TIMESTAMP '" + date + " 12:00:00' AS ingested_at, 'r' AS run_id, "
+        + "CAST(NULL AS MAP<STRING, STRING>) AS properties"));
+  }
+
   protected static Path tempDir(String prefix) {
     try {
       return Files.createTempDirectory(prefix);

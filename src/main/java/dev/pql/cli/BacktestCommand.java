@@ -1,28 +1,34 @@
 package dev.pql.cli;
 
 import dev.pql.config.Settings;
-import dev.pql.io.RunLog.StageCounts;
+import dev.pql.io.StageContext;
+import dev.pql.metrics.Backtest;
 import dev.pql.metrics.BacktestJob;
-import org.apache.spark.sql.SparkSession;
+import dev.pql.options.BacktestOptions;
+import dev.pql.options.CommandOptions;
+import dev.pql.pipeline.StageRunner;
+import dev.pql.pipeline.Stages;
+import java.util.ArrayList;
+import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "backtest", mixinStandardHelpOptions = true,
-    description = "Replay the active definitions, the latest model's discovered rules and its learned definition on "
-        + "the stored snapshots: write definition_backtest.")
+@Command(mixinStandardHelpOptions = true)
 final class BacktestCommand extends SparkCommand {
+  @Mixin BacktestOptions options;
+
   @Override
-  String name() {
-    return "backtest";
+  CommandOptions options() {
+    return options;
   }
 
   @Override
-  int run(SparkSession spark, Settings settings, Context context) {
-    BacktestJob.Result r = context.log().stage("backtest", () -> BacktestJob.run(spark, settings, context.store(),
-        context.runId()), x -> new StageCounts(0, x.rules().size() + x.learned().size(), 0, 0));
+  int run(Settings settings, StageContext context) {
+    BacktestJob.Result r = Stages.backtest(StageRunner.forCommand(context), settings);
     StringBuilder out = new StringBuilder(String.format("%nRun %s -> %s%n", context.runId(), settings.warehouse()));
-    java.util.List<dev.pql.metrics.Backtest.Figures> all = new java.util.ArrayList<>(r.rules());
+    List<Backtest.Figures> all = new ArrayList<>(r.rules());
     all.addAll(r.learned());
-    out.append(EvaluateCommand.table(all));
+    out.append(Report.table(all));
     if (!r.learned().isEmpty()) {
       out.append(String.format("(learned: the snapshots from %s on, which model %s never trained on)%n",
           r.learnedFrom(), r.modelVersion()));

@@ -2,21 +2,26 @@ package dev.pql.cli;
 
 import dev.pql.config.Settings;
 import dev.pql.ingest.IngestJob;
-import org.apache.spark.sql.SparkSession;
+import dev.pql.io.StageContext;
+import dev.pql.options.CommandOptions;
+import dev.pql.options.IngestOptions;
+import dev.pql.pipeline.StageRunner;
+import dev.pql.pipeline.Stages;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "ingest", mixinStandardHelpOptions = true,
-    description = "Read an event lake through a source mapping into the Delta tables events, events_rejected, "
-        + "accounts and conversions.")
-final class IngestCommand extends LakeCommand {
+@Command(mixinStandardHelpOptions = true)
+final class IngestCommand extends SparkCommand {
+  @Mixin IngestOptions options;
+
   @Override
-  String name() {
-    return "ingest";
+  CommandOptions options() {
+    return options;
   }
 
   @Override
-  int run(SparkSession spark, Settings settings, Context context) {
-    IngestJob.Result result = IngestJob.run(spark, settings, context.store(), context.log(), context.start());
+  int run(Settings settings, StageContext context) {
+    IngestJob.Result result = Stages.ingest(StageRunner.forCommand(context), settings);
     System.out.print(Report.ingest(context.runId(), settings.warehouse(), result, context.log().results()));
     return 0;
   }

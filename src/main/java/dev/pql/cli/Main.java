@@ -1,17 +1,14 @@
 package dev.pql.cli;
 
 import dev.pql.PqlException;
+import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** pql's command line: {@code pql <command> [options]}; exit 0 on success, 2 on bad configuration. */
 @Command(name = "pql", mixinStandardHelpOptions = true, version = "pql 0.1.0",
-    description = "Finds product-qualified leads in a product event lake.",
-    subcommands = {GenerateCommand.class, IngestCommand.class, FeaturesCommand.class, TrainCommand.class,
-        ScoreCommand.class, EvaluateCommand.class, BacktestCommand.class, MetricsCommand.class,
-        RunCommand.class, DemoCommand.class, ServeSqlCommand.class,
-        TablesCommand.class,
-        CommandLine.HelpCommand.class})
+    description = "Finds product-qualified leads in a product event lake.")
 public final class Main {
   public static void main(String[] args) {
     System.exit(execute(args));
@@ -19,7 +16,7 @@ public final class Main {
 
   /** Runs one command and returns its exit code; used by main and by tests. */
   public static int execute(String... args) {
-    return new CommandLine(new Main())
+    return commandLine()
         .setExecutionExceptionHandler((e, cmd, parsed) -> {
           if (e instanceof PqlException p) {
             cmd.getErr().println("pql: " + p.getMessage());
@@ -28,5 +25,24 @@ public final class Main {
           throw e;
         })
         .execute(args);
+  }
+
+  /**
+   * The commands, each named and described by its options (dev.pql.options, which jobs/pql-submit parses with too),
+   * then tables and help.
+   */
+  static CommandLine commandLine() {
+    CommandLine line = new CommandLine(new Main());
+    for (SparkCommand command : List.of(new GenerateCommand(), new IngestCommand(), new FeaturesCommand(),
+        new TrainCommand(), new ScoreCommand(), new EvaluateCommand(), new BacktestCommand(), new MetricsCommand(),
+        new RunCommand(), new DemoCommand(), new ServeSqlCommand())) {
+      CommandLine sub = new CommandLine(command);
+      CommandSpec declared = CommandSpec.forAnnotatedObject(command.options());
+      sub.getCommandSpec().usageMessage().description(declared.usageMessage().description());
+      line.addSubcommand(declared.name(), sub);
+    }
+    line.addSubcommand("tables", new TablesCommand());
+    line.addSubcommand("help", new CommandLine.HelpCommand());
+    return line;
   }
 }

@@ -1,29 +1,32 @@
 package dev.pql.cli;
 
 import dev.pql.config.Settings;
-import dev.pql.io.RunLog.StageCounts;
+import dev.pql.io.StageContext;
 import dev.pql.metrics.MetricsJob;
-import org.apache.spark.sql.SparkSession;
+import dev.pql.options.CommandOptions;
+import dev.pql.options.MetricsOptions;
+import dev.pql.pipeline.StageRunner;
+import dev.pql.pipeline.Stages;
+import dev.pql.pipeline.Summaries;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "metrics", mixinStandardHelpOptions = true,
-    description = "Recompute pql_metrics (PQLs, PQL rate, cohort share, conversion of PQLs and non-PQLs, time to "
-        + "PQL per week, month, definition and segment) from the scoring history, and print the latest complete "
-        + "week.")
+@Command(mixinStandardHelpOptions = true)
 final class MetricsCommand extends SparkCommand {
+  @Mixin MetricsOptions options;
+
   @Override
-  String name() {
-    return "metrics";
+  CommandOptions options() {
+    return options;
   }
 
   @Override
-  int run(SparkSession spark, Settings settings, Context context) {
-    MetricsJob.Result r = context.log().stage("metrics", () -> MetricsJob.run(settings, context.store(),
-        context.runId()), x -> new StageCounts(0, x.rows(), 0, 0));
+  int run(Settings settings, StageContext context) {
+    MetricsJob.Result r = Stages.metrics(StageRunner.forCommand(context), settings);
     System.out.printf("%nRun %s -> %s%npql_metrics: %,d rows over the scores of %s .. %s, conversions to %s "
             + "(%,d inserted, %,d updated, %,d deleted)%n", context.runId(), settings.warehouse(), r.rows(),
         r.scoredFrom(), r.scoredTo(), r.dataEnd(), r.inserted(), r.updated(), r.deleted());
-    System.out.print(Report.metrics(context.store()));
+    System.out.print(Report.metrics(Summaries.metrics(context.store())));
     System.out.print(Report.stages(context.log().results()));
     return 0;
   }

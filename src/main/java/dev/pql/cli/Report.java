@@ -2,12 +2,19 @@ package dev.pql.cli;
 
 import dev.pql.features.FeaturesJob;
 import dev.pql.generate.TruthCheck;
-import dev.pql.model.ThresholdDiscovery;
-import dev.pql.model.TrainJob;
 import dev.pql.ingest.IngestJob;
 import dev.pql.io.RunLog.StageResult;
 import dev.pql.io.TaskBalance;
+import dev.pql.metrics.Backtest;
+import dev.pql.metrics.MetricsJob;
+import dev.pql.model.ModelRegistry;
+import dev.pql.model.ThresholdDiscovery;
+import dev.pql.model.TrainJob;
+import dev.pql.pipeline.Summaries;
+import dev.pql.scoring.ScoringHistory;
+import java.time.LocalDate;
 import java.util.List;
+import java.util.Locale;
 
 /** The console summaries of a run. */
 final class Report {
@@ -91,7 +98,7 @@ final class Report {
   }
 
   static String score(String runId, String warehouse, dev.pql.scoring.ScoreJob.Result r,
-      dev.pql.io.DeltaStore store, List<StageResult> stages) {
+      List<ScoringHistory.Lead> leads, List<StageResult> stages) {
     StringBuilder out = new StringBuilder();
     out.append(String.format("%nRun %s -> %s%n", runId, warehouse));
     if (r.dates().size() > 1) {
@@ -106,7 +113,7 @@ final class Report {
     if (r.learnedVersion() != null) out.append("; learned ").append(r.learnedVersion());
     if (!Double.isNaN(r.cutoff())) out.append(String.format(" (cutoff %.4f)", r.cutoff()));
     out.append('\n');
-    out.append(leads(store, r.asOf()));
+    out.append(leads(r.asOf(), leads));
     out.append(stages(stages));
     return out.toString();
   }
@@ -117,52 +124,33 @@ final class Report {
     StringBuilder out = new StringBuilder(String.format(
         "%,d open-account snapshots on %d dates, %,d upgrades within %d days (base rate %.1f%%)%n", c.rows(),
         c.snapshots(), c.upgrades(), r.horizonDays(), 100.0 * c.upgrades() / c.rows()));
-    out.append(EvaluateCommand.table(all));
+    out.append(table(all));
     if (all.size() > 1) {
       out.append("Overlap: share of the candidate's PQLs that each active definition also qualifies\n");
       c.overlap().forEach((name, share) -> out.append(String.format("  %-28s %s%n", name,
-          EvaluateCommand.format(100 * share, "%.1f%%"))));
+          format(100 * share, "%.1f%%"))));
     }
     return out.toString();
   }
 
-  /** The date's ten most likely PQLs with their first reasons: a bounded read for the console. */
-  static String leads(dev.pql.io.DeltaStore store, java.time.LocalDate asOf) {
-    List<org.apache.spark.sql.Row> top = store.read(dev.pql.io.Tables.PQL_SCORES)
-        .filter(org.apache.spark.sql.functions.col("as_of_date").equalTo(java.sql.Date.valueOf(asOf))
-            .and(org.apache.spark.sql.functions.col("is_pql")))
-        .orderBy(org.apache.spark.sql.functions.col("probability").desc_nulls_last(),
-            org.apache.spark.sql.functions.col("account_id"))
-        .limit(10).collectAsList();
+  /** The date's most likely PQLs with their first reasons. */
+  static String leads(LocalDate asOf, List<ScoringHistory.Lead> leads) {
     StringBuilder out = new StringBuilder();
-    if (!top.isEmpty()) out.append("Top leads as of ").append(asOf).append(":\n");
-    for (org.apache.spark.sql.Row row : top) {
-      Double p = row.getAs("probability");
-      List<org.apache.spark.sql.Row> reasons = row.getList(row.fieldIndex("reasons"));
-      String why = reasons.stream().limit(4).map(x -> x.getAs("feature") + "=" + x.getAs("value"))
-          .collect(java.util.stream.Collectors.joining(", "));
-      out.append(String.format("  %-14s %-6s %-20s %-10s p=%s  %s%n", row.getAs("account_id"),
-          row.getAs("size_band"), row.getAs("pql_type"), row.getAs("source"),
-          p == null ? "-" : String.format("%.3f", p), why));
+    if (!leads.isEmpty()) out.append("Top leads as of ").append(asOf).append(":\n");
+    for (ScoringHistory.Lead lead : leads) {
+      out.append(String.format("  %-14s %-6s %-20s %-10s p=%s  %s%n", lead.accountId(), lead.sizeBand(),
+          lead.pqlType(), lead.source(), lead.probability() == null ? "-" : String.format("%.3f", lead.probability()),
+          String.join(", ", lead.reasons())));
     }
     return out.toString();
   }
 
-  /** The model's five leading behaviours, each by its leading feature, from model_drivers. */
-  static String drivers(dev.pql.io.DeltaStore store, String modelVersion) {
+  /** The model's leading behaviours, each by its leading feature. */
+  static String drivers(String modelVersion, List<ModelRegistry.DriverLine> drivers) {
     if (modelVersion == null) return "";
-    // At most a few rows per behaviour of the first five.
-    List<org.apache.spark.sql.Row> rows = store.read(dev.pql.io.Tables.MODEL_DRIVERS)
-        .filter(org.apache.spark.sql.functions.col("model_version").equalTo(modelVersion)
-            .and(org.apache.spark.sql.functions.col("behaviour_rank").leq(5))
-            .and(org.apache.spark.sql.functions.col("behaviour_importance").gt(0)))
-        .orderBy("behaviour_rank", "rank").collectAsList();
     StringBuilder out = new StringBuilder("Top drivers of model " + modelVersion + ":\n");
-    java.util.Set<Integer> shown = new java.util.HashSet<>();
-    for (org.apache.spark.sql.Row d : rows) {
-      int rank = d.getAs("behaviour_rank");
-      if (!shown.add(rank)) continue;
-      out.append(String.format("  %d. %-24s %s%n", rank, d.getAs("behaviour"), d.getAs("sentence")));
+    for (ModelRegistry.DriverLine d : drivers) {
+      out.append(String.format("  %d. %-24s %s%n", d.behaviourRank(), d.behaviour(), d.sentence()));
     }
     return out.toString();
   }
@@ -171,33 +159,56 @@ final class Report {
    * The latest complete week's flow (signups, new PQLs, PQL rate, time to PQL) and the latest week whose cohort and
    * conversion windows have closed (cohort share, conversion of PQLs and non-PQLs), by definition.
    */
-  static String metrics(dev.pql.io.DeltaStore store) {
-    List<org.apache.spark.sql.Row> week = dev.pql.metrics.MetricsJob.latestWeek(store, false);
+  static String metrics(Summaries.Metrics metrics) {
+    List<MetricsJob.WeekFigures> week = metrics.latest();
     if (week.isEmpty()) return "pql_metrics: no complete week scored yet\n";
-    int width = Math.max(10, week.stream().mapToInt(r -> r.<String>getAs("definition_name").length()).max()
-        .orElse(0));
-    StringBuilder out = new StringBuilder(String.format("PQL metrics, week of %s:%n",
-        week.get(0).<java.sql.Date>getAs("period_start")));
+    int width = Math.max(10, week.stream().mapToInt(r -> r.definitionName().length()).max().orElse(0));
+    StringBuilder out = new StringBuilder(String.format("PQL metrics, week of %s:%n", week.get(0).periodStart()));
     out.append(String.format("  %-" + width + "s %8s %8s %8s %9s %9s%n", "definition", "signups", "new PQLs",
         "PQL rate", "days p50", "days p90"));
-    for (org.apache.spark.sql.Row r : week) {
-      out.append(String.format("  %-" + width + "s %,8d %,8d %8s %9s %9s%n", r.getAs("definition_name"),
-          (long) r.getAs("signups"), (long) r.getAs("new_pqls"), percent(r.getAs("pql_rate")),
-          number(r.getAs("median_days_to_pql"), "%.0f"), number(r.getAs("p90_days_to_pql"), "%.0f")));
+    for (MetricsJob.WeekFigures r : week) {
+      out.append(String.format("  %-" + width + "s %,8d %,8d %8s %9s %9s%n", r.definitionName(), r.signups(),
+          r.newPqls(), percent(r.pqlRate()), number(r.medianDaysToPql(), "%.0f"), number(r.p90DaysToPql(), "%.0f")));
     }
-    List<org.apache.spark.sql.Row> closed = dev.pql.metrics.MetricsJob.latestWeek(store, true);
+    List<MetricsJob.WeekFigures> closed = metrics.closed();
     if (closed.isEmpty()) return out.append("No week's cohort and conversion windows have closed yet\n").toString();
-    org.apache.spark.sql.Row first = closed.get(0);
+    MetricsJob.WeekFigures first = closed.get(0);
     out.append(String.format("Week of %s, the latest whose %d-day cohort and %d-day conversion windows have closed:%n",
-        first.<java.sql.Date>getAs("period_start"), (int) first.getAs("cohort_days"),
-        (int) first.getAs("conversion_days")));
+        first.periodStart(), first.cohortDays(), first.conversionDays()));
     out.append(String.format("  %-" + width + "s %8s %8s %8s %9s %9s %6s%n", "definition", "signups", "new PQLs",
         "cohort", "PQL conv", "non-PQL", "lift"));
-    for (org.apache.spark.sql.Row r : closed) {
-      out.append(String.format("  %-" + width + "s %,8d %,8d %8s %9s %9s %6s%n", r.getAs("definition_name"),
-          (long) r.getAs("signups"), (long) r.getAs("new_pqls"), percent(r.getAs("cohort_pql_share")),
-          percent(r.getAs("pql_conversion_rate")), percent(r.getAs("non_pql_conversion_rate")),
-          number(r.getAs("conversion_lift"), "%.2f")));
+    for (MetricsJob.WeekFigures r : closed) {
+      out.append(String.format("  %-" + width + "s %,8d %,8d %8s %9s %9s %6s%n", r.definitionName(), r.signups(),
+          r.newPqls(), percent(r.cohortPqlShare()), percent(r.pqlConversionRate()), percent(r.nonPqlConversionRate()),
+          number(r.conversionLift(), "%.2f")));
+    }
+    return out.toString();
+  }
+
+  /** The end of a run and of the demo: leads, drivers, this week's metrics. */
+  static String run(Summaries.Run run) {
+    StringBuilder out = new StringBuilder();
+    if (run.latestScored() != null) out.append(leads(run.latestScored(), run.leads()));
+    out.append(drivers(run.modelVersion(), run.drivers()));
+    if (run.metrics() != null) out.append(metrics(run.metrics()));
+    return out.toString();
+  }
+
+  static String format(double v, String pattern) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, pattern, v);
+  }
+
+  /** The figures as a table whose first columns are as wide as the longest name and version. */
+  static String table(List<Backtest.Figures> figures) {
+    int name = Math.max(10, figures.stream().mapToInt(f -> f.name().length()).max().orElse(0));
+    int version = Math.max(3, figures.stream().mapToInt(f -> f.version().length()).max().orElse(0));
+    String columns = "%-" + name + "s %-" + version + "s %9s %7s %6s %8s %9s%n";
+    StringBuilder out = new StringBuilder(String.format(Locale.ROOT, columns, "definition", "ver", "precision",
+        "recall", "lift", "coverage", "PQLs/week"));
+    for (Backtest.Figures f : figures) {
+      out.append(String.format(Locale.ROOT, columns, f.name(), f.version(), format(100 * f.precision(), "%.1f%%"),
+          format(100 * f.recall(), "%.1f%%"), format(f.lift(), "%.2f"), format(100 * f.coverage(), "%.1f%%"),
+          format(f.pqlsPerWeek(), "%.1f")));
     }
     return out.toString();
   }
@@ -207,7 +218,7 @@ final class Report {
   }
 
   private static String number(Double v, String pattern) {
-    return v == null ? "-" : EvaluateCommand.format(v, pattern);
+    return v == null ? "-" : format(v, pattern);
   }
 
   private static String fmt(Double v) {

@@ -1,59 +1,39 @@
 package dev.pql.cli;
 
 import dev.pql.config.Settings;
-import dev.pql.io.RunLog.StageCounts;
+import dev.pql.io.StageContext;
+import dev.pql.options.CommandOptions;
+import dev.pql.options.ScoreOptions;
+import dev.pql.pipeline.StageRunner;
+import dev.pql.pipeline.Stages;
+import dev.pql.pipeline.Summaries;
 import dev.pql.scoring.ScoreJob;
-import dev.pql.features.SnapshotDates;
 import java.time.LocalDate;
 import java.util.List;
-import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
-@Command(name = "score", mixinStandardHelpOptions = true,
-    description = "Score every open account of one snapshot with the active definitions in "
-        + "pql.scoring.definitions, the learned model and the activation path: write pql_scores, "
-        + "pql_qualifications and pql_new.")
+@Command(mixinStandardHelpOptions = true)
 final class ScoreCommand extends SparkCommand {
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
-
-  @Option(names = "--as-of", paramLabel = "DATE", description = "The snapshot to score (default: the latest in "
-      + "account_features).")
-  LocalDate asOf;
-
-  @Option(names = "--from", paramLabel = "DATE",
-      description = "With --to: score every stored snapshot between the two dates, in one pass (a backfill).")
-  LocalDate from;
-
-  @Option(names = "--to", paramLabel = "DATE", description = "Last date of a backfill range.")
-  LocalDate to;
-
-  @Option(names = "--model", paramLabel = "VERSION", description = "Model version (default: pql.scoring.model-version, "
-      + "else the latest).")
-  String model;
+  @Mixin ScoreOptions options;
 
   @Override
-  String name() {
-    return "score";
+  CommandOptions options() {
+    return options;
   }
 
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
-  int run(SparkSession spark, Settings settings, Context context) {
-    List<LocalDate> dates;
-    if (dateRange(spec, asOf, from, to)) {
-      dates = SnapshotDates.stored(context.store(), from, to);
-      if (dates.isEmpty()) {
-        throw new ParameterException(spec.commandLine(), "account_features holds no snapshot from " + from + " to " + to);
-      }
-    } else {
-      dates = asOf == null ? List.of() : List.of(asOf);
-    }
-    Settings effective = model == null ? settings : settings.withModelVersion(model);
-    ScoreJob.Result r = context.log().stage("score", () -> ScoreJob.run(spark, effective, context.store(),
-        context.log(), dates), x -> new StageCounts(x.accounts(), x.pqls(), 0, 0));
-    System.out.print(Report.score(context.runId(), settings.warehouse(), r, context.store(), context.log().results()));
+  int run(Settings settings, StageContext context) {
+    ScoreOptions o = options;
+    List<LocalDate> dates = dateRange(spec, o.asOf, o.from, o.to) ? Stages.storedSnapshots(context, o.from, o.to)
+        : o.asOf == null ? List.of() : List.of(o.asOf);
+    Settings effective = options.model == null ? settings : settings.withModelVersion(options.model);
+    ScoreJob.Result r = Stages.score(StageRunner.forCommand(context), effective, dates);
+    System.out.print(Report.score(context.runId(), settings.warehouse(), r, Summaries.leads(context.store(),
+        r.asOf()), context.log().results()));
     return 0;
   }
 }

@@ -3,42 +3,25 @@ package dev.pql.cli;
 import dev.pql.config.Settings;
 import dev.pql.io.SparkSessions;
 import dev.pql.io.SqlCatalog;
-import java.util.LinkedHashMap;
+import dev.pql.io.StageContext;
+import dev.pql.options.CommandOptions;
+import dev.pql.options.ServeSqlOptions;
+import dev.pql.pipeline.Contracts;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.hive.thriftserver.HiveThriftServer2;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 
-@Command(name = "serve-sql", mixinStandardHelpOptions = true,
-    description = "Serve the warehouse to BI tools: Spark's Thrift JDBC/ODBC server, with every output table registered "
-        + "in database pql (pql.serve) with its column comments. Connect with jdbc:hive2://HOST:PORT/pql (Hive JDBC "
-        + "driver, or the Spark/Databricks ODBC driver). Runs until stopped (Ctrl-C, SIGTERM).")
+@Command(mixinStandardHelpOptions = true)
 final class ServeSqlCommand extends SparkCommand {
-  @Option(names = "--host", paramLabel = "ADDRESS", description = "Address to listen on (pql.serve.host).")
-  String host;
-
-  @Option(names = "--port", paramLabel = "PORT", description = "Port to listen on (pql.serve.port).")
-  Integer port;
-
-  @Option(names = "--metastore", paramLabel = "DIR",
-      description = "Folder of the embedded metastore and Hive's scratch space (pql.serve.metastore).")
-  String metastore;
+  @Mixin ServeSqlOptions options;
 
   @Override
-  String name() {
-    return "serve-sql";
-  }
-
-  @Override
-  Map<String, String> overrides() {
-    Map<String, String> o = new LinkedHashMap<>();
-    if (host != null) o.put("pql.serve.host", host);
-    if (port != null) o.put("pql.serve.port", String.valueOf(port));
-    if (metastore != null) o.put("pql.serve.metastore", metastore);
-    return o;
+  CommandOptions options() {
+    return options;
   }
 
   @Override
@@ -54,10 +37,11 @@ final class ServeSqlCommand extends SparkCommand {
   }
 
   @Override
-  int run(SparkSession spark, Settings settings, Context context) {
+  int run(Settings settings, StageContext context) {
     Settings.ServeSettings serve = settings.serve();
-    List<String> tables = SqlCatalog.register(spark, context.store(), serve.database());
-    HiveThriftServer2 server = HiveThriftServer2.startWithContext(spark.sqlContext());
+    List<String> tables = SqlCatalog.register(context.spark(), context.store(), serve.database(),
+        Contracts.tableNames());
+    HiveThriftServer2 server = HiveThriftServer2.startWithContext(context.spark().sqlContext());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       server.stop();

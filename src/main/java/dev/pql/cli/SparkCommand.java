@@ -1,18 +1,15 @@
 package dev.pql.cli;
 
 import dev.pql.config.Settings;
-import dev.pql.io.DeltaStore;
 import dev.pql.io.RunIds;
-import dev.pql.io.RunLog;
 import dev.pql.io.SparkSessions;
-import java.io.File;
+import dev.pql.io.StageContext;
+import dev.pql.options.CommandOptions;
 import java.time.Instant;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine.Mixin;
 
 /**
  * A command that loads and validates its settings (before Spark starts), logs the effective
@@ -21,26 +18,15 @@ import picocli.CommandLine.Mixin;
 abstract class SparkCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(SparkCommand.class);
 
-  @Mixin CommonOptions common;
+  /** The command's options, declared without Spark in dev.pql.options and mixed in by each command. */
+  abstract CommandOptions options();
 
-  /** A mapping file layered under --config, for commands that read a lake. */
-  File mapping() {
-    return null;
-  }
-
-  /** Overrides from this command's own options. */
-  Map<String, String> overrides() {
-    return Map.of();
-  }
-
-  abstract int run(SparkSession spark, Settings settings, Context context);
-
-  /** The run's id, start, warehouse and run log. */
-  record Context(String runId, Instant start, DeltaStore store, RunLog log) {}
+  /** Runs the command in its run's context (session, warehouse, run log). */
+  abstract int run(Settings settings, StageContext context);
 
   @Override
   public Integer call() {
-    Settings settings = common.load(mapping(), overrides());
+    Settings settings = options().load();
     LOG.info("Effective configuration:\n{}", settings.effectiveConfiguration());
     Instant start = Instant.now();
     String runId = settings.runId().isBlank() ? RunIds.newId(start) : settings.runId();
@@ -48,8 +34,7 @@ abstract class SparkCommand implements Callable<Integer> {
     boolean joined = SparkSession.getDefaultSession().isDefined();
     SparkSession spark = startSpark(settings);
     try {
-      DeltaStore store = new DeltaStore(spark, settings.warehouse());
-      return run(spark, settings, new Context(runId, start, store, new RunLog(spark, store, runId, name())));
+      return run(settings, StageContext.open(spark, settings.warehouse(), runId, name(), start));
     } finally {
       if (!joined) spark.stop();
     }
@@ -60,7 +45,9 @@ abstract class SparkCommand implements Callable<Integer> {
     return SparkSessions.create(settings.spark());
   }
 
-  abstract String name();
+  String name() {
+    return options().name();
+  }
 
   /**
    * Whether the options give a --from/--to range rather than --as-of; a range needs both ends in order and no

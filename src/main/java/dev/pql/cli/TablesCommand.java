@@ -1,6 +1,6 @@
 package dev.pql.cli;
 
-import dev.pql.io.Tables;
+import dev.pql.pipeline.Contracts;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 final class TablesCommand implements Callable<Integer> {
   @Override
   public Integer call() {
-    System.out.print(Tables.markdown());
+    System.out.print(Contracts.markdown());
     return 0;
   }
 }

@@ -83,14 +83,23 @@ public final class SettingsLoader {
         .setOriginComments(false).setJson(false));
   }
 
+  /**
+   * The keys that name a file or folder. A relative one is taken against the folder of the file that sets it; the
+   * shipped defaults of reference.conf against the installation (PQL_HOME, when set); a command-line or -D value
+   * against the working directory, as any command-line tool does.
+   */
+  static final List<String> PATHS = List.of("pql.warehouse", "pql.generate.output", "pql.ingest.lake",
+      "pql.ingest.events.path", "pql.ingest.accounts.path", "pql.scoring.definitions", "pql.serve.metastore");
+
   private static Config resolve(File configFile, File mappingFile, Map<String, String> overrides) {
     // Unresolved, so that ${pql.ingest.lake} in reference.conf sees the user's value, not the default.
-    Config reference = ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(), "reference.conf");
+    Config reference = anchorPaths(ConfigFactory.parseResources(SettingsLoader.class.getClassLoader(),
+        "reference.conf"), System.getenv("PQL_HOME"));
     List<Config> userLayers = new ArrayList<>();
     userLayers.add(overrideLayer(overrides, "command-line options"));
     userLayers.add(systemOverrides());
-    if (configFile != null) userLayers.add(parseFile(configFile, "--config"));
-    if (mappingFile != null) userLayers.add(parseFile(mappingFile, "--mapping"));
+    if (configFile != null) userLayers.add(anchorPaths(parseFile(configFile, "--config"), null));
+    if (mappingFile != null) userLayers.add(anchorPaths(parseFile(mappingFile, "--mapping"), null));
 
     Config merged = reference;
     for (int i = userLayers.size() - 1; i >= 0; i--) merged = userLayers.get(i).withFallback(merged);
@@ -104,6 +113,37 @@ public final class SettingsLoader {
       throw new ConfigurationError("Invalid configuration: " + e.getMessage(), e);
     }
     return config;
+  }
+
+  /**
+   * The layer with each relative path of {@link #PATHS} made absolute: against the folder of the file it was written
+   * in, or, for a value from a resource (reference.conf), against {@code home} (unchanged when home is null). A value
+   * built by substitution (${pql.ingest.lake}"/events") is left to the value it is built from.
+   */
+  static Config anchorPaths(Config layer, String home) {
+    for (String key : PATHS) {
+      ConfigValue value;
+      try {
+        if (!layer.hasPath(key)) continue;
+        value = layer.getValue(key);
+      } catch (ConfigException.NotResolved substitution) {
+        continue;
+      }
+      if (value.valueType() != com.typesafe.config.ConfigValueType.STRING) continue;
+      String path = (String) value.unwrapped();
+      String base = value.origin().resource() != null ? home : value.origin().filename() != null
+          ? new File(value.origin().filename()).getAbsoluteFile().getParent() : null;
+      if (base == null || !isRelativeLocal(path)) continue;
+      String anchored = java.nio.file.Path.of(base).resolve(path).normalize().toString();
+      layer = layer.withValue(key, com.typesafe.config.ConfigValueFactory.fromAnyRef(anchored)
+          .withOrigin(value.origin()));
+    }
+    return layer;
+  }
+
+  /** A local path that is not absolute, nor a URI (s3a://..., file:/...). */
+  static boolean isRelativeLocal(String path) {
+    return !path.isBlank() && !path.startsWith("/") && !path.matches("[A-Za-z][A-Za-z0-9+.-]*:.*");
   }
 
   private static Config systemOverrides() {
@@ -196,6 +236,24 @@ public final class SettingsLoader {
     return origin.description();
   }
 
+  private static GenerateSettings readGenerate(Config c) {
+    Config p = c.getConfig("pql");
+    return new GenerateSettings(
+        p.getString("generate.output"),
+        p.getLong("generate.seed"),
+        positive(c, "pql.generate.accounts"),
+        date(c, "pql.generate.start-date"),
+        positive(c, "pql.generate.days"),
+        share(c, "pql.generate.trial-share"),
+        share(c, "pql.generate.paid-at-signup-share"),
+        positive(c, "pql.generate.file-limit"),
+        share(c, "pql.generate.big-account-event-share"),
+        share(c, "pql.generate.late-event-share"),
+        share(c, "pql.generate.duplicate-event-share"),
+        share(c, "pql.generate.malformed-event-share"),
+        positive(c, "pql.generate.files"));
+  }
+
   private static Settings read(Config c) {
     Config p = c.getConfig("pql");
     String runId = p.getString("run-id");
@@ -212,27 +270,13 @@ public final class SettingsLoader {
     PlanSettings plans = new PlanSettings(lower(p.getStringList("plans.free")), lower(p.getStringList("plans.paid")));
     DomainSettings domains =
         new DomainSettings(lower(p.getStringList("domains.webmail")), lower(p.getStringList("domains.enterprise")));
-    GenerateSettings generate = new GenerateSettings(
-        p.getString("generate.output"),
-        p.getLong("generate.seed"),
-        positive(c, "pql.generate.accounts"),
-        date(c, "pql.generate.start-date"),
-        positive(c, "pql.generate.days"),
-        share(c, "pql.generate.trial-share"),
-        share(c, "pql.generate.paid-at-signup-share"),
-        positive(c, "pql.generate.file-limit"),
-        share(c, "pql.generate.big-account-event-share"),
-        share(c, "pql.generate.late-event-share"),
-        share(c, "pql.generate.duplicate-event-share"),
-        share(c, "pql.generate.malformed-event-share"),
-        positive(c, "pql.generate.files"));
     return new Settings(
         required(c, "pql.warehouse"),
         runId,
         spark,
         plans,
         domains,
-        generate,
+        readGenerate(c),
         readIngest(c),
         new Settings.FeatureSettings(
             p.getStringList("features.key-events"),

@@ -63,23 +63,40 @@ public final class FeatureNames {
     return TEAM.contains(feature) ? "team" : feature;
   }
 
+  /** The families of per-event columns: each is a prefix before the event's snake name. */
+  public static final String COUNT_TOTAL = "cnt_total__";
+  public static final String COUNT_7D = "cnt_7d__";
+  public static final String COUNT_30D = "cnt_30d__";
+  public static final String DAYS_TO_FIRST = "days_to_first__";
+  public static final String USAGE_VS_LIMIT = "usage_vs_limit__";
+
+  /** The column of a family for an event's snake name, e.g. (cnt_30d__, message_sent) → cnt_30d__message_sent. */
+  public static String column(String family, String snake) {
+    return family + snake;
+  }
+
+  /** Whether a feature is a per-event column of the event with this snake name (of any family). */
+  public static boolean isOfEvent(String feature, String snake) {
+    return feature.endsWith("__" + snake);
+  }
+
   public static String countTotal(String snake) {
-    return "cnt_total__" + snake;
+    return column(COUNT_TOTAL, snake);
   }
 
   public static String count7d(String snake) {
-    return "cnt_7d__" + snake;
+    return column(COUNT_7D, snake);
   }
 
   public static String count30d(String snake) {
-    return "cnt_30d__" + snake;
+    return column(COUNT_30D, snake);
   }
 
   public static String daysToFirst(String snake) {
-    return "days_to_first__" + snake;
+    return column(DAYS_TO_FIRST, snake);
   }
 
   public static String usageVsLimit(String snake) {
-    return "usage_vs_limit__" + snake;
+    return column(USAGE_VS_LIMIT, snake);
   }
 }

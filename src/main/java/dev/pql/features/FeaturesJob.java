@@ -6,6 +6,7 @@ import dev.pql.config.Settings.PlanLimit;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
 import dev.pql.io.RunLog.StageCounts;
+import dev.pql.io.StageContext;
 import dev.pql.io.TableContract;
 import dev.pql.io.Tables;
 import java.sql.Timestamp;
@@ -32,20 +33,23 @@ public final class FeaturesJob {
   public record Result(DailyAggregatesJob.Result daily, List<LocalDate> asOfDates, long featureRows,
       List<String> keyEvents, List<String> unseenEvents) {}
 
-  public static Result run(SparkSession spark, FeatureSettings settings, DomainSettings domains, DeltaStore store,
-      RunLog log, List<LocalDate> asOfDates, Instant start) {
+  public static Result run(StageContext context, FeatureSettings settings, DomainSettings domains,
+      List<LocalDate> asOfDates) {
+    SparkSession spark = context.spark();
+    DeltaStore store = context.store();
+    RunLog log = context.log();
     DailyAggregatesJob.Result daily = log.stage("features.daily", () -> DailyAggregatesJob.build(store),
         r -> new StageCounts(r.eventsRead(), r.accountDailyRows() + r.accountUserDailyRows(), 0, 0));
 
     // Event names are few (tens): a short list, not a table.
     TreeSet<String> seen = store.read(Tables.ACCOUNT_DAILY).select("event").distinct().collectAsList().stream()
         .map(r -> r.getString(0)).collect(Collectors.toCollection(TreeSet::new));
-    Map<String, String> keyEvents = FeatureNames.snakeNames(keyEvents(spark, settings, store, seen, log.runId(), start));
+    Map<String, String> keyEvents = FeatureNames.snakeNames(keyEvents(spark, settings, store, seen, log.runId(), context.start()));
     List<String> named = new ArrayList<>(keyEvents.keySet());
     settings.namedEvents().stream().filter(e -> !named.contains(e)).forEach(named::add);
     List<String> unseen = named.stream().filter(e -> !seen.contains(e)).collect(Collectors.toList());
 
-    TableContract contract = Tables.accountFeatures(keyEvents, planLimits(settings));
+    TableContract contract = AccountFeatures.contract(keyEvents, planLimits(settings));
     long rows = log.stage("features.snapshots", () -> {
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
           store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), asOfDates,

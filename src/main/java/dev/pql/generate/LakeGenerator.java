@@ -114,8 +114,29 @@ public final class LakeGenerator {
     Dataset<Row> simulated = spark.range(0, g.accounts(), 1, partitions)
         .map((MapFunction<Long, Row>) index -> toRow(simulator.simulate(index)), Encoders.row(SIMULATED))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> accountEvents = simulated.select(explode(col("events")).as("e")).select("e.*");
+    Dataset<Row> sourceEvents = sourceEvents(spark, simulator, simulated, g).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> states = simulated.select(explode(col("states")).as("s")).select("s.*")
+        .unionByName(bigAccountState(spark, g, domains));
 
+    // Generic layout: one event table, one account-history table.
+    write(sourceEvents.drop("fault").repartition(g.files()), out + "/generic/events");
+    write(states.drop("domain_class").coalesce(Math.min(g.files(), 2)), out + "/generic/accounts");
+    writeSegment(sourceEvents, states, g, out);
+    writeTruth(spark, simulated, states, g, out);
+    Map<String, Long> counts = counts(sourceEvents, simulated, states, g);
+    List<Row> summaryRows = new ArrayList<>();
+    counts.forEach((k, v) -> summaryRows.add(RowFactory.create(k, v)));
+    write(spark.createDataFrame(summaryRows, new StructType()
+        .add("metric", DataTypes.StringType).add("value", DataTypes.LongType)).coalesce(1), out + "/truth/summary");
+    sourceEvents.unpersist();
+    simulated.unpersist();
+    return new Summary(counts);
+  }
+
+  /** The simulated accounts' events and the very large account's, with user ids made global. */
+  private static Dataset<Row> sourceEvents(SparkSession spark, ProductSimulator simulator, Dataset<Row> simulated,
+      GenerateSettings g) {
+    Dataset<Row> accountEvents = simulated.select(explode(col("events")).as("e")).select("e.*");
     // The very large account: sized from the others so that it holds the configured share of all events.
     long otherEvents = accountEvents.filter(col("fault").isNull().or(col("fault").equalTo("LATE"))).count();
     double share = g.bigAccountEventShare();
@@ -125,18 +146,12 @@ public final class LakeGenerator {
         .flatMap((FlatMapFunction<Long, Row>) shard -> rows(
             simulator.simulateBigAccountShard(BIG_ACCOUNT, shard.intValue(), USERS_PER_BIG_SHARD)),
             Encoders.row(EVENT));
-    Dataset<Row> sourceEvents = accountEvents.unionByName(bigEvents)
-        .withColumn("user_id", concat(col("account_id"), lit(":"), col("user_id")))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    return accountEvents.unionByName(bigEvents)
+        .withColumn("user_id", concat(col("account_id"), lit(":"), col("user_id")));
+  }
 
-    Dataset<Row> states = simulated.select(explode(col("states")).as("s")).select("s.*")
-        .unionByName(bigAccountState(spark, g, domains));
-
-    // Generic layout: one event table, one account-history table.
-    write(sourceEvents.drop("fault").repartition(g.files()), out + "/generic/events");
-    write(states.drop("domain_class").coalesce(Math.min(g.files(), 2)), out + "/generic/accounts");
-
-    // Segment warehouse layout, the same facts under Segment's column names.
+  /** Segment warehouse layout: the same facts under Segment's column names. */
+  private static void writeSegment(Dataset<Row> sourceEvents, Dataset<Row> states, GenerateSettings g, String out) {
     Dataset<Row> tracks = sourceEvents.select(
         col("event_id").as("id"),
         concat(lit("anon_"), regexp_replace(col("user_id"), ":", "_")).as("anonymous_id"),
@@ -179,7 +194,11 @@ public final class LakeGenerator {
         col("created_at"));
     write(groups.coalesce(Math.min(g.files(), 2)), out + "/segment/groups");
 
-    // Ground truth.
+  }
+
+  /** The ground truth: the daily hazard, each account's signup and conversion, the planted drivers and decoys. */
+  private static void writeTruth(SparkSession spark, Dataset<Row> simulated, Dataset<Row> states,
+      GenerateSettings g, String out) {
     write(simulated.select(explode(col("hazard")).as("h")).select("h.*").coalesce(g.files()), out + "/truth/hazard");
     write(states.groupBy("account_id").agg(
             min("created_at").as("signup_at"), min("domain_class").as("domain_class"))
@@ -195,6 +214,10 @@ public final class LakeGenerator {
             .add("feature", DataTypes.StringType).add("follows", DataTypes.StringType)).coalesce(1),
         out + "/truth/decoys");
 
+  }
+
+  private static Map<String, Long> counts(Dataset<Row> sourceEvents, Dataset<Row> simulated, Dataset<Row> states,
+      GenerateSettings g) {
     Map<String, Long> counts = new LinkedHashMap<>();
     counts.put("source_rows", sourceEvents.count());
     for (Row r : sourceEvents.groupBy("fault").count().orderBy("fault").collectAsList()) {
@@ -213,14 +236,9 @@ public final class LakeGenerator {
     counts.put("accounts", (long) g.accounts() + 1);
     counts.put("account_states", states.count());
     counts.put("converted_accounts", simulated.filter(col("converted_at").isNotNull()).count());
-    List<Row> summaryRows = new ArrayList<>();
-    counts.forEach((k, v) -> summaryRows.add(RowFactory.create(k, v)));
-    write(spark.createDataFrame(summaryRows, new StructType()
-        .add("metric", DataTypes.StringType).add("value", DataTypes.LongType)).coalesce(1), out + "/truth/summary");
-    sourceEvents.unpersist();
-    simulated.unpersist();
-    return new Summary(counts);
+    return counts;
   }
+
 
   private static void write(Dataset<Row> rows, String path) {
     rows.write().mode(SaveMode.Overwrite).parquet(path);

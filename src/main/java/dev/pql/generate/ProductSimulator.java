@@ -91,159 +91,185 @@ public final class ProductSimulator implements Serializable {
   }
 
   public SimulatedAccount simulate(long index) {
-    SplittableRandom rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index);
-    String id = accountId(index);
-    Emitter out = new Emitter(id, rng, faults);
+    return new AccountRun(index).run();
+  }
 
-    // Who the account is.
-    double intent = gaussian(rng);
-    double style = gaussian(rng);
-    int signupDay = rng.nextInt(days);
-    long signupAt = dayStart(signupDay) + (long) (rng.nextDouble() * DAY_MS);
-    double domainDraw = rng.nextDouble();
-    String domainClass = domainDraw < 0.45 ? "webmail" : domainDraw < 0.95 ? "corporate" : "enterprise";
-    String domain = switch (domainClass) {
-      case "webmail" -> webmail.get(rng.nextInt(webmail.size()));
-      case "enterprise" -> enterprise.get(rng.nextInt(enterprise.size()));
-      default -> "company" + index + (rng.nextBoolean() ? ".com" : ".io");
-    };
-    int employees = switch (domainClass) {
-      case "webmail" -> 1 + rng.nextInt(10);
-      case "enterprise" -> 1000 + (int) Math.exp(7 + 2 * rng.nextDouble());
-      default -> 5 + (int) Math.exp(2 + 3.5 * rng.nextDouble());
-    };
-    int place = rng.nextInt(COUNTRIES.length);
-    String industry = INDUSTRIES[rng.nextInt(INDUSTRIES.length)];
-    double planDraw = rng.nextDouble();
-    String plan = planDraw < paidAtSignupShare ? PAID_PLAN : planDraw < paidAtSignupShare + trialShare ? "trial" : "free";
-    String name = "Company " + index;
-    List<AccountState> states = new ArrayList<>();
-    states.add(new AccountState(id, new Timestamp(signupAt), new Timestamp(signupAt), name, plan, domain, domainClass,
-        employees, industry, COUNTRIES[place], TIMEZONES[place]));
+  /** One account's simulation: who it is, then its state as the days go by. Draws in a fixed order. */
+  private final class AccountRun {
+    private final SplittableRandom rng;
+    private final String id;
+    private final Emitter out;
+    private final double intent;
+    private final double style;
+    private final int signupDay;
+    private final long signupAt;
+    private final int potential;
+    private final List<AccountState> states = new ArrayList<>();
+    private final List<Double> userRates = new ArrayList<>();
+    private final List<Integer> lastActiveDay = new ArrayList<>();
+    private final int[] messagesByDay = new int[days];
+    private final int[] limitByDay = new int[days];
+    private final int[] contactByDay = new int[days];
+    private final List<HazardRow> hazard = new ArrayList<>();
+    private boolean paid;
+    private Timestamp convertedAt;
+    private int integrationDay = -1;
+    private int files;
+    private int pendingInvites;
+    private boolean upgradeTomorrow;
 
-    // The team grows by invitations up to its potential size.
-    int potential = Math.min(employees, 1 + (int) (-Math.log(1 - rng.nextDouble()) * (1 + 2 * Math.exp(0.5 * intent))));
-    List<Double> userRates = new ArrayList<>();
-    List<Integer> lastActiveDay = new ArrayList<>();
-    addUser(userRates, lastActiveDay, rng, intent, style);
-    out.emit("u0", "Signed Up", signupAt, null);
-    if (plan.equals("trial")) out.emit("u0", "Trial Started", signupAt + 1000, null);
+    /** Who the account is: its intent and style, signup, domain, size, place, industry and plan. */
+    AccountRun(long index) {
+      rng = new SplittableRandom(seed * 0x9E3779B97F4A7C15L + index);
+      id = accountId(index);
+      out = new Emitter(id, rng, faults);
+      intent = gaussian(rng);
+      style = gaussian(rng);
+      signupDay = rng.nextInt(days);
+      signupAt = dayStart(signupDay) + (long) (rng.nextDouble() * DAY_MS);
+      double domainDraw = rng.nextDouble();
+      String domainClass = domainDraw < 0.45 ? "webmail" : domainDraw < 0.95 ? "corporate" : "enterprise";
+      String domain = switch (domainClass) {
+        case "webmail" -> webmail.get(rng.nextInt(webmail.size()));
+        case "enterprise" -> enterprise.get(rng.nextInt(enterprise.size()));
+        default -> "company" + index + (rng.nextBoolean() ? ".com" : ".io");
+      };
+      int employees = switch (domainClass) {
+        case "webmail" -> 1 + rng.nextInt(10);
+        case "enterprise" -> 1000 + (int) Math.exp(7 + 2 * rng.nextDouble());
+        default -> 5 + (int) Math.exp(2 + 3.5 * rng.nextDouble());
+      };
+      int place = rng.nextInt(COUNTRIES.length);
+      String industry = INDUSTRIES[rng.nextInt(INDUSTRIES.length)];
+      double planDraw = rng.nextDouble();
+      String plan = planDraw < paidAtSignupShare ? PAID_PLAN : planDraw < paidAtSignupShare + trialShare ? "trial"
+          : "free";
+      states.add(new AccountState(id, new Timestamp(signupAt), new Timestamp(signupAt), "Company " + index, plan,
+          domain, domainClass, employees, industry, COUNTRIES[place], TIMEZONES[place]));
+      // The team grows by invitations up to its potential size.
+      potential = Math.min(employees, 1 + (int) (-Math.log(1 - rng.nextDouble()) * (1 + 2 * Math.exp(0.5 * intent))));
+      addUser(userRates, lastActiveDay, rng, intent, style);
+      out.emit("u0", "Signed Up", signupAt, null);
+      if (plan.equals("trial")) out.emit("u0", "Trial Started", signupAt + 1000, null);
+      paid = plan.equals(PAID_PLAN);
+    }
 
-    boolean paid = plan.equals(PAID_PLAN);
-    Timestamp convertedAt = null;
-    int[] messagesByDay = new int[days];
-    int[] limitByDay = new int[days];
-    int[] contactByDay = new int[days];
-    int integrationDay = -1;
-    int files = 0;
-    int pendingInvites = 0;
-    List<HazardRow> hazard = new ArrayList<>();
-    boolean upgradeTomorrow = false;
+    SimulatedAccount run() {
+      for (int day = signupDay; day < days; day++) day(day);
+      return new SimulatedAccount(out.rows, states, hazard, convertedAt);
+    }
 
-    for (int day = signupDay; day < days; day++) {
+    private void day(int day) {
       long dayStart = dayStart(day);
       int age = day - signupDay;
-      if (upgradeTomorrow) {
-        long at = Math.max(signupAt + 60_000, dayStart + (long) (rng.nextDouble() * DAY_MS));
-        String from = currentPlan(states);
-        out.emit("u0", "Plan Upgraded", at, Map.of("from_plan", from, "to_plan", PAID_PLAN));
-        AccountState last = states.get(states.size() - 1);
-        states.add(withPlan(last, at, PAID_PLAN));
-        convertedAt = new Timestamp(at);
-        paid = true;
-        upgradeTomorrow = false;
-      }
+      if (upgradeTomorrow) upgrade(dayStart);
       if (!paid && currentPlan(states).equals("trial") && age == TRIAL_DAYS) {
         states.add(withPlan(states.get(states.size() - 1), signupAt + TRIAL_DAYS * DAY_MS, "free"));
       }
       if (age == 20 && rng.nextDouble() < 0.1) {
         AccountState last = states.get(states.size() - 1);
-        states.add(new AccountState(id, new Timestamp(dayStart + 3_600_000L), last.createdAt(), last.name(), last.plan(),
-            last.emailDomain(), last.domainClass(), Math.max(1, (int) (last.employees() * 1.3)), last.industry(),
-            last.country(), last.timezone()));
+        states.add(new AccountState(id, new Timestamp(dayStart + 3_600_000L), last.createdAt(), last.name(),
+            last.plan(), last.emailDomain(), last.domainClass(), Math.max(1, (int) (last.employees() * 1.3)),
+            last.industry(), last.country(), last.timezone()));
       }
       // Invitations accepted today become users.
       for (; pendingInvites > 0; pendingInvites--) {
         if (rng.nextDouble() < 0.8) {
           addUser(userRates, lastActiveDay, rng, intent, style);
-          out.emit("u" + (userRates.size() - 1), "Invite Accepted", dayStart + (long) (rng.nextDouble() * DAY_MS), null);
+          out.emit("u" + (userRates.size() - 1), "Invite Accepted", dayStart + (long) (rng.nextDouble() * DAY_MS),
+              null);
         }
       }
       double boost = paid ? 1.5 : 0;
       double pActive = sigmoid(0.4 + 0.7 * intent - 0.025 * age + boost);
-      if (day == signupDay || rng.nextDouble() < pActive) {
-        int activeUsers = 0;
-        boolean limitHit = false;
-        for (int u = 0; u < userRates.size(); u++) {
-          if (u > 0 && rng.nextDouble() > 0.65) continue;
-          activeUsers++;
-          lastActiveDay.set(u, day);
-          String user = "u" + u;
-          double rate = userRates.get(u) * (paid ? 2 : 1);
-          out.emit(user, "Signed In", dayStart + (long) (rng.nextDouble() * DAY_MS), null);
-          int messages = poisson(rng, rate);
-          messagesByDay[day] += messages;
-          for (int m = 0; m < messages; m++) out.emitDuringDay(user, "Message Sent", dayStart);
-          // Decoy: exports follow message volume.
-          for (int m = poisson(rng, messages * 0.03); m > 0; m--) out.emitDuringDay(user, "Report Exported", dayStart);
-          // Decoy: settings changes follow the number of active users.
-          for (int m = poisson(rng, 0.25); m > 0; m--) out.emitDuringDay(user, "Settings Changed", dayStart);
-          for (int k = 0; k < NOISE_EVENTS.length; k++) {
-            for (int m = poisson(rng, NOISE_RATES[k]); m > 0; m--) out.emitDuringDay(user, NOISE_EVENTS[k], dayStart);
-          }
-          for (int m = poisson(rng, 0.2 * Math.exp(0.4 * intent)); m > 0; m--) {
-            out.emitDuringDay(user, "Project Created", dayStart);
-          }
-          for (int m = poisson(rng, 0.8 * Math.exp(0.5 * intent) * (paid ? 2 : 1)); m > 0; m--) {
-            if (!paid && files >= fileLimit) {
-              limitHit = true;
-              break;
-            }
-            files++;
-            out.emitDuringDay(user, "File Uploaded", dayStart);
-          }
-        }
-        if (limitHit) {
-          limitByDay[day]++;
-          out.emitDuringDay("u0", "Usage Limit Reached", dayStart);
-        }
-        if (userRates.size() + pendingInvites < potential * (paid ? 2 : 1) && rng.nextDouble() < 0.25) {
-          out.emitDuringDay("u0", "Invite Sent", dayStart);
-          pendingInvites++;
-        }
-        if (integrationDay < 0 && rng.nextDouble() < 0.04 * Math.exp(0.8 * intent)) {
-          integrationDay = day;
-          out.emitDuringDay("u0", "Integration Connected", dayStart);
-          // Decoy: setting up an integration sends people to the help center.
-          for (int m = 1 + poisson(rng, 2); m > 0; m--) out.emitDuringDay("u0", "Help Center Viewed", dayStart);
-        }
-        if (poisson(rng, 0.08) > 0) out.emitDuringDay("u0", "Help Center Viewed", dayStart);
-        boolean recentLimit = sum(limitByDay, day - 29, day) > 0;
-        boolean contact = !paid && rng.nextDouble() < 0.004 * Math.exp(0.9 * intent) + (recentLimit ? 0.03 : 0);
-        if (contact) {
-          contactByDay[day]++;
-          out.emitDuringDay("u0", "Contact Sales Clicked", dayStart);
-        }
-        // Decoy: pricing-page visits come with sales contacts and with intent.
-        double pricing = 0.04 * Math.exp(0.4 * intent) + (contact ? 0.9 : 0) + (recentLimit ? 0.1 : 0);
-        if (!paid && rng.nextDouble() < pricing) out.emitDuringDay("u0", "Pricing Page Viewed", dayStart);
-      }
-
-      if (!paid) {
-        final int today = day;
-        int active7 = (int) lastActiveDay.stream().filter(d -> d >= today - 6).count();
-        boolean au3 = active7 >= 3;
-        boolean m2000 = sum(messagesByDay, day - 29, day) >= 2000;
-        boolean int7 = integrationDay >= 0 && integrationDay - signupDay <= 7;
-        boolean lim = sum(limitByDay, day - 29, day) > 0;
-        boolean cs = sum(contactByDay, day - 29, day) > 0;
-        double h = Hazard.daily(au3, m2000, int7, lim, cs);
-        upgradeTomorrow = day + 1 < days && rng.nextDouble() < h;
-        hazard.add(new HazardRow(id, startDate.plusDays(day), h, au3, m2000, int7, lim, cs, upgradeTomorrow));
-      }
+      if (day == signupDay || rng.nextDouble() < pActive) activeDay(day, dayStart);
+      if (!paid) hazard(day);
     }
-    return new SimulatedAccount(out.rows, states, hazard, convertedAt);
+
+    private void upgrade(long dayStart) {
+      long at = Math.max(signupAt + 60_000, dayStart + (long) (rng.nextDouble() * DAY_MS));
+      String from = currentPlan(states);
+      out.emit("u0", "Plan Upgraded", at, Map.of("from_plan", from, "to_plan", PAID_PLAN));
+      states.add(withPlan(states.get(states.size() - 1), at, PAID_PLAN));
+      convertedAt = new Timestamp(at);
+      paid = true;
+      upgradeTomorrow = false;
+    }
+
+    /** A day the account is active: its users' events, then the account's own (invites, integration, sales). */
+    private void activeDay(int day, long dayStart) {
+      boolean limitHit = false;
+      for (int u = 0; u < userRates.size(); u++) {
+        if (u > 0 && rng.nextDouble() > 0.65) continue;
+        limitHit |= userDay(u, day, dayStart);
+      }
+      if (limitHit) {
+        limitByDay[day]++;
+        out.emitDuringDay("u0", "Usage Limit Reached", dayStart);
+      }
+      if (userRates.size() + pendingInvites < potential * (paid ? 2 : 1) && rng.nextDouble() < 0.25) {
+        out.emitDuringDay("u0", "Invite Sent", dayStart);
+        pendingInvites++;
+      }
+      if (integrationDay < 0 && rng.nextDouble() < 0.04 * Math.exp(0.8 * intent)) {
+        integrationDay = day;
+        out.emitDuringDay("u0", "Integration Connected", dayStart);
+        // Decoy: setting up an integration sends people to the help center.
+        for (int m = 1 + poisson(rng, 2); m > 0; m--) out.emitDuringDay("u0", "Help Center Viewed", dayStart);
+      }
+      if (poisson(rng, 0.08) > 0) out.emitDuringDay("u0", "Help Center Viewed", dayStart);
+      boolean recentLimit = sum(limitByDay, day - 29, day) > 0;
+      boolean contact = !paid && rng.nextDouble() < 0.004 * Math.exp(0.9 * intent) + (recentLimit ? 0.03 : 0);
+      if (contact) {
+        contactByDay[day]++;
+        out.emitDuringDay("u0", "Contact Sales Clicked", dayStart);
+      }
+      // Decoy: pricing-page visits come with sales contacts and with intent.
+      double pricing = 0.04 * Math.exp(0.4 * intent) + (contact ? 0.9 : 0) + (recentLimit ? 0.1 : 0);
+      if (!paid && rng.nextDouble() < pricing) out.emitDuringDay("u0", "Pricing Page Viewed", dayStart);
+    }
+
+    /** One active user's day; returns whether the user hit the free plan's file limit. */
+    private boolean userDay(int u, int day, long dayStart) {
+      lastActiveDay.set(u, day);
+      String user = "u" + u;
+      double rate = userRates.get(u) * (paid ? 2 : 1);
+      out.emit(user, "Signed In", dayStart + (long) (rng.nextDouble() * DAY_MS), null);
+      int messages = poisson(rng, rate);
+      messagesByDay[day] += messages;
+      for (int m = 0; m < messages; m++) out.emitDuringDay(user, "Message Sent", dayStart);
+      // Decoy: exports follow message volume.
+      for (int m = poisson(rng, messages * 0.03); m > 0; m--) out.emitDuringDay(user, "Report Exported", dayStart);
+      // Decoy: settings changes follow the number of active users.
+      for (int m = poisson(rng, 0.25); m > 0; m--) out.emitDuringDay(user, "Settings Changed", dayStart);
+      for (int k = 0; k < NOISE_EVENTS.length; k++) {
+        for (int m = poisson(rng, NOISE_RATES[k]); m > 0; m--) out.emitDuringDay(user, NOISE_EVENTS[k], dayStart);
+      }
+      for (int m = poisson(rng, 0.2 * Math.exp(0.4 * intent)); m > 0; m--) {
+        out.emitDuringDay(user, "Project Created", dayStart);
+      }
+      for (int m = poisson(rng, 0.8 * Math.exp(0.5 * intent) * (paid ? 2 : 1)); m > 0; m--) {
+        if (!paid && files >= fileLimit) return true;
+        files++;
+        out.emitDuringDay(user, "File Uploaded", dayStart);
+      }
+      return false;
+    }
+
+    /** The true hazard of the day, from behaviour up to its end, and whether the account upgrades tomorrow. */
+    private void hazard(int day) {
+      int active7 = (int) lastActiveDay.stream().filter(d -> d >= day - 6).count();
+      boolean au3 = active7 >= 3;
+      boolean m2000 = sum(messagesByDay, day - 29, day) >= 2000;
+      boolean int7 = integrationDay >= 0 && integrationDay - signupDay <= 7;
+      boolean lim = sum(limitByDay, day - 29, day) > 0;
+      boolean cs = sum(contactByDay, day - 29, day) > 0;
+      double h = Hazard.daily(au3, m2000, int7, lim, cs);
+      upgradeTomorrow = day + 1 < days && rng.nextDouble() < h;
+      hazard.add(new HazardRow(id, startDate.plusDays(day), h, au3, m2000, int7, lim, cs, upgradeTomorrow));
+    }
   }
+
 
   /** The events of one shard of users of the very large, already paying account. */
   public List<EventRow> simulateBigAccountShard(String accountId, int shard, int usersPerShard) {

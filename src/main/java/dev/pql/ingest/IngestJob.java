@@ -12,6 +12,7 @@ import dev.pql.io.DeltaStore.MergeCounts;
 import dev.pql.io.RunLog;
 import dev.pql.io.RunLog.StageCounts;
 import dev.pql.io.SourceReader;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -51,7 +52,11 @@ public final class IngestJob {
       MergeCounts conversions,
       long convertedAccounts) {}
 
-  public static Result run(SparkSession spark, Settings settings, DeltaStore store, RunLog log, Instant start) {
+  public static Result run(StageContext context, Settings settings) {
+    SparkSession spark = context.spark();
+    DeltaStore store = context.store();
+    RunLog log = context.log();
+    Instant start = context.start();
     IngestSettings in = settings.ingest();
     String runId = log.runId();
     Instant latest = start.plus(in.futureTolerance());

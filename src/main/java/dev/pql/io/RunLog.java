@@ -45,6 +45,30 @@ public final class RunLog {
 
   /** Runs one stage, recording its counts or its failure; a failure is rethrown after it is recorded. */
   public <T> T stage(String stage, Supplier<T> work, Function<T, StageCounts> counted) {
+    return inJobGroup(stage, () -> recorded(stage, work, counted));
+  }
+
+  /**
+   * Runs work with its Spark jobs in the job group "pql STAGE", so the Spark UI and history server name the stage
+   * that ran them; the group before (an enclosing stage's) is restored after.
+   */
+  public <T> T inJobGroup(String stage, Supplier<T> work) {
+    org.apache.spark.SparkContext sc = spark.sparkContext();
+    String group = sc.getLocalProperty(JOB_GROUP);
+    String description = sc.getLocalProperty(JOB_DESCRIPTION);
+    sc.setJobGroup("pql " + stage, "pql " + stage + " (run " + runId + ")", false);
+    try {
+      return work.get();
+    } finally {
+      sc.setLocalProperty(JOB_GROUP, group);
+      sc.setLocalProperty(JOB_DESCRIPTION, description);
+    }
+  }
+
+  private static final String JOB_GROUP = "spark.jobGroup.id";
+  private static final String JOB_DESCRIPTION = "spark.job.description";
+
+  private <T> T recorded(String stage, Supplier<T> work, Function<T, StageCounts> counted) {
     Instant start = Instant.now();
     LOG.info("run {}: stage {} started", runId, stage);
     TaskBalance watch = TaskBalance.watch(spark.sparkContext());

@@ -7,7 +7,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -41,16 +40,15 @@ public final class SqlCatalog {
   }
 
   /**
-   * Registers every output table the warehouse holds in the database (created when missing) and returns their
+   * Registers the named tables the warehouse holds in the database (created when missing) and returns their
    * names. A registration is replaced each time, so a moved warehouse is followed; tables not written yet are
    * left out.
    */
-  public static List<String> register(SparkSession spark, DeltaStore store, String database) {
+  public static List<String> register(SparkSession spark, DeltaStore store, String database, List<String> tables) {
     spark.sql("CREATE DATABASE IF NOT EXISTS `" + database + "` COMMENT 'pql: product-qualified leads; tables of "
         + store.warehouse().replace("'", "") + "'");
     List<String> registered = new ArrayList<>();
-    for (String name : Stream.concat(Tables.ALL.stream().map(TableContract::name), Stream.of(Tables.ACCOUNT_FEATURES))
-        .toList()) {
+    for (String name : tables) {
       String location = store.location(name);
       if (!DeltaTable.isDeltaTable(spark, location)) continue;
       String table = "`" + database + "`.`" + name + "`";

@@ -405,91 +405,13 @@ public final class Tables {
       .required("definition", StringType, "The definition as HOCON, ready for conf/definitions/")
       .build();
 
-  /** account_features' name: its contract depends on the configured events ({@link #accountFeatures}). */
-  public static final String ACCOUNT_FEATURES = "account_features";
-
+  /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES, PQL_SCORES,
       PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS);
 
-  /**
-   * The contract of account_features for a set of key events (event name → snake name): one row per account
-   * and as-of date, partitioned by as_of_date.
-   */
-  public static TableContract accountFeatures(java.util.Map<String, String> keyEvents,
-      java.util.Map<String, dev.pql.config.Settings.PlanLimit> planLimits) {
-    TableContract.Builder b = TableContract.table(ACCOUNT_FEATURES,
-            "One row per account and as-of date D: features from events before D 00:00 UTC and the account state "
-                + "valid at that instant. Accounts that signed up on or after D are absent.")
-        .key("account_id", "as_of_date")
-        .partitionBy("as_of_date")
-        .required("account_id", StringType, "Account id")
-        .required("as_of_date", DateType, "Snapshot date D: only what was true before D 00:00 UTC is used")
-        .required("days_since_signup", IntegerType, "Days from the signup date to D")
-        .optional("days_since_last_activity", IntegerType, "Days from the last day with events to D; null if none");
-    keyEvents.forEach((event, snake) -> b
-        .required("cnt_total__" + snake, LongType, "'" + event + "' events before D")
-        .required("cnt_7d__" + snake, LongType, "'" + event + "' events in the 7 days before D")
-        .required("cnt_30d__" + snake, LongType, "'" + event + "' events in the 30 days before D")
-        .optional("days_to_first__" + snake, IntegerType,
-            "Calendar days (UTC) from the signup date to the first '" + event + "', 0 = the signup day (speed of "
-                + "adoption); null if never before D"));
-    planLimits.forEach((snake, l) -> b.required("usage_vs_limit__" + snake, DoubleType,
-        "'" + l.event() + "' events " + (l.sinceSignup() ? "since signup" : "in the 30 days before D")
-            + " / its free-plan limit (pql.features.plan-limits); 1.0 = at the limit"));
-    return b
-        .required("logins_7d", LongType, "Login events (pql.features.login-events) in the 7 days before D")
-        .required("logins_30d", LongType, "Login events in the 30 days before D")
-        .required("active_days_7d", LongType, "Days with any event in the 7 days before D")
-        .required("active_days_30d", LongType, "Days with any event in the 30 days before D")
-        .required("active_users_7d", LongType, "Distinct users with events in the 7 days before D")
-        .required("active_users_30d", LongType, "Distinct users with events in the 30 days before D")
-        .required("seats", LongType, "Distinct users with any event before D")
-        .required("invites_30d", LongType, "Invite events (pql.features.invite-events) in the 30 days before D")
-        .required("invites_total", LongType, "Invite events before D")
-        .required("events_7d", LongType, "Events of any kind in the 7 days before D")
-        .required("events_prev_7d", LongType, "Events of any kind in the 7 days before those (D-14 to D-8)")
-        .required("events_30d", LongType, "Events of any kind in the 30 days before D")
-        .required("limits_reached_30d", LongType,
-            "Free-plan limit events (pql.features.limit-events) in the 30 days before D")
-        .required("limits_reached_total", LongType, "Free-plan limit events before D")
-        .required("hand_raises_30d", LongType,
-            "Hand-raise events (pql.features.hand-raise-events: contact sales, pricing) in the 30 days before D")
-        .required("hand_raises_total", LongType, "Hand-raise events before D")
-        .required("breadth_30d", LongType, "Distinct key events used in the 30 days before D")
-        .required("breadth_total", LongType, "Distinct key events ever used before D")
-        .required("trend_7d", DoubleType,
-            "Usage trend: (events_7d + 1) / (events_prev_7d + 1); above 1 growing, below 1 shrinking")
-        .optional("depth_30d", DoubleType, "Events per active day in the 30 days before D; null if no active day")
-        .optional("weekday_share_30d", DoubleType,
-            "Share of the 30-day events on Monday-Friday in the account's time zone (UTC if unknown)")
-        .optional("working_hours_share_30d", DoubleType,
-            "Share of the 30-day events on weekdays 09:00-18:00 in the account's time zone (UTC if unknown)")
-        .optional("activation_share", DoubleType,
-            "Share of the activation milestones (pql.features.activation-milestones) reached before D")
-        .required("activation_milestones", createArrayType(StringType, false),
-            "Names of the activation milestones reached before D, in configured order")
-        .optional("plan", StringType, "Plan valid at D 00:00")
-        .optional("email_domain", StringType, "Email domain valid at D 00:00")
-        .optional("employees", IntegerType, "Employees valid at D 00:00")
-        .optional("industry", StringType, "Industry valid at D 00:00")
-        .optional("country", StringType, "Country valid at D 00:00")
-        .optional("timezone", StringType, "IANA time zone valid at D 00:00; null if unknown (features use UTC)")
-        .optional("domain_class", StringType,
-            "enterprise (a listed enterprise domain, pql.domains.enterprise), webmail (pql.domains.webmail) or "
-                + "corporate; null without a domain")
-        .optional("size_band", StringType,
-            "small, mid or large by employees (pql.features.size-bands); null without employees")
-        .build();
-  }
-
-  /** Every contract as Markdown, in the order of {@link #ALL}, then account_features. */
+  /** The contracts of {@link #ALL} as Markdown, in order. */
   public static String markdown() {
-    // account_features' columns depend on the configured events: shown with placeholders.
-    TableContract features = accountFeatures(java.util.Map.of("<key event>", "<event>"),
-        java.util.Map.of("<event>", new dev.pql.config.Settings.PlanLimit("<limited event>", 1, false)));
-    return java.util.stream.Stream.concat(ALL.stream(), java.util.stream.Stream.of(features))
-        .map(TableContract::markdown).collect(Collectors.joining("\n"));
+    return ALL.stream().map(TableContract::markdown).collect(Collectors.joining("\n"));
   }
-
 }

@@ -29,7 +29,12 @@ public final class Backtest {
   private Backtest() {}
 
   /** A definition to replay: what qualifies an account at a snapshot, as a boolean column over its features. */
-  public record Candidate(String name, String version, String kind, Column qualifies) {}
+  public record Candidate(String name, String version, String kind, Column qualifies) {
+    /** A definition replayed as a candidate of the given kind (candidate, rule, discovered). */
+    public static Candidate of(dev.pql.definitions.Definition d, String kind) {
+      return new Candidate(d.name(), d.version(), kind, dev.pql.definitions.DefinitionTranslator.condition(d));
+    }
+  }
 
   /** What a candidate did on the history. */
   public record Figures(String name, String version, String kind, java.time.LocalDate from, java.time.LocalDate to,

@@ -2,20 +2,17 @@ package dev.pql.metrics;
 
 import static org.apache.spark.sql.functions.col;
 
-import dev.pql.PqlException.NotEnoughData;
-import dev.pql.config.Definition;
-import dev.pql.config.DefinitionLoader;
 import dev.pql.config.Settings;
+import dev.pql.definitions.Definitions;
+import dev.pql.features.FeatureStore;
+import dev.pql.ingest.EventHistory;
 import dev.pql.io.DeltaStore;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
 import dev.pql.model.ModelInputs;
 import dev.pql.model.ModelRegistry;
-import dev.pql.model.TrainJob;
 import dev.pql.model.TrainingSet;
-import dev.pql.scoring.DefinitionCheck;
 import dev.pql.scoring.LearnedScore;
-import dev.pql.scoring.RuleMatches;
-import dev.pql.scoring.ScoreJob;
 import java.sql.Date;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +21,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -38,54 +36,58 @@ public final class BacktestJob {
   public record Result(int horizonDays, String modelVersion, List<Backtest.Figures> rules,
       List<Backtest.Figures> learned, java.time.LocalDate learnedFrom) {}
 
-  public static Result run(SparkSession spark, Settings settings, DeltaStore store, String runId) {
-    Dataset<Row> snapshots = store.readIfExists(Tables.ACCOUNT_FEATURES);
-    if (snapshots == null) throw new NotEnoughData("No account_features table in " + store.warehouse()
-        + ": run `pql features` first");
-    List<Backtest.Candidate> rules = new ArrayList<>();
-    for (RuleMatches.Rule r : ScoreJob.rules(spark, settings.scoring().definitions(), snapshots.schema())) {
-      rules.add(new Backtest.Candidate(r.definition().name(), r.definition().version(), "rule",
-          RuleMatches.condition(r.definition())));
-    }
-    boolean trained = store.exists(Tables.MODEL_RUNS) && !store.read(Tables.MODEL_RUNS).isEmpty();
-    ModelRegistry.Registered model = trained ? ModelRegistry.load(store, settings.scoring().modelVersion(),
-        snapshots.schema(), settings.model(), settings.features()) : null;
+  public static Result run(StageContext context, Settings settings) {
+    SparkSession spark = context.spark();
+    DeltaStore store = context.store();
+    Dataset<Row> snapshots = FeatureStore.snapshots(store);
+    List<Backtest.Candidate> rules = Definitions.active(spark, settings.scoring().definitions(), snapshots.schema())
+        .stream().map(r -> Backtest.Candidate.of(r.definition(), "rule")).toList();
+    ModelRegistry.Registered model = ModelRegistry.loadIfTrained(store, settings.scoring().modelVersion(),
+        snapshots.schema(), settings.model(), settings.features());
     List<Backtest.Candidate> withDiscovered = new ArrayList<>(rules);
-    if (model != null && store.exists(Tables.DISCOVERED_RULES)) {
-      // A handful of rules per model: their definition texts, not a table.
-      for (Row row : store.read(Tables.DISCOVERED_RULES).filter(col("model_version").equalTo(model.version()))
-          .orderBy("name").select("definition").collectAsList()) {
-        Definition d = DefinitionLoader.parse(row.getString(0), "discovered_rules");
-        DefinitionCheck.check(spark, d, snapshots.schema());
-        withDiscovered.add(new Backtest.Candidate(d.name(), d.version(), "discovered", RuleMatches.condition(d)));
-      }
-    }
+    if (model != null) withDiscovered.addAll(discovered(spark, store, model.version(), snapshots.schema()));
 
     int horizon = settings.model().horizonDays();
     int cadence = settings.features().weekly() ? 7 : 1;
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), settings.plans().free(),
-        horizon, TrainJob.dataEnd(store)).persist(StorageLevel.MEMORY_AND_DISK());
+        horizon, EventHistory.dataEnd(store)).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<Backtest.Figures> all = Backtest.requireHistory(Backtest.run(labelled, withDiscovered, cadence), horizon);
-      List<Backtest.Figures> learned = List.of();
-      java.time.LocalDate learnedFrom = null;
-      if (model != null) {
-        learnedFrom = model.evaluationFrom();
-        Dataset<Row> unseen = labelled.filter(col("as_of_date").geq(Date.valueOf(learnedFrom)));
-        ModelInputs inputs = ModelInputs.forFeatures(snapshots.schema(), settings.model(), settings.features());
-        Dataset<Row> scored = LearnedScore.topK(LearnedScore.apply(unseen, model.pipeline(), inputs, 0),
-            settings.scoring().topK());
-        List<Backtest.Candidate> beside = new ArrayList<>(List.of(new Backtest.Candidate("learned",
-            model.version() + ":top-k=" + settings.scoring().topK(), "learned", col(LearnedScore.QUALIFIES))));
-        beside.addAll(rules);
-        learned = Backtest.run(scored, beside, cadence).subList(0, 1);
-      }
-      Result result = new Result(horizon, model == null ? null : model.version(), all, learned, learnedFrom);
-      write(spark, store, result, runId);
+      List<Backtest.Figures> learned = model == null ? List.of()
+          : learned(labelled, model, rules, snapshots.schema(), settings, cadence);
+      Result result = new Result(horizon, model == null ? null : model.version(), all, learned,
+          model == null ? null : model.evaluationFrom());
+      write(spark, store, result, context.runId());
       return result;
     } finally {
       labelled.unpersist();
     }
+  }
+
+  /** The model's discovered rules as candidates: a handful of definition texts per model, not a table. */
+  private static List<Backtest.Candidate> discovered(SparkSession spark, DeltaStore store, String modelVersion,
+      StructType features) {
+    if (!store.exists(Tables.DISCOVERED_RULES)) return List.of();
+    return store.read(Tables.DISCOVERED_RULES).filter(col("model_version").equalTo(modelVersion))
+        .orderBy("name").select("definition").collectAsList().stream()
+        .map(row -> Definitions.checked(spark, row.getString(0), "discovered_rules", features))
+        .map(r -> Backtest.Candidate.of(r.definition(), "discovered")).toList();
+  }
+
+  /**
+   * The learned definition's figures, from its model's evaluation window on (snapshots it never trained on), beside
+   * the rules on the same snapshots.
+   */
+  private static List<Backtest.Figures> learned(Dataset<Row> labelled, ModelRegistry.Registered model,
+      List<Backtest.Candidate> rules, StructType features, Settings settings, int cadence) {
+    Dataset<Row> unseen = labelled.filter(col("as_of_date").geq(Date.valueOf(model.evaluationFrom())));
+    ModelInputs inputs = ModelInputs.forFeatures(features, settings.model(), settings.features());
+    Dataset<Row> scored = LearnedScore.topK(LearnedScore.apply(unseen, model.pipeline(), inputs, 0),
+        settings.scoring().topK());
+    List<Backtest.Candidate> beside = new ArrayList<>(List.of(new Backtest.Candidate("learned",
+        model.version() + ":top-k=" + settings.scoring().topK(), "learned", col(LearnedScore.QUALIFIES))));
+    beside.addAll(rules);
+    return Backtest.run(scored, beside, cadence).subList(0, 1);
   }
 
   private static void write(SparkSession spark, DeltaStore store, Result r, String runId) {

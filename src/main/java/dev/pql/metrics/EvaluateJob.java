@@ -2,16 +2,17 @@ package dev.pql.metrics;
 
 import static org.apache.spark.sql.functions.col;
 
-import dev.pql.PqlException.NotEnoughData;
-import dev.pql.config.Definition;
 import dev.pql.config.Settings;
+import dev.pql.definitions.Definition;
+import dev.pql.definitions.DefinitionCheck;
+import dev.pql.definitions.Definitions;
+import dev.pql.definitions.RuleMatches;
+import dev.pql.features.FeatureStore;
+import dev.pql.ingest.EventHistory;
 import dev.pql.io.DeltaStore;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
-import dev.pql.model.TrainJob;
 import dev.pql.model.TrainingSet;
-import dev.pql.scoring.DefinitionCheck;
-import dev.pql.scoring.RuleMatches;
-import dev.pql.scoring.ScoreJob;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -31,25 +32,23 @@ public final class EvaluateJob {
   /** The figures of the candidate (first) and of each active definition, over the snapshots used. */
   public record Result(LocalDate from, LocalDate to, int horizonDays, List<Backtest.Figures> figures) {}
 
-  public static Result run(SparkSession spark, Settings settings, DeltaStore store, Definition candidate,
-      LocalDate from, LocalDate to) {
-    Dataset<Row> snapshots = store.readIfExists(Tables.ACCOUNT_FEATURES);
-    if (snapshots == null) throw new NotEnoughData("No account_features table in " + store.warehouse()
-        + ": run `pql features` first");
+  public static Result run(StageContext context, Settings settings, Definition candidate, LocalDate from,
+      LocalDate to) {
+    SparkSession spark = context.spark();
+    DeltaStore store = context.store();
+    Dataset<Row> snapshots = FeatureStore.snapshots(store);
     DefinitionCheck.check(spark, candidate, snapshots.schema());
     List<Backtest.Candidate> candidates = new ArrayList<>();
-    candidates.add(new Backtest.Candidate(candidate.name(), candidate.version(), "candidate",
-        RuleMatches.condition(candidate)));
-    for (RuleMatches.Rule r : ScoreJob.rules(spark, settings.scoring().definitions(), snapshots.schema())) {
+    candidates.add(Backtest.Candidate.of(candidate, "candidate"));
+    for (RuleMatches.Rule r : Definitions.active(spark, settings.scoring().definitions(), snapshots.schema())) {
       if (r.definition().name().equals(candidate.name())) continue;
-      candidates.add(new Backtest.Candidate(r.definition().name(), r.definition().version(), "rule",
-          RuleMatches.condition(r.definition())));
+      candidates.add(Backtest.Candidate.of(r.definition(), "rule"));
     }
     int horizon = settings.model().horizonDays();
     if (from != null) snapshots = snapshots.filter(col("as_of_date").geq(Date.valueOf(from)));
     if (to != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(to)));
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), settings.plans().free(),
-        horizon, TrainJob.dataEnd(store));
+        horizon, EventHistory.dataEnd(store));
     List<Backtest.Figures> figures = Backtest.requireHistory(Backtest.run(labelled, candidates,
         settings.features().weekly() ? 7 : 1), horizon);
     return new Result(from, to, horizon, figures);

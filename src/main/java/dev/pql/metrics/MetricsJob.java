@@ -10,12 +10,15 @@ import static org.apache.spark.sql.functions.to_date;
 import dev.pql.PqlException.NotEnoughData;
 import dev.pql.config.Settings;
 import dev.pql.features.Firmographics;
+import dev.pql.ingest.EventHistory;
 import dev.pql.io.DeltaStore;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
-import dev.pql.model.TrainJob;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.List;
 import java.util.Set;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
@@ -27,14 +30,16 @@ public final class MetricsJob {
   public record Result(long rows, LocalDate scoredFrom, LocalDate scoredTo, LocalDate dataEnd, long inserted,
       long updated, long deleted) {}
 
-  public static Result run(Settings settings, DeltaStore store, String runId) {
+  public static Result run(StageContext context, Settings settings) {
+    DeltaStore store = context.store();
+    String runId = context.runId();
     if (!store.exists(Tables.PQL_DEFINITIONS)) {
       throw new NotEnoughData("No pql_definitions table in " + store.warehouse() + ": run `pql score` first");
     }
     Dataset<Row> applied = store.read(Tables.PQL_DEFINITIONS);
     Row range = applied.agg(org.apache.spark.sql.functions.min("as_of_date"), max("as_of_date")).first();
     if (range.isNullAt(0)) throw new NotEnoughData("pql_definitions is empty: run `pql score` first");
-    LocalDate dataEnd = TrainJob.dataEnd(store);
+    LocalDate dataEnd = EventHistory.dataEnd(store);
     Settings.MetricsSettings m = settings.metrics();
 
     Dataset<Row> metrics = PqlMetrics.compute(accountsAtSignup(store.read(Tables.ACCOUNTS), settings), m.segments(),
@@ -64,21 +69,33 @@ public final class MetricsJob {
             col("country"));
   }
 
+  /** A definition's figures for one week of segment all: what a summary shows. Nulls are figures not known. */
+  public record WeekFigures(String definitionName, LocalDate periodStart, long signups, long newPqls, Double pqlRate,
+      Double medianDaysToPql, Double p90DaysToPql, Double cohortPqlShare, Double pqlConversionRate,
+      Double nonPqlConversionRate, Double conversionLift, int cohortDays, int conversionDays) {}
+
   /**
-   * The rows of segment all, by definition, of the latest complete week ({@code closed} false), or of the latest
-   * week whose cohort and conversion windows have all closed ({@code closed} true): what a summary shows. A week
-   * has a row per definition version: small by construction.
+   * The figures of segment all, by definition, of the latest complete week ({@code closed} false), or of the latest
+   * week whose cohort and conversion windows have all closed ({@code closed} true). A week has a row per definition
+   * version: small by construction.
    */
-  public static java.util.List<Row> latestWeek(DeltaStore store, boolean closed) {
+  public static List<WeekFigures> latestWeek(DeltaStore store, boolean closed) {
     Dataset<Row> weeks = store.read(Tables.PQL_METRICS)
         .filter(col("period_type").equalTo("week").and(col("segment_by").equalTo(PqlMetrics.ALL)));
-    org.apache.spark.sql.Column done = col("is_complete").and(col("definition_name").equalTo(PqlMetrics.ANY));
+    Column done = col("is_complete").and(col("definition_name").equalTo(PqlMetrics.ANY));
     if (closed) done = done.and(col("cohort_complete")).and(col("conversion_complete"));
     Date latest = weeks.filter(done).agg(max("period_start")).first().getDate(0);
-    if (latest == null) return java.util.List.of();
+    if (latest == null) return List.of();
     return weeks.filter(col("period_start").equalTo(latest))
         .orderBy(col("definition_name").equalTo(PqlMetrics.ANY).desc(), col("new_pqls").desc(),
             col("definition_name"), col("definition_version"))
-        .collectAsList();
+        .collectAsList().stream().map(MetricsJob::figures).toList();
+  }
+
+  private static WeekFigures figures(Row r) {
+    return new WeekFigures(r.getAs("definition_name"), r.<Date>getAs("period_start").toLocalDate(), r.getAs("signups"),
+        r.getAs("new_pqls"), r.getAs("pql_rate"), r.getAs("median_days_to_pql"), r.getAs("p90_days_to_pql"),
+        r.getAs("cohort_pql_share"), r.getAs("pql_conversion_rate"), r.getAs("non_pql_conversion_rate"),
+        r.getAs("conversion_lift"), r.getAs("cohort_days"), r.getAs("conversion_days"));
   }
 }

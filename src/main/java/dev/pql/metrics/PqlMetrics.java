@@ -61,68 +61,10 @@ public final class PqlMetrics {
    */
   public static Dataset<Row> compute(Dataset<Row> accounts, List<String> segments, Dataset<Row> applied,
       Dataset<Row> qualifications, Dataset<Row> scored, Dataset<Row> conversions, Windows w) {
-    Dataset<Row> appliedAll = applied.select(col("as_of_date"), col("definition_name"), col("definition_version"),
-            col("source"))
-        .unionByName(applied.select("as_of_date").distinct()
-            .select(col("as_of_date"), lit(ANY).as("definition_name"), lit(ALL).as("definition_version"),
-                lit(ANY).as("source")));
-    Dataset<Row> qualified = qualifications.select(col("account_id"), col("definition_name"),
-            col("definition_version"), col("first_qualified_on"))
-        .unionByName(qualifications.groupBy("account_id").agg(min("first_qualified_on").as("first_qualified_on"))
-            .select(col("account_id"), lit(ANY).as("definition_name"), lit(ALL).as("definition_version"),
-                col("first_qualified_on")));
-    // A handful of rows per definition version: its first and last applied date.
-    Dataset<Row> spans = appliedAll.groupBy("definition_name", "definition_version", "source")
-        .agg(min("as_of_date").as("applied_from"), max("as_of_date").as("applied_to"));
-    Dataset<Row> firstConversion = conversions.groupBy("account_id").agg(min("converted_at").as("converted_at"));
-    Dataset<Row> people = accounts.select(col("account_id"), col("signup_date"), col("signed_up_free"),
-        segmentsOf(segments));
-
-    Dataset<Row> signupFacts = people.filter(col("signed_up_free")).crossJoin(org.apache.spark.sql.functions
-            .broadcast(spans))
-        .join(qualified, ACCOUNT_DEFINITION, "left")
-        .withColumn("cohort_observed", col("signup_date").geq(col("applied_from"))
-            .and(date_add(col("signup_date"), w.cohortDays()).leq(col("applied_to"))))
-        .select(col("definition_name"), col("definition_version"), col("segments"), periodsOf(col("signup_date")),
-            lit(1L).as("signups"), flag(col("cohort_observed")).as("cohort_signups"),
-            flag(col("cohort_observed").and(col("first_qualified_on").leq(date_add(col("signup_date"),
-                w.cohortDays())))).as("cohort_pqls"));
-
-    Column qualifiedOn = col("first_qualified_on");
-    Column pqlObserved = date_add(qualifiedOn, w.conversionDays()).leq(lit(Date.valueOf(w.dataEnd())));
-    Column timed = col("signup_date").geq(col("applied_from"));
-    Dataset<Row> pqlFacts = qualified.join(org.apache.spark.sql.functions.broadcast(spans), DEFINITION)
-        .join(people, "account_id")
-        .join(firstConversion, "account_id", "left")
-        .select(col("definition_name"), col("definition_version"), col("segments"), periodsOf(qualifiedOn),
-            lit(1L).as("new_pqls"), flag(pqlObserved).as("pqls_observed"),
-            flag(pqlObserved.and(convertedWithin(qualifiedOn, w.conversionDays()))).as("pqls_converted"),
-            flag(timed).as("timed_pqls"),
-            when(timed, datediff(qualifiedOn, col("signup_date"))).as("days_to_pql"));
-
-    // Non-PQLs: an account's last score in the period on a date the definition was applied, not yet qualified.
-    Dataset<Row> lastScores = scored.select("account_id", "as_of_date")
-        .join(org.apache.spark.sql.functions.broadcast(appliedAll.drop("source")), "as_of_date")
-        .select(col("account_id"), col("definition_name"), col("definition_version"), col("as_of_date"),
-            explode(periodsOf(col("as_of_date"))).as("period"))
-        .select(col("account_id"), col("definition_name"), col("definition_version"), col("as_of_date"),
-            col("period.period_type").as("period_type"), col("period.period_start").as("period_start"))
-        .groupBy("account_id", "definition_name", "definition_version", "period_type", "period_start")
-        .agg(max("as_of_date").as("last_scored"));
-    Column lastScored = col("last_scored");
-    Column nonPqlObserved = date_add(lastScored, w.conversionDays()).leq(lit(Date.valueOf(w.dataEnd())));
-    Dataset<Row> nonPqlFacts = lastScores.join(qualified, ACCOUNT_DEFINITION, "left")
-        .filter(col("first_qualified_on").isNull().or(col("first_qualified_on").gt(lastScored)))
-        .join(people, "account_id")
-        .join(firstConversion, "account_id", "left")
-        .select(col("definition_name"), col("definition_version"), col("segments"),
-            struct(col("period_type"), col("period_start")).as("period"), lit(1L).as("non_pqls"),
-            flag(nonPqlObserved).as("non_pqls_observed"),
-            flag(nonPqlObserved.and(convertedWithin(lastScored, w.conversionDays()))).as("non_pqls_converted"));
-
-    Dataset<Row> facts = signupFacts.withColumn("period", explode(col("periods"))).drop("periods")
-        .unionByName(pqlFacts.withColumn("period", explode(col("periods"))).drop("periods"), true)
-        .unionByName(nonPqlFacts, true)
+    History h = History.of(accounts, segments, applied, qualifications, conversions);
+    Dataset<Row> facts = signupFacts(h, w).withColumn("period", explode(col("periods"))).drop("periods")
+        .unionByName(pqlFacts(h, w).withColumn("period", explode(col("periods"))).drop("periods"), true)
+        .unionByName(nonPqlFacts(h, scored, w), true)
         .withColumn("segment", explode(col("segments")))
         .select(col("definition_name"), col("definition_version"), col("period.period_type").as("period_type"),
             col("period.period_start").as("period_start"), col("segment.segment_by").as("segment_by"),
@@ -136,8 +78,89 @@ public final class PqlMetrics {
     Dataset<Row> totals = facts
         .groupBy("definition_name", "definition_version", "period_type", "period_start", "segment_by", "segment")
         .agg(sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
+    return rows(h.spans(), totals, w);
+  }
 
-    // Every period of each definition's span gets a row (segment all), even one without a signup or a PQL.
+  /**
+   * The scoring history as the facts read it: the definitions applied on each date (and ANY), each account's first
+   * qualification per definition (and on any), each definition version's span, first conversions, and the
+   * accounts with their segments.
+   */
+  private record History(Dataset<Row> appliedAll, Dataset<Row> qualified, Dataset<Row> spans,
+      Dataset<Row> firstConversion, Dataset<Row> people) {
+    static History of(Dataset<Row> accounts, List<String> segments, Dataset<Row> applied,
+        Dataset<Row> qualifications, Dataset<Row> conversions) {
+      Dataset<Row> appliedAll = applied.select(col("as_of_date"), col("definition_name"), col("definition_version"),
+              col("source"))
+          .unionByName(applied.select("as_of_date").distinct()
+              .select(col("as_of_date"), lit(ANY).as("definition_name"), lit(ALL).as("definition_version"),
+                  lit(ANY).as("source")));
+      Dataset<Row> qualified = qualifications.select(col("account_id"), col("definition_name"),
+              col("definition_version"), col("first_qualified_on"))
+          .unionByName(qualifications.groupBy("account_id").agg(min("first_qualified_on").as("first_qualified_on"))
+              .select(col("account_id"), lit(ANY).as("definition_name"), lit(ALL).as("definition_version"),
+                  col("first_qualified_on")));
+      // A handful of rows per definition version: its first and last applied date.
+      Dataset<Row> spans = appliedAll.groupBy("definition_name", "definition_version", "source")
+          .agg(min("as_of_date").as("applied_from"), max("as_of_date").as("applied_to"));
+      Dataset<Row> firstConversion = conversions.groupBy("account_id").agg(min("converted_at").as("converted_at"));
+      Dataset<Row> people = accounts.select(col("account_id"), col("signup_date"), col("signed_up_free"),
+          segmentsOf(segments));
+      return new History(appliedAll, qualified, spans, firstConversion, people);
+    }
+  }
+
+  /** One row per free signup and definition version: the signup, and whether its cohort was observed and qualified. */
+  private static Dataset<Row> signupFacts(History h, Windows w) {
+    return h.people().filter(col("signed_up_free")).crossJoin(org.apache.spark.sql.functions.broadcast(h.spans()))
+        .join(h.qualified(), ACCOUNT_DEFINITION, "left")
+        .withColumn("cohort_observed", col("signup_date").geq(col("applied_from"))
+            .and(date_add(col("signup_date"), w.cohortDays()).leq(col("applied_to"))))
+        .select(col("definition_name"), col("definition_version"), col("segments"), periodsOf(col("signup_date")),
+            lit(1L).as("signups"), flag(col("cohort_observed")).as("cohort_signups"),
+            flag(col("cohort_observed").and(col("first_qualified_on").leq(date_add(col("signup_date"),
+                w.cohortDays())))).as("cohort_pqls"));
+  }
+
+  /** One row per account's first qualification on a definition version: observed, converted, time to PQL. */
+  private static Dataset<Row> pqlFacts(History h, Windows w) {
+    Column qualifiedOn = col("first_qualified_on");
+    Column pqlObserved = date_add(qualifiedOn, w.conversionDays()).leq(lit(Date.valueOf(w.dataEnd())));
+    Column timed = col("signup_date").geq(col("applied_from"));
+    return h.qualified().join(org.apache.spark.sql.functions.broadcast(h.spans()), DEFINITION)
+        .join(h.people(), "account_id")
+        .join(h.firstConversion(), "account_id", "left")
+        .select(col("definition_name"), col("definition_version"), col("segments"), periodsOf(qualifiedOn),
+            lit(1L).as("new_pqls"), flag(pqlObserved).as("pqls_observed"),
+            flag(pqlObserved.and(convertedWithin(qualifiedOn, w.conversionDays()))).as("pqls_converted"),
+            flag(timed).as("timed_pqls"),
+            when(timed, datediff(qualifiedOn, col("signup_date"))).as("days_to_pql"));
+  }
+
+  /** Non-PQLs: an account's last score in the period on a date the definition was applied, not yet qualified. */
+  private static Dataset<Row> nonPqlFacts(History h, Dataset<Row> scored, Windows w) {
+    Dataset<Row> lastScores = scored.select("account_id", "as_of_date")
+        .join(org.apache.spark.sql.functions.broadcast(h.appliedAll().drop("source")), "as_of_date")
+        .select(col("account_id"), col("definition_name"), col("definition_version"), col("as_of_date"),
+            explode(periodsOf(col("as_of_date"))).as("period"))
+        .select(col("account_id"), col("definition_name"), col("definition_version"), col("as_of_date"),
+            col("period.period_type").as("period_type"), col("period.period_start").as("period_start"))
+        .groupBy("account_id", "definition_name", "definition_version", "period_type", "period_start")
+        .agg(max("as_of_date").as("last_scored"));
+    Column lastScored = col("last_scored");
+    Column nonPqlObserved = date_add(lastScored, w.conversionDays()).leq(lit(Date.valueOf(w.dataEnd())));
+    return lastScores.join(h.qualified(), ACCOUNT_DEFINITION, "left")
+        .filter(col("first_qualified_on").isNull().or(col("first_qualified_on").gt(lastScored)))
+        .join(h.people(), "account_id")
+        .join(h.firstConversion(), "account_id", "left")
+        .select(col("definition_name"), col("definition_version"), col("segments"),
+            struct(col("period_type"), col("period_start")).as("period"), lit(1L).as("non_pqls"),
+            flag(nonPqlObserved).as("non_pqls_observed"),
+            flag(nonPqlObserved.and(convertedWithin(lastScored, w.conversionDays()))).as("non_pqls_converted"));
+  }
+
+  /** Every period of each definition's span (segment all), even one without a signup or a PQL, with its totals. */
+  private static Dataset<Row> rows(Dataset<Row> spans, Dataset<Row> totals, Windows w) {
     Dataset<Row> periods = spans.withColumn("period", explode(array(periodSequence("week"), periodSequence("month"))))
         .withColumn("period_start", explode(col("period.starts")))
         .select(col("definition_name"), col("definition_version"), col("source"), col("applied_from"),

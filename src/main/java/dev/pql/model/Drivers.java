@@ -199,18 +199,8 @@ public final class Drivers {
     double rows = r.getLong(0);
     double positives = r.getDouble(1);
 
-    List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < features.size(); i++) order.add(i);
-    order.sort(Comparator.<Integer>comparingDouble(i -> -importance.getOrDefault(features.get(i), 0.0))
-        .thenComparingDouble(i -> -Math.abs(leading(byFeature.get(features.get(i))).coefficient())));
-    // Behaviours in the order of what the model loses without all their features, ties by their best feature.
-    List<String> behaviours = new ArrayList<>();
-    for (int i : order) {
-      String b = dev.pql.features.FeatureNames.behaviour(features.get(i));
-      if (!behaviours.contains(b)) behaviours.add(b);
-    }
-    List<String> rankedBehaviours = new ArrayList<>(behaviours);
-    rankedBehaviours.sort(Comparator.comparingDouble(b -> -behaviourImportance.getOrDefault(b, 0.0)));
+    List<Integer> order = order(features, byFeature, importance);
+    List<String> rankedBehaviours = rankedBehaviours(features, order, behaviourImportance);
     List<Driver> ranked = new ArrayList<>();
     for (int rank = 0; rank < order.size(); rank++) {
       int i = order.get(rank);
@@ -236,6 +226,28 @@ public final class Drivers {
           direction, effects, support, splits.get(i), rateWith, rateWithout, lift, sentence));
     }
     return ranked;
+  }
+
+  /** The features' indexes by importance, ties by the size of their leading coefficient. */
+  private static List<Integer> order(List<String> features, Map<String, List<Input>> byFeature,
+      Map<String, Double> importance) {
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < features.size(); i++) order.add(i);
+    order.sort(Comparator.<Integer>comparingDouble(i -> -importance.getOrDefault(features.get(i), 0.0))
+        .thenComparingDouble(i -> -Math.abs(leading(byFeature.get(features.get(i))).coefficient())));
+    return order;
+  }
+
+  /** Behaviours in the order of what the model loses without all their features, ties by their best feature. */
+  private static List<String> rankedBehaviours(List<String> features, List<Integer> order,
+      Map<String, Double> behaviourImportance) {
+    List<String> behaviours = new ArrayList<>();
+    for (int i : order) {
+      String b = dev.pql.features.FeatureNames.behaviour(features.get(i));
+      if (!behaviours.contains(b)) behaviours.add(b);
+    }
+    behaviours.sort(Comparator.comparingDouble(b -> -behaviourImportance.getOrDefault(b, 0.0)));
+    return behaviours;
   }
 
   private static InputEffect effect(Input in) {

@@ -1,5 +1,6 @@
 package dev.pql.model;
 
+import dev.pql.features.FeatureNames;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -41,11 +42,11 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
   }
 
   /**
-   * These inputs without the features that sum over many actions ({@link dev.pql.features.FeatureNames#COMPOSITES}):
+   * These inputs without the features that sum over many actions ({@link FeatureNames#COMPOSITES}):
    * what the driver fit reads, so that each action keeps the credit a total over all actions would share.
    */
   public ModelInputs actionsOnly() {
-    java.util.function.Predicate<String> kept = f -> !dev.pql.features.FeatureNames.COMPOSITES.contains(f);
+    java.util.function.Predicate<String> kept = f -> !FeatureNames.COMPOSITES.contains(f);
     return new ModelInputs(numeric.stream().filter(n -> kept.test(n.name())).toList(), categorical,
         steps.stream().filter(s -> kept.test(s.feature())).toList(), featureSetVersion);
   }
@@ -100,23 +101,27 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
   public static List<String> redundant(StructType features, dev.pql.config.Settings.FeatureSettings settings) {
     java.util.Set<String> columns = java.util.Set.of(features.fieldNames());
     List<String> redundant = new ArrayList<>();
+    // Each family column beside the key-event column it repeats when the family has one event.
     Map<List<String>, List<String>> families = Map.of(
-        List.of("logins_7d", "cnt_7d__", "logins_30d", "cnt_30d__"), settings.loginEvents(),
-        List.of("invites_30d", "cnt_30d__", "invites_total", "cnt_total__"), settings.inviteEvents(),
-        List.of("limits_reached_30d", "cnt_30d__", "limits_reached_total", "cnt_total__"), settings.limitEvents(),
-        List.of("hand_raises_30d", "cnt_30d__", "hand_raises_total", "cnt_total__"), settings.handRaiseEvents());
+        List.of("logins_7d", FeatureNames.COUNT_7D, "logins_30d", FeatureNames.COUNT_30D), settings.loginEvents(),
+        List.of("invites_30d", FeatureNames.COUNT_30D, "invites_total", FeatureNames.COUNT_TOTAL),
+        settings.inviteEvents(),
+        List.of("limits_reached_30d", FeatureNames.COUNT_30D, "limits_reached_total", FeatureNames.COUNT_TOTAL),
+        settings.limitEvents(),
+        List.of("hand_raises_30d", FeatureNames.COUNT_30D, "hand_raises_total", FeatureNames.COUNT_TOTAL),
+        settings.handRaiseEvents());
     families.forEach((pairs, events) -> {
       if (events.size() != 1) return;
-      String snake = dev.pql.features.FeatureNames.snake(events.get(0));
+      String snake = FeatureNames.snake(events.get(0));
       for (int i = 0; i < pairs.size(); i += 2) {
-        if (columns.contains(pairs.get(i + 1) + snake)) redundant.add(pairs.get(i));
+        if (columns.contains(FeatureNames.column(pairs.get(i + 1), snake))) redundant.add(pairs.get(i));
       }
     });
     for (dev.pql.config.Settings.PlanLimit limit : settings.planLimits()) {
-      String snake = dev.pql.features.FeatureNames.snake(limit.event());
-      String count = limit.sinceSignup() ? dev.pql.features.FeatureNames.countTotal(snake)
-          : dev.pql.features.FeatureNames.count30d(snake);
-      if (columns.contains(count)) redundant.add(dev.pql.features.FeatureNames.usageVsLimit(snake));
+      String snake = FeatureNames.snake(limit.event());
+      String count = limit.sinceSignup() ? FeatureNames.countTotal(snake)
+          : FeatureNames.count30d(snake);
+      if (columns.contains(count)) redundant.add(FeatureNames.usageVsLimit(snake));
     }
     return redundant;
   }

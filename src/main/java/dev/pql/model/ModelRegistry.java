@@ -6,6 +6,7 @@ import dev.pql.PqlException.NotEnoughData;
 import dev.pql.PqlException.SchemaError;
 import dev.pql.config.Settings.FeatureSettings;
 import dev.pql.config.Settings.ModelSettings;
+import dev.pql.features.FeatureStore;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.Tables;
 import java.util.List;
@@ -46,6 +47,42 @@ public final class ModelRegistry {
     return new Registered(run.getAs("model_version"), trainedOn, run.getAs("model_path"),
         PipelineModel.load(run.getAs("model_path")), run.<java.sql.Date>getAs("evaluation_from").toLocalDate(),
         run.<java.sql.Date>getAs("evaluation_to").toLocalDate(), run.<Integer>getAs("horizon_days"));
+  }
+
+  /** A trained model, or null when the warehouse has none yet (no model_runs row): for stages that can go without. */
+  public static Registered loadIfTrained(DeltaStore store, String version, StructType features, ModelSettings model,
+      FeatureSettings settings) {
+    boolean trained = store.exists(Tables.MODEL_RUNS) && !store.read(Tables.MODEL_RUNS).isEmpty();
+    return trained ? load(store, version, features, model, settings) : null;
+  }
+
+  /**
+   * The labelled snapshots of a model's evaluation window, as training labelled them (whole horizons only): where
+   * its figures, its precision cutoff and any later comparison of the model are measured.
+   */
+  public static org.apache.spark.sql.Dataset<Row> evaluationRows(DeltaStore store, List<String> freePlans,
+      java.time.LocalDate from, java.time.LocalDate to, int horizonDays) {
+    return TrainingSet.label(FeatureStore.snapshots(store)
+            .filter(col("as_of_date").between(java.sql.Date.valueOf(from), java.sql.Date.valueOf(to))),
+        store.read(Tables.CONVERSIONS), freePlans, horizonDays, to.plusDays(horizonDays));
+  }
+
+  /** A behaviour the model leans on, by its leading feature: what a summary lists. */
+  public record DriverLine(int behaviourRank, String behaviour, String sentence) {}
+
+  /** The model's leading behaviours (those that matter at all), each once, by rank: a handful of model_drivers rows. */
+  public static List<DriverLine> leadingBehaviours(DeltaStore store, String version, int behaviours) {
+    List<Row> rows = store.read(Tables.MODEL_DRIVERS)
+        .filter(col("model_version").equalTo(version).and(col("behaviour_rank").leq(behaviours))
+            .and(col("behaviour_importance").gt(0)))
+        .orderBy("behaviour_rank", "rank").collectAsList();
+    List<DriverLine> lines = new java.util.ArrayList<>();
+    java.util.Set<Integer> shown = new java.util.HashSet<>();
+    for (Row d : rows) {
+      int rank = d.getAs("behaviour_rank");
+      if (shown.add(rank)) lines.add(new DriverLine(rank, d.getAs("behaviour"), d.getAs("sentence")));
+    }
+    return lines;
   }
 
   /** The latest trained model: its version and the first day after the data it was trained and evaluated on. */

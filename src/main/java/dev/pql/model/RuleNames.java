@@ -1,7 +1,7 @@
 package dev.pql.model;
 
-import dev.pql.config.Definition;
 import dev.pql.config.Settings.FeatureSettings;
+import dev.pql.definitions.Definition;
 import dev.pql.features.FeatureNames;
 import java.util.Locale;
 import java.util.Map;
@@ -25,12 +25,12 @@ final class RuleNames {
 
   /** usage-limit-reached and hand-raiser for the features of those configured events, usage otherwise. */
   static Definition.Type type(String feature, FeatureSettings features) {
-    if (feature.startsWith("limits_reached_") || feature.startsWith("usage_vs_limit__")
-        || features.limitEvents().stream().anyMatch(e -> feature.endsWith("__" + FeatureNames.snake(e)))) {
+    if (feature.startsWith("limits_reached_") || feature.startsWith(FeatureNames.USAGE_VS_LIMIT)
+        || features.limitEvents().stream().anyMatch(e -> FeatureNames.isOfEvent(feature, FeatureNames.snake(e)))) {
       return Definition.Type.USAGE_LIMIT_REACHED;
     }
     if (feature.startsWith("hand_raises_")
-        || features.handRaiseEvents().stream().anyMatch(e -> feature.endsWith("__" + FeatureNames.snake(e)))) {
+        || features.handRaiseEvents().stream().anyMatch(e -> FeatureNames.isOfEvent(feature, FeatureNames.snake(e)))) {
       return Definition.Type.HAND_RAISER;
     }
     return Definition.Type.USAGE;

@@ -3,17 +3,21 @@ package dev.pql.model;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 
 import dev.pql.PqlException.NotEnoughData;
-import dev.pql.config.Definition;
 import dev.pql.config.Settings.FeatureSettings;
 import dev.pql.config.Settings.ModelSettings;
+import dev.pql.definitions.Definition;
+import dev.pql.definitions.DefinitionTranslator;
+import dev.pql.features.FeatureNames;
+import dev.pql.features.FeatureStore;
+import dev.pql.ingest.EventHistory;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
 import dev.pql.io.RunLog.StageCounts;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,123 +54,70 @@ public final class TrainJob {
       UpgradeModel.GridPoint chosen, int driverHorizonDays, long driverRows, long driverPositives,
       UpgradeModel.GridPoint driverChosen) {}
 
-  public static Result run(SparkSession spark, ModelSettings settings, FeatureSettings features,
-      List<String> freePlans, DeltaStore store, RunLog log, Instant start) {
-    Dataset<Row> snapshots = store.readIfExists(Tables.ACCOUNT_FEATURES);
-    if (snapshots == null) throw new NotEnoughData("No account_features table in " + store.warehouse()
-        + ": run `pql features --from D1 --to D2` first");
-    if (settings.trainFrom() != null) snapshots = snapshots.filter(col("as_of_date").geq(Date.valueOf(settings.trainFrom())));
-    if (settings.trainTo() != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(settings.trainTo())));
-    LocalDate dataEnd = dataEnd(store);
-    int h = settings.horizonDays();
-    LocalDate evaluationTo = dataEnd.minusDays(h);
-    LocalDate evaluationFrom = evaluationTo.minusDays(settings.evaluationDays() - 1L);
-    LocalDate trainTo = evaluationFrom.minusDays(h);
+  /** The windows of a training run: training snapshots, then a gap of one horizon, then the evaluation window. */
+  record Windows(LocalDate trainTo, LocalDate evaluationFrom, LocalDate evaluationTo, LocalDate dataEnd) {
+    static Windows of(LocalDate dataEnd, ModelSettings settings) {
+      LocalDate evaluationTo = dataEnd.minusDays(settings.horizonDays());
+      LocalDate evaluationFrom = evaluationTo.minusDays(settings.evaluationDays() - 1L);
+      return new Windows(evaluationFrom.minusDays(settings.horizonDays()), evaluationFrom, evaluationTo, dataEnd);
+    }
+  }
 
-    Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans, h, dataEnd)
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(trainTo)))
+  /** Rows and upgrades of a labelled set. */
+  record Counts(long rows, long positives) {
+    static Counts of(Dataset<Row> labelled) {
+      Row c = labelled.agg(count(lit(1)), sum(TrainingSet.LABEL)).first();
+      return new Counts(c.getLong(0), c.getLong(0) == 0 ? 0 : (long) c.getDouble(1));
+    }
+  }
+
+  /** The driver fit: its chosen grid point, its rows, the drivers and the model inputs they were read from. */
+  private record DriverFit(UpgradeModel.GridPoint chosen, Counts counts, List<Drivers.Driver> drivers,
+      List<Drivers.Input> inputs) {}
+
+  /** The holdout figures of the model and its baselines, its calibration and the best discovered rule. */
+  private record Holdout(Map<String, Double> metrics, List<Evaluation.CalibrationBin> calibration, String bestRule) {}
+
+  public static Result run(StageContext context, ModelSettings settings, FeatureSettings features,
+      List<String> freePlans) {
+    DeltaStore store = context.store();
+    RunLog log = context.log();
+    Dataset<Row> snapshots = history(store, settings);
+    Windows w = Windows.of(EventHistory.dataEnd(store), settings);
+    Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans,
+        settings.horizonDays(), w.dataEnd()).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Dataset<Row> evaluation = labelled.filter(col("as_of_date").geq(Date.valueOf(evaluationFrom)));
-      Row trainCounts = training.agg(count(lit(1)), sum(TrainingSet.LABEL), min("as_of_date")).first();
-      Row evalCounts = evaluation.agg(count(lit(1)), sum(TrainingSet.LABEL)).first();
-      long trainRows = trainCounts.getLong(0);
-      long trainPositives = trainRows == 0 ? 0 : (long) trainCounts.getDouble(1);
-      long evalRows = evalCounts.getLong(0);
-      long evalPositives = evalRows == 0 ? 0 : (long) evalCounts.getDouble(1);
-      if (trainPositives < 10 || evalPositives < 10) {
-        throw new NotEnoughData(String.format("Too little labelled history to train and evaluate honestly: %,d "
-                + "training rows (%,d upgrades) with snapshots up to %s, %,d evaluation rows (%,d upgrades) from %s to "
-                + "%s; the data ends %s and the horizon is %d days. Build snapshots over a longer history.",
-            trainRows, trainPositives, trainTo, evalRows, evalPositives, evaluationFrom, evaluationTo, dataEnd, h));
-      }
-      LocalDate trainFrom = trainCounts.getDate(2).toLocalDate();
+      Dataset<Row> evaluation = labelled.filter(col("as_of_date").geq(Date.valueOf(w.evaluationFrom())));
+      Counts train = Counts.of(training);
+      Counts eval = Counts.of(evaluation);
+      requireEnough(train, eval, w, settings.horizonDays());
+      LocalDate trainFrom = training.agg(min("as_of_date")).first().getDate(0).toLocalDate();
 
       ModelInputs plain = ModelInputs.forFeatures(snapshots.schema(), settings, features).withoutConstants(training);
       // Thresholds first, on the training rows alone; the model then reads each significant one as a step.
       List<ThresholdDiscovery.Threshold> thresholds = log.stage("train.thresholds",
           () -> ThresholdDiscovery.discover(training, plain.scanned(), settings.minSupport(), settings.alpha()),
-          t -> new StageCounts(trainRows, t.size(), 0, 0));
+          t -> new StageCounts(train.rows(), t.size(), 0, 0));
       ModelInputs inputs = plain.withSteps(thresholds.stream().filter(ThresholdDiscovery.Threshold::significant)
           .toList());
-      UpgradeModel.Fitted fitted = log.stage("train.fit", () -> UpgradeModel.fit(training, inputs,
-              settings.regParams(), settings.elasticNetParams(), settings.validationShare(),
-              settings.maxIterations(), settings.seed()),
-          f -> new StageCounts(trainRows, 0, 0, 0));
-      PipelineModel model = fitted.pipeline();
+      UpgradeModel.Fitted fitted = log.stage("train.fit", () -> fit(training, inputs, settings),
+          f -> new StageCounts(train.rows(), 0, 0, 0));
+      DriverFit driverFit = drivers(context, snapshots, training, inputs, settings, freePlans, w);
+      List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(driverFit.drivers(), driverFit.inputs(),
+          thresholds, settings.leadingDrivers());
+      Holdout holdout = evaluate(fitted.pipeline(), training, evaluation, snapshots.columns(), rules, settings,
+          features);
 
-      // The drivers come from a second fit with the short driver horizon, on the inputs that name one action (or
-      // the team, or who the account is): what an account does just before it upgrades, rather than every early
-      // sign of it, and the action itself rather than a total that contains it. Its rows are every snapshot
-      // whose driver horizon ends before the evaluation window.
-      int dh = settings.driverHorizonDays();
-      Dataset<Row> driverRows = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans, dh, dataEnd)
-          .filter(col("as_of_date").leq(Date.valueOf(evaluationFrom.minusDays(dh))))
-          .persist(StorageLevel.MEMORY_AND_DISK());
-      UpgradeModel.Fitted driverFit;
-      List<Drivers.Driver> drivers;
-      List<Drivers.Input> modelInputs;
-      long driverRowCount;
-      long driverPositives;
-      try {
-        Row driverCounts = driverRows.agg(count(lit(1)), sum(TrainingSet.LABEL)).first();
-        driverRowCount = driverCounts.getLong(0);
-        driverPositives = driverRowCount == 0 ? 0 : (long) driverCounts.getDouble(1);
-        if (driverPositives < 10) {
-          throw new NotEnoughData(String.format("Too few upgrades within the driver horizon of %d days to explain "
-              + "them: %,d rows, %,d upgrades. Build snapshots over a longer history.", dh, driverRowCount,
-              driverPositives));
-        }
-        ModelInputs actions = inputs.actionsOnly();
-        driverFit = log.stage("train.drivers", () -> UpgradeModel.fit(driverRows, actions, settings.regParams(),
-                settings.elasticNetParams(), settings.validationShare(), settings.maxIterations(), settings.seed()),
-            f -> new StageCounts(driverRowCount, 0, 0, 0));
-        PipelineModel driverModel = driverFit.pipeline();
-        modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),
-            UpgradeModel.regression(driverModel).coefficients().toArray(), UpgradeModel.scales(driverModel), actions);
-        drivers = Drivers.describe(training, modelInputs,
-            Drivers.importance(driverModel, driverRows, modelInputs, f -> f),
-            Drivers.importance(driverModel, driverRows, modelInputs, dev.pql.features.FeatureNames::behaviour), h);
-      } finally {
-        driverRows.unpersist();
-      }
-      List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(drivers, modelInputs, thresholds,
-          settings.leadingDrivers());
-
-      Map<String, Double> metrics = new LinkedHashMap<>();
-      List<Evaluation.CalibrationBin> calibration;
-      String bestRule;
-      Dataset<Row> scored = UpgradeModel.score(model, evaluation).persist(StorageLevel.MEMORY_AND_DISK());
-      try {
-        Evaluation.metrics(scored, UpgradeModel.PROBABILITY, true).forEach((k, v) -> metrics.put("model." + k, v));
-        calibration = Evaluation.calibration(scored, UpgradeModel.PROBABILITY);
-        List<String> loginColumns = java.util.Arrays.stream(snapshots.columns())
-            .filter(c -> c.equals("logins_7d") || c.equals("logins_30d")).toList();
-        if (!loginColumns.isEmpty()) {
-          ModelInputs logins = ModelInputs.of(snapshots.select(loginColumns.stream()
-              .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new)).schema(), List.of());
-          PipelineModel loginsOnly = UpgradeModel.pipeline(logins, 0, 0, settings.maxIterations())
-              .fit(training);
-          Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
-              .forEach((k, v) -> metrics.put("logins_only." + k, v));
-        }
-        bestRule = bestRule(scored, rules, metrics);
-      } finally {
-        scored.unpersist();
-      }
-
-      String version = log.runId();
-      String path = store.location("models/" + version);
-      try {
-        model.write().overwrite().save(path);
-      } catch (IOException e) {
-        throw new UncheckedIOException("Cannot save the model to " + path, e);
-      }
-      Result result = new Result(version, path, inputs.featureSetVersion(), trainFrom, trainTo, evaluationFrom,
-          evaluationTo, trainRows, trainPositives, evalRows, evalPositives, metrics, calibration, drivers, rules,
-          thresholds.size(), bestRule, fitted.chosen(), dh, driverRowCount, driverPositives, driverFit.chosen());
-      write(spark, store, result, settings, features, fitted, start, log.runId());
+      String version = context.runId();
+      String path = save(fitted.pipeline(), store.location("models/" + version));
+      Result result = new Result(version, path, inputs.featureSetVersion(), trainFrom, w.trainTo(),
+          w.evaluationFrom(), w.evaluationTo(), train.rows(), train.positives(), eval.rows(), eval.positives(),
+          holdout.metrics(), holdout.calibration(), driverFit.drivers(), rules, thresholds.size(),
+          holdout.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
+          driverFit.counts().positives(), driverFit.chosen());
+      write(context.spark(), store, result, settings, features, fitted, context.start(), version);
       return result;
     } finally {
       training.unpersist();
@@ -174,41 +125,112 @@ public final class TrainJob {
     }
   }
 
-  /** The first day without events (the day after the last event date): labels must end on or before it. */
-  public static LocalDate dataEnd(DeltaStore store) {
-    Date lastEventDate = store.read(Tables.ACCOUNT_DAILY).agg(max("event_date")).first().getDate(0);
-    if (lastEventDate == null) throw new NotEnoughData("account_daily is empty: no events to learn from");
-    return lastEventDate.toLocalDate().plusDays(1);
+  /** The stored snapshots within pql.model.train-from / train-to. */
+  private static Dataset<Row> history(DeltaStore store, ModelSettings settings) {
+    Dataset<Row> snapshots = FeatureStore.snapshots(store);
+    if (settings.trainFrom() != null) {
+      snapshots = snapshots.filter(col("as_of_date").geq(Date.valueOf(settings.trainFrom())));
+    }
+    if (settings.trainTo() != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(settings.trainTo())));
+    return snapshots;
+  }
+
+  private static void requireEnough(Counts train, Counts eval, Windows w, int h) {
+    if (train.positives() < 10 || eval.positives() < 10) {
+      throw new NotEnoughData(String.format("Too little labelled history to train and evaluate honestly: %,d "
+              + "training rows (%,d upgrades) with snapshots up to %s, %,d evaluation rows (%,d upgrades) from %s to "
+              + "%s; the data ends %s and the horizon is %d days. Build snapshots over a longer history.",
+          train.rows(), train.positives(), w.trainTo(), eval.rows(), eval.positives(), w.evaluationFrom(),
+          w.evaluationTo(), w.dataEnd(), h));
+    }
+  }
+
+  private static UpgradeModel.Fitted fit(Dataset<Row> rows, ModelInputs inputs, ModelSettings settings) {
+    return UpgradeModel.fit(rows, inputs, settings.regParams(), settings.elasticNetParams(),
+        settings.validationShare(), settings.maxIterations(), settings.seed());
   }
 
   /**
-   * The evaluation rows of a trained model (account_id, as_of_date, label) with its probability, reloaded from
-   * the saved model: for comparisons made after training, such as against a generated lake's true hazard.
+   * The drivers come from a second fit with the short driver horizon, on the inputs that name one action (or the
+   * team, or who the account is): what an account does just before it upgrades, rather than every early sign of
+   * it, and the action itself rather than a total that contains it. Its rows are every snapshot whose driver
+   * horizon ends before the evaluation window.
    */
-  public static Dataset<Row> evaluationScores(DeltaStore store, List<String> freePlans, Result r, int horizonDays) {
-    return UpgradeModel.score(PipelineModel.load(r.modelPath()),
-            evaluationRows(store, freePlans, r.evaluationFrom(), r.evaluationTo(), horizonDays))
-        .select("account_id", "as_of_date", TrainingSet.LABEL, UpgradeModel.PROBABILITY);
+  private static DriverFit drivers(StageContext context, Dataset<Row> snapshots, Dataset<Row> training,
+      ModelInputs inputs, ModelSettings settings, List<String> freePlans, Windows w) {
+    int dh = settings.driverHorizonDays();
+    Dataset<Row> driverRows = TrainingSet.label(snapshots, context.store().read(Tables.CONVERSIONS), freePlans, dh,
+            w.dataEnd())
+        .filter(col("as_of_date").leq(Date.valueOf(w.evaluationFrom().minusDays(dh))))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Counts counts = Counts.of(driverRows);
+      if (counts.positives() < 10) {
+        throw new NotEnoughData(String.format("Too few upgrades within the driver horizon of %d days to explain "
+            + "them: %,d rows, %,d upgrades. Build snapshots over a longer history.", dh, counts.rows(),
+            counts.positives()));
+      }
+      ModelInputs actions = inputs.actionsOnly();
+      UpgradeModel.Fitted driverFit = context.log().stage("train.drivers", () -> fit(driverRows, actions, settings),
+          f -> new StageCounts(counts.rows(), 0, 0, 0));
+      PipelineModel driverModel = driverFit.pipeline();
+      List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),
+          UpgradeModel.regression(driverModel).coefficients().toArray(), UpgradeModel.scales(driverModel), actions);
+      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs,
+          Drivers.importance(driverModel, driverRows, modelInputs, f -> f),
+          Drivers.importance(driverModel, driverRows, modelInputs, FeatureNames::behaviour), settings.horizonDays());
+      return new DriverFit(driverFit.chosen(), counts, drivers, modelInputs);
+    } finally {
+      driverRows.unpersist();
+    }
   }
 
-  /** The labelled snapshots of an evaluation window, as training labelled them: whole horizons only. */
-  public static Dataset<Row> evaluationRows(DeltaStore store, List<String> freePlans, LocalDate from, LocalDate to,
-      int horizonDays) {
-    return TrainingSet.label(store.readIfExists(Tables.ACCOUNT_FEATURES)
-            .filter(col("as_of_date").between(Date.valueOf(from), Date.valueOf(to))), store.read(Tables.CONVERSIONS),
-        freePlans, horizonDays, to.plusDays(horizonDays));
+  /** The model on the evaluation window beside the logins-only baseline and the best confirmed rule. */
+  private static Holdout evaluate(PipelineModel model, Dataset<Row> training, Dataset<Row> evaluation,
+      String[] featureColumns, List<ThresholdDiscovery.Threshold> rules, ModelSettings settings,
+      FeatureSettings features) {
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    Dataset<Row> scored = UpgradeModel.score(model, evaluation).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Evaluation.metrics(scored, UpgradeModel.PROBABILITY, true).forEach((k, v) -> metrics.put("model." + k, v));
+      List<Evaluation.CalibrationBin> calibration = Evaluation.calibration(scored, UpgradeModel.PROBABILITY);
+      List<String> loginColumns = java.util.Arrays.stream(featureColumns)
+          .filter(c -> c.equals("logins_7d") || c.equals("logins_30d")).toList();
+      if (!loginColumns.isEmpty()) {
+        ModelInputs logins = ModelInputs.of(training.select(loginColumns.stream()
+            .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new)).schema(), List.of());
+        PipelineModel loginsOnly = UpgradeModel.pipeline(logins, 0, 0, settings.maxIterations()).fit(training);
+        Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
+            .forEach((k, v) -> metrics.put("logins_only." + k, v));
+      }
+      String bestRule = bestRule(scored, rules, metrics, features, settings.horizonDays());
+      return new Holdout(metrics, calibration, bestRule);
+    } finally {
+      scored.unpersist();
+    }
   }
 
-  /** Scores the evaluation rows with each significant discovered rule (0/1) and keeps the best by AUC-ROC. */
+  private static String save(PipelineModel model, String path) {
+    try {
+      model.write().overwrite().save(path);
+      return path;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot save the model to " + path, e);
+    }
+  }
+
+  /**
+   * Scores the evaluation rows with each significant discovered rule (0/1), as its definition qualifies them, and
+   * keeps the best by AUC-ROC.
+   */
   private static String bestRule(Dataset<Row> scored, List<ThresholdDiscovery.Threshold> thresholds,
-      Map<String, Double> metrics) {
+      Map<String, Double> metrics, FeatureSettings features, int horizonDays) {
     String best = null;
     Map<String, Double> bestMetrics = null;
     for (ThresholdDiscovery.Threshold t : thresholds) {
       if (!t.significant()) continue;
-      Dataset<Row> ruled = scored.withColumn("rule_score",
-          org.apache.spark.sql.functions.expr(t.predicate()).cast("double"))
-          .na().fill(0.0, new String[] {"rule_score"});
+      Definition d = RuleNames.definition(t, "best-rule", features, horizonDays);
+      Dataset<Row> ruled = scored.withColumn("rule_score", DefinitionTranslator.condition(d).cast("double"));
       Map<String, Double> m = Evaluation.metrics(ruled, "rule_score", false);
       if (bestMetrics == null || m.get("auc_roc") > bestMetrics.get("auc_roc")) {
         best = t.predicate();
@@ -218,6 +240,7 @@ public final class TrainJob {
     if (bestMetrics != null) bestMetrics.forEach((k, v) -> metrics.put("best_rule." + k, v));
     return best;
   }
+
 
   private static void write(SparkSession spark, DeltaStore store, Result r, ModelSettings settings,
       FeatureSettings features, UpgradeModel.Fitted fitted, Instant start, String runId) {

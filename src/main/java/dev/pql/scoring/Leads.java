@@ -11,7 +11,8 @@ import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
-import dev.pql.config.Definition;
+import dev.pql.definitions.Definition;
+import dev.pql.definitions.RuleMatches;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -11,6 +11,7 @@ import static org.apache.spark.sql.functions.sort_array;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
+import dev.pql.definitions.RuleMatches;
 import dev.pql.model.Drivers;
 import dev.pql.model.ModelInputs;
 import dev.pql.model.UpgradeModel;

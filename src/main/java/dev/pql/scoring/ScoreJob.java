@@ -4,24 +4,23 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
 import dev.pql.PqlException.NotEnoughData;
-import dev.pql.config.Definition;
-import dev.pql.config.DefinitionLoader;
 import dev.pql.config.Settings;
+import dev.pql.definitions.Definition;
+import dev.pql.definitions.Definitions;
+import dev.pql.definitions.RuleMatches;
+import dev.pql.features.FeatureStore;
 import dev.pql.io.DeltaStore;
-import dev.pql.io.RunLog;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
 import dev.pql.model.ModelInputs;
 import dev.pql.model.ModelRegistry;
-import dev.pql.model.TrainJob;
 import dev.pql.model.TrainingSet;
 import dev.pql.model.UpgradeModel;
-import java.io.File;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -33,6 +32,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -53,47 +53,28 @@ public final class ScoreJob {
     }
   }
 
-  /** The active definitions of the folder, each checked against the features: fails before any work. */
-  public static List<RuleMatches.Rule> rules(SparkSession spark, String folder,
-      org.apache.spark.sql.types.StructType features) {
-    List<RuleMatches.Rule> rules = new ArrayList<>();
-    for (Definition d : DefinitionLoader.loadFolder(new File(folder))) {
-      if (d.active()) rules.add(new RuleMatches.Rule(d, DefinitionCheck.check(spark, d, features)));
-    }
-    return rules;
-  }
+  /** The definitions and model a scoring run applies, checked before anything is read. */
+  private record Scorers(List<RuleMatches.Rule> rules, ModelRegistry.Registered model, ModelInputs inputs) {}
 
   /**
    * Scores the given snapshot dates in one pass (none: the latest snapshot). Each date is scored on its own: the
    * learned cutoff, percentiles and reasons compare an account with the other open accounts of its date.
    */
-  public static Result run(SparkSession spark, Settings settings, DeltaStore store, RunLog log,
-      List<LocalDate> asOfDates) {
+  public static Result run(StageContext context, Settings settings, List<LocalDate> asOfDates) {
     Settings.ScoringSettings scoring = settings.scoring();
-    Dataset<Row> snapshots = store.readIfExists(Tables.ACCOUNT_FEATURES);
-    if (snapshots == null) throw new NotEnoughData("No account_features table in " + store.warehouse()
-        + ": run `pql features` first");
-    List<RuleMatches.Rule> rules = rules(spark, scoring.definitions(), snapshots.schema());
-    ModelRegistry.Registered model = scoring.learned() ? ModelRegistry.load(store, scoring.modelVersion(),
-        snapshots.schema(), settings.model(), settings.features()) : null;
-
-    List<LocalDate> dates = asOfDates.stream().sorted().distinct().toList();
-    if (dates.isEmpty()) {
-      Date latest = snapshots.agg(max("as_of_date")).first().getDate(0);
-      if (latest == null) throw new NotEnoughData("account_features holds no snapshot: run `pql features` first");
-      dates = List.of(latest.toLocalDate());
-    }
-    LocalDate asOf = dates.get(dates.size() - 1);
+    DeltaStore store = context.store();
+    Dataset<Row> snapshots = FeatureStore.snapshots(store);
+    Scorers scorers = scorers(context, settings, snapshots.schema());
+    List<LocalDate> dates = dates(store, asOfDates);
     Dataset<Row> open = snapshots.filter(col("as_of_date").isin(dates.stream().map(Date::valueOf).toArray())
         .and(org.apache.spark.sql.functions.lower(col("plan")).isin(settings.plans().free().toArray())));
 
-    Dataset<Row> rows = RuleMatches.apply(open, rules);
-    rows = Leads.sizeAndActivation(rows, scoring.activationBars());
+    Dataset<Row> rows = Leads.sizeAndActivation(RuleMatches.apply(open, scorers.rules()), scoring.activationBars());
     double cutoff = Double.NaN;
     String learnedVersion = null;
+    ModelRegistry.Registered model = scorers.model();
     if (model != null) {
-      ModelInputs inputs = ModelInputs.forFeatures(snapshots.schema(), settings.model(), settings.features());
-      rows = LearnedScore.apply(rows, model.pipeline(), inputs, scoring.reasons());
+      rows = LearnedScore.apply(rows, model.pipeline(), scorers.inputs(), scoring.reasons());
       if (scoring.policy().equals(Settings.ScoringSettings.TOP_K)) {
         rows = LearnedScore.topK(rows, scoring.topK());
         learnedVersion = model.version() + ":top-k=" + scoring.topK();
@@ -103,44 +84,79 @@ public final class ScoreJob {
         learnedVersion = model.version() + ":precision=" + scoring.targetPrecision();
       }
     }
-    Dataset<Row> leads = Leads.combine(rows, rules, model != null).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> leads = Leads.combine(rows, scorers.rules(), model != null).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      String runId = log.runId();
-      Dataset<Row> scores = leads.select(col("account_id"), col("as_of_date"),
-          model == null ? lit(null).cast("double").as("probability") : col(LearnedScore.PROBABILITY).as("probability"),
-          model == null ? lit(null).cast("double").as("percentile") : col(LearnedScore.PERCENTILE),
-          col(RuleMatches.MATCHED), col("is_pql"), col("sources"), col("source"), col("pql_type"),
-          col("pql_band").as("size_band"), col("activation"), col("activation_bar"), col("reasons"),
-          lit(model == null ? null : model.version()).cast("string").as("model_version"), lit(runId).as("run_id"));
-
-      Dataset<Row> qualifying = qualifications(leads, rules, learnedVersion, activationVersion(scoring), runId);
-      store.keepEarliest(Tables.PQL_QUALIFICATIONS, qualifying, "first_qualified_on");
-      store.syncDates(Tables.PQL_DEFINITIONS, applied(spark, rules, learnedVersion,
-          learnedText(scoring, model, cutoff), activationVersion(scoring), dates, runId), "as_of_date", dates,
-          Set.of("run_id"));
-
-      // The first date each account qualified on anything, from the history just written: the row's date's
-      // first qualification is that date when it is on or before the row's date.
-      Dataset<Row> first = store.read(Tables.PQL_QUALIFICATIONS)
-          .groupBy("account_id").agg(min("first_qualified_on").as("first_ever"));
-      Dataset<Row> scored = scores.join(first, "account_id", "left")
-          .withColumn("first_qualified_on", when(col("first_ever").leq(col("as_of_date")), col("first_ever")))
-          .drop("first_ever");
-      store.syncDates(Tables.PQL_SCORES, scored, "as_of_date", dates, Set.of("run_id"));
-
-      Dataset<Row> fresh = scored.filter(col("is_pql").and(col("first_qualified_on").equalTo(col("as_of_date"))))
-          .select(col("account_id"), col("as_of_date").as("qualified_on"), col("sources"), col("pql_type"),
-              col(RuleMatches.MATCHED), col("probability"), col("size_band"), col("reasons"), col("model_version"),
-              col("run_id"));
-      long newPqls = store.insertNew(Tables.PQL_NEW, fresh);
-
-      Row counts = scored.filter(col("as_of_date").equalTo(Date.valueOf(asOf)))
+      Applied applied = new Applied(scorers.rules(), model, learnedVersion, learnedText(scoring, model, cutoff),
+          activationVersion(scoring), dates, context.runId());
+      Dataset<Row> scored = write(context, leads, applied);
+      long newPqls = store.insertNew(Tables.PQL_NEW, fresh(scored));
+      Row counts = scored.filter(col("as_of_date").equalTo(Date.valueOf(dates.get(dates.size() - 1))))
           .agg(count(lit(1)), count(when(col("is_pql"), true))).first();
       return new Result(dates, model == null ? null : model.version(), learnedVersion, cutoff, counts.getLong(0),
-          counts.getLong(1), newPqls, rules.stream().map(r -> r.definition().name()).toList());
+          counts.getLong(1), newPqls, scorers.rules().stream().map(r -> r.definition().name()).toList());
     } finally {
       leads.unpersist();
     }
+  }
+
+  private static Scorers scorers(StageContext context, Settings settings, StructType features) {
+    Settings.ScoringSettings scoring = settings.scoring();
+    List<RuleMatches.Rule> rules = Definitions.active(context.spark(), scoring.definitions(), features);
+    ModelRegistry.Registered model = scoring.learned() ? ModelRegistry.load(context.store(), scoring.modelVersion(),
+        features, settings.model(), settings.features()) : null;
+    return new Scorers(rules, model, model == null ? null
+        : ModelInputs.forFeatures(features, settings.model(), settings.features()));
+  }
+
+  /** The dates asked for, in order; none asked: the latest stored snapshot. */
+  private static List<LocalDate> dates(DeltaStore store, List<LocalDate> asked) {
+    List<LocalDate> dates = asked.stream().sorted().distinct().toList();
+    if (!dates.isEmpty()) return dates;
+    LocalDate latest = FeatureStore.latestDate(store);
+    if (latest == null) throw new NotEnoughData("account_features holds no snapshot: run `pql features` first");
+    return List.of(latest);
+  }
+
+  /** What a scoring run applied, for pql_definitions and pql_qualifications. */
+  private record Applied(List<RuleMatches.Rule> rules, ModelRegistry.Registered model, String learnedVersion,
+      String learnedText, String activationVersion, List<LocalDate> dates, String runId) {}
+
+  /**
+   * Writes pql_qualifications, pql_definitions and pql_scores for the dates; returns the scores as written, each
+   * row with the first date its account qualified on anything when that date is on or before the row's.
+   */
+  private static Dataset<Row> write(StageContext context, Dataset<Row> leads, Applied a) {
+    DeltaStore store = context.store();
+    ModelRegistry.Registered model = a.model();
+    Dataset<Row> scores = leads.select(col("account_id"), col("as_of_date"),
+        model == null ? lit(null).cast("double").as("probability") : col(LearnedScore.PROBABILITY).as("probability"),
+        model == null ? lit(null).cast("double").as("percentile") : col(LearnedScore.PERCENTILE),
+        col(RuleMatches.MATCHED), col("is_pql"), col("sources"), col("source"), col("pql_type"),
+        col("pql_band").as("size_band"), col("activation"), col("activation_bar"), col("reasons"),
+        lit(model == null ? null : model.version()).cast("string").as("model_version"), lit(a.runId()).as("run_id"));
+
+    Dataset<Row> qualifying = qualifications(leads, a.rules(), a.learnedVersion(), a.activationVersion(), a.runId());
+    store.keepEarliest(Tables.PQL_QUALIFICATIONS, qualifying, "first_qualified_on");
+    store.syncDates(Tables.PQL_DEFINITIONS, applied(context.spark(), a.rules(), a.learnedVersion(), a.learnedText(),
+        a.activationVersion(), a.dates(), a.runId()), "as_of_date", a.dates(), Set.of("run_id"));
+
+    // The first date each account qualified on anything, from the history just written: the row's date's
+    // first qualification is that date when it is on or before the row's date.
+    Dataset<Row> first = store.read(Tables.PQL_QUALIFICATIONS)
+        .groupBy("account_id").agg(min("first_qualified_on").as("first_ever"));
+    Dataset<Row> scored = scores.join(first, "account_id", "left")
+        .withColumn("first_qualified_on", when(col("first_ever").leq(col("as_of_date")), col("first_ever")))
+        .drop("first_ever");
+    store.syncDates(Tables.PQL_SCORES, scored, "as_of_date", a.dates(), Set.of("run_id"));
+    return scored;
+  }
+
+  /** The PQLs whose first qualification is their row's date: the rows of pql_new. */
+  private static Dataset<Row> fresh(Dataset<Row> scored) {
+    return scored.filter(col("is_pql").and(col("first_qualified_on").equalTo(col("as_of_date"))))
+        .select(col("account_id"), col("as_of_date").as("qualified_on"), col("sources"), col("pql_type"),
+            col(RuleMatches.MATCHED), col("probability"), col("size_band"), col("reasons"), col("model_version"),
+            col("run_id"));
   }
 
   static String activationVersion(Settings.ScoringSettings scoring) {
@@ -208,7 +224,7 @@ public final class ScoreJob {
    * labelled with its horizon, scored again by the saved model.
    */
   static double precisionCutoff(DeltaStore store, ModelRegistry.Registered model, Settings settings) {
-    Dataset<Row> scored = UpgradeModel.score(model.pipeline(), TrainJob.evaluationRows(store,
+    Dataset<Row> scored = UpgradeModel.score(model.pipeline(), ModelRegistry.evaluationRows(store,
         settings.plans().free(), model.evaluationFrom(), model.evaluationTo(), model.horizonDays()));
     return LearnedScore.precisionCutoff(scored, UpgradeModel.PROBABILITY, TrainingSet.LABEL,
         settings.scoring().targetPrecision());

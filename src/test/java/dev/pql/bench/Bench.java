@@ -11,6 +11,7 @@ import dev.pql.generate.LakeGenerator;
 import dev.pql.ingest.IngestJob;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
+import dev.pql.io.StageContext;
 import dev.pql.io.SparkSessions;
 import dev.pql.io.Tables;
 import dev.pql.model.TrainJob;
@@ -128,8 +129,8 @@ public final class Bench {
     List<Measure> out = new ArrayList<>();
     try {
       DeltaStore store = new DeltaStore(spark, warehouse.toString());
-      RunLog log = new RunLog(spark, store, "bench-" + size, "bench");
-      Instant start = Instant.now();
+      StageContext context = new StageContext(spark, store, new RunLog(spark, store, "bench-" + size, "bench"),
+          Instant.now());
       if (!Files.isDirectory(lake.resolve("generic").resolve("events"))) {
         LakeGenerator.Summary s = LakeGenerator.generate(spark, settings.generate(), settings.domains());
         System.out.printf("bench: generated %,d source event rows for %,d accounts at %s%n", s.get("source_rows"),
@@ -141,7 +142,7 @@ public final class Bench {
         System.out.printf("bench: reusing the %,d events ingested at %s%n", events, warehouse);
       } else {
         IngestJob.Result[] ingest = new IngestJob.Result[1];
-        Measure ingested = timed(0, "ingest", () -> ingest[0] = IngestJob.run(spark, settings, store, log, start));
+        Measure ingested = timed(0, "ingest", () -> ingest[0] = IngestJob.run(context, settings));
         events = ingest[0].eventsWritten();
         out.add(new Measure(events, ingested.stage(), ingested.seconds(), Double.NaN, ingested.peakHeapBytes(), ""));
       }
@@ -151,18 +152,17 @@ public final class Bench {
           DayOfWeek.MONDAY);
       LocalDate last = mondays.get(mondays.size() - 1);
 
-      Measure one = timed(events, "features, 1 snapshot", () -> FeaturesJob.run(spark, settings.features(),
-          settings.domains(), store, log, List.of(last), start));
+      Measure one = timed(events, "features, 1 snapshot", () -> FeaturesJob.run(context, settings.features(),
+          settings.domains(), List.of(last)));
       out.add(againstDuckDb(one, spark, settings, store, dir.resolve("accounts-" + size).toAbsolutePath(), last));
       for (String t : FEATURE_TABLES) deleteRecursively(warehouse.resolve(t));
-      out.add(timed(events, "features, " + mondays.size() + " snapshots", () -> FeaturesJob.run(spark,
-          settings.features(), settings.domains(), store, log, mondays, start)));
+      out.add(timed(events, "features, " + mondays.size() + " snapshots", () -> FeaturesJob.run(context,
+          settings.features(), settings.domains(), mondays)));
       if (!stages.contains("train")) return out;
       try {
-        out.add(timed(events, "train", () -> TrainJob.run(spark, settings.model(), settings.features(),
-            settings.plans().free(), store, log, start)));
-        out.add(timed(events, "score, 1 snapshot", () -> ScoreJob.run(spark, settings, store, log,
-            List.of(last))));
+        out.add(timed(events, "train", () -> TrainJob.run(context, settings.model(), settings.features(),
+            settings.plans().free())));
+        out.add(timed(events, "score, 1 snapshot", () -> ScoreJob.run(context, settings, List.of(last))));
       } catch (NotEnoughData e) {
         out.add(new Measure(events, "train", Double.NaN, Double.NaN, 0, "skipped: " + e.getMessage()));
       }
@@ -218,7 +218,7 @@ public final class Bench {
       String sql = DuckDbSnapshot.sql(Path.of("bench/duckdb/snapshot.sql"), settings, keyEvents, asOf);
       DuckDbSnapshot.Outcome duck = DuckDbSnapshot.runAndCompare(sql, Path.of(java.net.URI.create(
               store.path(Tables.EVENTS))), accountStates,
-          Path.of(java.net.URI.create(store.location(Tables.ACCOUNT_FEATURES + "/as_of_date=" + asOf))));
+          Path.of(java.net.URI.create(store.location(dev.pql.features.AccountFeatures.NAME + "/as_of_date=" + asOf))));
       System.out.printf("bench: DuckDB snapshot: %.1f s; %,d accounts, %,d differ %s%n", duck.seconds(),
           duck.accounts(), duck.differing(), duck.example());
       return pql.withDuckDb(duck.seconds(), duck.differing() == 0

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pql.io.Tables;
+import dev.pql.pipeline.Contracts;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -87,9 +87,9 @@ class MainTest {
   @Test
   void theReadmesTableSectionIsTheContractsOwnText() throws IOException {
     Outcome o = run("tables");
-    assertEquals(Tables.markdown(), o.out());
+    assertEquals(Contracts.markdown(), o.out());
     String readme = Files.readString(Path.of("README.md"));
-    assertTrue(readme.contains(Tables.markdown()), "README.md must contain the output of `jobs/pql tables`");
+    assertTrue(readme.contains(Contracts.markdown()), "README.md must contain the output of `jobs/pql tables`");
   }
 
   @Test

@@ -39,7 +39,7 @@ class SettingsLoaderTest {
   void layersOverrideInOrderAndLakePathsFollowTheLake() throws IOException {
     File env = file("env.conf", "pql { warehouse = \"from-file\", ingest.lake = \"/data/lake\" }");
     Settings fromFile = SettingsLoader.load(env, null, Map.of());
-    assertEquals("from-file", fromFile.warehouse());
+    assertEquals(dir.resolve("from-file").toString(), fromFile.warehouse(), "relative to the file's folder");
     assertEquals("/data/lake/generic/events", fromFile.ingest().events().path());
     Settings overridden = SettingsLoader.load(env, null, Map.of("pql.warehouse", "s3a://bucket/w"));
     assertEquals("s3a://bucket/w", overridden.warehouse());
@@ -62,7 +62,7 @@ class SettingsLoaderTest {
     file("application.conf", "pql { warehouse = \"base\", spark.shuffle-partitions = 3 }");
     File prod = file("prod.conf", "include \"application\"\npql.warehouse = \"prod\"\n");
     Settings s = SettingsLoader.load(prod, null, Map.of());
-    assertEquals("prod", s.warehouse());
+    assertEquals(dir.resolve("prod").toString(), s.warehouse());
     assertEquals(3, s.spark().shufflePartitions());
   }
 
@@ -160,5 +160,32 @@ class SettingsLoaderTest {
     ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
     assertEquals("Invalid configuration: 'pql.metrics.segments' in " + bad.getPath() + ":1 lists 'plan', which is "
         + "not one of [size_band, signup_plan, domain_class, industry, country]", e.getMessage());
+  }
+
+  @Test
+  void aRelativePathIsTakenAgainstTheFileThatWritesItTheCommandLineOrTheInstallation() throws IOException {
+    Files.createDirectories(dir.resolve("conf/env"));
+    file("conf/application.conf", "pql.scoring.definitions = \"my-definitions\"\n");
+    File env = file("conf/env/prod.conf", "include \"../application\"\npql { warehouse = \"../../w\", "
+        + "ingest.lake = \"s3a://bucket/lake\", serve.metastore = \"/var/pql/metastore\" }\n");
+    File mapping = file("conf/mapping.conf", "pql.ingest.events.path = \"events\"\n");
+    Settings s = SettingsLoader.load(env, mapping, Map.of());
+    assertEquals(dir.resolve("w").toString(), s.warehouse(), "against conf/env/");
+    assertEquals(dir.resolve("conf/my-definitions").toString(), s.scoring().definitions(),
+        "an included file's value against the included file's folder");
+    assertEquals(dir.resolve("conf/events").toString(), s.ingest().events().path(), "against the mapping's folder");
+    assertEquals("s3a://bucket/lake/generic/accounts", s.ingest().accounts().path(), "a URI is kept");
+    assertEquals("/var/pql/metastore", s.serve().metastore(), "an absolute path is kept");
+
+    Settings commandLine = SettingsLoader.load(env, mapping, Map.of("pql.warehouse", "here"));
+    assertEquals("here", commandLine.warehouse(), "the working directory's, as Spark and Hadoop read it");
+
+    com.typesafe.config.Config reference = SettingsLoader.anchorPaths(com.typesafe.config.ConfigFactory
+        .parseResources(SettingsLoader.class.getClassLoader(), "reference.conf"), "/opt/pql");
+    assertEquals("/opt/pql/conf/definitions", reference.getString("pql.scoring.definitions"));
+    assertEquals("/opt/pql/lake/generic/events", reference.resolve().getString("pql.ingest.events.path"),
+        "paths built from the lake follow it");
+    assertEquals("warehouse", SettingsLoader.load(null, null, Map.of()).warehouse(),
+        "without PQL_HOME (these tests), the working directory");
   }
 }

@@ -9,6 +9,7 @@ import dev.pql.config.Settings;
 import dev.pql.config.SettingsLoader;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
 import java.time.DayOfWeek;
 import java.time.Instant;
@@ -58,9 +59,8 @@ class FeaturesJobTest extends SparkTestBase {
   }
 
   private static FeaturesJob.Result run(DeltaStore store, List<LocalDate> dates, String runId) {
-    return FeaturesJob.run(spark, settings.features(), settings.domains(), store,
-        new RunLog(spark, store, runId, "features"), dates,
-        Instant.parse("2026-04-02T00:00:00Z"));
+    return FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, runId, "features"),
+        Instant.parse("2026-04-02T00:00:00Z")), settings.features(), settings.domains(), dates);
   }
 
   @Test

@@ -11,6 +11,7 @@ import dev.pql.config.Settings;
 import dev.pql.config.SettingsLoader;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
+import dev.pql.io.StageContext;
 import dev.pql.io.TableContract;
 import dev.pql.io.Tables;
 import java.io.IOException;
@@ -78,7 +79,7 @@ class IngestJobTest extends SparkTestBase {
 
   private static IngestJob.Result ingest(Settings s, String runId) {
     DeltaStore store = new DeltaStore(spark, s.warehouse());
-    return IngestJob.run(spark, s, store, new RunLog(spark, store, runId, "ingest"), RUN_START);
+    return IngestJob.run(new StageContext(spark, store, new RunLog(spark, store, runId, "ingest"), RUN_START), s);
   }
 
   private static Dataset<Row> table(Path warehouse, TableContract t) {

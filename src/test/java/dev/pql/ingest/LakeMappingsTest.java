@@ -9,6 +9,7 @@ import dev.pql.config.SettingsLoader;
 import dev.pql.generate.LakeGenerator;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
 import java.io.File;
 import java.nio.file.Files;
@@ -40,7 +41,8 @@ class LakeMappingsTest extends SparkTestBase {
     Settings s = SettingsLoader.load(null, new File("conf/mappings/" + mapping),
         Map.of("pql.ingest.lake", lakeDir, "pql.warehouse", warehouse.toString()));
     DeltaStore store = new DeltaStore(spark, s.warehouse());
-    return IngestJob.run(spark, s, store, new RunLog(spark, store, "run-" + mapping, "ingest"), Instant.now());
+    return IngestJob.run(new StageContext(spark, store, new RunLog(spark, store, "run-" + mapping, "ingest"),
+        Instant.now()), s);
   }
 
   @Test

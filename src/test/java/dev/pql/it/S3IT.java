@@ -30,7 +30,7 @@ class S3IT {
       assertTrue(s3.runOutput().lines().anyMatch(l -> l.startsWith(stage) && !l.contains("skipped")), stage);
     }
     List<String> tables = new ArrayList<>(Tables.ALL.stream().map(TableContract::name).toList());
-    tables.add(Tables.ACCOUNT_FEATURES);
+    tables.add(dev.pql.features.AccountFeatures.NAME);
     for (String table : tables) {
       assertTrue(Files.isDirectory(s3.warehouse().resolve(table).resolve("_delta_log")), table + " on s3a");
     }

@@ -113,11 +113,16 @@ final class SampleRun {
 
   /** jobs/pql with its arguments, to the end; returns its exit code. */
   static int pql(Path log, Map<String, String> env, String... args) throws InterruptedException {
+    return pqlIn(ServiceProcess.HOME, log, env, args);
+  }
+
+  /** jobs/pql run from another working directory, to the end; returns its exit code. */
+  static int pqlIn(Path directory, Path log, Map<String, String> env, String... args) throws InterruptedException {
     List<String> command = new ArrayList<>(List.of(ServiceProcess.HOME.resolve("jobs/pql").toString()));
     command.addAll(List.of(args));
     Map<String, String> environment = new java.util.HashMap<>(env);
     environment.putIfAbsent("PQL_JAVA_OPTS", "-Xmx2g");
-    try (ServiceProcess p = ServiceProcess.start("pql " + args[0], command, environment, log)) {
+    try (ServiceProcess p = ServiceProcess.start("pql " + args[0], command, environment, log, directory)) {
       int code = p.await(RUN_TIMEOUT);
       if (code != 0) System.err.println(p.tail());
       return code;

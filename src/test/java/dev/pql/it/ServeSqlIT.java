@@ -69,7 +69,7 @@ class ServeSqlIT {
     assertFalse(server.handle().isAlive());
 
     List<String> expectedTables = new ArrayList<>(Tables.ALL.stream().map(TableContract::name).toList());
-    expectedTables.add(Tables.ACCOUNT_FEATURES);
+    expectedTables.add(dev.pql.features.AccountFeatures.NAME);
     expectedTables.removeIf(t -> !io.delta.tables.DeltaTable.isDeltaTable(ItSpark.session(), warehouse + "/" + t));
     assertEquals(expectedTables.stream().sorted().toList(), tables.stream().sorted().toList());
     for (TableContract.ColumnSpec column : Tables.PQL_SCORES.columns()) {

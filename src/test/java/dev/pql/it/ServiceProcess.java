@@ -35,7 +35,12 @@ final class ServiceProcess implements AutoCloseable {
   }
 
   static ServiceProcess start(String name, List<String> command, Map<String, String> env, Path log) {
-    ProcessBuilder builder = new ProcessBuilder(command).directory(HOME.toFile())
+    return start(name, command, env, log, HOME);
+  }
+
+  /** The process in the given working directory. */
+  static ServiceProcess start(String name, List<String> command, Map<String, String> env, Path log, Path directory) {
+    ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile())
         .redirectErrorStream(true).redirectOutput(log.toFile());
     builder.environment().put("SPARK_LOCAL_IP", "127.0.0.1");
     builder.environment().putAll(env);

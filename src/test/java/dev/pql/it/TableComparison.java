@@ -40,7 +40,7 @@ final class TableComparison {
   /** Every table of either warehouse; returns the names compared. */
   static List<String> assertSameTables(SparkSession spark, String expectedWarehouse, String actualWarehouse) {
     List<String> compared = new ArrayList<>();
-    for (String table : Stream.concat(Tables.ALL.stream().map(t -> t.name()), Stream.of(Tables.ACCOUNT_FEATURES))
+    for (String table : Stream.concat(Tables.ALL.stream().map(t -> t.name()), Stream.of(dev.pql.features.AccountFeatures.NAME))
         .toList()) {
       boolean inExpected = isDelta(spark, expectedWarehouse + "/" + table);
       assertEquals(inExpected, isDelta(spark, actualWarehouse + "/" + table), table + " in both or in neither");

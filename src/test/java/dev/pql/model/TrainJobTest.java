@@ -6,13 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pql.PqlException.NotEnoughData;
 import dev.pql.SparkTestBase;
-import dev.pql.config.DefinitionLoader;
+import dev.pql.definitions.DefinitionParser;
 import dev.pql.config.Settings;
 import dev.pql.config.SettingsLoader;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
-import dev.pql.scoring.DefinitionCheck;
+import dev.pql.definitions.DefinitionCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -64,16 +65,14 @@ class TrainJobTest extends SparkTestBase {
                  AS converted_at, plan AS from_plan, 'team' AS to_plan, true AS is_first, 'plan-history' AS source,
                TIMESTAMP '2026-05-08 00:00:00' AS ingested_at, 'r' AS run_id
         FROM synthetic WHERE upgrades OR upgrades_later"""));
-    store.insertNew(Tables.ACCOUNT_DAILY, spark.sql("""
-        SELECT 'a0' AS account_id, DATE '2026-05-06' AS event_date, 'Signed In' AS event, 1L AS events,
-               1L AS weekday_events, 1L AS working_hours_events, TIMESTAMP '2026-05-06 10:00:00' AS first_ts,
-               TIMESTAMP '2026-05-06 10:00:00' AS last_ts, TIMESTAMP '2026-05-08 00:00:00' AS source_ingested_at"""));
+    lastEventOn(store, "2026-05-06");
   }
 
   @Test
   void learnsThePlantedStepsRanksThemAboveTheDecoyAndRegistersAReloadableModel() {
-    TrainJob.Result r = TrainJob.run(spark, settings.model(), settings.features(), settings.plans().free(), store,
-        new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z"));
+    TrainJob.Result r = TrainJob.run(new StageContext(spark, store,
+        new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z")), settings.model(),
+        settings.features(), settings.plans().free());
 
     assertEquals(LocalDate.parse("2026-02-09"), r.trainTo());
     assertEquals(LocalDate.parse("2026-03-11"), r.evaluationFrom());
@@ -116,7 +115,7 @@ class TrainJobTest extends SparkTestBase {
     PipelineModel.load(r.modelPath());
     Dataset<Row> features = store.readIfExists("account_features");
     for (Row rule : store.read(Tables.DISCOVERED_RULES).collectAsList()) {
-      DefinitionCheck.check(spark, DefinitionLoader.parse(rule.getAs("definition"), "discovered_rules"),
+      DefinitionCheck.check(spark, DefinitionParser.parse(rule.getAs("definition"), "discovered_rules"),
           features.schema());
     }
     assertEquals(r.rules().size(), store.read(Tables.DISCOVERED_RULES).count());
@@ -134,9 +133,9 @@ class TrainJobTest extends SparkTestBase {
   void tooShortAHistoryIsAClearErrorNotAModel() {
     Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 7, 28, null, null, List.of(0.01), List.of(0.5),
         0.25, 7, 50, 8, 100, 0.01, List.of());
-    NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(spark, longHorizon, settings.features(),
-        settings.plans().free(), store, new RunLog(spark, store, "train-2", "train"),
-        Instant.parse("2026-05-08T00:00:00Z")));
+    NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(new StageContext(spark, store,
+        new RunLog(spark, store, "train-2", "train"), Instant.parse("2026-05-08T00:00:00Z")), longHorizon,
+        settings.features(), settings.plans().free()));
     assertTrue(e.getMessage().startsWith("Too little labelled history to train and evaluate honestly: 0 training rows"),
         e.getMessage());
   }

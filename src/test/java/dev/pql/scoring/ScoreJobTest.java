@@ -8,6 +8,7 @@ import dev.pql.config.Settings;
 import dev.pql.config.SettingsLoader;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
+import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
 import dev.pql.model.TrainJob;
 import java.nio.file.Files;
@@ -67,16 +68,17 @@ class ScoreJobTest extends SparkTestBase {
                'team' AS to_plan, true AS is_first, 'plan-history' AS source,
                TIMESTAMP '2026-05-08 00:00:00' AS ingested_at, 'r' AS run_id
         FROM synthetic WHERE upgrades"""));
-    store.insertNew(Tables.ACCOUNT_DAILY, spark.sql("""
-        SELECT 'a0' AS account_id, DATE '2026-05-06' AS event_date, 'Signed In' AS event, 1L AS events,
-               1L AS weekday_events, 1L AS working_hours_events, TIMESTAMP '2026-05-06 10:00:00' AS first_ts,
-               TIMESTAMP '2026-05-06 10:00:00' AS last_ts, TIMESTAMP '2026-05-08 00:00:00' AS source_ingested_at"""));
-    TrainJob.run(spark, settings.model(), settings.features(), settings.plans().free(), store,
-        new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z"));
+    lastEventOn(store, "2026-05-06");
+    TrainJob.run(new StageContext(spark, store, new RunLog(spark, store, "train-1", "train"),
+        Instant.parse("2026-05-08T00:00:00Z")), settings.model(), settings.features(), settings.plans().free());
+  }
+
+  private static StageContext context(DeltaStore store, String runId) {
+    return new StageContext(spark, store, new RunLog(spark, store, runId, "score"), Instant.now());
   }
 
   private static ScoreJob.Result score(String runId) {
-    return ScoreJob.run(spark, settings, store, new RunLog(spark, store, runId, "score"), List.of());
+    return ScoreJob.run(context(store, runId), settings, List.of());
   }
 
   @Test
@@ -157,7 +159,7 @@ class ScoreJobTest extends SparkTestBase {
     Settings precision = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
         "pql.scoring.definitions", settings.scoring().definitions(), "pql.scoring.policy", "precision",
         "pql.scoring.target-precision", "0.2"));
-    ScoreJob.Result r = ScoreJob.run(spark, precision, store, new RunLog(spark, store, "score-p", "score"),
+    ScoreJob.Result r = ScoreJob.run(context(store, "score-p"), precision,
         List.of(LocalDate.parse("2026-03-16")));
     assertEquals("train-1:precision=0.2", r.learnedVersion());
     // Accounts with x >= 700 upgrade at 27%, the rest at 2%: a 20% cutoff lies between the two groups.
@@ -171,7 +173,7 @@ class ScoreJobTest extends SparkTestBase {
 
   @Test
   void theBacktestReplaysRulesOnAllHistoryAndTheLearnedDefinitionOnlyOnSnapshotsItsModelNeverSaw() {
-    dev.pql.metrics.BacktestJob.Result r = dev.pql.metrics.BacktestJob.run(spark, settings, store, "backtest-1");
+    dev.pql.metrics.BacktestJob.Result r = dev.pql.metrics.BacktestJob.run(context(store, "backtest-1"), settings);
     Dataset<Row> table = store.read(Tables.DEFINITION_BACKTEST).cache();
     // big-x on every snapshot (all twelve have a complete 30-day horizon before the data ends on 05-07).
     Row bigX = table.filter("definition_name = 'big-x'").first();
@@ -196,17 +198,17 @@ class ScoreJobTest extends SparkTestBase {
     assertEquals(r.rules().size() + 1, table.count());
     List<Row> before = table.orderBy("definition_name").collectAsList();
     table.unpersist();
-    dev.pql.metrics.BacktestJob.run(spark, settings, store, "backtest-2");
+    dev.pql.metrics.BacktestJob.run(context(store, "backtest-2"), settings);
     assertEquals(before, store.read(Tables.DEFINITION_BACKTEST).orderBy("definition_name").collectAsList(),
         "a rerun rewrites nothing, not even the run id");
   }
 
   @Test
   void evaluateReplaysACandidateBesideTheActiveDefinitions() {
-    dev.pql.config.Definition candidate = new dev.pql.config.Definition("candidate", "-", "",
-        dev.pql.config.Definition.Type.USAGE, "x >= 700", null, Map.of(), true, "--rule");
-    dev.pql.metrics.EvaluateJob.Result r = dev.pql.metrics.EvaluateJob.run(spark, settings, store, candidate, null,
-        null);
+    dev.pql.definitions.Definition candidate = new dev.pql.definitions.Definition("candidate", "-", "",
+        dev.pql.definitions.Definition.Type.USAGE, "x >= 700", null, Map.of(), true, "--rule");
+    dev.pql.metrics.EvaluateJob.Result r = dev.pql.metrics.EvaluateJob.run(context(store, "evaluate"), settings, candidate,
+        null, null);
     assertEquals(List.of("candidate", "asked", "big-x"), r.figures().stream().map(f -> f.name()).toList(),
         "the candidate first, then the active definitions in file order");
     Row truth = spark.sql("SELECT avg(CAST(upgrades AS DOUBLE)) AS precision, count(*) AS n FROM synthetic "
@@ -223,11 +225,10 @@ class ScoreJobTest extends SparkTestBase {
     List<LocalDate> dates = List.of(LocalDate.parse("2026-03-16"), AS_OF);
     DeltaStore together = copyOfTheTrainedWarehouse("pql-together");
     DeltaStore apart = copyOfTheTrainedWarehouse("pql-apart");
-    ScoreJob.Result all = ScoreJob.run(spark, settings, together, new RunLog(spark, together, "together", "score"),
-        dates);
+    ScoreJob.Result all = ScoreJob.run(context(together, "together"), settings, dates);
     long fresh = 0;
     for (LocalDate d : dates) {
-      fresh += ScoreJob.run(spark, settings, apart, new RunLog(spark, apart, "apart-" + d, "score"), List.of(d))
+      fresh += ScoreJob.run(context(apart, "apart-" + d), settings, List.of(d))
           .newPqls();
     }
     assertEquals(dates, all.dates());

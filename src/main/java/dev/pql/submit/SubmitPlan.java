@@ -1,4 +1,4 @@
-package dev.pql.cli;
+package dev.pql.submit;
 
 import dev.pql.config.SubmitSettings;
 import java.util.ArrayList;

@@ -1,24 +1,21 @@
-package dev.pql.scoring;
+package dev.pql.definitions;
 
 import static org.apache.spark.sql.functions.array;
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
-import dev.pql.config.Definition;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
 /**
- * Applies the rule-based definitions to feature rows: which definitions each row matches, and the values of the
- * columns that made each matched `when` true.
+ * Executes checked definitions on feature rows (the last step of parse, check, translate, execute): which
+ * definitions each row matches, and the values of the columns that made each matched `when` true.
  */
 public final class RuleMatches {
   private RuleMatches() {}
@@ -29,19 +26,6 @@ public final class RuleMatches {
   public static final String MATCHED = "rules_matched";
   public static final String REASONS = "rule_reasons";
 
-  private static final Map<String, String> SEGMENT_COLUMNS = Map.of("country", "country", "industry", "industry",
-      "size-band", "size_band", "domain-class", "domain_class");
-
-  /** Whether a row meets the definition: its `when`, its segment filters and its window after signup. */
-  public static Column condition(Definition d) {
-    Column c = expr(d.when());
-    for (Map.Entry<String, List<String>> segment : d.segments().entrySet()) {
-      if (!segment.getValue().isEmpty()) c = c.and(col(SEGMENT_COLUMNS.get(segment.getKey())).isin(segment.getValue().toArray()));
-    }
-    if (d.withinDaysOfSignup() != null) c = c.and(col("days_since_signup").leq(d.withinDaysOfSignup()));
-    return coalesce(c, lit(false));
-  }
-
   /**
    * Adds {@value #MATCHED} (the names of the definitions the row meets, in the given order) and {@value #REASONS}
    * (for each, every column its `when` reads with its value, as reason structs).
@@ -50,7 +34,7 @@ public final class RuleMatches {
     List<Column> names = new ArrayList<>();
     List<Column> reasons = new ArrayList<>();
     for (Rule r : rules) {
-      Column met = condition(r.definition());
+      Column met = DefinitionTranslator.condition(r.definition());
       names.add(when(met, lit(r.definition().name())));
       for (String column : r.columns()) {
         reasons.add(when(met, struct(lit("rules").as("source"), lit(r.definition().name()).as("definition"),
@@ -63,7 +47,7 @@ public final class RuleMatches {
   }
 
   /** The non-null elements of the columns as an array (empty, of the element type, when there are none). */
-  static Column nonNull(List<Column> elements, String elementType) {
+  public static Column nonNull(List<Column> elements, String elementType) {
     if (elements.isEmpty()) return expr("CAST(array() AS array<" + elementType + ">)");
     return org.apache.spark.sql.functions.filter(array(elements.toArray(Column[]::new)), Column::isNotNull);
   }

@@ -1,4 +1,4 @@
-package dev.pql.cli;
+package dev.pql.submit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -122,5 +122,56 @@ class SubmitTest {
     ConfigurationError e = assertThrows(ConfigurationError.class, () -> plan("run", "--config", prod.toString()));
     assertTrue(e.getMessage().contains("'pql.spark.conf.spark.hadoop.fs.s3a.secret.key'"), e.getMessage());
     assertFalse(e.getMessage().contains("abc"), "the message does not repeat the secret");
+  }
+
+  @Test
+  void confIsTakenBeforeOrAfterTheCommandOverridesTheFileAndGoesBeforeTheJar() throws IOException {
+    for (List<String> args : List.of(List.of("--conf", "spark.x=1", "run", "--config", prod.toString()),
+        List.of("run", "--config", prod.toString(), "--conf", "spark.x=1"),
+        List.of("run", "--conf=spark.x=1", "--config", prod.toString()))) {
+      List<String> argv = plan(args.toArray(String[]::new));
+      int jar = argv.indexOf(home + "/target/pql-cluster.jar");
+      assertTrue(argv.subList(0, jar).contains("spark.x=1"), args + ": " + argv);
+      assertEquals(List.of("run", "--config", prod.toString()), argv.subList(jar + 1, argv.size()),
+          "the driver gets the pql options alone");
+    }
+    List<String> over = plan("train", "--config", prod.toString(), "--conf",
+        "spark.executor.extraJavaOptions=-Duser.timezone=Europe/Paris");
+    assertTrue(over.contains("spark.executor.extraJavaOptions=-Duser.timezone=Europe/Paris"), over.toString());
+    assertFalse(over.contains("spark.executor.extraJavaOptions=-Duser.timezone=UTC"), "replaced, not repeated");
+  }
+
+  @Test
+  void theCommandsOptionsAreParsedAsJobsPqlParsesThem() {
+    ConfigurationError port = assertThrows(ConfigurationError.class,
+        () -> plan("serve-sql", "--config", prod.toString(), "--port", "eighty"));
+    assertTrue(port.getMessage().contains("'--port'") && port.getMessage().contains("eighty"), port.getMessage());
+    ConfigurationError unknown = assertThrows(ConfigurationError.class,
+        () -> plan("run", "--config", prod.toString(), "--lakes", "x"));
+    assertTrue(unknown.getMessage().startsWith("Unknown options: '--lakes'"), unknown.getMessage());
+    ConfigurationError command = assertThrows(ConfigurationError.class, () -> plan("tables"));
+    assertTrue(command.getMessage().contains("tables"), command.getMessage());
+  }
+
+  @Test
+  void helpListsTheCommandsAndEachCommandsOptions() {
+    java.io.PrintStream stdout = System.out;
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    try {
+      System.setOut(new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8));
+      assertEquals(0, Submit.run(List.of("--help"), Map.of()));
+      assertEquals(0, Submit.run(List.of("run", "--help"), Map.of()));
+    } finally {
+      System.setOut(stdout);
+    }
+    String help = out.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(help.startsWith("Usage: pql-submit"), help);
+    for (String command : dev.pql.options.Commands.names()) assertTrue(help.contains("  " + command + " "), command);
+    assertTrue(help.contains("Usage: pql-submit run") && help.contains("--lake=DIR") && help.contains("--conf"), help);
+  }
+
+  @Test
+  void everyCommandAResourcesBlockMayNameIsOneTheLauncherSubmits() {
+    assertEquals(dev.pql.config.SubmitSettings.COMMANDS, java.util.Set.copyOf(dev.pql.options.Commands.names()));
   }
 }

@@ -1,4 +1,4 @@
-package dev.pql.scoring;
+package dev.pql.definitions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -47,7 +47,7 @@ class RuleMatchesTest extends SparkTestBase {
 
   @Test
   void eachShippedDefinitionFiresOnTheRowsComputedByHandWithTheValuesThatMadeItTrue() {
-    List<RuleMatches.Rule> rules = ScoreJob.rules(spark, "conf/definitions", features.schema());
+    List<RuleMatches.Rule> rules = Definitions.active(spark, "conf/definitions", features.schema());
     assertEquals(List.of("active-team", "asked-for-sales", "enterprise-domain", "fast-setup", "frequent-use",
         "heavy-messaging", "usage-limit"), rules.stream().map(r -> r.definition().name()).toList());
 
@@ -85,7 +85,7 @@ class RuleMatchesTest extends SparkTestBase {
 
   @Test
   void segmentsAndTheWindowAfterSignupNarrowADefinition() {
-    dev.pql.config.Definition d = dev.pql.config.DefinitionLoader.parse("""
+    dev.pql.definitions.Definition d = dev.pql.definitions.DefinitionParser.parse("""
         name = early-team
         version = "2"
         type = usage

@@ -1,4 +1,4 @@
-package dev.pql.scoring;
+package dev.pql.definitions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,8 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.pql.GoldenLake;
 import dev.pql.PqlException.ConfigurationError;
 import dev.pql.SparkTestBase;
-import dev.pql.config.Definition;
-import dev.pql.config.DefinitionLoader;
+import dev.pql.definitions.DefinitionParser;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +25,7 @@ class DefinitionCheckTest extends SparkTestBase {
   }
 
   private static String errorOf(String when) {
-    Definition d = DefinitionLoader.parse("name = heavy\nversion = \"1\"\ntype = usage\nwhen = \"\"\"" + when
+    Definition d = DefinitionParser.parse("name = heavy\nversion = \"1\"\ntype = usage\nwhen = \"\"\"" + when
         + "\"\"\"\n", "conf/definitions/heavy.conf");
     return assertThrows(ConfigurationError.class, () -> DefinitionCheck.check(spark, d, features)).getMessage();
   }
@@ -36,7 +35,7 @@ class DefinitionCheckTest extends SparkTestBase {
     Definition d = new Definition("heavy-messaging", "2", "A team sent 2,000 messages", Definition.Type.USAGE,
         "cnt_30d__message_sent >= 2000 AND active_users_7d >= 3", 14, Map.of("country", List.of("US", "DE")), true,
         "discovered_rules");
-    assertEquals(d, DefinitionLoader.parse(d.toHocon(), "discovered_rules"));
+    assertEquals(d, DefinitionParser.parse(d.toHocon(), "discovered_rules"));
     DefinitionCheck.check(spark, d, features);
   }
 

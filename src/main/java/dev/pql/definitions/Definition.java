@@ -1,4 +1,4 @@
-package dev.pql.config;
+package dev.pql.definitions;
 
 import com.typesafe.config.ConfigUtil;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.pql.cli;
+package dev.pql.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package dev.pql.config;
+package dev.pql.definitions;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
@@ -19,10 +19,10 @@ import java.util.Set;
 /**
  * Reads PQL definitions: one HOCON file each ({@link Definition} shows the syntax), from a folder or as text.
  * Problems name the file, the definition and the key; the `when` expression is checked against the feature
- * columns separately, by Spark's analyzer (dev.pql.scoring.DefinitionCheck).
+ * columns separately, by Spark's analyzer (DefinitionCheck).
  */
-public final class DefinitionLoader {
-  private DefinitionLoader() {}
+public final class DefinitionParser {
+  private DefinitionParser() {}
 
   private static final Set<String> KEYS = Set.of("name", "version", "description", "type", "when",
       "within-days-of-signup", "segments", "active");

@@ -1,7 +1,6 @@
-package dev.pql.scoring;
+package dev.pql.definitions;
 
 import dev.pql.PqlException.ConfigurationError;
-import dev.pql.config.Definition;
 import java.util.List;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;

@@ -1,0 +1,108 @@
+package dev.pql.pipeline;
+
+import dev.pql.PqlException.ConfigurationError;
+import dev.pql.config.Settings;
+import dev.pql.features.FeatureStore;
+import dev.pql.features.FeaturesJob;
+import dev.pql.generate.LakeGenerator;
+import dev.pql.generate.TruthCheck;
+import dev.pql.ingest.IngestJob;
+import dev.pql.io.RunLog.StageCounts;
+import dev.pql.io.StageContext;
+import dev.pql.metrics.BacktestJob;
+import dev.pql.metrics.MetricsJob;
+import dev.pql.model.ModelRegistry;
+import dev.pql.model.TrainJob;
+import dev.pql.model.TrainingSet;
+import dev.pql.model.UpgradeModel;
+import dev.pql.scoring.ScoreJob;
+import java.time.LocalDate;
+import java.util.List;
+import org.apache.spark.ml.PipelineModel;
+
+/**
+ * Each stage of pql as the commands and the pipeline run it: the stage's job, called with the run's context and
+ * its settings, inside the {@link StageRunner}, with its counts and its progress line.
+ */
+public final class Stages {
+  private Stages() {}
+
+  public static LakeGenerator.Summary generate(StageRunner runner, Settings settings) {
+    return runner.run("generate", () -> LakeGenerator.generate(runner.context().spark(), settings.generate(),
+            settings.domains()), s -> new StageCounts(0, s.get("source_rows"), 0, 0),
+        s -> String.format("Generated %,d accounts and %,d source event rows at %s", s.get("accounts"), s.get("source_rows"),
+            settings.generate().output()));
+  }
+
+  public static IngestJob.Result ingest(StageRunner runner, Settings settings) {
+    return runner.run("ingest", () -> IngestJob.run(runner.context(), settings), null,
+        r -> String.format("%,d event rows read, %,d new, %,d rejected, %,d duplicates; %,d accounts",
+            r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate(), r.accounts()));
+  }
+
+  public static FeaturesJob.Result features(StageRunner runner, Settings settings, List<LocalDate> dates) {
+    return runner.run("features", () -> FeaturesJob.run(runner.context(), settings.features(), settings.domains(),
+        dates), null, r -> dates.isEmpty() ? "no snapshot due (the latest is up to date with the data)"
+        : String.format("%d snapshot%s %s .. %s, %,d rows", dates.size(), dates.size() == 1 ? "" : "s", dates.get(0),
+            dates.get(dates.size() - 1), r.featureRows()));
+  }
+
+  /** A trained model and, with a generated lake, how it ranks against the lake's true hazard. */
+  public record Trained(TrainJob.Result result, TruthCheck.Comparison truth) {}
+
+  /**
+   * Trains; with a generated lake, also compares the model's ranking with the lake's true hazard on its evaluation
+   * rows.
+   *
+   * @param why what the progress line says before the model (e.g. "no model yet")
+   * @param truthLake a generated lake, or null
+   */
+  public static Trained train(StageRunner runner, Settings settings, String why, String truthLake) {
+    return runner.run("train", () -> {
+      TrainJob.Result r = TrainJob.run(runner.context(), settings.model(), settings.features(),
+          settings.plans().free());
+      return new Trained(r, truthLake == null ? null : truth(runner, settings, r, truthLake));
+    }, t -> new StageCounts(t.result().trainingRows() + t.result().evaluationRows(), t.result().drivers().size(), 0,
+        0), t -> why + ": model " + t.result().modelVersion());
+  }
+
+  private static TruthCheck.Comparison truth(StageRunner runner, Settings settings, TrainJob.Result r, String lake) {
+    PipelineModel model = PipelineModel.load(r.modelPath());
+    return TruthCheck.compare(UpgradeModel.score(model, ModelRegistry.evaluationRows(runner.context().store(),
+                settings.plans().free(), r.evaluationFrom(), r.evaluationTo(), settings.model().horizonDays()))
+            .select("account_id", "as_of_date", TrainingSet.LABEL, UpgradeModel.PROBABILITY),
+        UpgradeModel.PROBABILITY, lake);
+  }
+
+  /** The stored snapshot dates from one date to another; none is a usage error (exit 2). */
+  public static List<LocalDate> storedSnapshots(StageContext context, LocalDate from, LocalDate to) {
+    List<LocalDate> dates = FeatureStore.storedDates(context.store(), from, to);
+    if (dates.isEmpty()) {
+      throw new ConfigurationError("account_features holds no snapshot from " + from + " to " + to, null);
+    }
+    return dates;
+  }
+
+  /** Scores the dates (none: the latest snapshot) with the settings' model, or by the rules alone without one. */
+  public static ScoreJob.Result score(StageRunner runner, Settings settings, List<LocalDate> dates) {
+    return runner.run("score", () -> ScoreJob.run(runner.context(), settings, dates),
+        r -> new StageCounts(r.accounts(), r.pqls(), 0, 0),
+        r -> String.format("%d snapshot%s%s; %,d new PQLs; %,d of %,d open accounts are PQLs on %s",
+            r.dates().size(), r.dates().size() == 1 ? "" : "s", r.modelVersion() == null ? " by the rules and "
+                + "activation (no model yet)" : " with model " + r.modelVersion(), r.newPqls(), r.pqls(), r.accounts(),
+            r.asOf()));
+  }
+
+  public static BacktestJob.Result backtest(StageRunner runner, Settings settings) {
+    return runner.run("backtest", () -> BacktestJob.run(runner.context(), settings),
+        r -> new StageCounts(0, r.rules().size() + r.learned().size(), 0, 0),
+        r -> String.format("%d definitions replayed", r.rules().size() + r.learned().size()));
+  }
+
+  public static MetricsJob.Result metrics(StageRunner runner, Settings settings) {
+    return runner.run("metrics", () -> MetricsJob.run(runner.context(), settings),
+        r -> new StageCounts(0, r.rows(), 0, 0),
+        r -> String.format("%,d rows over the scores of %s .. %s (%,d changed)", r.rows(), r.scoredFrom(),
+            r.scoredTo(), r.inserted() + r.updated() + r.deleted()));
+  }
+}

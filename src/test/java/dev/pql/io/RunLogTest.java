@@ -1,0 +1,44 @@
+package dev.pql.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.SparkTestBase;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** A stage's Spark jobs are named after it, and its pipeline_runs row says how it ended. */
+class RunLogTest extends SparkTestBase {
+  @Test
+  void aStagesJobsCarryItsNameInTheirGroupAndTheGroupBeforeIsRestored() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-runlog").toString());
+    RunLog log = new RunLog(spark, store, "run-1", "features");
+    spark.sparkContext().setJobGroup("outer", "the caller's group", false);
+    log.stage("features.snapshots", () -> log.inJobGroup("features.snapshots.inner",
+        () -> spark.range(10).count()), n -> new RunLog.StageCounts(0, n, 0, 0));
+    long counted = log.stage("features.daily", () -> spark.range(5).count(), n -> new RunLog.StageCounts(0, n, 0, 0));
+
+    var tracker = spark.sparkContext().statusTracker();
+    assertEquals(0, tracker.getJobIdsForGroup("outer").length, "no job of a stage runs in the caller's group");
+    for (String group : List.of("pql features.snapshots.inner", "pql features.daily")) {
+      assertTrue(tracker.getJobIdsForGroup(group).length > 0, group);
+    }
+    assertEquals(5, counted);
+    assertEquals("outer", spark.sparkContext().getLocalProperty("spark.jobGroup.id"), "the caller's group again");
+    assertEquals("the caller's group", spark.sparkContext().getLocalProperty("spark.job.description"));
+    spark.sparkContext().clearJobGroup();
+    assertNull(spark.sparkContext().getLocalProperty("spark.jobGroup.id"));
+
+    assertThrows(IllegalStateException.class, () -> log.stage("train", () -> {
+      throw new IllegalStateException("boom");
+    }, x -> RunLog.StageCounts.NONE));
+    Map<String, String> status = new TreeMap<>();
+    store.read(Tables.PIPELINE_RUNS).filter("run_id = 'run-1'").collectAsList()
+        .forEach(r -> status.put(r.getAs("stage"), r.getAs("status")));
+    assertEquals(Map.of("features.daily", "succeeded", "features.snapshots", "succeeded", "train", "failed"), status);
+  }
+}
