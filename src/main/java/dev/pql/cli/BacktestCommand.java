@@ -5,21 +5,14 @@ import dev.pql.io.StageContext;
 import dev.pql.metrics.Backtest;
 import dev.pql.metrics.BacktestJob;
 import dev.pql.options.BacktestOptions;
-import dev.pql.options.CommandOptions;
 import dev.pql.pipeline.StageRunner;
 import dev.pql.pipeline.Stages;
 import java.util.ArrayList;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
-@Command(mixinStandardHelpOptions = true)
-final class BacktestCommand extends SparkCommand {
-  @Mixin BacktestOptions options;
-
-  @Override
-  CommandOptions options() {
-    return options;
+final class BacktestCommand extends SparkCommand<BacktestOptions> {
+  BacktestCommand() {
+    super(new BacktestOptions());
   }
 
   @Override

@@ -2,21 +2,14 @@ package dev.pql.cli;
 
 import dev.pql.config.Settings;
 import dev.pql.io.StageContext;
-import dev.pql.options.CommandOptions;
 import dev.pql.options.DemoOptions;
 import dev.pql.pipeline.Pipeline;
 import dev.pql.pipeline.StageRunner;
 import dev.pql.pipeline.Stages;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
-@Command(mixinStandardHelpOptions = true)
-final class DemoCommand extends SparkCommand {
-  @Mixin DemoOptions options;
-
-  @Override
-  CommandOptions options() {
-    return options;
+final class DemoCommand extends SparkCommand<DemoOptions> {
+  DemoCommand() {
+    super(new DemoOptions());
   }
 
   @Override

@@ -6,22 +6,15 @@ import dev.pql.definitions.Definition;
 import dev.pql.definitions.DefinitionParser;
 import dev.pql.io.StageContext;
 import dev.pql.metrics.EvaluateJob;
-import dev.pql.options.CommandOptions;
 import dev.pql.options.EvaluateOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
-@Command(mixinStandardHelpOptions = true)
-final class EvaluateCommand extends SparkCommand {
-  @Mixin EvaluateOptions options;
-
-  @Override
-  CommandOptions options() {
-    return options;
+final class EvaluateCommand extends SparkCommand<EvaluateOptions> {
+  EvaluateCommand() {
+    super(new EvaluateOptions());
   }
 
   @Override

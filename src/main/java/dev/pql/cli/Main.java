@@ -4,7 +4,6 @@ import dev.pql.PqlException;
 import java.util.List;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** pql's command line: {@code pql <command> [options]}; exit 0 on success, 2 on bad configuration. */
 @Command(name = "pql", mixinStandardHelpOptions = true, version = "pql 0.1.0",
@@ -33,13 +32,10 @@ public final class Main {
    */
   static CommandLine commandLine() {
     CommandLine line = new CommandLine(new Main());
-    for (SparkCommand command : List.of(new GenerateCommand(), new IngestCommand(), new FeaturesCommand(),
+    for (SparkCommand<?> command : List.of(new GenerateCommand(), new IngestCommand(), new FeaturesCommand(),
         new TrainCommand(), new ScoreCommand(), new EvaluateCommand(), new BacktestCommand(), new MetricsCommand(),
         new RunCommand(), new DemoCommand(), new ServeSqlCommand())) {
-      CommandLine sub = new CommandLine(command);
-      CommandSpec declared = CommandSpec.forAnnotatedObject(command.options());
-      sub.getCommandSpec().usageMessage().description(declared.usageMessage().description());
-      line.addSubcommand(declared.name(), sub);
+      line.addSubcommand(command.name(), command.commandLine());
     }
     line.addSubcommand("tables", new TablesCommand());
     line.addSubcommand("help", new CommandLine.HelpCommand());

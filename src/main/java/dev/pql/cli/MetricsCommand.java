@@ -3,21 +3,14 @@ package dev.pql.cli;
 import dev.pql.config.Settings;
 import dev.pql.io.StageContext;
 import dev.pql.metrics.MetricsJob;
-import dev.pql.options.CommandOptions;
 import dev.pql.options.MetricsOptions;
 import dev.pql.pipeline.StageRunner;
 import dev.pql.pipeline.Stages;
 import dev.pql.pipeline.Summaries;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
-@Command(mixinStandardHelpOptions = true)
-final class MetricsCommand extends SparkCommand {
-  @Mixin MetricsOptions options;
-
-  @Override
-  CommandOptions options() {
-    return options;
+final class MetricsCommand extends SparkCommand<MetricsOptions> {
+  MetricsCommand() {
+    super(new MetricsOptions());
   }
 
   @Override

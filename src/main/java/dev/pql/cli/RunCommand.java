@@ -2,22 +2,15 @@ package dev.pql.cli;
 
 import dev.pql.config.Settings;
 import dev.pql.io.StageContext;
-import dev.pql.options.CommandOptions;
 import dev.pql.options.RunOptions;
 import dev.pql.pipeline.Pipeline;
 import dev.pql.pipeline.StageRunner;
 import dev.pql.pipeline.Summaries;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
-@Command(mixinStandardHelpOptions = true)
-final class RunCommand extends SparkCommand {
-  @Mixin RunOptions options;
-
-  @Override
-  CommandOptions options() {
-    return options;
+final class RunCommand extends SparkCommand<RunOptions> {
+  RunCommand() {
+    super(new RunOptions());
   }
 
   @Override

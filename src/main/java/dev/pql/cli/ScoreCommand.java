@@ -2,7 +2,6 @@ package dev.pql.cli;
 
 import dev.pql.config.Settings;
 import dev.pql.io.StageContext;
-import dev.pql.options.CommandOptions;
 import dev.pql.options.ScoreOptions;
 import dev.pql.pipeline.StageRunner;
 import dev.pql.pipeline.Stages;
@@ -10,25 +9,16 @@ import dev.pql.pipeline.Summaries;
 import dev.pql.scoring.ScoreJob;
 import java.time.LocalDate;
 import java.util.List;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Spec;
 
-@Command(mixinStandardHelpOptions = true)
-final class ScoreCommand extends SparkCommand {
-  @Mixin ScoreOptions options;
-
-  @Override
-  CommandOptions options() {
-    return options;
+final class ScoreCommand extends SparkCommand<ScoreOptions> {
+  ScoreCommand() {
+    super(new ScoreOptions());
   }
-
-  @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   int run(Settings settings, StageContext context) {
     ScoreOptions o = options;
-    List<LocalDate> dates = dateRange(spec, o.asOf, o.from, o.to) ? Stages.storedSnapshots(context, o.from, o.to)
+    List<LocalDate> dates = dateRange(o.asOf, o.from, o.to) ? Stages.storedSnapshots(context, o.from, o.to)
         : o.asOf == null ? List.of() : List.of(o.asOf);
     Settings effective = options.model == null ? settings : settings.withModelVersion(options.model);
     ScoreJob.Result r = Stages.score(StageRunner.forCommand(context), effective, dates);

@@ -4,7 +4,6 @@ import dev.pql.config.Settings;
 import dev.pql.io.SparkSessions;
 import dev.pql.io.SqlCatalog;
 import dev.pql.io.StageContext;
-import dev.pql.options.CommandOptions;
 import dev.pql.options.ServeSqlOptions;
 import dev.pql.pipeline.Contracts;
 import java.util.List;
@@ -12,16 +11,10 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.hive.thriftserver.HiveThriftServer2;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
-@Command(mixinStandardHelpOptions = true)
-final class ServeSqlCommand extends SparkCommand {
-  @Mixin ServeSqlOptions options;
-
-  @Override
-  CommandOptions options() {
-    return options;
+final class ServeSqlCommand extends SparkCommand<ServeSqlOptions> {
+  ServeSqlCommand() {
+    super(new ServeSqlOptions());
   }
 
   @Override

@@ -6,27 +6,50 @@ import dev.pql.io.SparkSessions;
 import dev.pql.io.StageContext;
 import dev.pql.options.CommandOptions;
 import java.time.Instant;
+import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * A command that loads and validates its settings (before Spark starts), logs the effective
  * configuration once, runs in a Spark session and stops the session whatever happens.
+ *
+ * @param <O> the command's options, declared without Spark in dev.pql.options (jobs/pql-submit parses with them too)
  */
-abstract class SparkCommand implements Callable<Integer> {
+@Command(mixinStandardHelpOptions = true)
+abstract class SparkCommand<O extends CommandOptions> implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(SparkCommand.class);
 
-  /** The command's options, declared without Spark in dev.pql.options and mixed in by each command. */
-  abstract CommandOptions options();
+  final O options;
+
+  @Spec CommandSpec spec;
+
+  SparkCommand(O options) {
+    this.options = options;
+  }
+
+  /** This command as picocli runs it: its options mixed in, named and described by their declaration. */
+  CommandLine commandLine() {
+    CommandLine line = new CommandLine(this);
+    CommandSpec declared = CommandSpec.forAnnotatedObject(options);
+    line.getCommandSpec().addMixin("options", declared);
+    line.getCommandSpec().usageMessage().description(declared.usageMessage().description());
+    return line;
+  }
 
   /** Runs the command in its run's context (session, warehouse, run log). */
   abstract int run(Settings settings, StageContext context);
 
   @Override
   public Integer call() {
-    Settings settings = options().load();
+    Settings settings = options.load();
     LOG.info("Effective configuration:\n{}", settings.effectiveConfiguration());
     Instant start = Instant.now();
     String runId = settings.runId().isBlank() ? RunIds.newId(start) : settings.runId();
@@ -46,18 +69,17 @@ abstract class SparkCommand implements Callable<Integer> {
   }
 
   String name() {
-    return options().name();
+    return options.name();
   }
 
   /**
    * Whether the options give a --from/--to range rather than --as-of; a range needs both ends in order and no
    * --as-of beside it.
    */
-  static boolean dateRange(picocli.CommandLine.Model.CommandSpec spec, java.time.LocalDate asOf,
-      java.time.LocalDate from, java.time.LocalDate to) {
+  boolean dateRange(LocalDate asOf, LocalDate from, LocalDate to) {
     if (from == null && to == null) return false;
     if (from == null || to == null || asOf != null || to.isBefore(from)) {
-      throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+      throw new ParameterException(spec.commandLine(),
           "give --from and --to (from <= to), or --as-of");
     }
     return true;

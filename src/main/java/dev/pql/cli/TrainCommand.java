@@ -2,20 +2,13 @@ package dev.pql.cli;
 
 import dev.pql.config.Settings;
 import dev.pql.io.StageContext;
-import dev.pql.options.CommandOptions;
 import dev.pql.options.TrainOptions;
 import dev.pql.pipeline.StageRunner;
 import dev.pql.pipeline.Stages;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
-@Command(mixinStandardHelpOptions = true)
-final class TrainCommand extends SparkCommand {
-  @Mixin TrainOptions options;
-
-  @Override
-  CommandOptions options() {
-    return options;
+final class TrainCommand extends SparkCommand<TrainOptions> {
+  TrainCommand() {
+    super(new TrainOptions());
   }
 
   @Override
