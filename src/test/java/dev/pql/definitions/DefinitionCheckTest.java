@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.pql.GoldenLake;
 import dev.pql.PqlException.ConfigurationError;
 import dev.pql.SparkTestBase;
-import dev.pql.definitions.DefinitionParser;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
