@@ -84,16 +84,18 @@ public final class Submit {
     Settings settings = SettingsLoader.load(options.config(env.get("PQL_HOME")), options.mapping(), overrides);
     DefinitionParser.loadFolder(new File(settings.scoring().definitions()));
 
-    String home = env.getOrDefault("PQL_HOME", ".");
     String sparkSubmit = !settings.submit().sparkSubmit().isBlank() ? settings.submit().sparkSubmit()
         : env.containsKey("SPARK_HOME") ? env.get("SPARK_HOME") + "/bin/spark-submit" : "spark-submit";
-    String jar = !settings.submit().jar().isBlank() ? settings.submit().jar() : home + "/target/pql-cluster.jar";
+    // The launcher's own build: PQL_CLUSTER_JAR (set by jobs/pql-submit), else the installation's.
+    String built = env.getOrDefault("PQL_CLUSTER_JAR", env.getOrDefault("PQL_HOME", ".") + "/target/pql-cluster.jar");
+    String jar = !settings.submit().jar().isBlank() ? settings.submit().jar() : built;
 
     List<String> driverArgs = driverArgs(args, command);
     SubmitPlan.Shipped shipped = SubmitPlan.Shipped.NONE;
     List<String> staged = new ArrayList<>();
     if (settings.submit().clusterDeployMode()) {
-      Path stage = Path.of(env.getOrDefault("PQL_SUBMIT_DIR", home + "/target/submit"));
+      Path stage = env.containsKey("PQL_SUBMIT_DIR") ? Path.of(env.get("PQL_SUBMIT_DIR"))
+          : Path.of(built).toAbsolutePath().getParent().resolve("submit");
       Path config = stage.resolve(SHIPPED_CONFIG);
       Path definitions = stage.resolve(SHIPPED_DEFINITIONS + ".zip");
       shipped = new SubmitPlan.Shipped(List.of(config.toAbsolutePath().toString()),
