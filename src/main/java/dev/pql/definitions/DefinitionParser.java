@@ -31,7 +31,10 @@ public final class DefinitionParser {
   /** Every *.conf file of the folder, in name order; inactive definitions are returned too (active = false). */
   public static List<Definition> loadFolder(File folder) {
     File[] files = folder.listFiles((dir, name) -> name.endsWith(".conf"));
-    if (files == null) throw new ConfigurationError("Definitions folder does not exist: " + folder.getPath(), null);
+    if (files == null) {
+      throw new ConfigurationError("Definitions folder does not exist: " + folder.getPath() + " (pql.scoring.definitions;"
+          + " a relative path is taken against the file that sets it, or the installation for the default)", null);
+    }
     Arrays.sort(files);
     List<Definition> definitions = new ArrayList<>();
     Map<String, String> fileByName = new HashMap<>();
