@@ -32,8 +32,8 @@ public final class DefinitionParser {
   public static List<Definition> loadFolder(File folder) {
     File[] files = folder.listFiles((dir, name) -> name.endsWith(".conf"));
     if (files == null) {
-      throw new ConfigurationError("Definitions folder does not exist: " + folder.getPath() + " (pql.scoring.definitions;"
-          + " a relative path is taken against the file that sets it, or the installation for the default)", null);
+      throw new ConfigurationError("Definitions folder does not exist: " + folder.getPath()
+          + " (pql.scoring.definitions)", null);
     }
     Arrays.sort(files);
     List<Definition> definitions = new ArrayList<>();
