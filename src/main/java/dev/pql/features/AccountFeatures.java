@@ -25,6 +25,10 @@ public final class AccountFeatures {
     return contract(Map.of("<key event>", "<event>"), Map.of("<event>", new PlanLimit("<limited event>", 1, false)));
   }
 
+  /**
+   * The contract for a set of key events (event name → snake name) and plan limits (snake name → limit): one row
+   * per account and as-of date, partitioned by as_of_date.
+   */
   public static TableContract contract(Map<String, String> keyEvents, Map<String, PlanLimit> planLimits) {
     TableContract.Builder b = TableContract.table(NAME,
             "One row per account and as-of date D: features from events before D 00:00 UTC and the account state "
@@ -45,6 +49,11 @@ public final class AccountFeatures {
     planLimits.forEach((snake, l) -> b.required(FeatureNames.usageVsLimit(snake), DoubleType,
         "'" + l.event() + "' events " + (l.sinceSignup() ? "since signup" : "in the 30 days before D")
             + " / its free-plan limit (pql.features.plan-limits); 1.0 = at the limit"));
+    return accountColumns(b).build();
+  }
+
+  /** The columns every account has, whatever the configured events: activity, team, families, state. */
+  private static TableContract.Builder accountColumns(TableContract.Builder b) {
     return b
         .required("logins_7d", LongType, "Login events (pql.features.login-events) in the 7 days before D")
         .required("logins_30d", LongType, "Login events in the 30 days before D")
@@ -87,7 +96,6 @@ public final class AccountFeatures {
             "enterprise (a listed enterprise domain, pql.domains.enterprise), webmail (pql.domains.webmail) or "
                 + "corporate; null without a domain")
         .optional("size_band", StringType,
-            "small, mid or large by employees (pql.features.size-bands); null without employees")
-        .build();
+            "small, mid or large by employees (pql.features.size-bands); null without employees");
   }
 }
