@@ -27,7 +27,7 @@ public final class EventHistory {
     return span(store).getDate(0).toLocalDate();
   }
 
-  /** The earliest and latest event dates: one aggregate that reads the event_date column alone. */
+  /** The earliest and latest event dates; Delta answers this aggregate from its log (a LocalTableScan, no file read). */
   private static Row span(DeltaStore store) {
     if (!store.exists(Tables.EVENTS)) {
       throw new NotEnoughData("No events table in " + store.warehouse() + ": run `pql ingest` first");

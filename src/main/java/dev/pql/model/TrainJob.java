@@ -63,11 +63,12 @@ public final class TrainJob {
     }
   }
 
-  /** Rows and upgrades of a labelled set. */
-  record Counts(long rows, long positives) {
+  /** Rows, upgrades and first snapshot date (null without rows) of a labelled set, in one pass. */
+  record Counts(long rows, long positives, LocalDate from) {
     static Counts of(Dataset<Row> labelled) {
-      Row c = labelled.agg(count(lit(1)), sum(TrainingSet.LABEL)).first();
-      return new Counts(c.getLong(0), c.getLong(0) == 0 ? 0 : (long) c.getDouble(1));
+      Row c = labelled.agg(count(lit(1)), sum(TrainingSet.LABEL), min("as_of_date")).first();
+      return new Counts(c.getLong(0), c.getLong(0) == 0 ? 0 : (long) c.getDouble(1),
+          c.isNullAt(2) ? null : c.getDate(2).toLocalDate());
     }
   }
 
@@ -93,7 +94,6 @@ public final class TrainJob {
       Counts train = Counts.of(training);
       Counts eval = Counts.of(evaluation);
       requireEnough(train, eval, w, settings.horizonDays());
-      LocalDate trainFrom = training.agg(min("as_of_date")).first().getDate(0).toLocalDate();
 
       ModelInputs plain = ModelInputs.forFeatures(snapshots.schema(), settings, features).withoutConstants(training);
       // Thresholds first, on the training rows alone; the model then reads each significant one as a step.
@@ -112,7 +112,7 @@ public final class TrainJob {
 
       String version = context.runId();
       String path = save(fitted.pipeline(), store.location("models/" + version));
-      Result result = new Result(version, path, inputs.featureSetVersion(), trainFrom, w.trainTo(),
+      Result result = new Result(version, path, inputs.featureSetVersion(), train.from(), w.trainTo(),
           w.evaluationFrom(), w.evaluationTo(), train.rows(), train.positives(), eval.rows(), eval.positives(),
           holdout.metrics(), holdout.calibration(), driverFit.drivers(), rules, thresholds.size(),
           holdout.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),

@@ -31,7 +31,9 @@ public final class Summaries {
   /** The metrics weeks to show, or null when pql_metrics does not exist yet. */
   public static Metrics metrics(DeltaStore store) {
     if (!store.exists(Tables.PQL_METRICS)) return null;
-    return new Metrics(MetricsJob.latestWeek(store, false), MetricsJob.latestWeek(store, true));
+    List<MetricsJob.WeekFigures> latest = MetricsJob.latestWeek(store, false);
+    // No complete week means no closed one either.
+    return new Metrics(latest, latest.isEmpty() ? List.of() : MetricsJob.latestWeek(store, true));
   }
 
   public static Run run(DeltaStore store, Pipeline.Outcome outcome) {
