@@ -100,7 +100,8 @@ public final class Submit {
       Path definitions = stage.resolve(SHIPPED_DEFINITIONS + ".zip");
       shipped = new SubmitPlan.Shipped(List.of(config.toAbsolutePath().toString()),
           List.of(definitions.toAbsolutePath() + "#" + SHIPPED_DEFINITIONS));
-      driverArgs = new ArrayList<>(withoutFiles(driverArgs));
+      // In cluster deploy mode --config and --mapping travel inside the shipped file.
+      driverArgs = new ArrayList<>(without(driverArgs, List.of("--config", "--mapping")));
       driverArgs.addAll(List.of("--config", SHIPPED_CONFIG, "-Dpql.scoring.definitions=" + SHIPPED_DEFINITIONS));
       staged.add(config.toString());
       staged.add(definitions.toString());
@@ -137,27 +138,17 @@ public final class Submit {
     while (at < args.size() && !args.get(at).equals(command)) {
       at += args.get(at).equals("--conf") || args.get(at).equals("--argv-file") ? 2 : 1;
     }
-    List<String> rest = args.subList(Math.min(at + 1, args.size()), args.size());
-    List<String> kept = new ArrayList<>();
-    for (int i = 0; i < rest.size(); i++) {
-      String arg = rest.get(i);
-      if (arg.equals("--conf")) {
-        i++;
-      } else if (!arg.startsWith("--conf=")) {
-        kept.add(arg);
-      }
-    }
-    return kept;
+    return without(args.subList(Math.min(at + 1, args.size()), args.size()), List.of("--conf"));
   }
 
-  /** The arguments without --config and --mapping: in cluster deploy mode both travel inside the shipped file. */
-  static List<String> withoutFiles(List<String> args) {
+  /** The arguments without the given options and their values, written "--option value" or "--option=value". */
+  static List<String> without(List<String> args, List<String> options) {
     List<String> kept = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
-      if (arg.equals("--config") || arg.equals("--mapping")) {
+      if (options.contains(arg)) {
         i++;
-      } else if (!arg.startsWith("--config=") && !arg.startsWith("--mapping=")) {
+      } else if (options.stream().noneMatch(o -> arg.startsWith(o + "="))) {
         kept.add(arg);
       }
     }
