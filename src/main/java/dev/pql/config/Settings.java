@@ -79,7 +79,7 @@ public record Settings(
    */
   public record ModelSettings(int horizonDays, int driverHorizonDays, int evaluationDays, LocalDate trainFrom, LocalDate trainTo,
       List<Double> regParams, List<Double> elasticNetParams, double validationShare, long seed, int maxIterations,
-      int leadingDrivers, int minSupport, double alpha, List<String> excludeFeatures) {}
+      int leadingDrivers, int minSupport, double alpha, List<String> excludeFeatures, long localSolverMaxCells) {}
 
   public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,

@@ -375,7 +375,8 @@ public final class SettingsLoader {
         positive(c, m + "leading-drivers"),
         positive(c, m + "min-support"),
         alpha,
-        c.getStringList(m + "exclude-features"));
+        c.getStringList(m + "exclude-features"),
+        nonNegative(c, m + "local-solver-max-cells"));
   }
 
   private static LocalDate optionalDate(Config c, String key) {
@@ -500,6 +501,12 @@ public final class SettingsLoader {
     String value = c.getString(key);
     if (value.isBlank()) throw bad(c, key, "is required and must not be empty");
     return value;
+  }
+
+  private static long nonNegative(Config c, String key) {
+    long v = c.getLong(key);
+    if (v < 0) throw bad(c, key, "must be 0 or more");
+    return v;
   }
 
   private static int positive(Config c, String key) {

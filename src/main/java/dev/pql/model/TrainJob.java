@@ -146,8 +146,7 @@ public final class TrainJob {
   }
 
   private static UpgradeModel.Fitted fit(Dataset<Row> rows, ModelInputs inputs, ModelSettings settings) {
-    return UpgradeModel.fit(rows, inputs, settings.regParams(), settings.elasticNetParams(),
-        settings.validationShare(), settings.maxIterations(), settings.seed());
+    return UpgradeModel.fit(rows, inputs, settings);
   }
 
   /**
@@ -199,7 +198,7 @@ public final class TrainJob {
       if (!loginColumns.isEmpty()) {
         ModelInputs logins = ModelInputs.of(training.select(loginColumns.stream()
             .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new)).schema(), List.of());
-        PipelineModel loginsOnly = UpgradeModel.pipeline(logins, 0, 0, settings.maxIterations()).fit(training);
+        PipelineModel loginsOnly = UpgradeModel.fitAt(training, logins, 0, 0, settings);
         Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
             .forEach((k, v) -> metrics.put("logins_only." + k, v));
       }
@@ -271,6 +270,7 @@ public final class TrainJob {
     parameters.put("validation_share", String.valueOf(settings.validationShare()));
     parameters.put("seed", String.valueOf(settings.seed()));
     parameters.put("max_iterations", String.valueOf(settings.maxIterations()));
+    parameters.put("solver", fitted.solver());
     parameters.put("driver.horizon_days", String.valueOf(settings.driverHorizonDays()));
     parameters.put("driver.reg_param", String.valueOf(r.driverChosen().regParam()));
     parameters.put("driver.elastic_net_param", String.valueOf(r.driverChosen().elasticNetParam()));

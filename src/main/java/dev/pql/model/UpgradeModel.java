@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.stddev_samp;
 
+import dev.pql.config.Settings.ModelSettings;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.Pipeline;
@@ -45,9 +46,17 @@ public final class UpgradeModel {
       double validationLogLossStandardError, double validationAucRoc) {}
 
   /** The fitted pipeline, the grid it was chosen on and the chosen point. */
-  public record Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen) {}
+  public record Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen, String solver) {}
 
+  /** The whole pipeline: {@link #preparation} and then {@link #regression}. */
   public static Pipeline pipeline(ModelInputs inputs, double regParam, double elasticNetParam, int maxIterations) {
+    List<PipelineStage> stages = new ArrayList<>(List.of(preparation(inputs).getStages()));
+    stages.add(regression(regParam, elasticNetParam, maxIterations));
+    return new Pipeline().setStages(stages.toArray(PipelineStage[]::new));
+  }
+
+  /** Every stage before the regression: from feature columns to the standardized {@code features} vector. */
+  public static Pipeline preparation(ModelInputs inputs) {
     List<String> selects = new ArrayList<>();
     List<String> toImpute = new ArrayList<>();
     List<String> assembled = new ArrayList<>();
@@ -84,10 +93,14 @@ public final class UpgradeModel {
     stages.add(new VectorAssembler().setInputCols(assembled.toArray(String[]::new)).setOutputCol("raw_features"));
     stages.add(new StandardScaler().setInputCol("raw_features").setOutputCol("features").setWithStd(true)
         .setWithMean(false));
-    stages.add(new LogisticRegression().setLabelCol(TrainingSet.LABEL).setFeaturesCol("features")
-        .setRegParam(regParam).setElasticNetParam(elasticNetParam).setMaxIter(maxIterations)
-        .setStandardization(false).setFamily("binomial"));
     return new Pipeline().setStages(stages.toArray(PipelineStage[]::new));
+  }
+
+  /** The elastic-net logistic regression on the standardized inputs (so without its own standardization). */
+  public static LogisticRegression regression(double regParam, double elasticNetParam, int maxIterations) {
+    return new LogisticRegression().setLabelCol(TrainingSet.LABEL).setFeaturesCol("features")
+        .setRegParam(regParam).setElasticNetParam(elasticNetParam).setMaxIter(maxIterations)
+        .setStandardization(false).setFamily("binomial");
   }
 
   /**
@@ -95,36 +108,51 @@ public final class UpgradeModel {
    * of it. The choice follows the one-standard-error rule: the most regularized point whose validation log loss
    * is within one standard error of the lowest. Many features of product use move together; a model barely
    * better on the validation rows but spreading its weight over every correlated copy of a behaviour would
-   * name the wrong drivers.
+   * name the wrong drivers. The preparation (medians, levels, scales: no label) is fitted once on all the
+   * training rows, and every fit reads its assembled matrix, persisted once: on the driver below
+   * {@code local-solver-max-cells}, else by MLlib.
    */
-  public static Fitted fit(Dataset<Row> training, ModelInputs inputs, List<Double> regParams,
-      List<Double> elasticNetParams, double validationShare, int maxIterations, long seed) {
-    Column validation = TrainingSet.validationSide(validationShare, seed);
-    Dataset<Row> fitSide = training.filter(validation.unary_$bang()).persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> validationSide = training.filter(validation).persist(StorageLevel.MEMORY_AND_DISK());
+  public static Fitted fit(Dataset<Row> training, ModelInputs inputs, ModelSettings settings) {
+    AssembledMatrix all = AssembledMatrix.of(preparation(inputs).fit(training), training,
+        TrainingSet.validationSide(settings.validationShare(), settings.seed()), settings.localSolverMaxCells());
+    AssembledMatrix fitMatrix = all.side(false);
+    AssembledMatrix validationMatrix = all.side(true);
+    List<GridPoint> grid = new ArrayList<>();
+    java.util.Map<GridPoint, LogisticRegressionModel> fits = new java.util.HashMap<>();
+    // Along the path from the most regularized point, each fit starts where the previous one ended.
+    List<Double> path = settings.regParams().stream().sorted(java.util.Comparator.reverseOrder()).toList();
     try {
-      List<GridPoint> grid = new ArrayList<>();
-      for (double reg : regParams) {
-        for (double elastic : elasticNetParams) {
-          PipelineModel model = pipeline(inputs, reg, elastic, maxIterations).fit(fitSide);
-          Dataset<Row> scored = score(model, validationSide).persist(StorageLevel.MEMORY_AND_DISK());
-          try {
-            Column rowLoss = Evaluation.logLoss(col(PROBABILITY));
-            Row loss = scored.agg(avg(rowLoss), stddev_samp(rowLoss), count(lit(1))).first();
-            grid.add(new GridPoint(reg, elastic, loss.getDouble(0), loss.getDouble(1) / Math.sqrt(loss.getLong(2)),
-                aucRoc(scored)));
-          } finally {
-            scored.unpersist();
-          }
+      for (double elastic : settings.elasticNetParams()) {
+        LogisticRegressionModel previous = null;
+        for (double reg : path) {
+          LogisticRegressionModel model = fitMatrix.fit(regression(reg, elastic, settings.maxIterations()), previous);
+          previous = model;
+          AssembledMatrix.Figures figures = validationMatrix.figures(model);
+          GridPoint point = new GridPoint(reg, elastic, figures.logLoss(), figures.logLossStandardError(),
+              figures.aucRoc());
+          grid.add(point);
+          fits.put(point, model);
         }
       }
+      grid.sort(java.util.Comparator.comparingDouble(GridPoint::regParam)
+          .thenComparingDouble(GridPoint::elasticNetParam));
       GridPoint chosen = oneStandardError(grid);
-      PipelineModel refitted = pipeline(inputs, chosen.regParam(), chosen.elasticNetParam(), maxIterations)
-          .fit(training);
-      return new Fitted(refitted, List.copyOf(grid), chosen);
+      LogisticRegressionModel regression = all.fit(regression(chosen.regParam(), chosen.elasticNetParam(),
+          settings.maxIterations()), fits.get(chosen));
+      return new Fitted(all.withRegression(regression), List.copyOf(grid), chosen, all.solver());
     } finally {
-      fitSide.unpersist();
-      validationSide.unpersist();
+      all.unpersist();
+    }
+  }
+
+  /** The model at one point of regularization, fitted on all of {@code rows}: no grid, no validation side. */
+  public static PipelineModel fitAt(Dataset<Row> rows, ModelInputs inputs, double regParam, double elasticNetParam,
+      ModelSettings settings) {
+    AssembledMatrix matrix = AssembledMatrix.of(preparation(inputs).fit(rows), rows, settings.localSolverMaxCells());
+    try {
+      return matrix.withRegression(matrix.fit(regression(regParam, elasticNetParam, settings.maxIterations())));
+    } finally {
+      matrix.unpersist();
     }
   }
 
@@ -140,9 +168,12 @@ public final class UpgradeModel {
 
   /** The rows with the model's probability of an upgrade within the horizon. */
   public static Dataset<Row> score(PipelineModel model, Dataset<Row> rows) {
-    Dataset<Row> scored = model.transform(rows);
-    return scored.withColumn(PROBABILITY, vector_to_array(col("probability"), "float64").getItem(1))
-        .drop("probability", "rawPrediction", "prediction", "features", "raw_features");
+    return probability(model.transform(rows)).drop("features", "raw_features");
+  }
+
+  private static Dataset<Row> probability(Dataset<Row> transformed) {
+    return transformed.withColumn(PROBABILITY, vector_to_array(col("probability"), "float64").getItem(1))
+        .drop("probability", "rawPrediction", "prediction");
   }
 
   static double aucRoc(Dataset<Row> scored) {

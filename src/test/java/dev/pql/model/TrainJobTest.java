@@ -132,7 +132,7 @@ class TrainJobTest extends SparkTestBase {
   @Test
   void tooShortAHistoryIsAClearErrorNotAModel() {
     Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 7, 28, null, null, List.of(0.01), List.of(0.5),
-        0.25, 7, 50, 8, 100, 0.01, List.of());
+        0.25, 7, 50, 8, 100, 0.01, List.of(), 10_000_000);
     NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(new StageContext(spark, store,
         new RunLog(spark, store, "train-2", "train"), Instant.parse("2026-05-08T00:00:00Z")), longHorizon,
         settings.features(), settings.plans().free()));
