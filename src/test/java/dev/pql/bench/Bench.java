@@ -35,7 +35,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 
 /**
  * The benchmark: for each lake size, generates (or reuses) a lake, ingests it, and times pql's feature build for one
@@ -62,13 +64,14 @@ public final class Bench {
       Tables.ACCOUNTS.name(), Tables.CONVERSIONS.name(), Tables.PIPELINE_RUNS.name());
 
   /** One measured stage. */
-  record Measure(long events, String stage, double seconds, double duckDbSeconds, long peakHeapBytes, String note) {
+  record Measure(long events, String stage, double seconds, double referenceSeconds, long peakHeapBytes, String note) {
     double eventsPerSecond() {
       return seconds <= 0 ? Double.NaN : events / seconds;
     }
 
-    Measure withDuckDb(double duckSeconds, String comparison) {
-      return new Measure(events, stage, seconds, duckSeconds, peakHeapBytes, comparison);
+    /** The same work done by another engine (DuckDB, scikit-learn), named in the note. */
+    Measure withReference(double referenceSeconds, String comparison) {
+      return new Measure(events, stage, seconds, referenceSeconds, peakHeapBytes, comparison);
     }
   }
 
@@ -160,8 +163,10 @@ public final class Bench {
           settings.features(), settings.domains(), mondays)));
       if (!stages.contains("train")) return out;
       try {
-        out.add(timed(events, "train", () -> TrainJob.run(context, settings.model(), settings.features(),
-            settings.plans().free())));
+        Measure train = timed(events, "train", () -> TrainJob.run(context, settings.model(), settings.features(),
+            settings.plans().free()));
+        out.addAll(againstScikitLearn(train, spark, settings, store, context.runId(),
+            dir.resolve("matrix-" + size).toAbsolutePath()));
         out.add(timed(events, "score, 1 snapshot", () -> ScoreJob.run(context, settings, List.of(last))));
       } catch (NotEnoughData e) {
         out.add(new Measure(events, "train", Double.NaN, Double.NaN, 0, "skipped: " + e.getMessage()));
@@ -221,24 +226,54 @@ public final class Bench {
           Path.of(java.net.URI.create(store.location(dev.pql.features.AccountFeatures.NAME + "/as_of_date=" + asOf))));
       System.out.printf("bench: DuckDB snapshot: %.1f s; %,d accounts, %,d differ %s%n", duck.seconds(),
           duck.accounts(), duck.differing(), duck.example());
-      return pql.withDuckDb(duck.seconds(), duck.differing() == 0
-          ? String.format("same %,d accounts in both", duck.accounts())
-          : String.format("DIFFERENT on %,d of %,d accounts: %s", duck.differing(), duck.accounts(), duck.example()));
+      return pql.withReference(duck.seconds(), duck.differing() == 0
+          ? String.format("DuckDB; same %,d accounts in both", duck.accounts())
+          : String.format("DuckDB; DIFFERENT on %,d of %,d accounts: %s", duck.differing(), duck.accounts(), duck.example()));
     } catch (IOException | java.sql.SQLException e) {
       throw new IllegalStateException("DuckDB side of the benchmark failed: " + e.getMessage(), e);
     }
   }
 
+  /**
+   * The training matrix of the model just trained, fitted along the same regularization path by scikit-learn
+   * (bench/sklearn_fit.py, Debian's python3-sklearn): its time beside the train stage's fit (train.fit in
+   * pipeline_runs: preparation, path and refit) and beside the whole stage.
+   */
+  private static List<Measure> againstScikitLearn(Measure train, SparkSession spark, Settings settings,
+      DeltaStore store, String runId, Path matrix) {
+    long[] shape = dev.pql.model.TrainingMatrixExport.write(spark, store, settings, matrix.toUri().toString());
+    Path csv;
+    try (java.util.stream.Stream<Path> files = Files.list(matrix)) {
+      csv = files.filter(f -> f.getFileName().toString().endsWith(".csv")).findFirst().orElseThrow();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    Map<String, String> sklearn = SklearnFit.run(csv, settings.model());
+    double fitSeconds = Double.parseDouble(sklearn.get("fit_seconds"));
+    Row fit = store.read(Tables.PIPELINE_RUNS).filter(functions.col("run_id").equalTo(runId)
+        .and(functions.col("stage").equalTo("train.fit"))).orderBy(functions.col("started_at").desc()).first();
+    double pqlFit = (fit.<java.sql.Timestamp>getAs("ended_at").getTime()
+        - fit.<java.sql.Timestamp>getAs("started_at").getTime()) / 1000.0;
+    String what = String.format("scikit-learn %s (%s), the same path and refit on the same %,d x %d matrix",
+        sklearn.get("version"), sklearn.get("solver"), shape[0], shape[1]);
+    System.out.printf("bench: scikit-learn fit: %.2f s (loading the CSV: %s s); pql train.fit %.1f s%n",
+        fitSeconds, sklearn.get("load_seconds"), pqlFit);
+    return List.of(new Measure(train.events(), "train: fit (path and refit)", pqlFit, Double.NaN, 0, "")
+            .withReference(fitSeconds, what),
+        train.withReference(fitSeconds, "whole stage against " + what));
+  }
+
   static String table(List<Measure> measures) {
     StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
-        "%n%s, %d cores, %.1f GiB max heap%n%n| events | stage | pql time (s) | DuckDB time (s) | pql / DuckDB "
+        "%n%s, %d cores, %.1f GiB max heap%n%n| events | stage | pql time (s) | reference time (s) | pql / reference "
             + "| pql events/s | peak heap (MiB) | note |%n| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |%n", LocalDate.now(ZoneOffset.UTC),
         Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024.0 * 1024 * 1024)));
     for (Measure m : measures) {
       out.append(String.format(Locale.ROOT, "| %,d | %s | %s | %s | %s | %s | %s | %s |%n", m.events(), m.stage(),
           Double.isNaN(m.seconds()) ? "-" : String.format(Locale.ROOT, "%.1f", m.seconds()),
-          Double.isNaN(m.duckDbSeconds()) ? "-" : String.format(Locale.ROOT, "%.2f", m.duckDbSeconds()),
-          Double.isNaN(m.duckDbSeconds()) ? "-" : String.format(Locale.ROOT, "%.1f", m.seconds() / m.duckDbSeconds()),
+          Double.isNaN(m.referenceSeconds()) ? "-" : String.format(Locale.ROOT, "%.2f", m.referenceSeconds()),
+          Double.isNaN(m.referenceSeconds()) ? "-" : String.format(Locale.ROOT, "%.1f",
+              m.seconds() / m.referenceSeconds()),
           Double.isNaN(m.eventsPerSecond()) ? "-" : String.format(Locale.ROOT, "%,.0f", m.eventsPerSecond()),
           m.peakHeapBytes() == 0 ? "-" : String.valueOf(m.peakHeapBytes() / (1024 * 1024)), m.note()));
     }

@@ -21,8 +21,8 @@ class BenchTest {
         measures.stream().map(Bench.Measure::stage).toList());
     assertTrue(measures.get(3).note().startsWith("skipped: "), measures.get(3).note());
     // DuckDB computes the same snapshot from the same files: every column of every account agrees.
-    assertTrue(measures.get(1).note().matches("same [0-9,]+ accounts in both"), measures.get(1).note());
-    assertTrue(measures.get(1).duckDbSeconds() > 0);
+    assertTrue(measures.get(1).note().matches("DuckDB; same [0-9,]+ accounts in both"), measures.get(1).note());
+    assertTrue(measures.get(1).referenceSeconds() > 0);
     long events = measures.get(0).events();
     assertTrue(events > 0 && measures.stream().allMatch(m -> m.events() == events), measures.toString());
     Path results = dir.resolve("RESULTS.md");
