@@ -10,7 +10,6 @@ import dev.pql.options.EvaluateOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 final class EvaluateCommand extends SparkCommand<EvaluateOptions> {
   EvaluateCommand() {
@@ -25,13 +24,7 @@ final class EvaluateCommand extends SparkCommand<EvaluateOptions> {
   }
 
   private Definition definition() {
-    if (options.candidate.rule != null) {
-      if (options.withinDays != null && options.withinDays <= 0) {
-        throw new ConfigurationError("--within-days-of-signup must be positive, found " + options.withinDays, null);
-      }
-      return new Definition("candidate", "-", "", Definition.Type.USAGE, options.candidate.rule, options.withinDays,
-          Map.of(), true, "--rule");
-    }
+    if (options.candidate.rule != null) return Definition.candidate(options.candidate.rule, options.withinDays);
     Path file = options.candidate.definition;
     try {
       return DefinitionParser.parse(Files.readString(file), file.toString());

@@ -22,6 +22,16 @@ import java.util.Map;
  */
 public record Definition(String name, String version, String description, Type type, String when,
     Integer withinDaysOfSignup, Map<String, List<String>> segments, boolean active, String source) {
+  /** A rule given on its own (pql evaluate --rule, the warehouse API): a usage definition named "candidate". */
+  public static Definition candidate(String rule, Integer withinDaysOfSignup) {
+    if (withinDaysOfSignup != null && withinDaysOfSignup <= 0) {
+      throw new dev.pql.PqlException.ConfigurationError("--within-days-of-signup must be positive, found "
+          + withinDaysOfSignup, null);
+    }
+    return new Definition("candidate", "-", "", Type.USAGE, rule, withinDaysOfSignup, java.util.Map.of(), true,
+        "--rule");
+  }
+
 
   /** The kinds of PQL. */
   public enum Type {

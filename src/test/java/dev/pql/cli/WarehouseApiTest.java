@@ -1,0 +1,78 @@
+package dev.pql.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.SparkTestBase;
+import dev.pql.api.Warehouse;
+import dev.pql.definitions.Definition;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.Tables;
+import dev.pql.metrics.EvaluateJob;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The warehouse API (dev.pql.api.Warehouse) on a synthetic warehouse whose answer is known: a candidate evaluated
+ * through the API has the figures `pql evaluate` prints for it, and the API's rows carry the same numbers. (In
+ * the cli package for Report, and the only test of its class: a command stops the Spark session.)
+ */
+class WarehouseApiTest extends SparkTestBase {
+  @Test
+  void aCandidateEvaluatedThroughTheApiHasTheFiguresTheCommandLinePrints() throws Exception {
+    Path definitions = tempDir("pql-api-definitions");
+    Files.writeString(definitions.resolve("big-x.conf"),
+        "name = big-x\nversion = \"1\"\ntype = usage\nwhen = \"x >= 900\"\n");
+    Path config = tempDir("pql-api-config").resolve("pql.conf");
+    Files.writeString(config, "pql.scoring.definitions = \"" + definitions + "\"\n");
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-api").toString());
+    spark.sql("""
+        SELECT concat('a', id) AS account_id, date_add(DATE '2026-01-05', CAST(7 * (id % 10) AS INT)) AS as_of_date,
+               CAST(pmod(xxhash64(id, 1), 1000) AS BIGINT) AS x,
+               CASE WHEN id % 3 = 0 THEN 'trial' ELSE 'free' END AS plan,
+               pmod(xxhash64(id, 5), 1000000) / 1000000.0 < 0.02 + CASE WHEN x >= 700 THEN 0.25 ELSE 0 END
+                 AS upgrades
+        FROM range(0, 4000)""").createOrReplaceTempView("api_synthetic");
+    spark.sql("SELECT account_id, as_of_date, x, plan FROM api_synthetic").write().format("delta")
+        .save(store.warehouse() + "/account_features");
+    store.insertNew(Tables.CONVERSIONS, spark.sql("""
+        SELECT account_id, CAST(date_add(as_of_date, 5) AS TIMESTAMP) AS converted_at, plan AS from_plan,
+               'team' AS to_plan, true AS is_first, 'plan-history' AS source,
+               TIMESTAMP '2026-05-08 00:00:00' AS ingested_at, 'r' AS run_id
+        FROM api_synthetic WHERE upgrades"""));
+    lastEventOn(store, "2026-05-06");
+
+    Warehouse warehouse = Warehouse.open(spark, store.warehouse(), config.toString());
+    EvaluateJob.Result api = warehouse.evaluation(Definition.candidate("x >= 700", null), null, null);
+    List<Row> rows = warehouse.evaluate("x >= 700").collectAsList();
+    assertEquals(List.of("candidate", "big-x"), rows.stream().map(r -> r.<String>getAs("name")).toList());
+    Row truth = spark.sql("SELECT count(*), avg(CAST(upgrades AS DOUBLE)) FROM api_synthetic WHERE x >= 700").first();
+    assertEquals(truth.getLong(0), rows.get(0).<Long>getAs("pql_rows"));
+    assertEquals(truth.getDouble(1), rows.get(0).<Double>getAs("precision"), 1e-12);
+    assertEquals(api.figures().get(0).lift(), rows.get(0).<Double>getAs("lift"), 1e-12);
+    assertEquals(0, warehouse.drivers().count(), "no model trained yet: no drivers, and no error");
+    assertEquals(0, warehouse.leads().count());
+    assertTrue(warehouse.table("account_features").columns().length == 4);
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream stdout = System.out;
+    int exit;
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      exit = Main.commandLine().execute("evaluate", "--warehouse", store.warehouse(), "--config", config.toString(),
+          "--rule", "x >= 700");
+    } finally {
+      System.setOut(stdout);
+    }
+    String printed = out.toString(StandardCharsets.UTF_8);
+    assertEquals(0, exit, printed);
+    assertTrue(printed.contains(Report.evaluate(api)), "the command prints the API's figures:\n" + printed
+        + "\nthe API's, as the report:\n" + Report.evaluate(api));
+  }
+}
