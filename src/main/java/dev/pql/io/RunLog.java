@@ -66,22 +66,28 @@ public final class RunLog {
   }
 
   private static final String JOB_GROUP = "spark.jobGroup.id";
+
+  /**
+   * How many stages are open, and the rows of the stages within them not yet written: a stage within a stage
+   * (train.fit within train) is written with the enclosing stage's row, in one commit to pipeline_runs instead
+   * of one each (a Delta MERGE costs a couple of seconds on a laptop, more than most substages).
+   */
+  private int depth;
+  private final List<Row> pending = new java.util.ArrayList<>();
   private static final String JOB_DESCRIPTION = "spark.job.description";
 
   private <T> T recorded(String stage, Supplier<T> work, Function<T, StageCounts> counted) {
     Instant start = Instant.now();
     LOG.info("run {}: stage {} started", runId, stage);
     TaskBalance watch = TaskBalance.watch(spark.sparkContext());
+    T outcome;
+    StageCounts counts;
+    depth++;
     try {
-      T outcome = work.get();
-      StageCounts counts = counted.apply(outcome);
-      Instant end = Instant.now();
-      TaskBalance.Balance balance = watch.stop(spark.sparkContext());
-      write(stage, start, end, counts, "succeeded", null, balance);
-      LOG.info("run {}: stage {} succeeded: {}; busiest Spark stage {}", runId, stage, counts, balance);
-      results.add(new StageResult(stage, counts, end.toEpochMilli() - start.toEpochMilli(), balance));
-      return outcome;
+      outcome = work.get();
+      counts = counted.apply(outcome);
     } catch (RuntimeException e) {
+      depth--;
       try {
         write(stage, start, Instant.now(), StageCounts.NONE, "failed", String.valueOf(e.getMessage()),
             watch.stop(spark.sparkContext()));
@@ -90,6 +96,13 @@ public final class RunLog {
       }
       throw e;
     }
+    depth--;
+    Instant end = Instant.now();
+    TaskBalance.Balance balance = watch.stop(spark.sparkContext());
+    write(stage, start, end, counts, "succeeded", null, balance);
+    LOG.info("run {}: stage {} succeeded: {}; busiest Spark stage {}", runId, stage, counts, balance);
+    results.add(new StageResult(stage, counts, end.toEpochMilli() - start.toEpochMilli(), balance));
+    return outcome;
   }
 
   /** Records a stage that had nothing to do or could not run yet, with the reason (status skipped). */
@@ -111,6 +124,9 @@ public final class RunLog {
         c.rowsIn(), c.rowsOut(), c.rowsRejected(), c.rowsDuplicate(), status, message,
         balance.tasks() == 0 ? null : (long) balance.tasks(),
         Double.isNaN(balance.largestTaskShare()) ? null : balance.largestTaskShare());
-    store.upsert(Tables.PIPELINE_RUNS, spark.createDataFrame(List.of(row), Tables.PIPELINE_RUNS.schema()));
+    pending.add(row);
+    if (depth > 0) return;
+    store.upsert(Tables.PIPELINE_RUNS, spark.createDataFrame(List.copyOf(pending), Tables.PIPELINE_RUNS.schema()));
+    pending.clear();
   }
 }

@@ -23,9 +23,9 @@ import org.apache.spark.storage.StorageLevel;
 
 /**
  * Training rows after a fitted {@link UpgradeModel#preparation}: the standardized {@code features} vector, the
- * label and the validation side, assembled and persisted once for every fit of a regularization path, in no more partitions than
- * the cluster has cores (one Spark task per core and optimizer iteration, not one per shuffle partition). Below
- * the local bound it is also held on the driver and fitted there.
+ * label and the validation side, assembled and persisted once for every fit of a regularization path, in no
+ * more partitions than the cluster has cores (one Spark task per core and optimizer iteration, not one per
+ * shuffle partition). Below the local bound it is also held on the driver and fitted there.
  */
 final class AssembledMatrix {
   static final String DRIVER = "driver";

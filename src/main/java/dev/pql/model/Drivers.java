@@ -115,26 +115,36 @@ public final class Drivers {
    * group's inputs are held at their mean over those rows. One measure for counts, steps, missing indicators
    * and categories alike, taken over all of a group's inputs at once — a feature's, or a behaviour's over all its
    * features —, where a standardized coefficient would split a feature among its inputs and favour common inputs
-   * over rare, strong ones. Groups the model dropped lose nothing. Two passes over the rows; only the sums reach
-   * the driver.
+   * over rare, strong ones. Groups the model dropped lose nothing. One map per grouping of the features (by
+   * feature, by behaviour), all from one scoring of the rows and two passes over it; only the sums reach the
+   * driver.
    */
-  public static Map<String, Double> importance(PipelineModel model, Dataset<Row> rows, List<Input> inputs,
-      java.util.function.Function<String, String> groupOfFeature) {
-    Map<String, Double> importance = new HashMap<>();
-    Map<String, List<Integer>> used = new LinkedHashMap<>();
-    for (int i = 0; i < inputs.size(); i++) {
-      String group = groupOfFeature.apply(inputs.get(i).feature());
-      importance.put(group, 0.0);
-      if (inputs.get(i).coefficient() != 0) used.computeIfAbsent(group, f -> new ArrayList<>()).add(i);
+  public static List<Map<String, Double>> importances(PipelineModel model, Dataset<Row> rows, List<Input> inputs,
+      List<java.util.function.Function<String, String>> groupings) {
+    List<Map<String, Double>> importances = new ArrayList<>();
+    List<String> columnGroups = new ArrayList<>(); // "grouping index:group" per contribution column
+    List<List<Integer>> columnInputs = new ArrayList<>();
+    for (int k = 0; k < groupings.size(); k++) {
+      Map<String, Double> importance = new HashMap<>();
+      Map<String, List<Integer>> used = new LinkedHashMap<>();
+      for (int i = 0; i < inputs.size(); i++) {
+        String group = groupings.get(k).apply(inputs.get(i).feature());
+        importance.put(group, 0.0);
+        if (inputs.get(i).coefficient() != 0) used.computeIfAbsent(group, f -> new ArrayList<>()).add(i);
+      }
+      importances.add(importance);
+      for (Map.Entry<String, List<Integer>> e : used.entrySet()) {
+        columnGroups.add(k + ":" + e.getKey());
+        columnInputs.add(e.getValue());
+      }
     }
-    if (used.isEmpty()) return importance;
-    List<String> groups = new ArrayList<>(used.keySet());
+    if (columnGroups.isEmpty()) return importances;
     Column z = vector_to_array(col("features"), "float64");
     List<Column> columns = new ArrayList<>(List.of(col(TrainingSet.LABEL),
         vector_to_array(col("rawPrediction"), "float64").getItem(1).as("margin")));
-    for (int g = 0; g < groups.size(); g++) {
+    for (int g = 0; g < columnGroups.size(); g++) {
       Column contribution = lit(0.0);
-      for (int i : used.get(groups.get(g))) {
+      for (int i : columnInputs.get(g)) {
         contribution = contribution.plus(z.getItem(i).multiply(inputs.get(i).coefficient()));
       }
       columns.add(contribution.as("c" + g));
@@ -142,21 +152,24 @@ public final class Drivers {
     Dataset<Row> contributions = model.transform(rows).select(columns.toArray(Column[]::new))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Column[] means = new Column[groups.size()];
-      for (int g = 0; g < groups.size(); g++) means[g] = avg(col("c" + g));
+      Column[] means = new Column[columnGroups.size()];
+      for (int g = 0; g < columnGroups.size(); g++) means[g] = avg(col("c" + g));
       Row mean = contributions.agg(means[0], java.util.Arrays.copyOfRange(means, 1, means.length)).first();
-      Column[] losses = new Column[groups.size()];
-      for (int g = 0; g < groups.size(); g++) {
+      Column[] losses = new Column[columnGroups.size()];
+      for (int g = 0; g < columnGroups.size(); g++) {
         losses[g] = avg(logLoss(col("margin").minus(col("c" + g)).plus(lit(mean.getDouble(g)))));
       }
       Row loss = contributions.agg(avg(logLoss(col("margin"))), losses).first();
-      for (int g = 0; g < groups.size(); g++) {
-        importance.put(groups.get(g), loss.getDouble(g + 1) - loss.getDouble(0));
+      for (int g = 0; g < columnGroups.size(); g++) {
+        String key = columnGroups.get(g);
+        int colon = key.indexOf(':');
+        importances.get(Integer.parseInt(key.substring(0, colon)))
+            .put(key.substring(colon + 1), loss.getDouble(g + 1) - loss.getDouble(0));
       }
     } finally {
       contributions.unpersist();
     }
-    return importance;
+    return importances;
   }
 
   /** The log loss of sigmoid(margin) against the label: log(1 + e^-|m|) + max(m, 0) - y m, stable for any m. */

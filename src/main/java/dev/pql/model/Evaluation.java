@@ -15,11 +15,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
 import org.apache.spark.ml.feature.Bucketizer;
+import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import scala.Tuple2;
 
 /**
  * Holdout quality of a score (a probability, or any number where higher means likelier to upgrade): ranking
@@ -42,10 +43,16 @@ public final class Evaluation {
   /** Ranking and top-decile figures of any score; log loss and Brier only when the score is a probability. */
   public static Map<String, Double> metrics(Dataset<Row> scored, String score, boolean isProbability) {
     Map<String, Double> m = new LinkedHashMap<>();
-    BinaryClassificationEvaluator evaluator = new BinaryClassificationEvaluator().setLabelCol(TrainingSet.LABEL)
-        .setRawPredictionCol(score);
-    m.put("auc_roc", evaluator.setMetricName("areaUnderROC").evaluate(scored));
-    m.put("auc_pr", evaluator.setMetricName("areaUnderPR").evaluate(scored));
+    // One curve for both areas (BinaryClassificationEvaluator builds one per metric), with its 1,000 bins.
+    BinaryClassificationMetrics curve = new BinaryClassificationMetrics(scored
+        .select(col(score).cast("double"), col(TrainingSet.LABEL).cast("double")).javaRDD()
+        .map(r -> new Tuple2<Object, Object>(r.getDouble(0), r.getDouble(1))).rdd(), 1000);
+    try {
+      m.put("auc_roc", curve.areaUnderROC());
+      m.put("auc_pr", curve.areaUnderPR());
+    } finally {
+      curve.unpersist();
+    }
     double cut = scored.stat().approxQuantile(score, new double[] {0.9}, 0.0005)[0];
     Column y = col(TrainingSet.LABEL);
     Column top = col(score).geq(cut);

@@ -175,9 +175,10 @@ public final class TrainJob {
       PipelineModel driverModel = driverFit.pipeline();
       List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),
           UpgradeModel.regression(driverModel).coefficients().toArray(), UpgradeModel.scales(driverModel), actions);
-      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs,
-          Drivers.importance(driverModel, driverRows, modelInputs, f -> f),
-          Drivers.importance(driverModel, driverRows, modelInputs, FeatureNames::behaviour), settings.horizonDays());
+      List<Map<String, Double>> importance = Drivers.importances(driverModel, driverRows, modelInputs,
+          List.of(f -> f, FeatureNames::behaviour));
+      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, importance.get(0), importance.get(1),
+          settings.horizonDays());
       return new DriverFit(driverFit.chosen(), counts, drivers, modelInputs);
     } finally {
       driverRows.unpersist();

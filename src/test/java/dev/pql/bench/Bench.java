@@ -228,7 +228,8 @@ public final class Bench {
           duck.accounts(), duck.differing(), duck.example());
       return pql.withReference(duck.seconds(), duck.differing() == 0
           ? String.format("DuckDB; same %,d accounts in both", duck.accounts())
-          : String.format("DuckDB; DIFFERENT on %,d of %,d accounts: %s", duck.differing(), duck.accounts(), duck.example()));
+          : String.format("DuckDB; DIFFERENT on %,d of %,d accounts: %s", duck.differing(), duck.accounts(),
+              duck.example()));
     } catch (IOException | java.sql.SQLException e) {
       throw new IllegalStateException("DuckDB side of the benchmark failed: " + e.getMessage(), e);
     }

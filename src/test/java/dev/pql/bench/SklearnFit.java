@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
-/** Runs bench/sklearn_fit.py with Debian's Python (bench/run installs python3-sklearn) and reads its key=value lines. */
+/**
+ * Runs bench/sklearn_fit.py with Debian's Python (bench/run installs python3-sklearn) and reads its key=value
+ * lines.
+ */
 final class SklearnFit {
   private SklearnFit() {}
 
