@@ -109,6 +109,44 @@ final class LocalLogisticRegression {
     int q = p + 1; // the intercept is coordinate p, a column of ones
     double[] hessian = new double[q * q];
     double[] gradient = new double[q];
+    curvatureAndSlope(x, n, p, w, residual, varies, hessian, gradient);
+
+    double[] b = java.util.Arrays.copyOf(beta, q);
+    b[p] = intercept;
+    double[] hessianTimesStep = new double[q]; // H (b − current), kept up to date as b moves
+    boolean full = true;
+    for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+      double largest = 0;
+      for (int j = 0; j < q; j++) {
+        boolean isIntercept = j == p;
+        if (!isIntercept && (!varies[j] || (!full && b[j] == 0))) continue;
+        double curvature = hessian[j * q + j];
+        double slope = gradient[j] + hessianTimesStep[j];
+        double updated = isIntercept ? b[j] - slope / curvature
+            : softThreshold(curvature * b[j] - slope, l1) / (curvature + l2);
+        double delta = updated - b[j];
+        if (delta == 0) continue;
+        for (int k = 0; k < q; k++) hessianTimesStep[k] += hessian[k * q + j] * delta;
+        b[j] = updated;
+        largest = Math.max(largest, curvature * delta * delta);
+      }
+      if (largest < SWEEP_TOLERANCE) {
+        if (full) break;
+        full = true;
+      } else {
+        full = false;
+      }
+    }
+    return b;
+  }
+
+  /**
+   * The Hessian (row-major, (inputs + 1)²) and the gradient of the mean log loss at the current margins, from the
+   * Newton weights p(1 − p) and the residuals y − p; the intercept is the last coordinate, a column of ones.
+   */
+  private static void curvatureAndSlope(double[] x, int n, int p, double[] w, double[] residual, boolean[] varies,
+      double[] hessian, double[] gradient) {
+    int q = p + 1;
     double[] weighted = new double[n];
     for (int j = 0; j < p; j++) {
       if (!varies[j]) continue;
@@ -140,34 +178,6 @@ final class LocalLogisticRegression {
     }
     hessian[p * q + p] = weightSum / n;
     gradient[p] = g / n;
-
-    double[] b = java.util.Arrays.copyOf(beta, q);
-    b[p] = intercept;
-    double[] hessianTimesStep = new double[q]; // H (b − current), kept up to date as b moves
-    boolean full = true;
-    for (int sweep = 0; sweep < MAX_SWEEPS; sweep++) {
-      double largest = 0;
-      for (int j = 0; j < q; j++) {
-        boolean isIntercept = j == p;
-        if (!isIntercept && (!varies[j] || (!full && b[j] == 0))) continue;
-        double curvature = hessian[j * q + j];
-        double slope = gradient[j] + hessianTimesStep[j];
-        double updated = isIntercept ? b[j] - slope / curvature
-            : softThreshold(curvature * b[j] - slope, l1) / (curvature + l2);
-        double delta = updated - b[j];
-        if (delta == 0) continue;
-        for (int k = 0; k < q; k++) hessianTimesStep[k] += hessian[k * q + j] * delta;
-        b[j] = updated;
-        largest = Math.max(largest, curvature * delta * delta);
-      }
-      if (largest < SWEEP_TOLERANCE) {
-        if (full) break;
-        full = true;
-      } else {
-        full = false;
-      }
-    }
-    return b;
   }
 
   private static double softThreshold(double value, double threshold) {
