@@ -1,11 +1,7 @@
 package dev.pql.model;
 
 import static org.apache.spark.ml.functions.vector_to_array;
-import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.stddev_samp;
 
 import dev.pql.config.Settings.ModelSettings;
 import java.util.ArrayList;
@@ -25,10 +21,8 @@ import org.apache.spark.ml.feature.StringIndexer;
 import org.apache.spark.ml.feature.VectorAssembler;
 import org.apache.spark.ml.attribute.Attribute;
 import org.apache.spark.ml.attribute.AttributeGroup;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * The upgrade model: an MLlib pipeline of log1p and missing indicators (SQL), median imputation, one-hot
@@ -47,13 +41,6 @@ public final class UpgradeModel {
 
   /** The fitted pipeline, the grid it was chosen on and the chosen point. */
   public record Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen, String solver) {}
-
-  /** The whole pipeline: {@link #preparation} and then {@link #regression}. */
-  public static Pipeline pipeline(ModelInputs inputs, double regParam, double elasticNetParam, int maxIterations) {
-    List<PipelineStage> stages = new ArrayList<>(List.of(preparation(inputs).getStages()));
-    stages.add(regression(regParam, elasticNetParam, maxIterations));
-    return new Pipeline().setStages(stages.toArray(PipelineStage[]::new));
-  }
 
   /** Every stage before the regression: from feature columns to the standardized {@code features} vector. */
   public static Pipeline preparation(ModelInputs inputs) {
