@@ -22,7 +22,7 @@ public final class RunLog {
   private final DeltaStore store;
   private final String runId;
   private final String command;
-  private final List<StageResult> results = new java.util.ArrayList<>();
+  private final List<StageResult> results = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
   public RunLog(SparkSession spark, DeltaStore store, String runId, String command) {
     this.spark = spark;
@@ -72,22 +72,22 @@ public final class RunLog {
    * (train.fit within train) is written with the enclosing stage's row, in one commit to pipeline_runs instead
    * of one each (a Delta MERGE costs a couple of seconds on a laptop, more than most substages).
    */
-  private int depth;
+  private final java.util.concurrent.atomic.AtomicInteger depth = new java.util.concurrent.atomic.AtomicInteger();
   private final List<Row> pending = new java.util.ArrayList<>();
   private static final String JOB_DESCRIPTION = "spark.job.description";
 
   private <T> T recorded(String stage, Supplier<T> work, Function<T, StageCounts> counted) {
     Instant start = Instant.now();
     LOG.info("run {}: stage {} started", runId, stage);
-    TaskBalance watch = TaskBalance.watch(spark.sparkContext());
+    TaskBalance watch = TaskBalance.watch(spark.sparkContext(), "pql " + stage);
     T outcome;
     StageCounts counts;
-    depth++;
+    depth.incrementAndGet();
     try {
       outcome = work.get();
       counts = counted.apply(outcome);
     } catch (RuntimeException e) {
-      depth--;
+      depth.decrementAndGet();
       try {
         write(stage, start, Instant.now(), StageCounts.NONE, "failed", String.valueOf(e.getMessage()),
             watch.stop(spark.sparkContext()));
@@ -96,7 +96,7 @@ public final class RunLog {
       }
       throw e;
     }
-    depth--;
+    depth.decrementAndGet();
     Instant end = Instant.now();
     TaskBalance.Balance balance = watch.stop(spark.sparkContext());
     write(stage, start, end, counts, "succeeded", null, balance);
@@ -124,9 +124,13 @@ public final class RunLog {
         c.rowsIn(), c.rowsOut(), c.rowsRejected(), c.rowsDuplicate(), status, message,
         balance.tasks() == 0 ? null : (long) balance.tasks(),
         Double.isNaN(balance.largestTaskShare()) ? null : balance.largestTaskShare());
-    pending.add(row);
-    if (depth > 0) return;
-    store.upsert(Tables.PIPELINE_RUNS, spark.createDataFrame(List.copyOf(pending), Tables.PIPELINE_RUNS.schema()));
-    pending.clear();
+    List<Row> rows;
+    synchronized (pending) {
+      pending.add(row);
+      if (depth.get() > 0) return;
+      rows = List.copyOf(pending);
+      pending.clear();
+    }
+    store.upsert(Tables.PIPELINE_RUNS, spark.createDataFrame(rows, Tables.PIPELINE_RUNS.schema()));
   }
 }

@@ -25,17 +25,33 @@ public final class TaskBalance extends SparkListener {
   }
 
   private final Map<Integer, Totals> byStage = new ConcurrentHashMap<>();
+  /** The job group watched: its Spark stages and those of groups within it ("pql train.fit" in "pql train"). */
+  private final String group;
+  private final java.util.Set<Integer> watched = ConcurrentHashMap.newKeySet();
+
+  private TaskBalance(String group) {
+    this.group = group;
+  }
+
+  @Override
+  public void onStageSubmitted(org.apache.spark.scheduler.SparkListenerStageSubmitted submitted) {
+    String jobGroup = submitted.properties() == null ? null : submitted.properties().getProperty("spark.jobGroup.id");
+    // Work of the pipeline stage runs under its group; other threads' stages at the same time do not count.
+    if (jobGroup == null || jobGroup.equals(group) || jobGroup.startsWith(group + ".")) {
+      watched.add(submitted.stageInfo().stageId());
+    }
+  }
 
   @Override
   public void onTaskEnd(SparkListenerTaskEnd end) {
-    if (end.taskMetrics() == null) return;
+    if (end.taskMetrics() == null || !watched.contains(end.stageId())) return;
     long millis = end.taskMetrics().executorRunTime();
     byStage.merge(end.stageId(), new Totals(1, millis, millis), (a, b) -> a.plus(b.millis()));
   }
 
-  /** Starts watching the tasks of {@code context}. */
-  public static TaskBalance watch(SparkContext context) {
-    TaskBalance balance = new TaskBalance();
+  /** Starts watching the tasks {@code context} runs in job group {@code group} and the groups within it. */
+  public static TaskBalance watch(SparkContext context, String group) {
+    TaskBalance balance = new TaskBalance(group);
     context.addSparkListener(balance);
     return balance;
   }

@@ -79,6 +79,53 @@ public final class Evaluation {
     return m;
   }
 
+  /**
+   * The figures {@link #metrics} gives a 0/1 score, for many rules at once: a rule's curve has one corner, so
+   * every figure follows from its confusion counts, and one aggregate counts them for all the rules. AUC-ROC is
+   * (1 + TPR − FPR) / 2 and AUC-PR the trapezoids through (0, precision), (recall, precision) and
+   * (1, base rate), as MLlib's curves give for two score values. The "top decile" is the rows at or above the
+   * score's 0.9 quantile, as {@link #metrics} takes it: the flagged rows when they are more than a tenth of the
+   * rows, else every row (the quantile is then 0).
+   */
+  public static Map<String, Map<String, Double>> ruleMetrics(Dataset<Row> scored, Map<String, Column> rules) {
+    Column y = col(TrainingSet.LABEL);
+    List<Column> aggs = new ArrayList<>(List.of(count(lit(1)), sum(y)));
+    for (Column rule : rules.values()) {
+      aggs.add(sum(when(rule, 1).otherwise(0)));
+      aggs.add(sum(when(rule, y).otherwise(0)));
+    }
+    Row r = scored.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
+    double rows = r.getLong(0);
+    double positives = r.getDouble(1);
+    Map<String, Map<String, Double>> all = new LinkedHashMap<>();
+    int i = 2;
+    for (String name : rules.keySet()) {
+      all.put(name, binaryMetrics(rows, positives, r.getLong(i), r.getDouble(i + 1)));
+      i += 2;
+    }
+    return all;
+  }
+
+  private static Map<String, Double> binaryMetrics(double rows, double positives, double flagged,
+      double flaggedPositives) {
+    double baseRate = positives / rows;
+    double recall = flaggedPositives / positives;
+    double falsePositiveRate = (flagged - flaggedPositives) / (rows - positives);
+    double precision = flagged > 0 ? flaggedPositives / flagged : baseRate;
+    boolean flaggedAreTopDecile = flagged > rows - Math.ceil(0.9 * rows);
+    double topRows = flaggedAreTopDecile ? flagged : rows;
+    double topPositives = flaggedAreTopDecile ? flaggedPositives : positives;
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("auc_roc", (1 + recall - falsePositiveRate) / 2);
+    m.put("auc_pr", recall * precision + (1 - recall) * (precision + baseRate) / 2);
+    m.put("rows", rows);
+    m.put("base_rate", baseRate);
+    m.put("top_decile_share_of_rows", topRows / rows);
+    m.put("top_decile_lift", (topPositives / topRows) / baseRate);
+    m.put("top_decile_capture", topPositives / positives);
+    return m;
+  }
+
   /** Ten bins of equal rows by predicted probability (fewer when predictions tie): predicted against observed. */
   public static List<CalibrationBin> calibration(Dataset<Row> scored, String probability) {
     double[] probs = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};

@@ -14,6 +14,7 @@ import dev.pql.definitions.DefinitionTranslator;
 import dev.pql.features.FeatureNames;
 import dev.pql.features.FeatureStore;
 import dev.pql.ingest.EventHistory;
+import dev.pql.io.Concurrently;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
 import dev.pql.io.RunLog.StageCounts;
@@ -76,8 +77,9 @@ public final class TrainJob {
   private record DriverFit(UpgradeModel.GridPoint chosen, Counts counts, List<Drivers.Driver> drivers,
       List<Drivers.Input> inputs) {}
 
-  /** The holdout figures of the model and its baselines, its calibration and the best discovered rule. */
-  private record Holdout(Map<String, Double> metrics, List<Evaluation.CalibrationBin> calibration, String bestRule) {}
+  /** The fitted model, where it was saved, and its holdout figures beside the logins-only baseline's. */
+  private record Modelled(UpgradeModel.Fitted fitted, String path, Map<String, Double> metrics,
+      List<Evaluation.CalibrationBin> calibration) {}
 
   public static Result run(StageContext context, ModelSettings settings, FeatureSettings features,
       List<String> freePlans) {
@@ -102,20 +104,24 @@ public final class TrainJob {
           t -> new StageCounts(train.rows(), t.size(), 0, 0));
       ModelInputs inputs = plain.withSteps(thresholds.stream().filter(ThresholdDiscovery.Threshold::significant)
           .toList());
-      UpgradeModel.Fitted fitted = log.stage("train.fit", () -> fit(training, inputs, settings),
-          f -> new StageCounts(train.rows(), 0, 0, 0));
-      DriverFit driverFit = drivers(context, snapshots, training, inputs, settings, freePlans, w);
+      // The model (fit, holdout figures, saved) and its drivers (a second fit) at once, on two threads.
+      String version = context.runId();
+      Concurrently.Both<Modelled, DriverFit> both = Concurrently.both(
+          () -> modelled(log, training, train.rows(), evaluation, inputs, snapshots.columns(), settings,
+              store.location("models/" + version)),
+          () -> drivers(context, snapshots, training, inputs, settings, freePlans, w));
+      Modelled modelled = both.first();
+      DriverFit driverFit = both.second();
       List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(driverFit.drivers(), driverFit.inputs(),
           thresholds, settings.leadingDrivers());
-      Holdout holdout = evaluate(fitted.pipeline(), training, evaluation, snapshots.columns(), rules, settings,
-          features);
+      Map<String, Double> metrics = new LinkedHashMap<>(modelled.metrics());
+      String bestRule = bestRule(evaluation, rules, metrics, features, settings.horizonDays());
 
-      String version = context.runId();
-      String path = save(fitted.pipeline(), store.location("models/" + version));
-      Result result = new Result(version, path, inputs.featureSetVersion(), train.from(), w.trainTo(),
+      UpgradeModel.Fitted fitted = modelled.fitted();
+      Result result = new Result(version, modelled.path(), inputs.featureSetVersion(), train.from(), w.trainTo(),
           w.evaluationFrom(), w.evaluationTo(), train.rows(), train.positives(), eval.rows(), eval.positives(),
-          holdout.metrics(), holdout.calibration(), driverFit.drivers(), rules, thresholds.size(),
-          holdout.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
+          metrics, modelled.calibration(), driverFit.drivers(), rules, thresholds.size(),
+          bestRule, fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
           driverFit.counts().positives(), driverFit.chosen());
       write(context.spark(), store, result, settings, features, fitted, context.start(), version);
       return result;
@@ -185,12 +191,13 @@ public final class TrainJob {
     }
   }
 
-  /** The model on the evaluation window beside the logins-only baseline and the best confirmed rule. */
-  private static Holdout evaluate(PipelineModel model, Dataset<Row> training, Dataset<Row> evaluation,
-      String[] featureColumns, List<ThresholdDiscovery.Threshold> rules, ModelSettings settings,
-      FeatureSettings features) {
+  /** The model fitted, evaluated on the evaluation window beside the logins-only baseline, and saved. */
+  private static Modelled modelled(RunLog log, Dataset<Row> training, long trainingRows, Dataset<Row> evaluation,
+      ModelInputs inputs, String[] featureColumns, ModelSettings settings, String path) {
+    UpgradeModel.Fitted fitted = log.stage("train.fit", () -> fit(training, inputs, settings),
+        f -> new StageCounts(trainingRows, 0, 0, 0));
     Map<String, Double> metrics = new LinkedHashMap<>();
-    Dataset<Row> scored = UpgradeModel.score(model, evaluation).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> scored = UpgradeModel.score(fitted.pipeline(), evaluation).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Evaluation.metrics(scored, UpgradeModel.PROBABILITY, true).forEach((k, v) -> metrics.put("model." + k, v));
       List<Evaluation.CalibrationBin> calibration = Evaluation.calibration(scored, UpgradeModel.PROBABILITY);
@@ -203,8 +210,7 @@ public final class TrainJob {
         Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
             .forEach((k, v) -> metrics.put("logins_only." + k, v));
       }
-      String bestRule = bestRule(scored, rules, metrics, features, settings.horizonDays());
-      return new Holdout(metrics, calibration, bestRule);
+      return new Modelled(fitted, save(fitted.pipeline(), path), metrics, calibration);
     } finally {
       scored.unpersist();
     }
@@ -221,26 +227,28 @@ public final class TrainJob {
 
   /**
    * Scores the evaluation rows with each significant discovered rule (0/1), as its definition qualifies them, and
-   * keeps the best by AUC-ROC.
+   * keeps the best by AUC-ROC (the first on ties). One aggregate counts every rule's confusion counts.
    */
-  private static String bestRule(Dataset<Row> scored, List<ThresholdDiscovery.Threshold> thresholds,
+  private static String bestRule(Dataset<Row> evaluation, List<ThresholdDiscovery.Threshold> thresholds,
       Map<String, Double> metrics, FeatureSettings features, int horizonDays) {
-    String best = null;
-    Map<String, Double> bestMetrics = null;
+    Map<String, org.apache.spark.sql.Column> rules = new LinkedHashMap<>();
     for (ThresholdDiscovery.Threshold t : thresholds) {
       if (!t.significant()) continue;
-      Definition d = RuleNames.definition(t, "best-rule", features, horizonDays);
-      Dataset<Row> ruled = scored.withColumn("rule_score", DefinitionTranslator.condition(d).cast("double"));
-      Map<String, Double> m = Evaluation.metrics(ruled, "rule_score", false);
-      if (bestMetrics == null || m.get("auc_roc") > bestMetrics.get("auc_roc")) {
-        best = t.predicate();
-        bestMetrics = m;
+      rules.putIfAbsent(t.predicate(), DefinitionTranslator.condition(
+          RuleNames.definition(t, "best-rule", features, horizonDays)));
+    }
+    if (rules.isEmpty()) return null;
+    String best = null;
+    Map<String, Double> bestMetrics = null;
+    for (Map.Entry<String, Map<String, Double>> e : Evaluation.ruleMetrics(evaluation, rules).entrySet()) {
+      if (bestMetrics == null || e.getValue().get("auc_roc") > bestMetrics.get("auc_roc")) {
+        best = e.getKey();
+        bestMetrics = e.getValue();
       }
     }
-    if (bestMetrics != null) bestMetrics.forEach((k, v) -> metrics.put("best_rule." + k, v));
+    bestMetrics.forEach((k, v) -> metrics.put("best_rule." + k, v));
     return best;
   }
-
 
   private static void write(SparkSession spark, DeltaStore store, Result r, ModelSettings settings,
       FeatureSettings features, UpgradeModel.Fitted fitted, Instant start, String runId) {
@@ -254,8 +262,6 @@ public final class TrainJob {
           effects, d.support(), d.observedSplit(), nan(d.rateWith()), nan(d.rateWithout()), nan(d.observedLift()),
           d.sentence()));
     }
-    store.upsert(Tables.MODEL_DRIVERS, spark.createDataFrame(driverRows, Tables.MODEL_DRIVERS.schema()));
-
     List<Row> ruleRows = new ArrayList<>();
     for (ThresholdDiscovery.Threshold t : r.rules()) {
       Definition d = RuleNames.definition(t, r.modelVersion(), features, settings.horizonDays());
@@ -263,7 +269,10 @@ public final class TrainJob {
           d.withinDaysOfSignup(), t.feature(), t.operator(), t.threshold(), t.qualifying(), t.rateQualifying(),
           t.rateRest(), t.baseRate(), t.lift(), t.recall(), t.coverage(), t.pValue(), t.tests(), d.toHocon()));
     }
-    store.upsert(Tables.DISCOVERED_RULES, spark.createDataFrame(ruleRows, Tables.DISCOVERED_RULES.schema()));
+    // Two tables, two commits: made at once. model_runs, which makes the model the latest, only after both.
+    Concurrently.both(
+        () -> store.upsert(Tables.MODEL_DRIVERS, spark.createDataFrame(driverRows, Tables.MODEL_DRIVERS.schema())),
+        () -> store.upsert(Tables.DISCOVERED_RULES, spark.createDataFrame(ruleRows, Tables.DISCOVERED_RULES.schema())));
 
     Map<String, String> parameters = new LinkedHashMap<>();
     parameters.put("reg_param", String.valueOf(fitted.chosen().regParam()));

@@ -41,4 +41,31 @@ class RunLogTest extends SparkTestBase {
         .forEach(r -> status.put(r.getAs("stage"), r.getAs("status")));
     assertEquals(Map.of("features.daily", "succeeded", "features.snapshots", "succeeded", "train", "failed"), status);
   }
+
+  @Test
+  void substagesRunningAtOnceCountTheirOwnTasksAndAreWrittenInTheEnclosingStagesCommit() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-runlog-concurrent").toString());
+    RunLog log = new RunLog(spark, store, "run-2", "train");
+    log.stage("train", () -> Concurrently.both(
+        () -> log.stage("train.fit", () -> sleepingTasks(3), n -> RunLog.StageCounts.NONE),
+        () -> log.stage("train.drivers", () -> sleepingTasks(5), n -> RunLog.StageCounts.NONE)),
+        b -> RunLog.StageCounts.NONE);
+
+    Map<String, Integer> tasks = new TreeMap<>();
+    log.results().forEach(r -> tasks.put(r.stage(), r.balance().tasks()));
+    // Each substage's busiest Spark stage is its own (the other thread's 5 sleeping tasks would outweigh 3).
+    assertEquals(3, tasks.get("train.fit"));
+    assertEquals(5, tasks.get("train.drivers"));
+    assertEquals(5, tasks.get("train"), "the enclosing stage sees both");
+    assertEquals(3, store.read(Tables.PIPELINE_RUNS).filter("run_id = 'run-2'").count());
+    assertEquals(1, io.delta.tables.DeltaTable.forPath(spark, store.path(Tables.PIPELINE_RUNS)).history()
+        .filter("operation = 'MERGE'").count(), "one commit for the stage and both substages");
+  }
+
+  /** One Spark stage of {@code n} tasks of 200 ms each. */
+  private long sleepingTasks(int n) {
+    spark.range(0, n, 1, n).foreachPartition((org.apache.spark.api.java.function.ForeachPartitionFunction<Long>)
+        rows -> Thread.sleep(200));
+    return n;
+  }
 }

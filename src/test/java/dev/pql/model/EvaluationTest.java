@@ -31,4 +31,22 @@ class EvaluationTest extends SparkTestBase {
     assertEquals(0.0, bins.get(0).observedRate(), 1e-12);
     assertEquals(1.0, bins.get(bins.size() - 1).observedRate(), 1e-12);
   }
+
+  @Test
+  void ruleMetricsFromConfusionCountsEqualTheCurvesOfTheSameZeroOneScores() {
+    // 40 rows, 10 upgrades; "narrow" flags 3 rows (2 upgrades), under a tenth; "wide" flags 12 (7 upgrades).
+    Dataset<Row> scored = spark.range(40).selectExpr("CAST(id < 10 AS DOUBLE) AS label",
+        "CAST(id IN (0, 1, 20) AS DOUBLE) AS narrow", "CAST(id < 7 OR id BETWEEN 30 AND 34 AS DOUBLE) AS wide",
+        "0D AS never");
+    Map<String, Map<String, Double>> byRule = Evaluation.ruleMetrics(scored, Map.of(
+        "narrow", org.apache.spark.sql.functions.col("narrow").equalTo(1),
+        "wide", org.apache.spark.sql.functions.col("wide").equalTo(1),
+        "never", org.apache.spark.sql.functions.col("never").equalTo(1)));
+    for (String rule : java.util.List.of("narrow", "wide", "never")) {
+      Map<String, Double> curve = Evaluation.metrics(scored, rule, false);
+      assertEquals(curve.keySet(), byRule.get(rule).keySet(), rule);
+      curve.forEach((k, v) -> assertEquals(v, byRule.get(rule).get(k), 1e-12, rule + " " + k));
+    }
+    assertEquals((1 + 0.7 - 5.0 / 30) / 2, byRule.get("wide").get("auc_roc"), 1e-12);
+  }
 }
