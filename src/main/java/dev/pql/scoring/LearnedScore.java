@@ -53,12 +53,14 @@ public final class LearnedScore {
     }
     List<String> features = new ArrayList<>(byFeature.keySet());
     Column z = vector_to_array(col("features"), "float64");
-    Dataset<Row> withContributions = transformed;
+    // Every contribution in one projection: a withColumn per feature would analyse the plan once per feature.
+    List<Column> contributions = new ArrayList<>(List.of(col("*")));
     for (int g = 0; g < features.size(); g++) {
       Column c = lit(0.0);
       for (int i : byFeature.get(features.get(g))) c = c.plus(z.getItem(i).multiply(named.get(i).coefficient()));
-      withContributions = withContributions.withColumn("pql_c" + g, c);
+      contributions.add(c.as("pql_c" + g));
     }
+    Dataset<Row> withContributions = transformed.select(contributions.toArray(Column[]::new));
     Column reasonArray;
     if (features.isEmpty()) {
       reasonArray = RuleMatches.nonNull(List.of(), dev.pql.io.Tables.REASON.simpleString());
@@ -84,9 +86,7 @@ public final class LearnedScore {
     Dataset<Row> scored = withContributions
         .withColumn(PROBABILITY, vector_to_array(col("probability"), "float64").getItem(1))
         .withColumn(REASONS, reasonArray);
-    for (int g = 0; g < features.size(); g++) scored = scored.drop("pql_c" + g, "pql_m" + g);
-    scored = scored.drop("rawPrediction", "prediction", "features", "raw_features");
-    // Every column the pipeline added beside the probability goes: the rows leave with their own columns.
+    // Every column the pipeline and the reasons added beside the probability goes: the rows leave with their own.
     List<String> kept = new ArrayList<>(List.of(rows.columns()));
     kept.addAll(List.of(PROBABILITY, REASONS));
     return scored.select(kept.stream().map(c -> col("`" + c + "`")).toArray(Column[]::new))
