@@ -119,7 +119,7 @@ public final class LakeGenerator {
         .unionByName(bigAccountState(spark, g, domains));
 
     // Generic layout: one event table, one account-history table.
-    write(sourceEvents.drop("fault").repartition(g.files()), out + "/generic/events");
+    write(sourceEvents.drop("fault").coalesce(g.files()), out + "/generic/events");
     write(states.drop("domain_class").coalesce(Math.min(g.files(), 2)), out + "/generic/accounts");
     writeSegment(sourceEvents, states, g, out);
     writeTruth(spark, simulated, states, g, out);
@@ -162,7 +162,7 @@ public final class LakeGenerator {
         col("ts").as("sent_at"),
         col("received_at"),
         col("account_id").as("context_group_id"));
-    write(tracks.repartition(g.files()), out + "/segment/tracks");
+    write(tracks.coalesce(g.files()), out + "/segment/tracks");
     Dataset<Row> identifies = sourceEvents
         .filter(col("fault").isNull().or(col("fault").equalTo("LATE")))
         .groupBy("account_id", "user_id")
