@@ -115,6 +115,34 @@ public final class DeltaStore {
   }
 
   /**
+   * Upserts a few rows held on the driver (a run's log, a model's registration): one overwrite of exactly their
+   * keys (Delta's replaceWhere), which replaces the rows of those keys and adds the new ones — the same outcome as
+   * {@link #upsert}, in about half the time of a MERGE on a small table, since no join finds the rows to update.
+   * Returns the rows written.
+   */
+  public long upsertRows(TableContract table, List<Row> rows) {
+    DeltaTable target = ensure(table);
+    if (rows.isEmpty()) return 0;
+    List<String> key = table.key();
+    StructType schema = table.schema();
+    String keys = rows.stream().map(r -> key.stream()
+            .map(k -> "`" + k + "` = " + literal(r.get(schema.fieldIndex(k))))
+            .collect(Collectors.joining(" AND ", "(", ")")))
+        .distinct().collect(Collectors.joining(" OR "));
+    commit(table, target, () -> table.conform(spark.createDataFrame(rows, schema)).coalesce(1)
+        .write().format("delta").mode("overwrite").option("replaceWhere", keys).save(path(table)));
+    return rows.size();
+  }
+
+  /** A key value as a SQL literal. */
+  private static String literal(Object value) {
+    if (value == null) throw new IllegalArgumentException("a key column is null");
+    if (value instanceof Number || value instanceof Boolean) return value.toString();
+    if (value instanceof java.sql.Date d) return "DATE'" + d + "'";
+    return "'" + value.toString().replace("\\", "\\\\").replace("'", "\\'") + "'";
+  }
+
+  /**
    * Makes the table hold exactly {@code rows} (a complete recomputation, e.g. the account history):
    * inserts new keys, updates keys whose values changed (audit columns aside), deletes keys no longer
    * there. Unchanged rows are not rewritten, so a rerun on the same input commits no change.

@@ -131,6 +131,6 @@ public final class RunLog {
       rows = List.copyOf(pending);
       pending.clear();
     }
-    store.upsert(Tables.PIPELINE_RUNS, spark.createDataFrame(rows, Tables.PIPELINE_RUNS.schema()));
+    store.upsertRows(Tables.PIPELINE_RUNS, rows);
   }
 }

@@ -34,7 +34,6 @@ import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -104,16 +103,16 @@ public final class TrainJob {
           t -> new StageCounts(train.rows(), t.size(), 0, 0));
       ModelInputs inputs = plain.withSteps(thresholds.stream().filter(ThresholdDiscovery.Threshold::significant)
           .toList());
-      // The model (fit, holdout figures, saved) and its drivers (a second fit) at once, on two threads.
+      // The model (fit, holdout figures, saved) and its explanations (a second fit, the drivers and the rules
+      // they confirm, written) at once, on two threads. model_runs, which makes the model the latest, comes last.
       String version = context.runId();
-      Concurrently.Both<Modelled, DriverFit> both = Concurrently.both(
+      Concurrently.Both<Modelled, Explained> both = Concurrently.both(
           () -> modelled(log, training, train.rows(), evaluation, inputs, snapshots.columns(), settings,
               store.location("models/" + version)),
-          () -> drivers(context, snapshots, training, inputs, settings, freePlans, w));
+          () -> explained(context, snapshots, training, inputs, thresholds, settings, features, freePlans, w));
       Modelled modelled = both.first();
-      DriverFit driverFit = both.second();
-      List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(driverFit.drivers(), driverFit.inputs(),
-          thresholds, settings.leadingDrivers());
+      DriverFit driverFit = both.second().driverFit();
+      List<ThresholdDiscovery.Threshold> rules = both.second().rules();
       Map<String, Double> metrics = new LinkedHashMap<>(modelled.metrics());
       String bestRule = bestRule(evaluation, rules, metrics, features, settings.horizonDays());
 
@@ -123,7 +122,7 @@ public final class TrainJob {
           metrics, modelled.calibration(), driverFit.drivers(), rules, thresholds.size(),
           bestRule, fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
           driverFit.counts().positives(), driverFit.chosen());
-      write(context.spark(), store, result, settings, features, fitted, context.start(), version);
+      writeRun(store, result, settings, fitted, context.start(), version);
       return result;
     } finally {
       training.unpersist();
@@ -250,30 +249,49 @@ public final class TrainJob {
     return best;
   }
 
-  private static void write(SparkSession spark, DeltaStore store, Result r, ModelSettings settings,
-      FeatureSettings features, UpgradeModel.Fitted fitted, Instant start, String runId) {
+  /** The driver fit and the discovered rules its drivers confirm, both written for model version {@code version}. */
+  private record Explained(DriverFit driverFit, List<ThresholdDiscovery.Threshold> rules) {}
+
+  private static Explained explained(StageContext context, Dataset<Row> snapshots, Dataset<Row> training,
+      ModelInputs inputs, List<ThresholdDiscovery.Threshold> thresholds, ModelSettings settings,
+      FeatureSettings features, List<String> freePlans, Windows w) {
+    DriverFit driverFit = drivers(context, snapshots, training, inputs, settings, freePlans, w);
+    List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(driverFit.drivers(), driverFit.inputs(),
+        thresholds, settings.leadingDrivers());
+    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, settings,
+        features);
+    return new Explained(driverFit, rules);
+  }
+
+  private static void writeExplanations(DeltaStore store, String version,
+      List<Drivers.Driver> drivers, List<ThresholdDiscovery.Threshold> rules, ModelSettings settings,
+      FeatureSettings features) {
     List<Row> driverRows = new ArrayList<>();
-    for (Drivers.Driver d : r.drivers()) {
+    for (Drivers.Driver d : drivers) {
       List<Row> effects = d.inputs().stream().map(e -> RowFactory.create(e.input(), e.transform(), e.coefficient(),
           e.oddsRatioPerSd(), e.oddsRatioPerUnit())).toList();
-      driverRows.add(RowFactory.create(r.modelVersion(), d.feature(), d.kind(), d.rank(), d.importance(),
+      driverRows.add(RowFactory.create(version, d.feature(), d.kind(), d.rank(), d.importance(),
           d.behaviour(), d.behaviourRank(), d.behaviourImportance(),
           d.leadingInput(), d.transform(), d.coefficient(), d.oddsRatioPerSd(), d.oddsRatioPerUnit(), d.direction(),
           effects, d.support(), d.observedSplit(), nan(d.rateWith()), nan(d.rateWithout()), nan(d.observedLift()),
           d.sentence()));
     }
     List<Row> ruleRows = new ArrayList<>();
-    for (ThresholdDiscovery.Threshold t : r.rules()) {
-      Definition d = RuleNames.definition(t, r.modelVersion(), features, settings.horizonDays());
-      ruleRows.add(RowFactory.create(r.modelVersion(), d.name(), d.version(), d.type().key(), d.when(),
+    for (ThresholdDiscovery.Threshold t : rules) {
+      Definition d = RuleNames.definition(t, version, features, settings.horizonDays());
+      ruleRows.add(RowFactory.create(version, d.name(), d.version(), d.type().key(), d.when(),
           d.withinDaysOfSignup(), t.feature(), t.operator(), t.threshold(), t.qualifying(), t.rateQualifying(),
           t.rateRest(), t.baseRate(), t.lift(), t.recall(), t.coverage(), t.pValue(), t.tests(), d.toHocon()));
     }
-    // Two tables, two commits: made at once. model_runs, which makes the model the latest, only after both.
+    // Two tables, two commits: made at once.
     Concurrently.both(
-        () -> store.upsert(Tables.MODEL_DRIVERS, spark.createDataFrame(driverRows, Tables.MODEL_DRIVERS.schema())),
-        () -> store.upsert(Tables.DISCOVERED_RULES, spark.createDataFrame(ruleRows, Tables.DISCOVERED_RULES.schema())));
+        () -> store.upsertRows(Tables.MODEL_DRIVERS, driverRows),
+        () -> store.upsertRows(Tables.DISCOVERED_RULES, ruleRows));
+  }
 
+  /** The model_runs row: written last, after the model and its explanations, so a failed run is never the latest. */
+  private static void writeRun(DeltaStore store, Result r, ModelSettings settings,
+      UpgradeModel.Fitted fitted, Instant start, String runId) {
     Map<String, String> parameters = new LinkedHashMap<>();
     parameters.put("reg_param", String.valueOf(fitted.chosen().regParam()));
     parameters.put("elastic_net_param", String.valueOf(fitted.chosen().elasticNetParam()));
@@ -305,7 +323,7 @@ public final class TrainJob {
         Date.valueOf(r.evaluationFrom()), Date.valueOf(r.evaluationTo()), r.trainingRows(), r.trainingPositives(),
         r.evaluationRows(), r.evaluationPositives(), parameters, metrics, bins,
         r.bestRule(), runId);
-    store.upsert(Tables.MODEL_RUNS, spark.createDataFrame(List.of(run), Tables.MODEL_RUNS.schema()));
+    store.upsertRows(Tables.MODEL_RUNS, List.of(run));
   }
 
   private static Double nan(double v) {

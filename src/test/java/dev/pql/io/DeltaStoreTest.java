@@ -58,4 +58,17 @@ class DeltaStoreTest extends SparkTestBase {
       org.apache.commons.io.FileUtils.deleteDirectory(absolute.toFile());
     }
   }
+
+  @Test
+  void upsertingRowsFromTheDriverReplacesTheirKeysAddsNewOnesAndKeepsTheRest() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
+    store.upsertRows(V1, java.util.List.of(org.apache.spark.sql.RowFactory.create("a", 1L),
+        org.apache.spark.sql.RowFactory.create("it's b", 2L)));
+    store.upsertRows(V1, java.util.List.of(org.apache.spark.sql.RowFactory.create("it's b", 20L),
+        org.apache.spark.sql.RowFactory.create("c\\d", 3L)));
+    store.upsertRows(V1, java.util.List.of(org.apache.spark.sql.RowFactory.create("it's b", 20L)));
+    java.util.Map<String, Long> rows = new java.util.TreeMap<>();
+    store.read(V1).collectAsList().forEach(r -> rows.put(r.getString(0), r.getLong(1)));
+    assertEquals(java.util.Map.of("a", 1L, "it's b", 20L, "c\\d", 3L), rows, "one row per key, the latest");
+  }
 }
