@@ -285,8 +285,8 @@ public final class TrainJob {
     }
     // Two tables, two commits: made at once.
     Concurrently.both(
-        () -> store.upsertRows(Tables.MODEL_DRIVERS, driverRows),
-        () -> store.upsertRows(Tables.DISCOVERED_RULES, ruleRows));
+        () -> store.upsert(Tables.MODEL_DRIVERS, store.frame(Tables.MODEL_DRIVERS, driverRows)),
+        () -> store.upsert(Tables.DISCOVERED_RULES, store.frame(Tables.DISCOVERED_RULES, ruleRows)));
   }
 
   /** The model_runs row: written last, after the model and its explanations, so a failed run is never the latest. */
