@@ -70,7 +70,7 @@ public final class RunLog {
   /**
    * How many stages are open, and the rows of the stages within them not yet written: a stage within a stage
    * (train.fit within train) is written with the enclosing stage's row, in one commit to pipeline_runs instead
-   * of one each (a Delta MERGE costs a couple of seconds on a laptop, more than most substages).
+   * of one each (a Delta commit costs about a second on a laptop, more than most substages).
    */
   private final java.util.concurrent.atomic.AtomicInteger depth = new java.util.concurrent.atomic.AtomicInteger();
   private final List<Row> pending = new java.util.ArrayList<>();

@@ -122,7 +122,9 @@ public final class Drivers {
   public static List<Map<String, Double>> importances(PipelineModel model, Dataset<Row> rows, List<Input> inputs,
       List<java.util.function.Function<String, String>> groupings) {
     List<Map<String, Double>> importances = new ArrayList<>();
-    List<String> columnGroups = new ArrayList<>(); // "grouping index:group" per contribution column
+    // Per contribution column: its grouping, its group and the inputs it sums.
+    List<Integer> columnGrouping = new ArrayList<>();
+    List<String> columnGroups = new ArrayList<>();
     List<List<Integer>> columnInputs = new ArrayList<>();
     for (int k = 0; k < groupings.size(); k++) {
       Map<String, Double> importance = new HashMap<>();
@@ -134,7 +136,8 @@ public final class Drivers {
       }
       importances.add(importance);
       for (Map.Entry<String, List<Integer>> e : used.entrySet()) {
-        columnGroups.add(k + ":" + e.getKey());
+        columnGrouping.add(k);
+        columnGroups.add(e.getKey());
         columnInputs.add(e.getValue());
       }
     }
@@ -161,10 +164,7 @@ public final class Drivers {
       }
       Row loss = contributions.agg(avg(logLoss(col("margin"))), losses).first();
       for (int g = 0; g < columnGroups.size(); g++) {
-        String key = columnGroups.get(g);
-        int colon = key.indexOf(':');
-        importances.get(Integer.parseInt(key.substring(0, colon)))
-            .put(key.substring(colon + 1), loss.getDouble(g + 1) - loss.getDouble(0));
+        importances.get(columnGrouping.get(g)).put(columnGroups.get(g), loss.getDouble(g + 1) - loss.getDouble(0));
       }
     } finally {
       contributions.unpersist();

@@ -121,6 +121,9 @@ final class LocalLogisticRegression {
     return quadratic.b;
   }
 
+  /** What an exact step reached: the minimum; the minimum on its support only; a sign change; or nothing. */
+  private enum Step { OPTIMAL, SUPPORT_MINIMUM, SHORT, SINGULAR }
+
   /**
    * ½ d'Hd + g'd + l1 |b|₁ + l2/2 |b|² over b = start + d (intercept unpenalized), minimized by alternating a
    * coordinate-descent sweep, which finds which inputs are nonzero, with an exact step on those inputs (the
@@ -129,9 +132,6 @@ final class LocalLogisticRegression {
    * sign change. On collinear inputs, where coordinate descent crawls through hundreds of sweeps, a few such
    * steps land on the minimum.
    */
-  /** What an exact step reached: the minimum; the minimum on its support only; a sign change; or nothing. */
-  private enum Step { OPTIMAL, SUPPORT_MINIMUM, SHORT, SINGULAR }
-
   private static final class PenalizedQuadratic {
     private final double[] hessian;
     private final double[] gradient;
@@ -191,15 +191,11 @@ final class LocalLogisticRegression {
       }
       for (int j : active) {
         double moved = b[j] + reach * (target[j] - b[j]);
-        b[j] = j != p && Math.signum(moved) != Math.signum(b[j]) ? 0 : moved;
-      }
-      if (reach == 1) {
-        for (int j : active) if (j != p && target[j] != b[j]) b[j] = target[j];
+        b[j] = reach == 1 ? target[j] : j != p && Math.signum(moved) != Math.signum(b[j]) ? 0 : moved;
       }
       for (int k = 0; k < q; k++) {
         double product = 0;
-        for (int j : active) product += hessian[k * q + j] * (b[j] - start[j]);
-        for (int j = 0; j < p; j++) if (b[j] == 0 && start[j] != 0) product -= hessian[k * q + j] * start[j];
+        for (int j = 0; j < q; j++) if (b[j] != start[j]) product += hessian[k * q + j] * (b[j] - start[j]);
         hessianTimesStep[k] = product;
       }
       if (reach < 1) return Step.SHORT;

@@ -258,8 +258,7 @@ public final class TrainJob {
     DriverFit driverFit = drivers(context, snapshots, training, inputs, settings, freePlans, w);
     List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(driverFit.drivers(), driverFit.inputs(),
         thresholds, settings.leadingDrivers());
-    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, settings,
-        features);
+    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, settings, features);
     return new Explained(driverFit, rules);
   }
 
