@@ -3,8 +3,6 @@ package dev.pql.model;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.date_add;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.lower;
-import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.to_timestamp;
 import static org.apache.spark.sql.functions.when;
 
@@ -17,9 +15,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * Labelled training rows from feature history, without leakage: a row is an account's snapshot at D while the
- * account was on a free plan at D (by its plan history, as the snapshot records it) and had never converted;
- * its label is a first conversion to paid in [D, D + H days). A row whose horizon runs past the end of the
- * data is censored: left out, since its label is not known yet.
+ * account was open at D ({@link OpenAccounts}); its label is a first conversion to paid in [D, D + H days). A row
+ * whose horizon runs past the end of the data is censored: left out, since its label is not known yet.
  */
 public final class TrainingSet {
   private TrainingSet() {}
@@ -35,19 +32,12 @@ public final class TrainingSet {
    */
   public static Dataset<Row> label(Dataset<Row> features, Dataset<Row> conversions, List<String> freePlans,
       int horizonDays, LocalDate dataEnd) {
-    Dataset<Row> firstConversion = conversions.filter(col("is_first"))
-        .groupBy(col("account_id").as("c_account_id"))
-        .agg(min("converted_at").as("first_converted_at"));
-    Column asOf = to_timestamp(col("as_of_date"));
+    Column converted = col(OpenAccounts.FIRST_CONVERTED_AT);
     Column horizonEnd = to_timestamp(date_add(col("as_of_date"), horizonDays));
-    Column converted = col("first_converted_at");
-    return features
-        .filter(lower(col("plan")).isin(freePlans.toArray()))
-        .filter(date_add(col("as_of_date"), horizonDays).leq(lit(Date.valueOf(dataEnd))))
-        .join(firstConversion, col("account_id").equalTo(col("c_account_id")), "left")
-        .filter(converted.isNull().or(converted.geq(asOf)))
+    return OpenAccounts.open(features.filter(date_add(col("as_of_date"), horizonDays).leq(lit(Date.valueOf(dataEnd)))),
+            conversions, freePlans)
         .withColumn(LABEL, when(converted.isNotNull().and(converted.lt(horizonEnd)), 1.0).otherwise(0.0))
-        .drop("c_account_id", "first_converted_at");
+        .drop(OpenAccounts.FIRST_CONVERTED_AT);
   }
 
   /** True for the rows of accounts in the validation share, by a hash of the account id (stable, seeded). */

@@ -19,6 +19,7 @@ import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
 import dev.pql.model.ModelInputs;
 import dev.pql.model.ModelRegistry;
+import dev.pql.model.OpenAccounts;
 import dev.pql.model.TrainingSet;
 import dev.pql.model.UpgradeModel;
 import java.sql.Date;
@@ -36,10 +37,10 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * The score stage: every open account of one as-of snapshot, scored by the active rule-based definitions, the
- * learned model and the activation path; writes pql_scores, pql_qualifications and pql_new. The definitions
- * are loaded and checked against the feature columns before anything is read. A rerun of the same date
- * rewrites nothing that did not change.
+ * The score stage: every open account ({@link OpenAccounts}) of one as-of snapshot, scored by the active rule-based
+ * definitions, the learned model and the activation path; writes pql_scores, pql_qualifications and pql_new. The
+ * definitions are loaded and checked against the feature columns before anything is read. A rerun of the same
+ * date rewrites nothing that did not change.
  */
 public final class ScoreJob {
   private ScoreJob() {}
@@ -66,8 +67,10 @@ public final class ScoreJob {
     Dataset<Row> snapshots = FeatureStore.snapshots(store);
     Scorers scorers = scorers(context, settings, snapshots.schema());
     List<LocalDate> dates = dates(store, asOfDates);
-    Dataset<Row> open = snapshots.filter(col("as_of_date").isin(dates.stream().map(Date::valueOf).toArray())
-        .and(org.apache.spark.sql.functions.lower(col("plan")).isin(settings.plans().free().toArray())));
+    Dataset<Row> open = OpenAccounts.open(
+            snapshots.filter(col("as_of_date").isin(dates.stream().map(Date::valueOf).toArray())),
+            store.read(Tables.CONVERSIONS), settings.plans().free())
+        .drop(OpenAccounts.FIRST_CONVERTED_AT);
 
     Dataset<Row> rows = Leads.sizeAndActivation(RuleMatches.apply(open, scorers.rules()), scoring.activationBars());
     double cutoff = Double.NaN;
