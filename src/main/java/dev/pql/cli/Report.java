@@ -64,17 +64,20 @@ final class Report {
     out.append(String.format("Training:   snapshots %s .. %s, %,d rows, %,d upgrades; reg %s, elastic net %s%n",
         r.trainFrom(), r.trainTo(), r.trainingRows(), r.trainingPositives(), r.chosen().regParam(),
         r.chosen().elasticNetParam()));
-    out.append(String.format("Evaluation: snapshots %s .. %s, %,d rows, %,d upgrades%n", r.evaluationFrom(),
+    out.append(String.format("Calibration: snapshots %s .. %s, %,d rows, %,d upgrades (regularization, cutoff)%n",
+        r.calibrationFrom(), r.calibrationTo(), r.calibrationRows(), r.calibrationPositives()));
+    out.append(String.format("Locked:     snapshots %s .. %s, %,d rows, %,d upgrades%n", r.evaluationFrom(),
         r.evaluationTo(), r.evaluationRows(), r.evaluationPositives()));
-    out.append(String.format("%-12s %8s %8s %8s %8s %10s %10s%n", "", "AUC-ROC", "AUC-PR", "logloss", "Brier",
+    out.append(String.format("%-13s %8s %8s %8s %8s %10s %10s%n", "", "AUC-ROC", "AUC-PR", "logloss", "Brier",
         "top10 lift", "top10 capt"));
-    for (String m : List.of("model", "logins_only", "best_rule")) {
+    for (String m : List.of("model", "logins_only", "activity_only", "best_rule")) {
       if (!r.metrics().containsKey(m + ".auc_roc")) continue;
-      out.append(String.format("%-12s %8.3f %8.3f %8s %8s %10.2f %10.2f%n", m, r.metrics().get(m + ".auc_roc"),
+      out.append(String.format("%-13s %8.3f %8.3f %8s %8s %10.2f %10.2f%n", m, r.metrics().get(m + ".auc_roc"),
           r.metrics().get(m + ".auc_pr"), fmt(r.metrics().get(m + ".log_loss")), fmt(r.metrics().get(m + ".brier")),
           r.metrics().get(m + ".top_decile_lift"), r.metrics().get(m + ".top_decile_capture")));
     }
-    if (r.bestRule() != null) out.append("best rule: ").append(r.bestRule()).append('\n');
+    if (r.bestRule() != null) out.append("best rule (chosen on the training rows): ").append(r.bestRule()).append('\n');
+    out.append(gate(r.modelVersion(), r.verdict())).append('\n');
     if (truth != null) {
       out.append(String.format("Against the lake's true hazard on the same %,d rows: model AUC-ROC %.4f, truth %.4f, "
           + "ratio %.3f%n", truth.rows(), truth.modelAucRoc(), truth.truthAucRoc(), truth.ratio()));
@@ -97,6 +100,12 @@ final class Report {
     return out.toString();
   }
 
+  /** The champion gate's decision in one line. */
+  static String gate(String version, dev.pql.model.ChampionGate.Verdict v) {
+    return v.published() ? "Published: model " + version + " " + v.reason()
+        : "Withheld: model " + version + " " + v.reason() + "; scoring applies the rules and activation only";
+  }
+
   static String score(String runId, String warehouse, dev.pql.scoring.ScoreJob.Result r,
       List<ScoringHistory.Lead> leads, List<StageResult> stages) {
     StringBuilder out = new StringBuilder();
@@ -113,6 +122,7 @@ final class Report {
     if (r.learnedVersion() != null) out.append("; learned ").append(r.learnedVersion());
     if (!Double.isNaN(r.cutoff())) out.append(String.format(" (cutoff %.4f)", r.cutoff()));
     out.append('\n');
+    if (r.withheld() != null) out.append(r.withheld()).append('\n');
     out.append(leads(r.asOf(), leads));
     out.append(stages(stages));
     return out.toString();

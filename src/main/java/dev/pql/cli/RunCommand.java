@@ -17,6 +17,19 @@ final class RunCommand extends SparkCommand<RunOptions> {
   int run(Settings settings, StageContext context) {
     Pipeline.Outcome outcome = Pipeline.run(StageRunner.forPipeline(context, Pipeline.STAGES), settings, null);
     System.out.print(summary(settings, context, outcome));
+    return exitCode(outcome, options.strict);
+  }
+
+  /** Exit code 6 under --strict when the model is withheld or a stage was skipped for too little data; else 0. */
+  static int exitCode(Pipeline.Outcome outcome, boolean strict) {
+    boolean incomplete = outcome.withheld() != null || !outcome.skipped().isEmpty();
+    if (strict && incomplete) {
+      System.out.println("--strict: exit 6, since " + (outcome.withheld() != null ? "the model is withheld" : "")
+          + (outcome.withheld() != null && !outcome.skipped().isEmpty() ? " and " : "")
+          + (outcome.skipped().isEmpty() ? "" : "skipped for too little data: " + String.join(", ",
+              outcome.skipped())));
+      return 6;
+    }
     return 0;
   }
 
@@ -26,6 +39,10 @@ final class RunCommand extends SparkCommand<RunOptions> {
     if (outcome.trained() != null) {
       out.append(Report.train(context.runId(), settings.warehouse(), outcome.trained().result(),
           outcome.trained().truth(), List.of()));
+    }
+    if (outcome.trained() == null && outcome.withheld() != null) {
+      out.append(String.format("%nModel %s is withheld by the champion gate: it %s; scoring applies the rules and "
+          + "activation only%n", outcome.modelVersion(), outcome.withheld()));
     }
     out.append(String.format("%nRun %s -> %s%n", context.runId(), settings.warehouse()));
     out.append(Report.run(Summaries.run(context.store(), outcome)));

@@ -74,12 +74,20 @@ public record Settings(
   }
 
   /**
-   * How the upgrade model is trained and evaluated: the label horizon, the evaluation window at the end of the
-   * labelled history, the regularization grid and the threshold discovery's guards.
+   * How the upgrade model is trained and evaluated: the label horizon, the calibration and locked evaluation
+   * windows at the end of the labelled history, the regularization grid, the threshold discovery's guards and the
+   * champion gate.
    */
-  public record ModelSettings(int horizonDays, int driverHorizonDays, int evaluationDays, LocalDate trainFrom, LocalDate trainTo,
-      List<Double> regParams, List<Double> elasticNetParams, double validationShare, long seed, int maxIterations,
-      int leadingDrivers, int minSupport, double alpha, List<String> excludeFeatures, long localSolverMaxCells) {}
+  public record ModelSettings(int horizonDays, int driverHorizonDays, int evaluationDays, int calibrationDays,
+      int labelLagDays, LocalDate trainFrom, LocalDate trainTo, List<Double> regParams, List<Double> elasticNetParams,
+      double validationShare, long seed, int maxIterations, int leadingDrivers, int minSupport, double alpha,
+      List<String> excludeFeatures, long localSolverMaxCells, Gate gate) {}
+
+  /**
+   * The champion gate: the model is published only if, on the locked evaluation window, the lower bound of the
+   * account-level paired bootstrap interval of its AUC-ROC gain over each baseline exceeds {@code minAucGain}.
+   */
+  public record Gate(boolean enabled, double minAucGain, int replicates, double confidence) {}
 
   public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,

@@ -365,6 +365,8 @@ public final class SettingsLoader {
         positive(c, m + "horizon-days"),
         positive(c, m + "driver-horizon-days"),
         positive(c, m + "evaluation-days"),
+        positive(c, m + "calibration-days"),
+        Math.toIntExact(nonNegative(c, m + "label-lag-days")),
         optionalDate(c, m + "train-from"),
         optionalDate(c, m + "train-to"),
         List.copyOf(reg),
@@ -376,7 +378,19 @@ public final class SettingsLoader {
         positive(c, m + "min-support"),
         alpha,
         c.getStringList(m + "exclude-features"),
-        nonNegative(c, m + "local-solver-max-cells"));
+        nonNegative(c, m + "local-solver-max-cells"),
+        readGate(c));
+  }
+
+  private static Settings.Gate readGate(Config c) {
+    String g = "pql.model.gate.";
+    double confidence = share(c, g + "confidence");
+    if (confidence < 0.5 || confidence >= 1) throw bad(c, g + "confidence", "must be at least 0.5 and below 1");
+    double gain = c.getDouble(g + "min-auc-gain");
+    if (gain <= -1 || gain >= 1) throw bad(c, g + "min-auc-gain", "must be strictly between -1 and 1");
+    int replicates = positive(c, g + "bootstrap-replicates");
+    if (replicates < 50) throw bad(c, g + "bootstrap-replicates", "must be at least 50 for a percentile interval");
+    return new Settings.Gate(c.getBoolean(g + "enabled"), gain, replicates, confidence);
   }
 
   private static LocalDate optionalDate(Config c, String key) {

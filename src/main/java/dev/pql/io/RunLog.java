@@ -124,13 +124,13 @@ public final class RunLog {
         c.rowsIn(), c.rowsOut(), c.rowsRejected(), c.rowsDuplicate(), status, message,
         balance.tasks() == 0 ? null : (long) balance.tasks(),
         Double.isNaN(balance.largestTaskShare()) ? null : balance.largestTaskShare());
-    List<Row> rows;
+    // One commit at a time: two stages ending together on two threads would otherwise race for the same table.
     synchronized (pending) {
       pending.add(row);
       if (depth.get() > 0) return;
-      rows = List.copyOf(pending);
+      List<Row> rows = List.copyOf(pending);
       pending.clear();
+      store.upsertRows(Tables.PIPELINE_RUNS, rows);
     }
-    store.upsertRows(Tables.PIPELINE_RUNS, rows);
   }
 }

@@ -155,25 +155,36 @@ public final class Tables {
       .required("model_path", StringType, "Where the fitted MLlib PipelineModel is saved")
       .required("horizon_days", IntegerType, "Label horizon H: an upgrade within H days after the snapshot")
       .required("train_from", DateType, "First snapshot date of the training rows")
-      .required("train_to", DateType, "Last snapshot date of the training rows (its horizon ends before evaluation)")
-      .required("evaluation_from", DateType, "First snapshot date of the evaluation rows")
-      .required("evaluation_to", DateType, "Last snapshot date of the evaluation rows (horizon complete)")
+      .required("train_to", DateType, "Last snapshot date of the training rows (the day before calibration)")
+      .required("evaluation_from", DateType, "First snapshot date of the locked evaluation window")
+      .required("evaluation_to", DateType, "Last snapshot date of the locked evaluation window (horizon complete)")
       .required("training_rows", LongType, "Training rows (free accounts x snapshots, censored rows left out)")
       .required("training_positives", LongType, "Training rows that upgraded within the horizon")
       .required("evaluation_rows", LongType, "Evaluation rows")
       .required("evaluation_positives", LongType, "Evaluation rows that upgraded within the horizon")
       .required("parameters", createMapType(StringType, StringType, true),
-          "Chosen and searched parameters (regularization grid with validation log loss, its standard error and "
-              + "AUC-ROC, seed, ...; driver.* for the driver fit: horizon, rows, upgrades, regularization)")
+          "Chosen and searched parameters (regularization grid with the calibration window's log loss, its "
+              + "standard error and AUC-ROC, seed, gate settings, ...; driver.* for the driver fit: horizon, rows, upgrades, regularization)")
       .required("metrics", createMapType(StringType, DoubleType, true),
-          "Evaluation-window metrics: model.*, logins_only.*, best_rule.* (auc_roc, auc_pr, log_loss, brier, "
-              + "top_decile_lift, top_decile_capture, base_rate, ...)")
+          "Locked-window metrics: model.*, logins_only.*, activity_only.*, best_rule.* (auc_roc, auc_pr, log_loss, "
+              + "brier, top_decile_lift, top_decile_capture, base_rate, ...); gate.<baseline>.auc_gain with _lo and "
+              + "_hi, the gate's interval")
       .required("calibration", createArrayType(new org.apache.spark.sql.types.StructType()
               .add("bin", IntegerType).add("rows", LongType).add("mean_predicted", DoubleType)
               .add("observed_rate", DoubleType), false),
           "Evaluation rows in ten bins of predicted probability: mean predicted against observed upgrade rate")
-      .optional("best_rule", StringType, "The baseline rule (best discovered rule on the evaluation rows)")
+      .optional("best_rule", StringType, "The baseline rule (the best discovered rule on the training rows)")
       .required("run_id", StringType, "Run that trained it")
+      .optional("calibration_from", DateType, "First snapshot date of the calibration window (regularization and "
+          + "the precision policy's cutoff are chosen there; its horizons end before the locked window)")
+      .optional("calibration_to", DateType, "Last snapshot date of the calibration window")
+      .optional("calibration_rows", LongType, "Calibration rows")
+      .optional("calibration_positives", LongType, "Calibration rows that upgraded within the horizon")
+      .optional("status", StringType, "published: the learned definition scores with it; withheld: it did not "
+          + "surely beat every baseline on the locked window (the champion gate), and scoring applies the rules and "
+          + "activation only. Null on models trained before the gate (published)")
+      .optional("status_reason", StringType, "The gate's figures in a sentence: each baseline's AUC-ROC against the "
+          + "model's, the gain and its account-level paired bootstrap interval")
       .build();
 
   public static final TableContract MODEL_DRIVERS = TableContract.table("model_drivers",

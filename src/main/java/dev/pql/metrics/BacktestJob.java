@@ -50,10 +50,12 @@ public final class BacktestJob {
     int horizon = settings.model().horizonDays();
     int cadence = settings.features().weekly() ? 7 : 1;
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), settings.plans().free(),
-        horizon, EventHistory.dataEnd(store)).persist(StorageLevel.MEMORY_AND_DISK());
+        horizon, TrainingSet.labelEnd(EventHistory.dataEnd(store), settings.model()))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<Backtest.Figures> all = Backtest.requireHistory(Backtest.run(labelled, withDiscovered, cadence), horizon);
-      List<Backtest.Figures> learned = model == null ? List.of()
+      // A model the champion gate withheld never scores, so there is no learned definition to replay.
+      List<Backtest.Figures> learned = model == null || model.withheld() ? List.of()
           : learned(labelled, model, rules, snapshots.schema(), settings, cadence);
       Result result = new Result(horizon, model == null ? null : model.version(), all, learned,
           model == null ? null : model.evaluationFrom());

@@ -48,7 +48,7 @@ public final class EvaluateJob {
     if (from != null) snapshots = snapshots.filter(col("as_of_date").geq(Date.valueOf(from)));
     if (to != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(to)));
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), settings.plans().free(),
-        horizon, EventHistory.dataEnd(store));
+        horizon, TrainingSet.labelEnd(EventHistory.dataEnd(store), settings.model()));
     List<Backtest.Figures> figures = Backtest.requireHistory(Backtest.run(labelled, candidates,
         settings.features().weekly() ? 7 : 1), horizon);
     return new Result(from, to, horizon, figures);

@@ -21,9 +21,26 @@ import org.apache.spark.sql.types.StructType;
 public final class ModelRegistry {
   private ModelRegistry() {}
 
-  /** A registered model: its model_runs row and the fitted pipeline. */
+  /**
+   * A registered model: its model_runs row and the fitted pipeline. Its cutoff window is where the precision
+   * policy's cutoff is chosen: the calibration window (the evaluation window for a model trained before there was
+   * one). A withheld model (the champion gate) never scores.
+   */
   public record Registered(String version, String featureSetVersion, String path, PipelineModel pipeline,
-      java.time.LocalDate evaluationFrom, java.time.LocalDate evaluationTo, int horizonDays) {}
+      java.time.LocalDate evaluationFrom, java.time.LocalDate evaluationTo, int horizonDays,
+      java.time.LocalDate cutoffFrom, java.time.LocalDate cutoffTo, String status, String statusReason) {
+    public boolean withheld() {
+      return WITHHELD.equals(status);
+    }
+
+    /** One line for a console: why the learned definition is not applied. */
+    public String withheldLine() {
+      return "model " + version + " is withheld by the champion gate, so the learned definition is not applied: it "
+          + statusReason;
+    }
+  }
+
+  public static final String WITHHELD = "withheld";
 
   /**
    * @param version a model version, or null for the latest trained
@@ -44,9 +61,14 @@ public final class ModelRegistry {
           + " but the features are feature set " + now + " (their columns or pql.model.exclude-features changed): "
           + "train a new model, or score with the configuration it was trained with");
     }
+    java.time.LocalDate evaluationFrom = run.<java.sql.Date>getAs("evaluation_from").toLocalDate();
+    java.time.LocalDate evaluationTo = run.<java.sql.Date>getAs("evaluation_to").toLocalDate();
+    boolean calibrated = optional(run, "calibration_from") != null;
     return new Registered(run.getAs("model_version"), trainedOn, run.getAs("model_path"),
-        PipelineModel.load(run.getAs("model_path")), run.<java.sql.Date>getAs("evaluation_from").toLocalDate(),
-        run.<java.sql.Date>getAs("evaluation_to").toLocalDate(), run.<Integer>getAs("horizon_days"));
+        PipelineModel.load(run.getAs("model_path")), evaluationFrom, evaluationTo, run.<Integer>getAs("horizon_days"),
+        calibrated ? run.<java.sql.Date>getAs("calibration_from").toLocalDate() : evaluationFrom,
+        calibrated ? run.<java.sql.Date>getAs("calibration_to").toLocalDate() : evaluationTo,
+        optional(run, "status"), optional(run, "status_reason"));
   }
 
   /** A trained model, or null when the warehouse has none yet (no model_runs row): for stages that can go without. */
@@ -85,8 +107,11 @@ public final class ModelRegistry {
     return lines;
   }
 
-  /** The latest trained model: its version and the first day after the data it was trained and evaluated on. */
-  public record Latest(String version, java.time.LocalDate dataEnd) {}
+  /**
+   * The latest trained model: its version, the first day after the data it was trained and evaluated on, and the
+   * gate's reason when it was withheld (else null).
+   */
+  public record Latest(String version, java.time.LocalDate dataEnd, String withheldReason) {}
 
   /** The latest trained model, or null when none is. */
   public static Latest latest(DeltaStore store) {
@@ -94,7 +119,13 @@ public final class ModelRegistry {
     if (runs.isEmpty()) return null;
     Row r = runs.get(0);
     return new Latest(r.getAs("model_version"), r.<java.sql.Date>getAs("evaluation_to").toLocalDate()
-        .plusDays(r.<Integer>getAs("horizon_days")));
+        .plusDays(r.<Integer>getAs("horizon_days")), WITHHELD.equals(optional(r, "status"))
+        ? optional(r, "status_reason") : null);
+  }
+
+  /** A column a model_runs row written by an older pql may lack (read as null until the table is next written). */
+  private static <T> T optional(Row row, String column) {
+    return row.schema().getFieldIndex(column).isDefined() ? row.getAs(column) : null;
   }
 
   /** The model_runs row of a version, or of the latest trained (version null): one row at most. */

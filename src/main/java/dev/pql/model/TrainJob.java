@@ -47,19 +47,29 @@ public final class TrainJob {
 
   /** What a training run produced. */
   public record Result(String modelVersion, String modelPath, String featureSetVersion, LocalDate trainFrom,
-      LocalDate trainTo, LocalDate evaluationFrom, LocalDate evaluationTo, long trainingRows,
-      long trainingPositives, long evaluationRows, long evaluationPositives, Map<String, Double> metrics,
+      LocalDate trainTo, LocalDate calibrationFrom, LocalDate calibrationTo, LocalDate evaluationFrom,
+      LocalDate evaluationTo, long trainingRows, long trainingPositives, long calibrationRows,
+      long calibrationPositives, long evaluationRows, long evaluationPositives, Map<String, Double> metrics,
       List<Evaluation.CalibrationBin> calibration, List<Drivers.Driver> drivers,
       List<ThresholdDiscovery.Threshold> rules, int thresholdsScanned, String bestRule,
       UpgradeModel.GridPoint chosen, int driverHorizonDays, long driverRows, long driverPositives,
-      UpgradeModel.GridPoint driverChosen) {}
+      UpgradeModel.GridPoint driverChosen, ChampionGate.Verdict verdict) {}
 
-  /** The windows of a training run: training snapshots, then a gap of one horizon, then the evaluation window. */
-  record Windows(LocalDate trainTo, LocalDate evaluationFrom, LocalDate evaluationTo, LocalDate dataEnd) {
+  /**
+   * The three time splits of a training run, oldest first: training snapshots; the calibration window, whose
+   * horizons end before the locked window starts; the locked evaluation window, whose horizons end by the labels'
+   * end (the data's end less pql.model.label-lag-days).
+   */
+  record Windows(LocalDate trainTo, LocalDate calibrationFrom, LocalDate calibrationTo, LocalDate evaluationFrom,
+      LocalDate evaluationTo, LocalDate labelEnd) {
     static Windows of(LocalDate dataEnd, ModelSettings settings) {
-      LocalDate evaluationTo = dataEnd.minusDays(settings.horizonDays());
+      LocalDate labelEnd = TrainingSet.labelEnd(dataEnd, settings);
+      LocalDate evaluationTo = labelEnd.minusDays(settings.horizonDays());
       LocalDate evaluationFrom = evaluationTo.minusDays(settings.evaluationDays() - 1L);
-      return new Windows(evaluationFrom.minusDays(settings.horizonDays()), evaluationFrom, evaluationTo, dataEnd);
+      LocalDate calibrationTo = evaluationFrom.minusDays(settings.horizonDays());
+      LocalDate calibrationFrom = calibrationTo.minusDays(settings.calibrationDays() - 1L);
+      return new Windows(calibrationFrom.minusDays(1), calibrationFrom, calibrationTo, evaluationFrom, evaluationTo,
+          labelEnd);
     }
   }
 
@@ -76,9 +86,12 @@ public final class TrainJob {
   private record DriverFit(UpgradeModel.GridPoint chosen, Counts counts, List<Drivers.Driver> drivers,
       List<Drivers.Input> inputs) {}
 
-  /** The fitted model, where it was saved, and its holdout figures beside the logins-only baseline's. */
+  /** The fitted model, where it was saved, its locked-window figures beside the baselines' and the gate's verdict. */
   private record Modelled(UpgradeModel.Fitted fitted, String path, Map<String, Double> metrics,
-      List<Evaluation.CalibrationBin> calibration) {}
+      List<Evaluation.CalibrationBin> calibration, String bestRule, ChampionGate.Verdict verdict) {}
+
+  /** The labelled rows of the three splits. */
+  private record Splits(Dataset<Row> training, Dataset<Row> calibration, Dataset<Row> evaluation) {}
 
   public static Result run(StageContext context, ModelSettings settings, FeatureSettings features,
       List<String> freePlans) {
@@ -87,14 +100,17 @@ public final class TrainJob {
     Dataset<Row> snapshots = history(store, settings);
     Windows w = Windows.of(EventHistory.dataEnd(store), settings);
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans,
-        settings.horizonDays(), w.dataEnd()).persist(StorageLevel.MEMORY_AND_DISK());
+        settings.horizonDays(), w.labelEnd()).persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Dataset<Row> evaluation = labelled.filter(col("as_of_date").geq(Date.valueOf(w.evaluationFrom())));
+      Splits splits = new Splits(training, labelled.filter(col("as_of_date")
+          .between(Date.valueOf(w.calibrationFrom()), Date.valueOf(w.calibrationTo()))),
+          labelled.filter(col("as_of_date").geq(Date.valueOf(w.evaluationFrom()))));
       Counts train = Counts.of(training);
-      Counts eval = Counts.of(evaluation);
-      requireEnough(train, eval, w, settings.horizonDays());
+      Counts calibration = Counts.of(splits.calibration());
+      Counts eval = Counts.of(splits.evaluation());
+      requireEnough(train, calibration, eval, w, settings.horizonDays());
 
       ModelInputs plain = ModelInputs.forFeatures(snapshots.schema(), settings, features).withoutConstants(training);
       // Thresholds first, on the training rows alone; the model then reads each significant one as a step.
@@ -103,25 +119,25 @@ public final class TrainJob {
           t -> new StageCounts(train.rows(), t.size(), 0, 0));
       ModelInputs inputs = plain.withSteps(thresholds.stream().filter(ThresholdDiscovery.Threshold::significant)
           .toList());
-      // The model (fit, holdout figures, saved) and its explanations (a second fit, the drivers and the rules
-      // they confirm, written) at once, on two threads. model_runs, which makes the model the latest, comes last.
+      // The model (fit, locked-window figures, gate, saved) and its explanations (a second fit, the drivers and the
+      // rules they confirm, written) at once, on two threads. model_runs, which makes the model the latest, comes
+      // last.
       String version = context.runId();
       Concurrently.Both<Modelled, Explained> both = Concurrently.both(
-          () -> modelled(log, training, train.rows(), evaluation, inputs, snapshots.columns(), settings,
+          () -> modelled(log, splits, train.rows(), inputs, thresholds, snapshots.columns(), settings, features,
               store.location("models/" + version)),
           () -> explained(context, snapshots, training, inputs, thresholds, settings, features, freePlans, w));
       Modelled modelled = both.first();
       DriverFit driverFit = both.second().driverFit();
       List<ThresholdDiscovery.Threshold> rules = both.second().rules();
-      Map<String, Double> metrics = new LinkedHashMap<>(modelled.metrics());
-      String bestRule = bestRule(evaluation, rules, metrics, features, settings.horizonDays());
 
       UpgradeModel.Fitted fitted = modelled.fitted();
       Result result = new Result(version, modelled.path(), inputs.featureSetVersion(), train.from(), w.trainTo(),
-          w.evaluationFrom(), w.evaluationTo(), train.rows(), train.positives(), eval.rows(), eval.positives(),
-          metrics, modelled.calibration(), driverFit.drivers(), rules, thresholds.size(),
-          bestRule, fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
-          driverFit.counts().positives(), driverFit.chosen());
+          w.calibrationFrom(), w.calibrationTo(), w.evaluationFrom(), w.evaluationTo(), train.rows(),
+          train.positives(), calibration.rows(), calibration.positives(), eval.rows(), eval.positives(),
+          modelled.metrics(), modelled.calibration(), driverFit.drivers(), rules, thresholds.size(),
+          modelled.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
+          driverFit.counts().positives(), driverFit.chosen(), modelled.verdict());
       writeRun(store, result, settings, fitted, context.start(), version);
       return result;
     } finally {
@@ -140,18 +156,16 @@ public final class TrainJob {
     return snapshots;
   }
 
-  private static void requireEnough(Counts train, Counts eval, Windows w, int h) {
-    if (train.positives() < 10 || eval.positives() < 10) {
-      throw new NotEnoughData(String.format("Too little labelled history to train and evaluate honestly: %,d "
-              + "training rows (%,d upgrades) with snapshots up to %s, %,d evaluation rows (%,d upgrades) from %s to "
-              + "%s; the data ends %s and the horizon is %d days. Build snapshots over a longer history.",
-          train.rows(), train.positives(), w.trainTo(), eval.rows(), eval.positives(), w.evaluationFrom(),
-          w.evaluationTo(), w.dataEnd(), h));
+  private static void requireEnough(Counts train, Counts calibration, Counts eval, Windows w, int h) {
+    if (train.positives() < 10 || calibration.positives() < 10 || eval.positives() < 10) {
+      throw new NotEnoughData(String.format("Too little labelled history to train, calibrate and evaluate honestly: "
+              + "%,d training rows (%,d upgrades) with snapshots up to %s, %,d calibration rows (%,d upgrades) from "
+              + "%s to %s, %,d evaluation rows (%,d upgrades) from %s to %s; the labels end %s and the horizon is %d "
+              + "days. Build snapshots over a longer history, or shorten pql.model.calibration-days or "
+              + "evaluation-days.", train.rows(), train.positives(), w.trainTo(), calibration.rows(),
+          calibration.positives(), w.calibrationFrom(), w.calibrationTo(), eval.rows(), eval.positives(),
+          w.evaluationFrom(), w.evaluationTo(), w.labelEnd(), h));
     }
-  }
-
-  private static UpgradeModel.Fitted fit(Dataset<Row> rows, ModelInputs inputs, ModelSettings settings) {
-    return UpgradeModel.fit(rows, inputs, settings);
   }
 
   /**
@@ -164,7 +178,7 @@ public final class TrainJob {
       ModelInputs inputs, ModelSettings settings, List<String> freePlans, Windows w) {
     int dh = settings.driverHorizonDays();
     Dataset<Row> driverRows = TrainingSet.label(snapshots, context.store().read(Tables.CONVERSIONS), freePlans, dh,
-            w.dataEnd())
+            w.labelEnd())
         .filter(col("as_of_date").leq(Date.valueOf(w.evaluationFrom().minusDays(dh))))
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
@@ -175,7 +189,7 @@ public final class TrainJob {
             counts.positives()));
       }
       ModelInputs actions = inputs.actionsOnly();
-      UpgradeModel.Fitted driverFit = context.log().stage("train.drivers", () -> fit(driverRows, actions, settings),
+      UpgradeModel.Fitted driverFit = context.log().stage("train.drivers", () -> UpgradeModel.fitByAccountSplit(driverRows, actions, settings),
           f -> new StageCounts(counts.rows(), 0, 0, 0));
       PipelineModel driverModel = driverFit.pipeline();
       List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),
@@ -190,29 +204,87 @@ public final class TrainJob {
     }
   }
 
-  /** The model fitted, evaluated on the evaluation window beside the logins-only baseline, and saved. */
-  private static Modelled modelled(RunLog log, Dataset<Row> training, long trainingRows, Dataset<Row> evaluation,
-      ModelInputs inputs, String[] featureColumns, ModelSettings settings, String path) {
-    UpgradeModel.Fitted fitted = log.stage("train.fit", () -> fit(training, inputs, settings),
+  /** Score columns of the locked window's rows: {@value #SCORE} + model, logins_only, activity_only, best_rule. */
+  static final String SCORE = "score__";
+  static final String MODEL = "model";
+  static final String BEST_RULE = "best_rule";
+  /** The baselines' features: logins alone, and activity alone (events, active days, recency). */
+  static final List<String> LOGIN_FEATURES = List.of("logins_7d", "logins_30d");
+  static final List<String> ACTIVITY_FEATURES =
+      List.of("events_7d", "events_30d", "active_days_7d", "active_days_30d", "days_since_last_activity");
+
+  /**
+   * The model fitted (on the training rows, its regularization chosen on the calibration rows), the baselines
+   * fitted or chosen on the training rows, all of them measured on the locked window, the gate's verdict, and the
+   * model saved.
+   */
+  private static Modelled modelled(RunLog log, Splits splits, long trainingRows, ModelInputs inputs,
+      List<ThresholdDiscovery.Threshold> thresholds, String[] featureColumns, ModelSettings settings,
+      FeatureSettings features, String path) {
+    UpgradeModel.Fitted fitted = log.stage("train.fit",
+        () -> UpgradeModel.fit(splits.training(), splits.calibration(), inputs, settings),
         f -> new StageCounts(trainingRows, 0, 0, 0));
-    Map<String, Double> metrics = new LinkedHashMap<>();
-    Dataset<Row> scored = UpgradeModel.score(fitted.pipeline(), evaluation).persist(StorageLevel.MEMORY_AND_DISK());
+    Map<String, PipelineModel> models = new LinkedHashMap<>();
+    models.put(MODEL, fitted.pipeline());
+    baseline(splits.training(), featureColumns, LOGIN_FEATURES, settings).ifPresent(m -> models.put("logins_only", m));
+    baseline(splits.training(), featureColumns, ACTIVITY_FEATURES, settings)
+        .ifPresent(m -> models.put("activity_only", m));
+    BestRule best = bestRule(splits.training(), thresholds, features, settings.horizonDays());
+    Dataset<Row> scored = scoredBy(splits.evaluation(), models, best).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Evaluation.metrics(scored, UpgradeModel.PROBABILITY, true).forEach((k, v) -> metrics.put("model." + k, v));
-      List<Evaluation.CalibrationBin> calibration = Evaluation.calibration(scored, UpgradeModel.PROBABILITY);
-      List<String> loginColumns = java.util.Arrays.stream(featureColumns)
-          .filter(c -> c.equals("logins_7d") || c.equals("logins_30d")).toList();
-      if (!loginColumns.isEmpty()) {
-        ModelInputs logins = ModelInputs.of(training.select(loginColumns.stream()
-            .map(org.apache.spark.sql.functions::col).toArray(org.apache.spark.sql.Column[]::new)).schema(), List.of());
-        PipelineModel loginsOnly = UpgradeModel.fitAt(training, logins, 0, 0, settings);
-        Evaluation.metrics(UpgradeModel.score(loginsOnly, evaluation), UpgradeModel.PROBABILITY, true)
-            .forEach((k, v) -> metrics.put("logins_only." + k, v));
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      for (String name : models.keySet()) {
+        Evaluation.metrics(scored, SCORE + name, true).forEach((k, v) -> metrics.put(name + "." + k, v));
       }
-      return new Modelled(fitted, save(fitted.pipeline(), path), metrics, calibration);
+      Map<String, String> baselines = new LinkedHashMap<>();
+      models.keySet().stream().filter(n -> !n.equals(MODEL)).forEach(n -> baselines.put(n, SCORE + n));
+      if (best != null) {
+        Evaluation.ruleMetrics(scored, Map.of(BEST_RULE, col(SCORE + BEST_RULE).equalTo(1.0))).get(BEST_RULE)
+            .forEach((k, v) -> metrics.put(BEST_RULE + "." + k, v));
+        baselines.put(BEST_RULE, SCORE + BEST_RULE);
+      }
+      ChampionGate.Verdict verdict = log.stage("train.gate",
+          () -> ChampionGate.judge(scored, SCORE + MODEL, baselines, settings.gate(), settings.seed()),
+          v -> new StageCounts(v.rows(), 0, 0, 0));
+      for (ChampionGate.Comparison c : verdict.comparisons()) {
+        metrics.put("gate." + c.baseline() + ".auc_gain", c.gain());
+        metrics.put("gate." + c.baseline() + ".auc_gain_lo", c.gainLow());
+        metrics.put("gate." + c.baseline() + ".auc_gain_hi", c.gainHigh());
+      }
+      List<Evaluation.CalibrationBin> calibration = Evaluation.calibration(scored, SCORE + MODEL);
+      return new Modelled(fitted, save(fitted.pipeline(), path), metrics, calibration,
+          best == null ? null : best.predicate(), verdict);
     } finally {
       scored.unpersist();
     }
+  }
+
+  /** A logistic regression on some of the features alone, fitted on the training rows; empty when none is usable. */
+  private static java.util.Optional<PipelineModel> baseline(Dataset<Row> training, String[] featureColumns,
+      List<String> wanted, ModelSettings settings) {
+    List<String> present = wanted.stream().filter(java.util.Arrays.asList(featureColumns)::contains).toList();
+    if (present.isEmpty()) return java.util.Optional.empty();
+    ModelInputs inputs = ModelInputs.of(training.select(present.stream().map(c -> col("`" + c + "`"))
+        .toArray(org.apache.spark.sql.Column[]::new)).schema(), List.of()).withoutConstants(training);
+    if (inputs.numeric().isEmpty() && inputs.categorical().isEmpty()) return java.util.Optional.empty();
+    return java.util.Optional.of(UpgradeModel.fitAt(training, inputs, 0, 0, settings));
+  }
+
+  /** The rows with each model's probability and the best rule's 0/1 as {@value #SCORE}-prefixed columns. */
+  private static Dataset<Row> scoredBy(Dataset<Row> rows, Map<String, PipelineModel> models, BestRule best) {
+    List<String> keep = new ArrayList<>(List.of(rows.columns()));
+    Dataset<Row> out = rows;
+    for (Map.Entry<String, PipelineModel> m : models.entrySet()) {
+      keep.add(SCORE + m.getKey());
+      // Each pipeline adds its own working columns (x_..., steps); only the score is kept, so they never collide.
+      out = UpgradeModel.score(m.getValue(), out).withColumnRenamed(UpgradeModel.PROBABILITY, SCORE + m.getKey())
+          .select(keep.stream().map(c -> col("`" + c + "`")).toArray(org.apache.spark.sql.Column[]::new));
+    }
+    if (best != null) {
+      out = out.withColumn(SCORE + BEST_RULE, org.apache.spark.sql.functions.when(best.condition(), 1.0)
+          .otherwise(0.0));
+    }
+    return out;
   }
 
   private static String save(PipelineModel model, String path) {
@@ -224,12 +296,16 @@ public final class TrainJob {
     }
   }
 
+  /** The best single rule: its predicate and the condition its definition qualifies by. */
+  private record BestRule(String predicate, org.apache.spark.sql.Column condition) {}
+
   /**
-   * Scores the evaluation rows with each significant discovered rule (0/1), as its definition qualifies them, and
-   * keeps the best by AUC-ROC (the first on ties). One aggregate counts every rule's confusion counts.
+   * The significant discovered rule that ranks the training rows best (AUC-ROC; the first on ties), as its
+   * definition qualifies them, or null without one. Chosen on the training rows, so that the locked window judges
+   * it as it judges the model. One aggregate counts every rule's confusion counts.
    */
-  private static String bestRule(Dataset<Row> evaluation, List<ThresholdDiscovery.Threshold> thresholds,
-      Map<String, Double> metrics, FeatureSettings features, int horizonDays) {
+  private static BestRule bestRule(Dataset<Row> training, List<ThresholdDiscovery.Threshold> thresholds,
+      FeatureSettings features, int horizonDays) {
     Map<String, org.apache.spark.sql.Column> rules = new LinkedHashMap<>();
     for (ThresholdDiscovery.Threshold t : thresholds) {
       if (!t.significant()) continue;
@@ -238,15 +314,14 @@ public final class TrainJob {
     }
     if (rules.isEmpty()) return null;
     String best = null;
-    Map<String, Double> bestMetrics = null;
-    for (Map.Entry<String, Map<String, Double>> e : Evaluation.ruleMetrics(evaluation, rules).entrySet()) {
-      if (bestMetrics == null || e.getValue().get("auc_roc") > bestMetrics.get("auc_roc")) {
+    double bestAuc = Double.NEGATIVE_INFINITY;
+    for (Map.Entry<String, Map<String, Double>> e : Evaluation.ruleMetrics(training, rules).entrySet()) {
+      if (e.getValue().get("auc_roc") > bestAuc) {
         best = e.getKey();
-        bestMetrics = e.getValue();
+        bestAuc = e.getValue().get("auc_roc");
       }
     }
-    bestMetrics.forEach((k, v) -> metrics.put("best_rule." + k, v));
-    return best;
+    return new BestRule(best, rules.get(best));
   }
 
   /** The driver fit and the discovered rules its drivers confirm, both written for model version {@code version}. */
@@ -294,7 +369,13 @@ public final class TrainJob {
     Map<String, String> parameters = new LinkedHashMap<>();
     parameters.put("reg_param", String.valueOf(fitted.chosen().regParam()));
     parameters.put("elastic_net_param", String.valueOf(fitted.chosen().elasticNetParam()));
-    parameters.put("validation_share", String.valueOf(settings.validationShare()));
+    parameters.put("calibration_days", String.valueOf(settings.calibrationDays()));
+    parameters.put("label_lag_days", String.valueOf(settings.labelLagDays()));
+    parameters.put("gate.enabled", String.valueOf(settings.gate().enabled()));
+    parameters.put("gate.min_auc_gain", String.valueOf(settings.gate().minAucGain()));
+    parameters.put("gate.bootstrap_replicates", String.valueOf(settings.gate().replicates()));
+    parameters.put("gate.confidence", String.valueOf(settings.gate().confidence()));
+    parameters.put("driver.validation_share", String.valueOf(settings.validationShare()));
     parameters.put("seed", String.valueOf(settings.seed()));
     parameters.put("max_iterations", String.valueOf(settings.maxIterations()));
     parameters.put("solver", fitted.solver());
@@ -305,9 +386,9 @@ public final class TrainJob {
     parameters.put("driver.upgrades", String.valueOf(r.driverPositives()));
     for (UpgradeModel.GridPoint g : fitted.grid()) {
       String point = "grid.reg=" + g.regParam() + ",elastic=" + g.elasticNetParam();
-      parameters.put(point + ".validation_log_loss", String.valueOf(g.validationLogLoss()));
-      parameters.put(point + ".validation_log_loss_se", String.valueOf(g.validationLogLossStandardError()));
-      parameters.put(point + ".validation_auc_roc", String.valueOf(g.validationAucRoc()));
+      parameters.put(point + ".calibration_log_loss", String.valueOf(g.validationLogLoss()));
+      parameters.put(point + ".calibration_log_loss_se", String.valueOf(g.validationLogLossStandardError()));
+      parameters.put(point + ".calibration_auc_roc", String.valueOf(g.validationAucRoc()));
     }
     List<Row> bins = new ArrayList<>();
     for (Evaluation.CalibrationBin b : r.calibration()) {
@@ -315,13 +396,14 @@ public final class TrainJob {
     }
     Map<String, Double> metrics = new LinkedHashMap<>();
     r.metrics().forEach((k, v) -> {
-      if (!Double.isNaN(v)) metrics.put(k, v);
+      if (Double.isFinite(v)) metrics.put(k, v);
     });
     Row run = RowFactory.create(r.modelVersion(), Timestamp.from(start), r.featureSetVersion(), r.modelPath(),
         settings.horizonDays(), Date.valueOf(r.trainFrom()), Date.valueOf(r.trainTo()),
         Date.valueOf(r.evaluationFrom()), Date.valueOf(r.evaluationTo()), r.trainingRows(), r.trainingPositives(),
         r.evaluationRows(), r.evaluationPositives(), parameters, metrics, bins,
-        r.bestRule(), runId);
+        r.bestRule(), runId, Date.valueOf(r.calibrationFrom()), Date.valueOf(r.calibrationTo()), r.calibrationRows(),
+        r.calibrationPositives(), r.verdict().status(), r.verdict().reason());
     store.upsertRows(Tables.MODEL_RUNS, List.of(run));
   }
 

@@ -40,6 +40,15 @@ public final class TrainingSet {
         .drop(OpenAccounts.FIRST_CONVERTED_AT);
   }
 
+  /**
+   * The first day whose conversions are not trusted yet: the data's end less pql.model.label-lag-days. Every
+   * horizon that labels a row (training, backtest, evaluate) ends on or before it, so that an upgrade the warehouse
+   * has not heard of yet never makes a negative.
+   */
+  public static LocalDate labelEnd(LocalDate dataEnd, dev.pql.config.Settings.ModelSettings settings) {
+    return dataEnd.minusDays(settings.labelLagDays());
+  }
+
   /** True for the rows of accounts in the validation share, by a hash of the account id (stable, seeded). */
   public static Column validationSide(double share, long seed) {
     return org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.xxhash64(col("account_id"), lit(seed)),

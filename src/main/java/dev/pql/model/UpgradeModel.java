@@ -2,6 +2,7 @@ package dev.pql.model;
 
 import static org.apache.spark.ml.functions.vector_to_array;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.pql.config.Settings.ModelSettings;
 import java.util.ArrayList;
@@ -26,8 +27,8 @@ import org.apache.spark.sql.Row;
 
 /**
  * The upgrade model: an MLlib pipeline of log1p and missing indicators (SQL), median imputation, one-hot
- * encoding, standardization and an elastic-net logistic regression. Regularization is chosen on a validation
- * split by account, then the model is refitted on all training rows. No class weights: its probabilities are
+ * encoding, standardization and an elastic-net logistic regression, its regularization chosen on a later time
+ * window than the rows it is fitted on. No class weights: its probabilities are
  * calibrated as they come, which scoring policies and metrics rely on.
  */
 public final class UpgradeModel {
@@ -91,45 +92,69 @@ public final class UpgradeModel {
   }
 
   /**
-   * Chooses the regularization on the validation side of {@code training} (by account hash), then refits on all
-   * of it. The choice follows the one-standard-error rule: the most regularized point whose validation log loss
-   * is within one standard error of the lowest. Many features of product use move together; a model barely
-   * better on the validation rows but spreading its weight over every correlated copy of a behaviour would
-   * name the wrong drivers. The preparation (medians, levels, scales: no label) is fitted once on all the
-   * training rows, and every fit reads its assembled matrix, persisted once: on the driver below
-   * {@code local-solver-max-cells}, else by MLlib.
+   * The model that scores: fitted on the training rows along the regularization path, at the point chosen on the
+   * calibration rows (a later time window) by the one-standard-error rule — the most regularized point whose log
+   * loss there is within one standard error of the lowest. Many features of product use move together; a model
+   * barely better on the calibration rows but spreading its weight over every correlated copy of a behaviour would
+   * name the wrong drivers. No refit on more rows: what is returned is the fit the gate will judge. The
+   * preparation (medians, levels, scales: no label) is fitted on the training rows, and every fit reads one
+   * assembled matrix, persisted once: on the driver below {@code local-solver-max-cells}, else by MLlib.
    */
-  public static Fitted fit(Dataset<Row> training, ModelInputs inputs, ModelSettings settings) {
-    AssembledMatrix all = AssembledMatrix.of(preparation(inputs).fit(training), training,
+  public static Fitted fit(Dataset<Row> training, Dataset<Row> calibration, ModelInputs inputs,
+      ModelSettings settings) {
+    String side = "calibration_side";
+    Dataset<Row> both = training.withColumn(side, lit(false)).unionByName(calibration.withColumn(side, lit(true)));
+    AssembledMatrix all = AssembledMatrix.of(preparation(inputs).fit(training), both, col(side),
+        settings.localSolverMaxCells());
+    try {
+      Path path = path(all.side(false), all.side(true), settings);
+      return new Fitted(all.withRegression(path.fits().get(path.chosen())), path.grid(), path.chosen(), all.solver());
+    } finally {
+      all.unpersist();
+    }
+  }
+
+  /**
+   * A fit that explains rather than scores (the driver fit): the regularization chosen on a validation side of
+   * {@code rows} by account hash (all snapshots of an account on one side), then refitted on all of them.
+   */
+  public static Fitted fitByAccountSplit(Dataset<Row> rows, ModelInputs inputs, ModelSettings settings) {
+    AssembledMatrix all = AssembledMatrix.of(preparation(inputs).fit(rows), rows,
         TrainingSet.validationSide(settings.validationShare(), settings.seed()), settings.localSolverMaxCells());
-    AssembledMatrix fitMatrix = all.side(false);
-    AssembledMatrix validationMatrix = all.side(true);
+    try {
+      Path path = path(all.side(false), all.side(true), settings);
+      LogisticRegressionModel regression = all.fit(regression(path.chosen().regParam(),
+          path.chosen().elasticNetParam(), settings.maxIterations()), path.fits().get(path.chosen()));
+      return new Fitted(all.withRegression(regression), path.grid(), path.chosen(), all.solver());
+    } finally {
+      all.unpersist();
+    }
+  }
+
+  /** The fits of the regularization path on one matrix, each point's figures on another, and the chosen point. */
+  private record Path(List<GridPoint> grid, java.util.Map<GridPoint, LogisticRegressionModel> fits,
+      GridPoint chosen) {}
+
+  private static Path path(AssembledMatrix fitMatrix, AssembledMatrix choiceMatrix, ModelSettings settings) {
     List<GridPoint> grid = new ArrayList<>();
     java.util.Map<GridPoint, LogisticRegressionModel> fits = new java.util.HashMap<>();
     // Along the path from the most regularized point, each fit starts where the previous one ended.
     List<Double> path = settings.regParams().stream().sorted(java.util.Comparator.reverseOrder()).toList();
-    try {
-      for (double elastic : settings.elasticNetParams()) {
-        LogisticRegressionModel previous = null;
-        for (double reg : path) {
-          LogisticRegressionModel model = fitMatrix.fit(regression(reg, elastic, settings.maxIterations()), previous);
-          previous = model;
-          AssembledMatrix.Figures figures = validationMatrix.figures(model);
-          GridPoint point = new GridPoint(reg, elastic, figures.logLoss(), figures.logLossStandardError(),
-              figures.aucRoc());
-          grid.add(point);
-          fits.put(point, model);
-        }
+    for (double elastic : settings.elasticNetParams()) {
+      LogisticRegressionModel previous = null;
+      for (double reg : path) {
+        LogisticRegressionModel model = fitMatrix.fit(regression(reg, elastic, settings.maxIterations()), previous);
+        previous = model;
+        AssembledMatrix.Figures figures = choiceMatrix.figures(model);
+        GridPoint point = new GridPoint(reg, elastic, figures.logLoss(), figures.logLossStandardError(),
+            figures.aucRoc());
+        grid.add(point);
+        fits.put(point, model);
       }
-      grid.sort(java.util.Comparator.comparingDouble(GridPoint::regParam)
-          .thenComparingDouble(GridPoint::elasticNetParam));
-      GridPoint chosen = oneStandardError(grid);
-      LogisticRegressionModel regression = all.fit(regression(chosen.regParam(), chosen.elasticNetParam(),
-          settings.maxIterations()), fits.get(chosen));
-      return new Fitted(all.withRegression(regression), List.copyOf(grid), chosen, all.solver());
-    } finally {
-      all.unpersist();
     }
+    grid.sort(java.util.Comparator.comparingDouble(GridPoint::regParam)
+        .thenComparingDouble(GridPoint::elasticNetParam));
+    return new Path(List.copyOf(grid), fits, oneStandardError(grid));
   }
 
   /** The model at one point of regularization, fitted on all of {@code rows}: no grid, no validation side. */

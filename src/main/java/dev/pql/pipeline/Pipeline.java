@@ -24,8 +24,13 @@ public final class Pipeline {
   /** The stages the pipeline runs: ingest, features, train, score, backtest, metrics. */
   public static final int STAGES = 6;
 
-  /** What the run did: the model it scored with (null: none yet), the last date scored (null: none), the training. */
-  public record Outcome(String modelVersion, LocalDate latestScored, Stages.Trained trained) {}
+  /**
+   * What the run did: the latest model (null: none yet), the last date scored (null: none), the training, why the
+   * latest model does not score (the champion gate withheld it; null when it scores), and the stages skipped for
+   * too little data.
+   */
+  public record Outcome(String modelVersion, LocalDate latestScored, Stages.Trained trained, String withheld,
+      List<String> skipped) {}
 
   /** @param truthLake a generated lake whose true hazard the model is compared with, or null */
   public static Outcome run(StageRunner runner, Settings settings, String truthLake) {
@@ -37,13 +42,17 @@ public final class Pipeline {
     ModelRegistry.Latest latest = ModelRegistry.latest(store);
     String model = latest == null ? null : latest.version();
     String why = trainingDue(latest, settings, dataEnd);
+    String withheld = latest == null ? null : latest.withheldReason();
     Stages.Trained trained = null;
     if (why == null) {
       runner.skip("train", "not due: the latest model is " + model,
           "not due (pql.run.retrain-every-days = " + settings.run().retrainEveryDays() + "): model " + model);
     } else {
       trained = Stages.train(runner, settings, why, truthLake);
-      if (trained != null) model = trained.result().modelVersion();
+      if (trained != null) {
+        model = trained.result().modelVersion();
+        withheld = trained.result().verdict().published() ? null : trained.result().verdict().reason();
+      }
     }
 
     LocalDate scoredBefore = ScoringHistory.latestScored(store);
@@ -57,7 +66,7 @@ public final class Pipeline {
     }
     Stages.backtest(runner, scoring);
     Stages.metrics(runner, settings);
-    return new Outcome(model, ScoringHistory.latestScored(store), trained);
+    return new Outcome(model, ScoringHistory.latestScored(store), trained, withheld, runner.skippedForData());
   }
 
   /**

@@ -18,6 +18,7 @@ public final class StageRunner {
   private final int stages;
   private final boolean skipsTooEarly;
   private final PrintStream out;
+  private final java.util.List<String> skippedForData = new java.util.ArrayList<>();
   private int index;
   private long started;
 
@@ -62,12 +63,18 @@ public final class StageRunner {
         throw e;
       }
       context.log().skipped(stage, e.getMessage());
+      skippedForData.add(stage);
       done("skipped: " + e.getMessage());
       return null;
     } catch (RuntimeException e) {
       done("failed");
       throw e;
     }
+  }
+
+  /** The stages skipped so far because the warehouse held too little data for them (not those with nothing to do). */
+  public java.util.List<String> skippedForData() {
+    return java.util.List.copyOf(skippedForData);
   }
 
   /** Records a stage that has nothing to do, with the reason for pipeline_runs and its progress line. */

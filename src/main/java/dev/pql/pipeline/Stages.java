@@ -63,7 +63,8 @@ public final class Stages {
           settings.plans().free());
       return new Trained(r, truthLake == null ? null : truth(runner, settings, r, truthLake));
     }, t -> new StageCounts(t.result().trainingRows() + t.result().evaluationRows(), t.result().drivers().size(), 0,
-        0), t -> why + ": model " + t.result().modelVersion());
+        0), t -> why + ": model " + t.result().modelVersion() + " " + t.result().verdict().status()
+        + (t.result().verdict().published() ? "" : " by the champion gate (the summary says why)"));
   }
 
   private static TruthCheck.Comparison truth(StageRunner runner, Settings settings, TrainJob.Result r, String lake) {
@@ -88,8 +89,9 @@ public final class Stages {
     return runner.run("score", () -> ScoreJob.run(runner.context(), settings, dates),
         r -> new StageCounts(r.accounts(), r.pqls(), 0, 0),
         r -> String.format("%d snapshot%s%s; %,d new PQLs; %,d of %,d open accounts are PQLs on %s",
-            r.dates().size(), r.dates().size() == 1 ? "" : "s", r.modelVersion() == null ? " by the rules and "
-                + "activation (no model yet)" : " with model " + r.modelVersion(), r.newPqls(), r.pqls(), r.accounts(),
+            r.dates().size(), r.dates().size() == 1 ? "" : "s", r.modelVersion() != null ? " with model "
+                + r.modelVersion() : r.withheld() != null ? " by the rules and activation (the model is withheld)"
+                : " by the rules and activation (no model yet)", r.newPqls(), r.pqls(), r.accounts(),
             r.asOf()));
   }
 

@@ -47,15 +47,19 @@ public final class ScoreJob {
 
   /** What a scoring run did: the dates scored; the open accounts and PQLs of the latest; the new PQLs of all. */
   public record Result(List<LocalDate> dates, String modelVersion, String learnedVersion, double cutoff,
-      long accounts, long pqls, long newPqls, List<String> definitions) {
+      long accounts, long pqls, long newPqls, List<String> definitions, String withheld) {
     /** The latest date scored. */
     public LocalDate asOf() {
       return dates.get(dates.size() - 1);
     }
   }
 
-  /** The definitions and model a scoring run applies, checked before anything is read. */
-  private record Scorers(List<RuleMatches.Rule> rules, ModelRegistry.Registered model, ModelInputs inputs) {}
+  /**
+   * The definitions and model a scoring run applies, checked before anything is read; {@code withheld} says why the
+   * latest (or named) model is not applied, when the champion gate withheld it.
+   */
+  private record Scorers(List<RuleMatches.Rule> rules, ModelRegistry.Registered model, ModelInputs inputs,
+      String withheld) {}
 
   /**
    * Scores the given snapshot dates in one pass (none: the latest snapshot). Each date is scored on its own: the
@@ -96,7 +100,8 @@ public final class ScoreJob {
       Row counts = scored.filter(col("as_of_date").equalTo(Date.valueOf(dates.get(dates.size() - 1))))
           .agg(count(lit(1)), count(when(col("is_pql"), true))).first();
       return new Result(dates, model == null ? null : model.version(), learnedVersion, cutoff, counts.getLong(0),
-          counts.getLong(1), newPqls, scorers.rules().stream().map(r -> r.definition().name()).toList());
+          counts.getLong(1), newPqls, scorers.rules().stream().map(r -> r.definition().name()).toList(),
+          scorers.withheld());
     } finally {
       leads.unpersist();
     }
@@ -107,8 +112,9 @@ public final class ScoreJob {
     List<RuleMatches.Rule> rules = Definitions.active(context.spark(), scoring.definitions(), features);
     ModelRegistry.Registered model = scoring.learned() ? ModelRegistry.load(context.store(), scoring.modelVersion(),
         features, settings.model(), settings.features()) : null;
+    if (model != null && model.withheld()) return new Scorers(rules, null, null, model.withheldLine());
     return new Scorers(rules, model, model == null ? null
-        : ModelInputs.forFeatures(features, settings.model(), settings.features()));
+        : ModelInputs.forFeatures(features, settings.model(), settings.features()), null);
   }
 
   /** The dates asked for, in order; none asked: the latest stored snapshot. */
@@ -190,7 +196,7 @@ public final class ScoreJob {
     if (model == null) return null;
     return scoring.policy().equals(Settings.ScoringSettings.TOP_K)
         ? "the " + scoring.topK() + " highest probabilities of model " + model.version() + " on the date"
-        : String.format(java.util.Locale.ROOT, "probability of model %s >= %.6f (precision %s on its evaluation window)",
+        : String.format(java.util.Locale.ROOT, "probability of model %s >= %.6f (precision %s on its calibration window)",
             model.version(), cutoff, scoring.targetPrecision());
   }
 
@@ -223,12 +229,12 @@ public final class ScoreJob {
   }
 
   /**
-   * The cutoff of the precision policy, measured where the model was evaluated: its evaluation snapshots,
-   * labelled with its horizon, scored again by the saved model.
+   * The cutoff of the precision policy, chosen on the model's calibration window (never on the locked window its
+   * figures come from): those snapshots, labelled with its horizon, scored again by the saved model.
    */
   static double precisionCutoff(DeltaStore store, ModelRegistry.Registered model, Settings settings) {
     Dataset<Row> scored = UpgradeModel.score(model.pipeline(), ModelRegistry.evaluationRows(store,
-        settings.plans().free(), model.evaluationFrom(), model.evaluationTo(), model.horizonDays()));
+        settings.plans().free(), model.cutoffFrom(), model.cutoffTo(), model.horizonDays()));
     return LearnedScore.precisionCutoff(scored, UpgradeModel.PROBABILITY, TrainingSet.LABEL,
         settings.scoring().targetPrecision());
   }

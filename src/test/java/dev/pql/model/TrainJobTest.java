@@ -31,8 +31,8 @@ import org.junit.jupiter.api.Test;
  * twelve weekly snapshots from 2026-01-05. An account upgrades 5 days after its snapshot with probability 2%,
  * plus 10 points when x >= 700 and 6 points when it adopted y within 7 days of signup; d follows x (a decoy)
  * and z is noise. w is an early sign: 8% of the other accounts with w >= 500 upgrade 20 days after their
- * snapshot, inside the 30-day label but outside the 7-day driver horizon. The data ends 2026-05-07: evaluation
- * covers the snapshots of 03-16 and 03-23, training those up to 02-09.
+ * snapshot, inside the 30-day label but outside the 7-day driver horizon. The data ends 2026-05-07: the locked
+ * window (21 days) covers the snapshot of 03-23, calibration (7 days) that of 02-16, training the six up to 02-09.
  */
 class TrainJobTest extends SparkTestBase {
   static Settings settings;
@@ -41,7 +41,7 @@ class TrainJobTest extends SparkTestBase {
   @BeforeAll
   static void warehouse() throws Exception {
     Path conf = tempDir("pql-train-conf").resolve("train.conf");
-    Files.writeString(conf, "pql.model { reg-params = [0.001, 0.01], min-support = 100 }\n");
+    Files.writeString(conf, "pql.model { reg-params = [0.001, 0.01], min-support = 100, evaluation-days = 21, calibration-days = 7 }\n");
     store = new DeltaStore(spark, tempDir("pql-train").toString());
     settings = SettingsLoader.load(conf.toFile(), null, Map.of("pql.warehouse", store.warehouse()));
     spark.sql("""
@@ -74,11 +74,15 @@ class TrainJobTest extends SparkTestBase {
         new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z")), settings.model(),
         settings.features(), settings.plans().free());
 
-    assertEquals(LocalDate.parse("2026-02-09"), r.trainTo());
-    assertEquals(LocalDate.parse("2026-03-11"), r.evaluationFrom());
-    assertEquals(LocalDate.parse("2026-04-07"), r.evaluationTo());
-    assertEquals(6000, r.trainingRows(), "six weekly snapshots of 1,000 accounts");
-    assertEquals(2000, r.evaluationRows());
+    assertEquals(List.of(LocalDate.parse("2026-02-09"), LocalDate.parse("2026-02-10"), LocalDate.parse("2026-02-16"),
+        LocalDate.parse("2026-03-18"), LocalDate.parse("2026-04-07")), List.of(r.trainTo(), r.calibrationFrom(),
+        r.calibrationTo(), r.evaluationFrom(), r.evaluationTo()), "training, calibration and the locked window");
+    assertEquals(List.of(6000L, 1000L, 1000L), List.of(r.trainingRows(), r.calibrationRows(), r.evaluationRows()),
+        "six, one and one weekly snapshots of 1,000 accounts");
+    // Two steps beat either one alone: the model is published, the best rule being one of the steps.
+    assertTrue(r.verdict().published(), r.verdict().reason());
+    assertEquals(List.of("best_rule"), r.verdict().comparisons().stream().map(ChampionGate.Comparison::baseline)
+        .toList(), "no login or activity feature here: the rule is the only baseline");
 
     ThresholdDiscovery.Threshold xStep = r.rules().stream().filter(t -> t.feature().equals("x")).findFirst()
         .orElseThrow();
@@ -108,10 +112,12 @@ class TrainJobTest extends SparkTestBase {
     // Registered, reloadable, and every discovered rule is a valid definition over the features.
     Row run = store.read(Tables.MODEL_RUNS).filter("model_version = 'train-1'").first();
     assertEquals(r.featureSetVersion(), run.getAs("feature_set_version"));
-    assertEquals(2000L, (long) run.getAs("evaluation_rows"));
+    assertEquals(1000L, (long) run.getAs("evaluation_rows"));
+    assertEquals("published", run.getAs("status"));
+    assertEquals(r.verdict().reason(), run.getAs("status_reason"));
     Map<String, String> parameters = run.getJavaMap(run.fieldIndex("parameters"));
     assertEquals("7", parameters.get("driver.horizon_days"));
-    assertEquals("9000", parameters.get("driver.rows"), "nine weekly snapshots up to 03-04 (03-11 minus 7 days)");
+    assertEquals("10000", parameters.get("driver.rows"), "ten weekly snapshots up to 03-11 (03-18 minus 7 days)");
     PipelineModel.load(r.modelPath());
     Dataset<Row> features = store.readIfExists("account_features");
     for (Row rule : store.read(Tables.DISCOVERED_RULES).collectAsList()) {
@@ -131,12 +137,13 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   void tooShortAHistoryIsAClearErrorNotAModel() {
-    Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 7, 28, null, null, List.of(0.01), List.of(0.5),
-        0.25, 7, 50, 8, 100, 0.01, List.of(), 10_000_000);
+    Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 7, 28, 28, 0, null, null, List.of(0.01),
+        List.of(0.5), 0.25, 7, 50, 8, 100, 0.01, List.of(), 10_000_000, new Settings.Gate(true, 0, 200, 0.95));
     NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(new StageContext(spark, store,
         new RunLog(spark, store, "train-2", "train"), Instant.parse("2026-05-08T00:00:00Z")), longHorizon,
         settings.features(), settings.plans().free()));
-    assertTrue(e.getMessage().startsWith("Too little labelled history to train and evaluate honestly: 0 training rows"),
+    assertTrue(e.getMessage().startsWith("Too little labelled history to train, calibrate and evaluate honestly: 0 training "
+        + "rows"),
         e.getMessage());
   }
 }

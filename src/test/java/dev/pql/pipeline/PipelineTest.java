@@ -17,7 +17,7 @@ class PipelineTest {
   @Test
   void trainingIsDueWithoutAModelOrOnceTheDataHasGrownTheConfiguredDays() {
     LocalDate modelDataEnd = LocalDate.parse("2026-06-01");
-    ModelRegistry.Latest latest = new ModelRegistry.Latest("m1", modelDataEnd);
+    ModelRegistry.Latest latest = new ModelRegistry.Latest("m1", modelDataEnd, null);
     assertEquals("no model yet", Pipeline.trainingDue(null, SETTINGS, modelDataEnd));
     assertNull(Pipeline.trainingDue(latest, SETTINGS, modelDataEnd), "the data it was trained on");
     assertNull(Pipeline.trainingDue(latest, SETTINGS, modelDataEnd.plusDays(27)));
