@@ -49,7 +49,7 @@ public final class GoldenLake {
   public static Dataset<Row> snapshots(Settings settings, Dataset<Row> events, Dataset<Row> accounts,
       List<LocalDate> dates) {
     Settings.FeatureSettings f = settings.features();
-    Dataset<Row> timezones = accounts.filter(col("valid_to").isNull()).select("account_id", "timezone");
+    Dataset<Row> timezones = DailyAggregates.timezones(accounts);
     Dataset<Row> perUser = DailyAggregates.perUser(events, timezones, DailyAggregates.zoneIds(timezones));
     Dataset<Row> snapshots = PointInTimeFeatures.snapshots(DailyAggregates.accountDaily(perUser),
         DailyAggregates.accountUserDaily(perUser), accounts, dates,

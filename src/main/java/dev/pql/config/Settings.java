@@ -92,7 +92,7 @@ public record Settings(
   public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
       List<Milestone> activationMilestones, boolean weekly, java.time.DayOfWeek weekday, int sizeMidFrom,
-      int sizeLargeFrom) {
+      int sizeLargeFrom, List<String> excludeEvents, String conversionFilter) {
 
     /** Every event the configuration names, for the report of configured events never seen. */
     public List<String> namedEvents() {
@@ -132,7 +132,8 @@ public record Settings(
       double lateEventShare,
       double duplicateEventShare,
       double malformedEventShare,
-      int files) {}
+      int files,
+      String world) {}
 
   /** Where a source table is and how it is read. {@code key} is its configuration path, for messages. */
   public record SourceTable(String key, String path, String format, Map<String, String> options) {}

@@ -251,7 +251,8 @@ public final class SettingsLoader {
         share(c, "pql.generate.late-event-share"),
         share(c, "pql.generate.duplicate-event-share"),
         share(c, "pql.generate.malformed-event-share"),
-        positive(c, "pql.generate.files"));
+        positive(c, "pql.generate.files"),
+        oneOf(c, "pql.generate.world", Set.of("stepped", "graded", "null", "logins-only")));
   }
 
   private static Settings read(Config c) {
@@ -291,7 +292,11 @@ public final class SettingsLoader {
                 Set.of("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))
                 .toUpperCase(Locale.ROOT)),
             positive(c, "pql.features.size-bands.mid-from"),
-            positive(c, "pql.features.size-bands.large-from")),
+            positive(c, "pql.features.size-bands.large-from"),
+            p.getStringList("features.exclude-events"),
+            // The conversion event is never a feature: the mapping's filter names it.
+            p.getString("ingest.conversions.source").equals("event")
+                ? p.getString("ingest.conversions.event-filter") : null),
         readModel(c),
         readScoring(c),
         readMetrics(c),

@@ -28,20 +28,24 @@ public final class DailyAggregates {
 
   /**
    * Events per account, day, event name and user (null for events without one), with the day's weekday and
-   * working-hours counts in the account's time zone: the one grouping of the events both daily tables are
-   * re-grouped from, so the events are scanned once for the two.
+   * working-hours counts in the time zone the account was in when the event happened: the one grouping of the
+   * events both daily tables are re-grouped from, so the events are scanned once for the two. (Today's time zone
+   * would tell a snapshot of last year what it could not have known, and would change last year's counts.)
    *
    * @param events rows of the events table
-   * @param timezones account_id and timezone (an IANA id, or null for UTC), one row per account
+   * @param timezones {@link #timezones} of the accounts
    * @param zones the time zones the accounts use ({@link #zoneIds}); one missing from it is still converted
    */
   public static Dataset<Row> perUser(Dataset<Row> events, Dataset<Row> timezones, List<String> zones) {
-    Dataset<Row> zoneOf = timezones.select(col("account_id").as("tz_account_id"), col("timezone"));
-    Column local = localTime(col("ts"), col("timezone"), zones);
+    Column at = col("ts");
+    Column valid = col("account_id").equalTo(col("tz_account_id"))
+        .and(col("tz_from").isNull().or(at.geq(col("tz_from"))))
+        .and(col("tz_to").isNull().or(at.lt(col("tz_to"))));
+    Column local = localTime(at, col("timezone"), zones);
     // dayofweek: 1 = Sunday ... 7 = Saturday
     Column weekday = dayofweek(local).between(2, 6);
     Column workingHours = weekday.and(hour(local).between(9, 17));
-    return events.join(zoneOf, col("account_id").equalTo(col("tz_account_id")), "left")
+    return events.join(timezones, valid, "left")
         .groupBy("account_id", "event_date", "event", "user_id")
         .agg(
             count(lit(1)).as("events"),
@@ -72,6 +76,19 @@ public final class DailyAggregates {
     } catch (DateTimeException e) {
       return false;
     }
+  }
+
+  /**
+   * Each account's time zone with the instants it held from and to (tz_account_id, tz_from, tz_to, timezone), from
+   * the account history (account_id, valid_from, valid_to, timezone): the first state's zone also holds before it
+   * (tz_from null), the current one until now (tz_to null).
+   */
+  public static Dataset<Row> timezones(Dataset<Row> accounts) {
+    Column first = col("valid_from").equalTo(org.apache.spark.sql.functions.min("valid_from")
+        .over(org.apache.spark.sql.expressions.Window.partitionBy("account_id")));
+    return accounts.select(col("account_id").as("tz_account_id"),
+        when(first, lit(null).cast("timestamp")).otherwise(col("valid_from")).as("tz_from"),
+        col("valid_to").as("tz_to"), col("timezone"));
   }
 
   /** The distinct time zones of some accounts: a short list (tens, at most the few hundred IANA zones). */

@@ -26,13 +26,19 @@ public final class DailyAggregatesJob {
   public record Result(List<LocalDate> days, long eventsRead, long accountDailyRows, long accountUserDailyRows) {}
 
   public static Result build(DeltaStore store) {
-    Dataset<Row> events = store.read(Tables.EVENTS);
+    return build(store, org.apache.spark.sql.functions.lit(false));
+  }
+
+  /** The same, leaving out the events where {@code excluded} holds ({@link FeaturesJob#excludedEvents}). */
+  public static Result build(DeltaStore store, org.apache.spark.sql.Column excluded) {
+    Dataset<Row> events = store.read(Tables.EVENTS).filter(org.apache.spark.sql.functions.not(
+        org.apache.spark.sql.functions.coalesce(excluded, org.apache.spark.sql.functions.lit(false))));
     Timestamp builtThrough = builtThrough(store);
     // A first build takes every day in the one scan that builds both tables; a later one first finds the days
     // touched since (Delta skips the files ingested before the watermark by their ingested_at statistics).
     Dataset<Row> slice = builtThrough == null ? events : events.filter(col("event_date").isin(
         days(events.filter(col("ingested_at").gt(builtThrough))).stream().map(java.sql.Date::valueOf).toArray()));
-    Dataset<Row> timezones = store.read(Tables.ACCOUNTS).filter(col("is_current")).select("account_id", "timezone");
+    Dataset<Row> timezones = DailyAggregates.timezones(store.read(Tables.ACCOUNTS));
     // The finest grouping is kept, not the events (several times its size): both tables, the days and the events
     // read come from it, so the events are scanned once and never held in memory.
     Dataset<Row> perUser = DailyAggregates.perUser(slice, timezones, DailyAggregates.zoneIds(timezones))

@@ -38,13 +38,16 @@ public final class FeaturesJob {
     SparkSession spark = context.spark();
     DeltaStore store = context.store();
     RunLog log = context.log();
-    DailyAggregatesJob.Result daily = log.stage("features.daily", () -> DailyAggregatesJob.build(store),
+    java.util.Set<String> excludedNames = excludedNames(store, settings);
+    DailyAggregatesJob.Result daily = log.stage("features.daily",
+        () -> DailyAggregatesJob.build(store, excludedEvents(settings)),
         r -> new StageCounts(r.eventsRead(), r.accountDailyRows() + r.accountUserDailyRows(), 0, 0));
 
     // Event names are few (tens): a short list, not a table.
     TreeSet<String> seen = store.read(Tables.ACCOUNT_DAILY).select("event").distinct().collectAsList().stream()
         .map(r -> r.getString(0)).collect(Collectors.toCollection(TreeSet::new));
-    Map<String, String> keyEvents = FeatureNames.snakeNames(keyEvents(spark, settings, store, seen, log.runId(), context.start()));
+    Map<String, String> keyEvents = FeatureNames.snakeNames(keyEvents(spark, settings, store, seen, log.runId(),
+        context.start()).stream().filter(e -> !excludedNames.contains(e)).toList());
     List<String> named = new ArrayList<>(keyEvents.keySet());
     settings.namedEvents().stream().filter(e -> !named.contains(e)).forEach(named::add);
     List<String> unseen = named.stream().filter(e -> !seen.contains(e)).collect(Collectors.toList());
@@ -67,6 +70,25 @@ public final class FeaturesJob {
     Map<String, PlanLimit> bySnake = new java.util.LinkedHashMap<>();
     settings.planLimits().forEach(l -> bySnake.put(snakes.get(l.event()), l));
     return bySnake;
+  }
+
+  /** The events that never become features: pql.features.exclude-events and the conversion event. */
+  public static org.apache.spark.sql.Column excludedEvents(FeatureSettings settings) {
+    org.apache.spark.sql.Column excluded = org.apache.spark.sql.functions.col("event")
+        .isin(settings.excludeEvents().toArray());
+    return settings.conversionFilter() == null ? excluded
+        : excluded.or(org.apache.spark.sql.functions.expr(settings.conversionFilter()));
+  }
+
+  /** The names of the excluded events: the configured ones and those of the events the conversion filter matches. */
+  private static java.util.Set<String> excludedNames(DeltaStore store, FeatureSettings settings) {
+    java.util.Set<String> names = new java.util.HashSet<>(settings.excludeEvents());
+    if (settings.conversionFilter() != null) {
+      // A handful of event names, not rows.
+      store.read(Tables.EVENTS).filter(org.apache.spark.sql.functions.expr(settings.conversionFilter()))
+          .select("event").distinct().collectAsList().forEach(r -> names.add(r.getString(0)));
+    }
+    return names;
   }
 
   /**

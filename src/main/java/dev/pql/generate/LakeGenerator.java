@@ -86,6 +86,8 @@ public final class LakeGenerator {
       .add("early_integration", DataTypes.BooleanType)
       .add("usage_limit", DataTypes.BooleanType)
       .add("asked_for_sales", DataTypes.BooleanType)
+      .add("messages_30d", DataTypes.IntegerType)
+      .add("logins_30d", DataTypes.IntegerType)
       .add("upgraded_next_day", DataTypes.BooleanType);
   private static final StructType SIMULATED = new StructType()
       .add("account_id", DataTypes.StringType)
@@ -106,7 +108,7 @@ public final class LakeGenerator {
   public static Summary generate(SparkSession spark, GenerateSettings g, DomainSettings domains) {
     ProductSimulator simulator = new ProductSimulator(g.seed(), g.startDate(), g.days(), g.trialShare(),
         g.paidAtSignupShare(), g.fileLimit(), new Faults(g.lateEventShare(), g.duplicateEventShare(),
-        g.malformedEventShare()), domains.webmail(), domains.enterprise());
+        g.malformedEventShare()), domains.webmail(), domains.enterprise(), Hazard.World.of(g.world()));
     String out = g.output().endsWith("/") ? g.output().substring(0, g.output().length() - 1) : g.output();
 
     // ~250 accounts a partition keeps a task's simulated arrays small whatever the lake's size.
@@ -206,8 +208,8 @@ public final class LakeGenerator {
             col("account_id").equalTo(col("simulated_id")), "left")
         .drop("simulated_id")
         .coalesce(1), out + "/truth/accounts");
-    write(spark.createDataFrame(driverRows(), new StructType()
-            .add("name", DataTypes.StringType).add("feature", DataTypes.StringType)
+    write(spark.createDataFrame(driverRows(Hazard.World.of(g.world())), new StructType()
+            .add("name", DataTypes.StringType).add("feature", DataTypes.StringType).add("form", DataTypes.StringType)
             .add("threshold", DataTypes.DoubleType).add("coefficient", DataTypes.DoubleType)
             .add("description", DataTypes.StringType)).coalesce(1), out + "/truth/drivers");
     write(spark.createDataFrame(decoyRows(), new StructType()
@@ -263,7 +265,8 @@ public final class LakeGenerator {
     List<Row> hazard = new ArrayList<>();
     for (HazardRow h : a.hazard()) {
       hazard.add(RowFactory.create(h.accountId(), Date.valueOf(h.date()), h.hazard(), h.activeUsers3(),
-          h.messages2000(), h.integrationWithin7(), h.limitReached30(), h.contactSales30(), h.upgradedNextDay()));
+          h.messages2000(), h.integrationWithin7(), h.limitReached30(), h.contactSales30(), h.messages30d(),
+          h.logins30d(), h.upgradedNextDay()));
     }
     return RowFactory.create(a.states().get(0).accountId(), a.convertedAt(), seq(events), seq(states), seq(hazard));
   }
@@ -281,12 +284,14 @@ public final class LakeGenerator {
     return JavaConverters.asScalaBuffer(rows).toSeq();
   }
 
-  private static List<Row> driverRows() {
+  private static List<Row> driverRows(Hazard.World world) {
     List<Row> rows = new ArrayList<>();
-    for (Hazard.Driver d : Hazard.DRIVERS) {
-      rows.add(RowFactory.create(d.name(), d.feature(), d.threshold(), d.coefficient(), d.description()));
+    for (Hazard.Driver d : Hazard.drivers(world)) {
+      rows.add(RowFactory.create(d.name(), d.feature(), d.form(), Double.isNaN(d.threshold()) ? null : d.threshold(),
+          d.coefficient(), d.description()));
     }
-    rows.add(RowFactory.create("intercept", "", 0.0, Hazard.INTERCEPT, "log-odds of a day's upgrade with no driver"));
+    rows.add(RowFactory.create("intercept", "", "constant", null, Hazard.intercept(world),
+        "log-odds of a day's upgrade with no effect (world " + world.key() + ")"));
     return rows;
   }
 

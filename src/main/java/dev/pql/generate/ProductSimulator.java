@@ -50,9 +50,10 @@ public final class ProductSimulator implements Serializable {
   private final Faults faults;
   private final List<String> webmail;
   private final List<String> enterprise;
+  private final Hazard.World world;
 
   public ProductSimulator(long seed, LocalDate startDate, int days, double trialShare, double paidAtSignupShare,
-      int fileLimit, Faults faults, List<String> webmail, List<String> enterprise) {
+      int fileLimit, Faults faults, List<String> webmail, List<String> enterprise, Hazard.World world) {
     this.seed = seed;
     this.startDate = startDate;
     this.days = days;
@@ -62,6 +63,7 @@ public final class ProductSimulator implements Serializable {
     this.faults = faults;
     this.webmail = List.copyOf(webmail);
     this.enterprise = List.copyOf(enterprise);
+    this.world = world;
   }
 
   /** Event faults as shares of events. */
@@ -77,7 +79,8 @@ public final class ProductSimulator implements Serializable {
 
   /** The true upgrade hazard for the day after {@code date}, from behaviour up to the end of {@code date}. */
   public record HazardRow(String accountId, LocalDate date, double hazard, boolean activeUsers3, boolean messages2000,
-      boolean integrationWithin7, boolean limitReached30, boolean contactSales30, boolean upgradedNextDay) {}
+      boolean integrationWithin7, boolean limitReached30, boolean contactSales30, int messages30d, int logins30d,
+      boolean upgradedNextDay) {}
 
   public record SimulatedAccount(List<EventRow> events, List<AccountState> states, List<HazardRow> hazard,
       Timestamp convertedAt) {}
@@ -108,6 +111,7 @@ public final class ProductSimulator implements Serializable {
     private final List<Double> userRates = new ArrayList<>();
     private final List<Integer> lastActiveDay = new ArrayList<>();
     private final int[] messagesByDay = new int[days];
+    private final int[] loginsByDay = new int[days];
     private final int[] limitByDay = new int[days];
     private final int[] contactByDay = new int[days];
     private final List<HazardRow> hazard = new ArrayList<>();
@@ -235,6 +239,7 @@ public final class ProductSimulator implements Serializable {
       String user = "u" + u;
       double rate = userRates.get(u) * (paid ? 2 : 1);
       out.emit(user, "Signed In", dayStart + (long) (rng.nextDouble() * DAY_MS), null);
+      loginsByDay[day]++;
       int messages = poisson(rng, rate);
       messagesByDay[day] += messages;
       for (int m = 0; m < messages; m++) out.emitDuringDay(user, "Message Sent", dayStart);
@@ -259,14 +264,14 @@ public final class ProductSimulator implements Serializable {
     /** The true hazard of the day, from behaviour up to its end, and whether the account upgrades tomorrow. */
     private void hazard(int day) {
       int active7 = (int) lastActiveDay.stream().filter(d -> d >= day - 6).count();
-      boolean au3 = active7 >= 3;
-      boolean m2000 = sum(messagesByDay, day - 29, day) >= 2000;
-      boolean int7 = integrationDay >= 0 && integrationDay - signupDay <= 7;
-      boolean lim = sum(limitByDay, day - 29, day) > 0;
-      boolean cs = sum(contactByDay, day - 29, day) > 0;
-      double h = Hazard.daily(au3, m2000, int7, lim, cs);
+      int messages30 = sum(messagesByDay, day - 29, day);
+      Hazard.Behaviour b = new Hazard.Behaviour(active7 >= 3, messages30 >= 2000,
+          integrationDay >= 0 && integrationDay - signupDay <= 7, sum(limitByDay, day - 29, day) > 0,
+          sum(contactByDay, day - 29, day) > 0, messages30, sum(loginsByDay, day - 29, day));
+      double h = Hazard.daily(world, b);
       upgradeTomorrow = day + 1 < days && rng.nextDouble() < h;
-      hazard.add(new HazardRow(id, startDate.plusDays(day), h, au3, m2000, int7, lim, cs, upgradeTomorrow));
+      hazard.add(new HazardRow(id, startDate.plusDays(day), h, b.activeTeam(), b.heavyMessaging(),
+          b.earlyIntegration(), b.usageLimit(), b.askedForSales(), b.messages30d(), b.logins30d(), upgradeTomorrow));
     }
   }
 

@@ -58,6 +58,33 @@ class FeaturesJobTest extends SparkTestBase {
     return store;
   }
 
+  @Test
+  void theConversionEventAndExcludedEventsNeverBecomeFeatures() {
+    DeltaStore store = newWarehouse();
+    // a0 paid (a "Plan Upgraded" event) and started a checkout before: neither may be counted anywhere.
+    store.insertNew(Tables.EVENTS, spark.sql("""
+        SELECT event_id, 'a0' AS account_id, 'u0' AS user_id, event, ts, to_date(ts) AS event_date,
+               TIMESTAMP '2026-04-01 00:00:00' AS ingested_at, 'r' AS run_id,
+               CAST(NULL AS MAP<STRING, STRING>) AS properties
+        FROM VALUES ('c1', 'Checkout Started', TIMESTAMP '2026-02-01 02:00:00'),
+                    ('c2', 'Plan Upgraded', TIMESTAMP '2026-02-01 03:00:00') AS e(event_id, event, ts)"""));
+    Settings excluding = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
+        "pql.features.exclude-events", "[\"Checkout Started\"]", "pql.ingest.conversions.source", "event",
+        "pql.ingest.conversions.event-filter", "event = 'Plan Upgraded'"));
+    FeaturesJob.Result r = FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, "x-1", "features"),
+        Instant.parse("2026-04-02T00:00:00Z")), excluding.features(), excluding.domains(),
+        List.of(LocalDate.parse("2026-02-02")));
+    assertTrue(r.keyEvents().contains("Message Sent") && !r.keyEvents().contains("Plan Upgraded")
+        && !r.keyEvents().contains("Checkout Started"), "no feature for either: " + r.keyEvents());
+    assertEquals(0, store.read(Tables.ACCOUNT_DAILY).filter("event IN ('Plan Upgraded', 'Checkout Started')").count());
+    Dataset<Row> features = store.readIfExists("account_features");
+    assertTrue(java.util.Arrays.stream(features.columns()).noneMatch(c -> c.contains("plan_upgraded")
+        || c.contains("checkout_started")), String.join(", ", features.columns()));
+    assertEquals(features.filter("account_id = 'a1'").first().<Object>getAs("breadth_total"),
+        features.filter("account_id = 'a0'").first().<Object>getAs("breadth_total"),
+        "a0 did the same two kinds of thing as a1, once the excluded ones are left out");
+  }
+
   private static FeaturesJob.Result run(DeltaStore store, List<LocalDate> dates, String runId) {
     return FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, runId, "features"),
         Instant.parse("2026-04-02T00:00:00Z")), settings.features(), settings.domains(), dates);

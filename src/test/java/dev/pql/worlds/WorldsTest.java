@@ -1,0 +1,123 @@
+package dev.pql.worlds;
+
+import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pql.SparkTestBase;
+import dev.pql.config.Settings;
+import dev.pql.config.SettingsLoader;
+import dev.pql.features.SnapshotDates;
+import dev.pql.generate.LakeGenerator;
+import dev.pql.io.RunLog;
+import dev.pql.io.StageContext;
+
+import dev.pql.features.FeatureStore;
+import dev.pql.generate.Oracle;
+import dev.pql.ingest.EventHistory;
+import dev.pql.io.DeltaStore;
+import dev.pql.io.Tables;
+import dev.pql.model.ChampionGate;
+import dev.pql.model.TrainingSet;
+import java.sql.Date;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import dev.pql.model.TrainJob;
+import dev.pql.pipeline.StageRunner;
+import dev.pql.pipeline.Stages;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The champion gate in worlds that can fail the method: generated lakes of 1,000 accounts over 150 days whose
+ * upgrades are driven by nothing (null), by logins alone (logins-only), or by five planted steps (stepped), each
+ * ingested, built into weekly snapshots and trained as the pipeline does, with a 14-day label. The model must be
+ * withheld where it cannot beat a baseline and published where it can, at the same size of data.
+ */
+class WorldsTest extends SparkTestBase {
+  static final int ACCOUNTS = 1000;
+  static final int DAYS = 170;
+
+  /** A trained world: the training's result, its settings and its warehouse. */
+  record World(TrainJob.Result result, Settings settings, DeltaStore store) {}
+
+  /** A world's lake, generated, ingested, snapshotted weekly from its fourth week, and trained. */
+  static World world(String world) {
+    String root = tempDir("pql-world-" + world).toString();
+    Map<String, String> overrides = new HashMap<>(Map.of(
+        "pql.warehouse", root + "/warehouse", "pql.generate.output", root + "/lake",
+        "pql.generate.accounts", String.valueOf(ACCOUNTS), "pql.generate.days", String.valueOf(DAYS),
+        "pql.generate.world", world, "pql.generate.big-account-event-share", "0", "pql.generate.files", "2",
+        "pql.model.evaluation-days", "28", "pql.model.calibration-days", "28"));
+    overrides.putAll(Map.of("pql.generate.late-event-share", "0", "pql.generate.duplicate-event-share", "0",
+        "pql.generate.malformed-event-share", "0", "pql.model.min-support", "100", "pql.spark.shuffle-partitions", "2"));
+    Settings settings = SettingsLoader.load(null, null, overrides);
+    StageContext context = StageContext.open(spark, settings.warehouse(), "world-" + world, "world",
+        Instant.now());
+    StageRunner runner = StageRunner.forCommand(context);
+    Stages.generate(runner, settings);
+    Stages.ingest(runner, settings);
+    LocalDate start = settings.generate().startDate();
+    Stages.features(runner, settings, SnapshotDates.between(start.plusDays(21), start.plusDays(DAYS),
+        true, java.time.DayOfWeek.MONDAY));
+    return new World(TrainJob.run(context, settings.model(), settings.features(), settings.plans().free()), settings,
+        context.store());
+  }
+
+  static TrainJob.Result trained(String world) {
+    return world(world).result();
+  }
+
+  @Test
+  void theSteppedWorldPublishesTheModel() {
+    World w = world("stepped");
+    TrainJob.Result r = w.result();
+    System.out.println("stepped world: " + r.verdict().reason() + "\ndrivers: " + r.drivers().stream()
+        .filter(d -> d.behaviourRank() <= 8).map(d -> d.behaviourRank() + " " + d.feature() + " "
+            + d.behaviourImportance()).toList() + "\nrules: " + r.rules());
+    assertTrue(r.verdict().published(), r.verdict().reason());
+    assertEquals(3, r.verdict().comparisons().size(), "logins only, activity only and the best rule");
+
+    // The oracle on the locked window's rows: the true probability of an upgrade within the horizon, whose mean is
+    // the observed rate up to sampling (122 or so upgrades: a few points of relative error), and the planted steps'
+    // lifts on that label.
+    Dataset<Row> locked = TrainingSet.label(FeatureStore.snapshots(w.store()), w.store().read(Tables.CONVERSIONS),
+        w.settings().plans().free(), 30, TrainingSet.labelEnd(EventHistory.dataEnd(w.store()), w.settings().model()))
+        .filter(col("as_of_date").geq(Date.valueOf(r.evaluationFrom())));
+    Row rates = Oracle.probabilities(locked, w.settings().generate().output(), 30)
+        .agg(avg(Oracle.PROBABILITY), avg(TrainingSet.LABEL), count(col(Oracle.PROBABILITY))).first();
+    assertEquals(r.evaluationRows(), rates.getLong(2), "every open row has its true hazard");
+    assertEquals(rates.getDouble(1), rates.getDouble(0), 0.25 * rates.getDouble(1), rates.toString());
+    Map<String, Oracle.Effect> effects = Oracle.stepEffects(locked, w.settings().generate().output(), 30);
+    System.out.println("oracle effects on the locked window: " + effects);
+    assertEquals(5, effects.size());
+    for (Oracle.Effect e : effects.values()) {
+      if (e.rowsWith() > 0) assertTrue(e.lift() > 1.5, "a planted step raises the true rate: " + e);
+    }
+  }
+
+  @Test
+  void theNullWorldWithholdsTheModel() {
+    TrainJob.Result r = trained("null");
+    System.out.println("null world: " + r.verdict().reason());
+    assertFalse(r.verdict().published(), r.verdict().reason());
+    assertTrue(r.verdict().reason().startsWith("does not surely beat"), r.verdict().reason());
+  }
+
+  @Test
+  void theLoginsOnlyWorldWithholdsTheModel() {
+    TrainJob.Result r = trained("logins-only");
+    System.out.println("logins-only world: " + r.verdict().reason());
+    assertFalse(r.verdict().published(), r.verdict().reason());
+    ChampionGate.Comparison logins = r.verdict().comparisons().stream()
+        .filter(c -> c.baseline().equals("logins_only")).findFirst().orElseThrow();
+    assertTrue(logins.baselineAucRoc() > 0.65, "logins rank the upgrades here: " + logins);
+    assertFalse(logins.beaten(), logins.toString());
+  }
+}
