@@ -136,6 +136,17 @@ class TrainJobTest extends SparkTestBase {
   }
 
   @Test
+  void theThreeSplitsEndWhereTheLabelsEndSoLateConversionsMakeNoNegatives() {
+    Settings lagged = SettingsLoader.load(null, null, Map.of("pql.warehouse", "unused", "pql.model.label-lag-days",
+        "5"));
+    TrainJob.Windows w = TrainJob.Windows.of(LocalDate.parse("2026-05-07"), lagged.model());
+    assertEquals(List.of(LocalDate.parse("2026-05-02"), LocalDate.parse("2026-04-02"), LocalDate.parse("2026-03-06"),
+            LocalDate.parse("2026-02-04"), LocalDate.parse("2026-01-08"), LocalDate.parse("2026-01-07")),
+        List.of(w.labelEnd(), w.evaluationTo(), w.evaluationFrom(), w.calibrationTo(), w.calibrationFrom(),
+            w.trainTo()), "labels end 5 days before the data; 28-day windows, each whole horizon (30 days) before the next");
+  }
+
+  @Test
   void tooShortAHistoryIsAClearErrorNotAModel() {
     Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 7, 28, 28, 0, null, null, List.of(0.01),
         List.of(0.5), 0.25, 7, 50, 8, 100, 0.01, List.of(), 10_000_000, new Settings.Gate(true, 0, 200, 0.95));
