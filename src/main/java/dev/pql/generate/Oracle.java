@@ -48,19 +48,14 @@ public final class Oracle {
     Dataset<Row> hazard = rows.sparkSession().read().parquet(lake + "/truth/hazard")
         .withColumnRenamed("account_id", "h_account_id");
     Dataset<Row> keys = rows.select("account_id", "as_of_date").distinct();
+    org.apache.spark.sql.Column dayBefore = col("date").equalTo(date_sub(col("as_of_date"), 1));
+    List<org.apache.spark.sql.Column> steps = new java.util.ArrayList<>();
+    for (Hazard.Driver d : Hazard.DRIVERS) steps.add(first(when(dayBefore, col(d.name())), true).as(d.name()));
     Dataset<Row> window = keys.join(hazard, col("account_id").equalTo(col("h_account_id"))
             .and(col("date").between(date_sub(col("as_of_date"), 1), date_add(col("as_of_date"), horizonDays - 2))))
         .groupBy("account_id", "as_of_date")
         .agg(lit(1.0).minus(exp(sum(log1p(col("hazard").multiply(-1))))).as(PROBABILITY),
-            first(when(col("date").equalTo(date_sub(col("as_of_date"), 1)), col("active_team")), true).as("active_team"),
-            first(when(col("date").equalTo(date_sub(col("as_of_date"), 1)), col("heavy_messaging")), true)
-                .as("heavy_messaging"),
-            first(when(col("date").equalTo(date_sub(col("as_of_date"), 1)), col("early_integration")), true)
-                .as("early_integration"),
-            first(when(col("date").equalTo(date_sub(col("as_of_date"), 1)), col("usage_limit")), true)
-                .as("usage_limit"),
-            first(when(col("date").equalTo(date_sub(col("as_of_date"), 1)), col("asked_for_sales")), true)
-                .as("asked_for_sales"));
+            steps.toArray(org.apache.spark.sql.Column[]::new));
     return rows.join(window, scala.collection.JavaConverters.asScalaBuffer(List.of("account_id", "as_of_date"))
         .toSeq(), "left");
   }

@@ -164,7 +164,8 @@ public final class Tables {
       .required("evaluation_positives", LongType, "Evaluation rows that upgraded within the horizon")
       .required("parameters", createMapType(StringType, StringType, true),
           "Chosen and searched parameters (regularization grid with the calibration window's log loss, its "
-              + "standard error and AUC-ROC, seed, gate settings, ...; driver.* for the driver fit: horizon, rows, upgrades, regularization)")
+              + "standard error and AUC-ROC, seed, gate settings, ...; driver.* for the driver fit: horizon, rows, "
+              + "upgrades, regularization)")
       .required("metrics", createMapType(StringType, DoubleType, true),
           "Locked-window metrics: model.*, logins_only.*, activity_only.*, best_rule.* (auc_roc, auc_pr, log_loss, "
               + "brier, top_decile_lift, top_decile_capture, base_rate, ...); gate.<baseline>.auc_gain with _lo and "

@@ -53,11 +53,15 @@ public final class Evaluation {
     } finally {
       curve.unpersist();
     }
-    double cut = scored.stat().approxQuantile(score, new double[] {0.9}, 0.0005)[0];
+    // Exact (relative error 0): a locked window is thousands of rows, and an approximate cut would depend on how
+    // the rows are partitioned, so a cluster and local mode would report different figures.
+    double cut = scored.stat().approxQuantile(score, new double[] {0.9}, 0.0)[0];
     Column y = col(TrainingSet.LABEL);
-    Column top = col(score).geq(cut);
+    Column above = col(score).gt(cut);
+    Column at = col(score).equalTo(cut);
     List<Column> aggs = new ArrayList<>(List.of(count(lit(1)).as("rows"), sum(y).as("positives"),
-        sum(when(top, 1).otherwise(0)).as("top_rows"), sum(when(top, y).otherwise(0)).as("top_positives")));
+        sum(when(above, 1).otherwise(0)).as("above_rows"), sum(when(above, y).otherwise(0)).as("above_positives"),
+        sum(when(at, 1).otherwise(0)).as("at_rows"), sum(when(at, y).otherwise(0)).as("at_positives")));
     if (isProbability) {
       aggs.add(avg(logLoss(col(score))).as("log_loss"));
       aggs.add(avg(pow(col(score).minus(y), 2)).as("brier"));
@@ -65,17 +69,35 @@ public final class Evaluation {
     Row r = scored.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
     double rows = r.getLong(0);
     double positives = r.getDouble(1);
-    double topRows = r.getLong(2);
-    double topPositives = r.getDouble(3);
     m.put("rows", rows);
     m.put("base_rate", positives / rows);
+    m.putAll(topDecile(rows, positives, r.getLong(2), r.getDouble(3), r.getLong(4), r.getDouble(5)));
+    if (isProbability) {
+      m.put("log_loss", r.getDouble(6));
+      m.put("brier", r.getDouble(7));
+    }
+    return m;
+  }
+
+  /**
+   * The top decile's figures when scores tie: a tenth of the rows, from the highest score down, the rows tied at the
+   * cut drawn at random to fill it — the expected share of upgrades such a draw catches. Without it a 0/1 rule that
+   * flags fewer than a tenth of the rows would have its "top decile" be every row (lift 1), and one that flags more
+   * would have it be all its flagged rows.
+   *
+   * @param above rows scored above the cut, and their upgrades
+   * @param at rows scored exactly at the cut, and their upgrades
+   */
+  static Map<String, Double> topDecile(double rows, double positives, double above, double abovePositives,
+      double at, double atPositives) {
+    double target = 0.1 * rows;
+    double fill = Math.max(0, Math.min(target - above, at));
+    double topRows = above + fill;
+    double topPositives = abovePositives + (at > 0 ? fill * atPositives / at : 0);
+    Map<String, Double> m = new LinkedHashMap<>();
     m.put("top_decile_share_of_rows", topRows / rows);
     m.put("top_decile_lift", (topPositives / topRows) / (positives / rows));
     m.put("top_decile_capture", topPositives / positives);
-    if (isProbability) {
-      m.put("log_loss", r.getDouble(4));
-      m.put("brier", r.getDouble(5));
-    }
     return m;
   }
 
@@ -83,9 +105,8 @@ public final class Evaluation {
    * The figures {@link #metrics} gives a 0/1 score, for many rules at once: a rule's curve has one corner, so
    * every figure follows from its confusion counts, and one aggregate counts them for all the rules. AUC-ROC is
    * (1 + TPR − FPR) / 2 and AUC-PR the trapezoids through (0, precision), (recall, precision) and
-   * (1, base rate), as MLlib's curves give for two score values. The "top decile" is the rows at or above the
-   * score's 0.9 quantile, as {@link #metrics} takes it: the flagged rows when they are more than a tenth of the
-   * rows, else every row (the quantile is then 0).
+   * (1, base rate), as MLlib's curves give for two score values. The top decile is a tenth of the rows with ties
+   * drawn at random ({@link #topDecile}), as {@link #metrics} takes it.
    */
   public static Map<String, Map<String, Double>> ruleMetrics(Dataset<Row> scored, Map<String, Column> rules) {
     Column y = col(TrainingSet.LABEL);
@@ -112,24 +133,22 @@ public final class Evaluation {
     double recall = flaggedPositives / positives;
     double falsePositiveRate = (flagged - flaggedPositives) / (rows - positives);
     double precision = flagged > 0 ? flaggedPositives / flagged : baseRate;
-    boolean flaggedAreTopDecile = flagged > rows - Math.ceil(0.9 * rows);
-    double topRows = flaggedAreTopDecile ? flagged : rows;
-    double topPositives = flaggedAreTopDecile ? flaggedPositives : positives;
     Map<String, Double> m = new LinkedHashMap<>();
     m.put("auc_roc", (1 + recall - falsePositiveRate) / 2);
     m.put("auc_pr", recall * precision + (1 - recall) * (precision + baseRate) / 2);
     m.put("rows", rows);
     m.put("base_rate", baseRate);
-    m.put("top_decile_share_of_rows", topRows / rows);
-    m.put("top_decile_lift", (topPositives / topRows) / baseRate);
-    m.put("top_decile_capture", topPositives / positives);
+    // The 0.9 quantile of a 0/1 score: 1 when more than a tenth of the rows are flagged, else 0.
+    boolean cutAtOne = flagged > rows - Math.ceil(0.9 * rows);
+    m.putAll(cutAtOne ? topDecile(rows, positives, 0, 0, flagged, flaggedPositives)
+        : topDecile(rows, positives, flagged, flaggedPositives, rows - flagged, positives - flaggedPositives));
     return m;
   }
 
   /** Ten bins of equal rows by predicted probability (fewer when predictions tie): predicted against observed. */
   public static List<CalibrationBin> calibration(Dataset<Row> scored, String probability) {
     double[] probs = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
-    double[] cuts = scored.stat().approxQuantile(probability, probs, 0.0005);
+    double[] cuts = scored.stat().approxQuantile(probability, probs, 0.0);
     java.util.TreeSet<Double> splits = new java.util.TreeSet<>();
     splits.add(Double.NEGATIVE_INFINITY);
     for (double c : cuts) splits.add(c);

@@ -189,7 +189,8 @@ public final class TrainJob {
             counts.positives()));
       }
       ModelInputs actions = inputs.actionsOnly();
-      UpgradeModel.Fitted driverFit = context.log().stage("train.drivers", () -> UpgradeModel.fitByAccountSplit(driverRows, actions, settings),
+      UpgradeModel.Fitted driverFit = context.log().stage("train.drivers",
+          () -> UpgradeModel.fitByAccountSplit(driverRows, actions, settings),
           f -> new StageCounts(counts.rows(), 0, 0, 0));
       PipelineModel driverModel = driverFit.pipeline();
       List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),

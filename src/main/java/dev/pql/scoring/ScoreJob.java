@@ -196,7 +196,8 @@ public final class ScoreJob {
     if (model == null) return null;
     return scoring.policy().equals(Settings.ScoringSettings.TOP_K)
         ? "the " + scoring.topK() + " highest probabilities of model " + model.version() + " on the date"
-        : String.format(java.util.Locale.ROOT, "probability of model %s >= %.6f (precision %s on its calibration window)",
+        : String.format(java.util.Locale.ROOT,
+            "probability of model %s >= %.6f (precision %s on its calibration window)",
             model.version(), cutoff, scoring.targetPrecision());
   }
 

@@ -20,10 +20,10 @@ class EvaluationTest extends SparkTestBase {
     assertEquals(1.0, m.get("auc_pr"), 1e-12);
     assertEquals(-(Math.log(0.9) + Math.log(0.9) + Math.log(0.8) + Math.log(0.7)) / 4, m.get("log_loss"), 1e-12);
     assertEquals((0.01 + 0.01 + 0.04 + 0.09) / 4, m.get("brier"), 1e-12);
-    // The top decile is the 0.9 row alone: an upgrade, against a base rate of 1/2.
-    assertEquals(0.25, m.get("top_decile_share_of_rows"), 1e-12);
+    // The top decile is a tenth of the rows, 0.4 of the 0.9 row: an upgrade, against a base rate of 1/2.
+    assertEquals(0.1, m.get("top_decile_share_of_rows"), 1e-12);
     assertEquals(2.0, m.get("top_decile_lift"), 1e-12);
-    assertEquals(0.5, m.get("top_decile_capture"), 1e-12);
+    assertEquals(0.2, m.get("top_decile_capture"), 1e-12);
 
     java.util.List<Evaluation.CalibrationBin> bins = Evaluation.calibration(scored, "p");
     assertEquals(4, bins.stream().mapToLong(Evaluation.CalibrationBin::rows).sum());
@@ -48,5 +48,11 @@ class EvaluationTest extends SparkTestBase {
       curve.forEach((k, v) -> assertEquals(v, byRule.get(rule).get(k), 1e-12, rule + " " + k));
     }
     assertEquals((1 + 0.7 - 5.0 / 30) / 2, byRule.get("wide").get("auc_roc"), 1e-12);
+    // Ties handled: the top decile (4 rows) of narrow is its 3 rows and one of the 37 others drawn at random (8 of
+    // them upgrades); of wide, 4 of its 12 rows drawn at random (7 of them upgrades). The base rate is 1/4.
+    assertEquals((2 + 8.0 / 37) / 4 / 0.25, byRule.get("narrow").get("top_decile_lift"), 1e-12);
+    assertEquals(7.0 / 12 / 0.25, byRule.get("wide").get("top_decile_lift"), 1e-12);
+    assertEquals(0.1, byRule.get("never").get("top_decile_share_of_rows"), 1e-12);
+    assertEquals(1.0, byRule.get("never").get("top_decile_lift"), 1e-12, "a rule that flags nothing: a random tenth");
   }
 }

@@ -41,7 +41,8 @@ class TrainJobTest extends SparkTestBase {
   @BeforeAll
   static void warehouse() throws Exception {
     Path conf = tempDir("pql-train-conf").resolve("train.conf");
-    Files.writeString(conf, "pql.model { reg-params = [0.001, 0.01], min-support = 100, evaluation-days = 21, calibration-days = 7 }\n");
+    Files.writeString(conf, "pql.model { reg-params = [0.001, 0.01], min-support = 100, evaluation-days = 21, "
+        + "calibration-days = 7 }\n");
     store = new DeltaStore(spark, tempDir("pql-train").toString());
     settings = SettingsLoader.load(conf.toFile(), null, Map.of("pql.warehouse", store.warehouse()));
     spark.sql("""
@@ -143,7 +144,7 @@ class TrainJobTest extends SparkTestBase {
     assertEquals(List.of(LocalDate.parse("2026-05-02"), LocalDate.parse("2026-04-02"), LocalDate.parse("2026-03-06"),
             LocalDate.parse("2026-02-04"), LocalDate.parse("2026-01-08"), LocalDate.parse("2026-01-07")),
         List.of(w.labelEnd(), w.evaluationTo(), w.evaluationFrom(), w.calibrationTo(), w.calibrationFrom(),
-            w.trainTo()), "labels end 5 days before the data; 28-day windows, each whole horizon (30 days) before the next");
+            w.trainTo()), "labels end 5 days before the data; 28-day windows, each a whole horizon before the next");
   }
 
   @Test
@@ -153,8 +154,8 @@ class TrainJobTest extends SparkTestBase {
     NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(new StageContext(spark, store,
         new RunLog(spark, store, "train-2", "train"), Instant.parse("2026-05-08T00:00:00Z")), longHorizon,
         settings.features(), settings.plans().free()));
-    assertTrue(e.getMessage().startsWith("Too little labelled history to train, calibrate and evaluate honestly: 0 training "
-        + "rows"),
+    assertTrue(e.getMessage().startsWith(
+        "Too little labelled history to train, calibrate and evaluate honestly: 0 training rows"),
         e.getMessage());
   }
 }

@@ -35,7 +35,8 @@ class OpenAccountsTest extends SparkTestBase {
   @BeforeAll
   static void warehouse() throws Exception {
     Path definitions = tempDir("pql-open-definitions");
-    Files.writeString(definitions.resolve("busy.conf"), "name = busy\nversion = \"1\"\ntype = usage\nwhen = \"x >= 5\"\n");
+    Files.writeString(definitions.resolve("busy.conf"),
+        "name = busy\nversion = \"1\"\ntype = usage\nwhen = \"x >= 5\"\n");
     store = new DeltaStore(spark, tempDir("pql-open").toString());
     settings = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
         "pql.scoring.definitions", definitions.toString(), "pql.scoring.learned", "false",
@@ -45,7 +46,8 @@ class OpenAccountsTest extends SparkTestBase {
                CASE WHEN account_id = 'billed' AND week < 2 THEN 1 ELSE 9 END AS x,
                CAST(0.0 AS DOUBLE) AS activation_share, 'small' AS size_band, 'corporate' AS domain_class,
                CASE WHEN account_id = 'moved' AND week >= 3 THEN 'team' ELSE 'free' END AS plan
-        FROM VALUES ('billed'), ('moved'), ('open') AS a(account_id) CROSS JOIN (SELECT explode(sequence(0, 3)) AS week)""")
+        FROM VALUES ('billed'), ('moved'), ('open') AS a(account_id)
+        CROSS JOIN (SELECT explode(sequence(0, 3)) AS week)""")
         .write().format("delta").save(store.warehouse() + "/account_features");
     store.insertNew(Tables.CONVERSIONS, spark.sql("""
         SELECT * FROM VALUES
