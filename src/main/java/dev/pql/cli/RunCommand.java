@@ -41,8 +41,8 @@ final class RunCommand extends SparkCommand<RunOptions> {
           outcome.trained().truth(), List.of()));
     }
     if (outcome.trained() == null && outcome.withheld() != null) {
-      out.append(String.format("%nModel %s is withheld by the champion gate: it %s; scoring applies the rules and "
-          + "activation only%n", outcome.modelVersion(), outcome.withheld()));
+      out.append(String.format("%n%s%n", dev.pql.model.ModelRegistry.withheldLine(outcome.modelVersion(),
+          outcome.withheld())));
     }
     out.append(String.format("%nRun %s -> %s%n", context.runId(), settings.warehouse()));
     out.append(Report.run(Summaries.run(context.store(), outcome)));

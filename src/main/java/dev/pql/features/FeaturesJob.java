@@ -38,7 +38,6 @@ public final class FeaturesJob {
     SparkSession spark = context.spark();
     DeltaStore store = context.store();
     RunLog log = context.log();
-    java.util.Set<String> excludedNames = excludedNames(store, settings);
     DailyAggregatesJob.Result daily = log.stage("features.daily",
         () -> DailyAggregatesJob.build(store, excludedEvents(settings)),
         r -> new StageCounts(r.eventsRead(), r.accountDailyRows() + r.accountUserDailyRows(), 0, 0));
@@ -47,7 +46,7 @@ public final class FeaturesJob {
     TreeSet<String> seen = store.read(Tables.ACCOUNT_DAILY).select("event").distinct().collectAsList().stream()
         .map(r -> r.getString(0)).collect(Collectors.toCollection(TreeSet::new));
     Map<String, String> keyEvents = FeatureNames.snakeNames(keyEvents(spark, settings, store, seen, log.runId(),
-        context.start()).stream().filter(e -> !excludedNames.contains(e)).toList());
+        context.start()));
     List<String> named = new ArrayList<>(keyEvents.keySet());
     settings.namedEvents().stream().filter(e -> !named.contains(e)).forEach(named::add);
     List<String> unseen = named.stream().filter(e -> !seen.contains(e)).collect(Collectors.toList());
@@ -80,24 +79,31 @@ public final class FeaturesJob {
         : excluded.or(org.apache.spark.sql.functions.expr(settings.conversionFilter()));
   }
 
-  /** The names of the excluded events: the configured ones and those of the events the conversion filter matches. */
-  private static java.util.Set<String> excludedNames(DeltaStore store, FeatureSettings settings) {
-    java.util.Set<String> names = new java.util.HashSet<>(settings.excludeEvents());
-    if (settings.conversionFilter() != null) {
+  /**
+   * {@code candidates} without the excluded events: those of pql.features.exclude-events, and those the conversion
+   * filter matches among the events of these names. The events seen in account_daily are never excluded ones (the
+   * daily build leaves them out), so only names the configuration lists need the events read, and only theirs.
+   */
+  private static List<String> withoutExcluded(DeltaStore store, FeatureSettings settings,
+      java.util.Collection<String> candidates) {
+    java.util.Set<String> excluded = new java.util.HashSet<>(settings.excludeEvents());
+    if (settings.conversionFilter() != null && !candidates.isEmpty()) {
       // A handful of event names, not rows.
-      store.read(Tables.EVENTS).filter(org.apache.spark.sql.functions.expr(settings.conversionFilter()))
-          .select("event").distinct().collectAsList().forEach(r -> names.add(r.getString(0)));
+      store.read(Tables.EVENTS).filter(org.apache.spark.sql.functions.col("event").isin(candidates.toArray())
+              .and(org.apache.spark.sql.functions.expr(settings.conversionFilter())))
+          .select("event").distinct().collectAsList().forEach(r -> excluded.add(r.getString(0)));
     }
-    return names;
+    return candidates.stream().filter(e -> !excluded.contains(e)).toList();
   }
 
   /**
    * The configured key events, or the catalog's; the first build fills the catalog with every event seen and every
-   * event the configuration names.
+   * event the configuration names. Excluded events are left out of both the configured list and the catalog, so a
+   * catalog never names one.
    */
   private static List<String> keyEvents(SparkSession spark, FeatureSettings settings, DeltaStore store,
       TreeSet<String> seen, String runId, Instant start) {
-    if (!settings.keyEvents().isEmpty()) return settings.keyEvents();
+    if (!settings.keyEvents().isEmpty()) return withoutExcluded(store, settings, settings.keyEvents());
     if (store.exists(Tables.FEATURE_CATALOG)) {
       List<String> catalog = store.read(Tables.FEATURE_CATALOG).orderBy("event").select("event").collectAsList()
           .stream().map(r -> r.getString(0)).collect(Collectors.toList());
@@ -106,7 +112,9 @@ public final class FeaturesJob {
     // Every event seen so far and every event the configuration names, so that a definition over a named event
     // that has not happened yet (a hand-raise on a young lake) still finds its column, at zero.
     TreeSet<String> events = new TreeSet<>(seen);
-    events.addAll(settings.namedEvents());
+    events.addAll(withoutExcluded(store, settings, settings.namedEvents().stream()
+        .filter(e -> !seen.contains(e)).toList()));
+    events.removeAll(settings.excludeEvents());
     Map<String, String> names = FeatureNames.snakeNames(new ArrayList<>(events));
     List<Row> rows = new ArrayList<>();
     names.forEach((event, snake) -> rows.add(RowFactory.create(event, snake, Timestamp.from(start), runId)));

@@ -24,7 +24,7 @@ public final class ModelRegistry {
   /**
    * A registered model: its model_runs row and the fitted pipeline. Its cutoff window is where the precision
    * policy's cutoff is chosen: the calibration window (the evaluation window for a model trained before there was
-   * one). A withheld model (the champion gate) never scores.
+   * one). A withheld model (the champion gate) never scores, so its pipeline is not loaded (null).
    */
   public record Registered(String version, String featureSetVersion, String path, PipelineModel pipeline,
       java.time.LocalDate evaluationFrom, java.time.LocalDate evaluationTo, int horizonDays,
@@ -35,9 +35,14 @@ public final class ModelRegistry {
 
     /** One line for a console: why the learned definition is not applied. */
     public String withheldLine() {
-      return "model " + version + " is withheld by the champion gate, so the learned definition is not applied: it "
-          + statusReason;
+      return ModelRegistry.withheldLine(version, statusReason);
     }
+  }
+
+  /** One line for a console: model {@code version} is withheld, why, and what scoring does instead. */
+  public static String withheldLine(String version, String reason) {
+    return "Model " + version + " is withheld by the champion gate, so the learned definition is not applied: it "
+        + reason + "; scoring applies the rules and activation only";
   }
 
   public static final String WITHHELD = "withheld";
@@ -64,11 +69,13 @@ public final class ModelRegistry {
     java.time.LocalDate evaluationFrom = run.<java.sql.Date>getAs("evaluation_from").toLocalDate();
     java.time.LocalDate evaluationTo = run.<java.sql.Date>getAs("evaluation_to").toLocalDate();
     boolean calibrated = optional(run, "calibration_from") != null;
+    String status = optional(run, "status");
     return new Registered(run.getAs("model_version"), trainedOn, run.getAs("model_path"),
-        PipelineModel.load(run.getAs("model_path")), evaluationFrom, evaluationTo, run.<Integer>getAs("horizon_days"),
+        WITHHELD.equals(status) ? null : PipelineModel.load(run.getAs("model_path")), evaluationFrom, evaluationTo,
+        run.<Integer>getAs("horizon_days"),
         calibrated ? run.<java.sql.Date>getAs("calibration_from").toLocalDate() : evaluationFrom,
         calibrated ? run.<java.sql.Date>getAs("calibration_to").toLocalDate() : evaluationTo,
-        optional(run, "status"), optional(run, "status_reason"));
+        status, optional(run, "status_reason"));
   }
 
   /** A trained model, or null when the warehouse has none yet (no model_runs row): for stages that can go without. */

@@ -70,6 +70,8 @@ class FeaturesJobTest extends SparkTestBase {
                     ('c2', 'Plan Upgraded', TIMESTAMP '2026-02-01 03:00:00') AS e(event_id, event, ts)"""));
     Settings excluding = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
         "pql.features.exclude-events", "[\"Checkout Started\"]", "pql.ingest.conversions.source", "event",
+        // A configuration that names the conversion event among others: it still gets no feature.
+        "pql.features.hand-raise-events", "[\"Contact Sales Clicked\", \"Plan Upgraded\"]",
         "pql.ingest.conversions.event-filter", "event = 'Plan Upgraded'"));
     FeaturesJob.Result r = FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, "x-1", "features"),
         Instant.parse("2026-04-02T00:00:00Z")), excluding.features(), excluding.domains(),

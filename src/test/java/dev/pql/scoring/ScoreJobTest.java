@@ -252,6 +252,22 @@ class ScoreJobTest extends SparkTestBase {
     assertEquals(2, together.read(Tables.PQL_SCORES).filter("percentile = 1.0").count());
   }
 
+  @Test
+  void aModelTheGateWithheldNeverScoresAndTheRunSaysWhy() throws Exception {
+    DeltaStore withheld = copyOfTheTrainedWarehouse("pql-withheld");
+    spark.sql("UPDATE delta.`" + withheld.warehouse() + "/model_runs` SET status = 'withheld', status_reason = "
+        + "'does not surely beat logins_only'");
+    ScoreJob.Result r = ScoreJob.run(context(withheld, "withheld"), settings, List.of(AS_OF));
+    assertEquals(null, r.modelVersion());
+    assertEquals(null, r.learnedVersion());
+    assertEquals("Model train-1 is withheld by the champion gate, so the learned definition is not applied: it does "
+        + "not surely beat logins_only; scoring applies the rules and activation only", r.withheld());
+    Dataset<Row> scores = withheld.read(Tables.PQL_SCORES);
+    assertEquals(1000, scores.count(), "every open account is still scored, by the rules and activation");
+    assertEquals(0, scores.filter("array_contains(sources, 'learned') OR probability IS NOT NULL").count());
+    assertEquals(0, withheld.read(Tables.PQL_DEFINITIONS).filter("definition_name = 'learned'").count());
+  }
+
   /** account_features and model_runs of the trained warehouse, in a new one: no scores yet. */
   private static DeltaStore copyOfTheTrainedWarehouse(String prefix) throws java.io.IOException {
     Path copy = tempDir(prefix);
