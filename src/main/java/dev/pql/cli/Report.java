@@ -82,15 +82,16 @@ final class Report {
       out.append(String.format("Against the lake's true hazard on the same %,d rows: model AUC-ROC %.4f, truth %.4f, "
           + "ratio %.3f%n", truth.rows(), truth.modelAucRoc(), truth.truthAucRoc(), truth.ratio()));
     }
-    out.append(String.format("Top behaviours, each by its leading feature (a %d-day fit on %,d rows, %,d upgrades; "
-        + "reg %s):%n", r.driverHorizonDays(), r.driverRows(), r.driverPositives(), r.driverChosen().regParam()));
+    out.append(String.format("Top behaviours, each by its leading feature (first those the stepwise selection kept, "
+        + "then the rest by a fit; both on %,d rows labelled with a %d-day horizon, %,d upgrades; reg %s):%n",
+        r.driverRows(), r.driverHorizonDays(), r.driverPositives(), r.driverChosen().regParam()));
     r.drivers().stream().filter(d -> d.behaviourRank() <= 10)
         .collect(java.util.stream.Collectors.toMap(dev.pql.model.Drivers.Driver::behaviourRank,
             d -> d, (a, b) -> a.rank() <= b.rank() ? a : b, java.util.TreeMap::new))
         .values().forEach(d -> out.append(String.format("  %2d. %-24s %-40s %.4f  %s%n", d.behaviourRank(),
             d.behaviour(), d.feature(), d.behaviourImportance(), d.sentence())));
-    out.append(String.format("Discovered rules (thresholds the model confirms; %d features had a candidate):%n",
-        r.thresholdsScanned()));
+    out.append(String.format("Discovered rules (steps the stepwise selection kept, one per behaviour; %,d candidate "
+        + "terms scored):%n", r.thresholdsScanned()));
     for (ThresholdDiscovery.Threshold t : r.rules()) {
       out.append(String.format("  %-48s rate %5.1f%% vs %5.1f%%, lift %5.2f, recall %5.1f%%, coverage %5.1f%%, "
               + "p %.1e%s%n", t.predicate().replace("`", ""), 100 * t.rateQualifying(), 100 * t.rateRest(), t.lift(),

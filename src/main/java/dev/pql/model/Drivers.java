@@ -89,24 +89,51 @@ public final class Drivers {
   }
 
   /**
-   * The discovered thresholds the model confirms — their step input raises the odds —, one per behaviour (that of
-   * its best-ranked feature with a confirmed threshold), in the rank order of the behaviours, at most
-   * {@code howMany}: the thresholds of the leading drivers, without a second spelling of one behaviour.
+   * The inputs of the selection's terms, named as the model names its own ({@code t_} a step, {@code x_} a graded
+   * log1p), with coefficients per standard deviation of the term so that they read like the model's.
    */
-  public static List<ThresholdDiscovery.Threshold> confirmed(List<Driver> drivers, List<Input> inputs,
-      List<ThresholdDiscovery.Threshold> thresholds, int howMany) {
-    Map<String, Double> stepCoefficient = new HashMap<>();
-    for (Input in : inputs) {
-      if (in.transform().startsWith("step ")) stepCoefficient.put(in.feature(), in.coefficient());
+  public static List<Input> inputs(List<ThresholdDiscovery.Term> terms) {
+    return terms.stream().map(t -> new Input((t.step() ? "t_" : "x_") + t.feature(), t.feature(),
+        t.step() ? "step " + t.operator() + " " + ThresholdDiscovery.Threshold.format(t.threshold()) : "log1p",
+        t.coefficient() * t.standardDeviation(), t.standardDeviation())).toList();
+  }
+
+  /**
+   * The drivers table: the behaviours the stepwise selection kept first, in the order of what the selection model
+   * loses without them, then every other feature in the order of the driver fit; ranks renumbered, each behaviour
+   * ranked where its first feature is.
+   */
+  public static List<Driver> merged(List<Driver> selected, List<Driver> rest) {
+    java.util.Set<String> features = new java.util.HashSet<>();
+    selected.forEach(d -> features.add(d.feature()));
+    List<Driver> all = new ArrayList<>(selected);
+    all.sort(Comparator.comparingInt(Driver::behaviourRank).thenComparingInt(Driver::rank));
+    rest.stream().filter(d -> !features.contains(d.feature())).forEach(all::add);
+    List<String> behaviours = new ArrayList<>();
+    Map<String, Double> behaviourImportance = new HashMap<>();
+    for (Driver d : all) {
+      if (behaviours.contains(d.behaviour())) continue;
+      behaviours.add(d.behaviour());
+      behaviourImportance.put(d.behaviour(), d.behaviourImportance());
     }
-    Map<String, Driver> byFeature = new HashMap<>();
-    drivers.forEach(d -> byFeature.put(d.feature(), d));
+    List<Driver> order = new ArrayList<>(all); // stable: within a behaviour, the order the fits gave
+    order.sort(Comparator.comparingInt(d -> behaviours.indexOf(d.behaviour())));
+    List<Driver> ranked = new ArrayList<>();
+    for (int i = 0; i < order.size(); i++) {
+      Driver d = order.get(i);
+      ranked.add(new Driver(d.feature(), d.kind(), i + 1, d.importance(), d.behaviour(),
+          behaviours.indexOf(d.behaviour()) + 1, behaviourImportance.get(d.behaviour()), d.leadingInput(),
+          d.transform(), d.coefficient(), d.oddsRatioPerSd(), d.oddsRatioPerUnit(), d.direction(), d.inputs(),
+          d.support(), d.observedSplit(), d.rateWith(), d.rateWithout(), d.observedLift(), d.sentence()));
+    }
+    return ranked;
+  }
+
+  /** The thresholds of the leading behaviours: one per behaviour (its strongest), at most {@code howMany}. */
+  public static List<ThresholdDiscovery.Threshold> leading(List<ThresholdDiscovery.Threshold> thresholds,
+      int howMany) {
     Map<String, ThresholdDiscovery.Threshold> byBehaviour = new LinkedHashMap<>();
-    thresholds.stream()
-        .filter(t -> t.significant() && stepCoefficient.getOrDefault(t.feature(), 0.0) > 0)
-        .sorted(Comparator.<ThresholdDiscovery.Threshold>comparingInt(t -> byFeature.get(t.feature()).behaviourRank())
-            .thenComparingInt(t -> byFeature.get(t.feature()).rank()))
-        .forEach(t -> byBehaviour.putIfAbsent(byFeature.get(t.feature()).behaviour(), t));
+    thresholds.forEach(t -> byBehaviour.putIfAbsent(dev.pql.features.FeatureNames.behaviour(t.feature()), t));
     return byBehaviour.values().stream().limit(howMany).toList();
   }
 

@@ -51,10 +51,15 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
         steps.stream().filter(s -> kept.test(s.feature())).toList(), featureSetVersion);
   }
 
-  /** The numeric features to scan for thresholds: sooner is likelier for days-to-first, more for the rest. */
+  /**
+   * The numeric features to scan for thresholds: sooner is likelier for days-to-first, more for the rest; the
+   * counts (read through log1p) also as a graded effect.
+   */
   public List<ThresholdDiscovery.Candidate> scanned() {
-    return numeric.stream().map(n -> new ThresholdDiscovery.Candidate(n.name(), !n.name().startsWith("days_")))
-        .toList();
+    return numeric.stream().map(n -> {
+      boolean atLeast = !n.name().startsWith("days_");
+      return new ThresholdDiscovery.Candidate(n.name(), atLeast, atLeast && n.log());
+    }).toList();
   }
 
   /** A numeric feature: log-transformed or not, and whether it can be null (then it gets an indicator). */

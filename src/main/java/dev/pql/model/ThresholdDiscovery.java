@@ -2,34 +2,59 @@ package dev.pql.model;
 
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.exp;
+import static org.apache.spark.sql.functions.greatest;
+import static org.apache.spark.sql.functions.isnan;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.log1p;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import dev.pql.features.FeatureNames;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import org.apache.commons.math3.distribution.NormalDistribution;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.feature.Bucketizer;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
 /**
- * Finds, for a feature, the threshold where the upgrade rate steps up ("2,000+ messages in 30 days"):
- * candidates are the feature's quantiles (finer in the tail, where thresholds of rare heavy use live); at each,
- * the rate just above is tested against the rate just below, each band holding at least min-support rows; the
- * sharpest significant step wins. Its overall figures (rate above and below, lift, precision, recall,
- * coverage) are then tested with a Bonferroni correction for every candidate tried across all features.
- * One pass over the rows bins every feature at once; only the bin counts reach the driver.
+ * Finds the behaviours that drive upgrades, and where a count steps up ("2,000+ messages in 30 days"), by a
+ * stepwise logistic regression over candidate steps: for each feature, a step at each of its quantiles (finer in
+ * the tail, where thresholds of rare heavy use live), at most one per feature.
+ * <ul>
+ *   <li><b>Conditional</b>: each round scores every candidate against the model of the terms already kept (a score
+ *   test from per-bin sums of residuals), so a decoy that merely travels with a driver adds nothing once the
+ *   driver is in, and a threshold is placed where the rate jumps beyond what the other drivers explain.</li>
+ *   <li><b>Account-level</b>: the kept term is judged by its cluster-robust z (snapshots of one account are one
+ *   draw), against a Bonferroni bound over every candidate of its round; a term that stops being significant
+ *   when later terms come in is dropped again.</li>
+ *   <li><b>Step or graded</b>: a step is a threshold only if it stays significant beside the graded term of its
+ *   feature; otherwise the feature's effect is graded and no threshold is reported.</li>
+ * </ul>
+ * One pass over the rows per round bins every feature at once; only bin sums reach the driver.
  */
 public final class ThresholdDiscovery {
   private ThresholdDiscovery() {}
 
-  /** A feature to scan: higher is likelier to upgrade ({@code atLeast}), or lower (days to first use). */
-  public record Candidate(String feature, boolean atLeast) {}
+  /**
+   * A feature to scan: higher is likelier to upgrade ({@code atLeast}), or lower (days to first use); {@code graded}
+   * when a smooth effect of it (log1p) is a candidate too (counts).
+   */
+  public record Candidate(String feature, boolean atLeast, boolean graded) {
+    public Candidate(String feature, boolean atLeast) {
+      this(feature, atLeast, false);
+    }
+  }
 
   /** A discovered threshold and what it does on the training rows. */
   public record Threshold(String feature, String operator, double threshold, long rows, long qualifying,
@@ -51,7 +76,33 @@ public final class ThresholdDiscovery {
     }
   }
 
+  /**
+   * A term the selection kept: a step (with its operator and threshold) or a graded effect (log1p of the feature),
+   * its coefficient on the term's own scale, the term's standard deviation over the rows, its robust z and
+   * one-sided p-value, and what the model loses without it (mean log loss, the term held at its mean).
+   */
+  public record Term(String feature, String form, String operator, double threshold, double coefficient,
+      double standardDeviation, double z, double pValue, long tests, double importance) {
+    public boolean step() {
+      return form.equals("step");
+    }
+  }
+
+  /**
+   * What discovery found: the thresholds of the kept steps (strongest first), every kept term, what the
+   * selection model loses without each feature and each behaviour, and how many candidates were scored.
+   */
+  public record Discovery(List<Threshold> thresholds, List<Term> terms, Map<String, Double> featureImportance,
+      Map<String, Double> behaviourImportance, long candidatesScored) {
+    static Discovery none() {
+      return new Discovery(List.of(), List.of(), Map.of(), Map.of(), 0);
+    }
+  }
+
+  static final String ACCOUNT = "account_id";
   private static final double[] GRID = grid();
+  /** At most this many terms: a handful of drivers is what people read, and each round is a pass. */
+  private static final int MAX_TERMS = 12;
 
   private static double[] grid() {
     List<Double> p = new ArrayList<>();
@@ -60,121 +111,445 @@ public final class ThresholdDiscovery {
     return p.stream().mapToDouble(Double::doubleValue).toArray();
   }
 
-  public static List<Threshold> discover(Dataset<Row> training, List<Candidate> candidates, long minSupport,
+  public static Discovery discover(Dataset<Row> training, List<Candidate> candidates, long minSupport,
       double alpha) {
-    if (candidates.isEmpty()) return List.of();
-    // Orient every feature so that qualifying means "value >= threshold"; null never qualifies.
-    List<Column> oriented = new ArrayList<>(List.of(col(TrainingSet.LABEL)));
-    String[] names = new String[candidates.size()];
-    for (int i = 0; i < candidates.size(); i++) {
-      Candidate c = candidates.get(i);
-      names[i] = "v" + i;
-      Column value = col("`" + c.feature() + "`").cast("double");
-      oriented.add((c.atLeast() ? value : value.multiply(-1)).as(names[i]));
+    if (candidates.isEmpty()) return Discovery.none();
+    Binned binned = Binned.of(training, candidates);
+    try {
+      return new Stepwise(binned, minSupport, alpha).run();
+    } finally {
+      binned.rows().unpersist(false);
     }
-    Dataset<Row> values = training.select(oriented.toArray(Column[]::new));
-    double[][] quantiles = values.stat().approxQuantile(names, GRID, 0.0005);
-
-    double[][] splits = new double[names.length][];
-    for (int i = 0; i < names.length; i++) {
-      TreeSet<Double> cuts = new TreeSet<>();
-      for (double q : quantiles[i]) cuts.add(q);
-      if (!cuts.isEmpty()) cuts.remove(cuts.first()); // the minimum qualifies everything: no rule
-      List<Double> s = new ArrayList<>(List.of(Double.NEGATIVE_INFINITY));
-      s.addAll(cuts);
-      s.add(Double.POSITIVE_INFINITY);
-      splits[i] = s.stream().mapToDouble(Double::doubleValue).toArray();
-    }
-    String[] binNames = java.util.Arrays.stream(names).map(n -> "b" + n).toArray(String[]::new);
-    List<Column> withNaN = new ArrayList<>(List.of(col(TrainingSet.LABEL)));
-    for (String n : names) withNaN.add(when(col(n).isNull(), Double.NaN).otherwise(col(n)).as(n));
-    Dataset<Row> binned = new Bucketizer().setInputCols(names).setOutputCols(binNames).setSplitsArray(splits)
-        .setHandleInvalid("keep").transform(values.select(withNaN.toArray(Column[]::new)));
-    StringBuilder stack = new StringBuilder("stack(" + names.length);
-    for (int i = 0; i < names.length; i++) stack.append(", ").append(i).append(", ").append(binNames[i]);
-    Dataset<Row> counts = binned.selectExpr(stack + ") AS (feature, bin)", TrainingSet.LABEL)
-        .groupBy("feature", "bin").agg(count(lit(1)), sum(TrainingSet.LABEL));
-
-    // At most a few hundred bins per feature: the histogram, not the rows.
-    Map<Integer, long[][]> histograms = new HashMap<>();
-    for (int i = 0; i < names.length; i++) histograms.put(i, new long[splits[i].length][2]);
-    for (Row r : counts.collectAsList()) {
-      long[][] h = histograms.get(r.getInt(0));
-      int bin = (int) r.getDouble(1);
-      h[bin][0] += r.getLong(2);
-      h[bin][1] += (long) r.getDouble(3);
-    }
-    long tests = 0;
-    for (double[] s : splits) tests += Math.max(0, s.length - 2);
-
-    List<Threshold> found = new ArrayList<>();
-    for (int i = 0; i < names.length; i++) {
-      Threshold t = best(candidates.get(i), splits[i], histograms.get(i), minSupport, alpha, tests);
-      if (t != null) found.add(t);
-    }
-    return found;
   }
 
-  /** bins[k] = rows and positives of [splits[k], splits[k+1]); the last bin holds the nulls. */
-  private static Threshold best(Candidate c, double[] splits, long[][] bins, long minSupport, double alpha,
-      long tests) {
-    int m = splits.length - 2; // candidate thresholds are splits[1..m]; bins 0..m hold values, bin m+1 nulls
-    long rows = 0;
-    long positives = 0;
-    for (long[] b : bins) {
-      rows += b[0];
-      positives += b[1];
+  /**
+   * The thresholds' figures (rates, lift, recall, coverage) on other rows — the training rows of the model's own
+   * label —, each keeping the p-value and tests of its selection. One aggregate over the rows.
+   */
+  public static List<Threshold> measuredOn(Dataset<Row> rows, List<Threshold> thresholds) {
+    if (thresholds.isEmpty()) return thresholds;
+    List<Column> aggs = new ArrayList<>(List.of(count(lit(1)), sum(TrainingSet.LABEL)));
+    for (Threshold t : thresholds) {
+      Column meets = org.apache.spark.sql.functions.expr(t.predicate());
+      aggs.add(sum(when(meets, 1L).otherwise(0L)));
+      aggs.add(sum(when(meets, col(TrainingSet.LABEL)).otherwise(0.0)));
     }
-    // Rows and positives at or above each candidate: bins j..m.
-    long[] atLeastRows = new long[m + 2];
-    long[] atLeastPositives = new long[m + 2];
-    for (int k = m; k >= 0; k--) {
-      atLeastRows[k] = atLeastRows[k + 1] + bins[k][0];
-      atLeastPositives[k] = atLeastPositives[k + 1] + bins[k][1];
+    Row r = rows.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
+    long n = r.getLong(0);
+    double positives = r.isNullAt(1) ? 0 : r.getDouble(1);
+    List<Threshold> measured = new ArrayList<>();
+    for (int i = 0; i < thresholds.size(); i++) {
+      Threshold t = thresholds.get(i);
+      long q = r.isNullAt(2 + 2 * i) ? 0 : r.getLong(2 + 2 * i);
+      double qp = r.isNullAt(3 + 2 * i) ? 0 : r.getDouble(3 + 2 * i);
+      double base = n == 0 ? 0 : positives / n;
+      double rateQ = q == 0 ? 0 : qp / q;
+      double rateRest = n == q ? 0 : (positives - qp) / (n - q);
+      measured.add(new Threshold(t.feature(), t.operator(), t.threshold(), n, q, (long) qp, rateQ, rateRest, base,
+          base == 0 ? 0 : rateQ / base, rateQ, positives == 0 ? 0 : qp / positives, n == 0 ? 0 : (double) q / n,
+          t.pValue(), t.tests(), t.significant()));
     }
-    int bestJ = -1;
-    double bestZ = 0;
-    for (int j = 1; j <= m; j++) {
-      if (atLeastRows[j] < minSupport || rows - atLeastRows[j] < minSupport) continue;
-      long[] above = band(bins, j, m, +1, minSupport);
-      long[] below = band(bins, j - 1, 0, -1, minSupport);
-      if (above[0] < minSupport || below[0] < minSupport) continue;
-      double z = z(above[1], above[0], below[1], below[0]);
-      if (z > bestZ) {
-        bestZ = z;
-        bestJ = j;
+    return measured;
+  }
+
+  /**
+   * The rows with each feature oriented (qualifying means "value >= cut"; null never qualifies), its bin among
+   * the cuts ({@code b<i>}; the last bin holds the nulls) and, for graded candidates, log1p of its value
+   * ({@code g<i>}).
+   */
+  record Binned(JavaRDD<ClusteredLogit.Observation> rows, List<Candidate> candidates, double[][] splits) {
+    static Binned of(Dataset<Row> training, List<Candidate> candidates) {
+      List<Column> oriented = new ArrayList<>(List.of(col(TrainingSet.LABEL), col(ACCOUNT)));
+      String[] names = new String[candidates.size()];
+      for (int i = 0; i < candidates.size(); i++) {
+        Candidate c = candidates.get(i);
+        names[i] = "v" + i;
+        Column value = col("`" + c.feature() + "`").cast("double");
+        oriented.add((c.atLeast() ? value : value.multiply(-1)).as(names[i]));
+      }
+      Dataset<Row> values = training.select(oriented.toArray(Column[]::new));
+      double[][] quantiles = values.stat().approxQuantile(names, GRID, 0.0005);
+      double[][] splits = new double[names.length][];
+      for (int i = 0; i < names.length; i++) {
+        TreeSet<Double> cuts = new TreeSet<>();
+        for (double q : quantiles[i]) cuts.add(q);
+        if (!cuts.isEmpty()) cuts.remove(cuts.first()); // the minimum qualifies everything: no rule
+        List<Double> s = new ArrayList<>(List.of(Double.NEGATIVE_INFINITY));
+        s.addAll(cuts);
+        s.add(Double.POSITIVE_INFINITY);
+        splits[i] = s.stream().mapToDouble(Double::doubleValue).toArray();
+      }
+      String[] bins = new String[names.length];
+      List<Column> kept = new ArrayList<>(List.of(col(TrainingSet.LABEL).cast("double"), col(ACCOUNT).cast("string")));
+      for (int i = 0; i < names.length; i++) {
+        bins[i] = "b" + i;
+        kept.add(col(bins[i]).cast("int"));
+      }
+      for (int i = 0; i < names.length; i++) {
+        Column v = col(names[i]);
+        kept.add(candidates.get(i).graded() ? when(isnan(v), 0.0).otherwise(log1p(greatest(v, lit(0.0))))
+            : lit(0.0));
+      }
+      List<Column> withNaN = new ArrayList<>(List.of(col(TrainingSet.LABEL), col(ACCOUNT)));
+      for (String n : names) withNaN.add(when(col(n).isNull(), Double.NaN).otherwise(col(n)).as(n));
+      int n = names.length;
+      // Whole accounts in one partition, so that each pass sums an account's score where its rows are.
+      int partitions = Math.max(1, training.sparkSession().sparkContext().defaultParallelism());
+      JavaRDD<ClusteredLogit.Observation> rows = new Bucketizer().setInputCols(names).setOutputCols(bins)
+          .setSplitsArray(splits).setHandleInvalid("keep").transform(values.select(withNaN.toArray(Column[]::new)))
+          .select(kept.toArray(Column[]::new)).repartition(partitions, col(ACCOUNT)).javaRDD()
+          .map(r -> {
+            int[] b = new int[n];
+            double[] g = new double[n];
+            for (int i = 0; i < n; i++) {
+              b[i] = r.getInt(2 + i);
+              g[i] = r.getDouble(2 + n + i);
+            }
+            return new ClusteredLogit.Observation(r.getDouble(0), r.getString(1), b, g);
+          }).persist(StorageLevel.MEMORY_AND_DISK());
+      return new Binned(rows, candidates, splits);
+    }
+
+    /** Number of value bins of feature i (cuts are bins 1..m; bin m+1 holds the nulls). */
+    int values(int i) {
+      return splits[i].length - 2;
+    }
+
+    /** "Feature i at or above cut j", 0 or 1. */
+    ClusteredLogit.Term step(int i, int j) {
+      int m = values(i);
+      return o -> o.bins()[i] >= j && o.bins()[i] <= m ? 1 : 0;
+    }
+
+    ClusteredLogit.Term graded(int i) {
+      return o -> o.graded()[i];
+    }
+
+    /** The feature's value at cut j, in its own direction. */
+    double cut(int i, int j) {
+      return candidates.get(i).atLeast() ? splits[i][j] : -splits[i][j];
+    }
+  }
+
+  /** A candidate term of the selection: feature i, a step at cut j, or graded (j = -1). */
+  record Choice(int feature, int cut) {
+    boolean graded() {
+      return cut < 0;
+    }
+  }
+
+  /** Per feature and bin: rows, upgrades and the sums of a round's residuals and weights. */
+  record Sums(long[][] rows, double[][] positives, double[][] residual, double[][] weight) {}
+
+  /** The stepwise selection over one binned training set. */
+  private static final class Stepwise {
+    private final Binned binned;
+    private final long minSupport;
+    private final double alpha;
+    private final List<Choice> kept = new ArrayList<>();
+    private final Map<Choice, Long> testsOf = new HashMap<>();
+    private final Set<Choice> dropped = new HashSet<>();
+    private Sums marginal;
+    private long scored;
+
+    Stepwise(Binned binned, long minSupport, double alpha) {
+      this.binned = binned;
+      this.minSupport = minSupport;
+      this.alpha = alpha;
+    }
+
+    Discovery run() {
+      ClusteredLogit.Fit fit = fit(kept);
+      for (int round = 0; round < 3 * MAX_TERMS && kept.size() < MAX_TERMS; round++) {
+        Sums sums = sums(fit);
+        if (marginal == null) marginal = sums;
+        Best best = best(sums);
+        if (best == null) break;
+        scored += best.tests();
+        List<Choice> trial = new ArrayList<>(kept);
+        trial.add(best.choice());
+        ClusteredLogit.Fit tried = fit(trial);
+        // The best candidate not significant once accounts are the unit: no other one is.
+        if (pValue(tried.z(trial.size())) >= alpha / best.tests()) break;
+        kept.add(best.choice());
+        testsOf.put(best.choice(), best.tests());
+        fit = backward(tried);
+      }
+      if (marginal == null) marginal = sums(fit);
+      return discovery(gradedOrStepped(fit));
+    }
+
+    /** Drops, one at a time, the least significant kept term while one is no longer significant. */
+    private ClusteredLogit.Fit backward(ClusteredLogit.Fit fit) {
+      while (true) {
+        int worst = -1;
+        double worstRatio = 1;
+        for (int t = 0; t < kept.size(); t++) {
+          double ratio = pValue(fit.z(t + 1)) / (alpha / testsOf.get(kept.get(t)));
+          if (ratio >= worstRatio) {
+            worstRatio = ratio;
+            worst = t;
+          }
+        }
+        if (worst < 0) return fit;
+        dropped.add(kept.remove(worst)); // no later round brings it back
+        fit = fit(kept);
       }
     }
-    if (bestJ < 0) return null;
-    long q = atLeastRows[bestJ];
-    long qp = atLeastPositives[bestJ];
-    double base = (double) positives / rows;
-    double rateQ = (double) qp / q;
-    double rateRest = (double) (positives - qp) / (rows - q);
-    double z = z(qp, q, positives - qp, rows - q);
-    double p = 1 - new NormalDistribution().cumulativeProbability(z);
-    double threshold = c.atLeast() ? splits[bestJ] : -splits[bestJ];
-    return new Threshold(c.feature(), c.atLeast() ? ">=" : "<=", threshold, rows, q, qp, rateQ, rateRest, base,
-        rateQ / base, rateQ, positives == 0 ? 0 : (double) qp / positives, (double) q / rows, p, tests,
-        p < alpha / tests);
-  }
 
-  /** Rows and positives of the bins from {@code from} towards {@code to} until they hold min-support rows. */
-  private static long[] band(long[][] bins, int from, int to, int step, long minSupport) {
-    long n = 0;
-    long pos = 0;
-    for (int k = from; step > 0 ? k <= to : k >= to; k += step) {
-      n += bins[k][0];
-      pos += bins[k][1];
-      if (n >= minSupport) break;
+    /**
+     * Each kept step of a count beside the graded term of its count: the step gives way to the graded term (the
+     * effect grows with the count, without a step) when the graded term is significant beside it and it is not
+     * beside the graded term; otherwise it is a threshold. A step at 1 ("did it at all") is presence and stays.
+     */
+    private ClusteredLogit.Fit gradedOrStepped(ClusteredLogit.Fit fit) {
+      boolean changed = false;
+      for (Choice step : List.copyOf(kept)) {
+        if (step.graded() || !binned.candidates().get(step.feature()).graded()) continue;
+        // "Did it at all" (a count at 1 or more) is presence, not a point on a scale: no graded alternative.
+        if (binned.cut(step.feature(), step.cut()) <= 1) continue;
+        Choice graded = new Choice(step.feature(), -1);
+        if (kept.contains(graded)) continue;
+        List<Choice> both = new ArrayList<>(kept);
+        both.add(graded);
+        ClusteredLogit.Fit beside = fit(both);
+        // The graded term takes over only when it carries what the step does not: significant beside the step
+        // while the step is not beside it. Two terms that say the same (a count that is mostly 0 or 1) keep the step.
+        long tests = testsOf.get(step);
+        boolean stepHolds = pValue(beside.z(both.indexOf(step) + 1)) < alpha / tests;
+        boolean gradedAdds = pValue(beside.z(both.indexOf(graded) + 1)) < alpha / tests;
+        if (!stepHolds && gradedAdds) {
+          kept.set(kept.indexOf(step), graded);
+          testsOf.put(graded, tests);
+          changed = true;
+        }
+      }
+      return changed || kept.size() != fit.beta().length - 1 ? fit(kept) : fit;
     }
-    return new long[] {n, pos};
+
+    /** The coefficients of the last fit of each term: warm starts, since fits differ by a term or two. */
+    private final Map<Choice, Double> coefficients = new HashMap<>();
+    private double intercept;
+
+    private ClusteredLogit.Fit fit(List<Choice> terms) {
+      double[] start = new double[terms.size() + 1];
+      start[0] = intercept;
+      for (int t = 0; t < terms.size(); t++) start[t + 1] = coefficients.getOrDefault(terms.get(t), 0.0);
+      ClusteredLogit.Fit f = ClusteredLogit.fit(binned.rows(), terms(terms), start);
+      intercept = f.beta()[0];
+      for (int t = 0; t < terms.size(); t++) coefficients.put(terms.get(t), f.beta()[t + 1]);
+      return f;
+    }
+
+    private List<ClusteredLogit.Term> terms(List<Choice> choices) {
+      return choices.stream().map(c -> c.graded() ? binned.graded(c.feature()) : binned.step(c.feature(), c.cut()))
+          .toList();
+    }
+
+    /** Per feature and bin, the sums of the round's residuals and weights: one pass over the rows. */
+    private Sums sums(ClusteredLogit.Fit fit) {
+      int n = binned.candidates().size();
+      int[] offset = new int[n + 1];
+      for (int i = 0; i < n; i++) offset[i + 1] = offset[i] + binned.values(i) + 2;
+      int cells = offset[n];
+      List<ClusteredLogit.Term> terms = terms(kept);
+      // Four histograms side by side: rows, upgrades, residuals and weights of every (feature, bin).
+      double[] h = binned.rows().mapPartitions((java.util.Iterator<ClusteredLogit.Observation> it) -> {
+        double[] a = new double[4 * cells];
+        while (it.hasNext()) {
+          ClusteredLogit.Observation o = it.next();
+          double p = 1 / (1 + Math.exp(-fit.margin(o, terms)));
+          double r = o.label() - p;
+          double w = p * (1 - p);
+          for (int i = 0; i < n; i++) {
+            int cell = offset[i] + o.bins()[i];
+            a[cell] += 1;
+            a[cells + cell] += o.label();
+            a[2 * cells + cell] += r;
+            a[3 * cells + cell] += w;
+          }
+        }
+        return List.of(a).iterator();
+      }).reduce((x, y) -> {
+        for (int c = 0; c < x.length; c++) x[c] += y[c];
+        return x;
+      });
+      Sums s = new Sums(new long[n][], new double[n][], new double[n][], new double[n][]);
+      for (int i = 0; i < n; i++) {
+        int bins = binned.values(i) + 2;
+        s.rows()[i] = new long[bins];
+        s.positives()[i] = new double[bins];
+        s.residual()[i] = new double[bins];
+        s.weight()[i] = new double[bins];
+        for (int k = 0; k < bins; k++) {
+          s.rows()[i][k] = Math.round(h[offset[i] + k]);
+          s.positives()[i][k] = h[cells + offset[i] + k];
+          s.residual()[i][k] = h[2 * cells + offset[i] + k];
+          s.weight()[i][k] = h[3 * cells + offset[i] + k];
+        }
+      }
+      return s;
+    }
+
+    /** The round's best candidate by its score statistic, and how many candidates it was chosen among. */
+    private record Best(Choice choice, double z, long tests) {}
+
+    private Best best(Sums s) {
+      Choice best = null;
+      double bestZ = 0;
+      long tests = 0;
+      for (int i = 0; i < binned.candidates().size(); i++) {
+        final int feature = i;
+        boolean stepped = kept.stream().anyMatch(c -> c.feature() == feature && !c.graded());
+        int m = binned.values(i);
+        double allW = 0;
+        long allRows = 0;
+        for (int k = 0; k <= m + 1; k++) {
+          allW += s.weight()[i][k];
+          allRows += s.rows()[i][k];
+        }
+        double u = 0;
+        double w = 0;
+        long rows = 0;
+        for (int j = m; j >= 1 && !stepped; j--) {
+          u += s.residual()[i][j];
+          w += s.weight()[i][j];
+          rows += s.rows()[i][j];
+          if (rows < minSupport || allRows - rows < minSupport) continue;
+          tests++;
+          Choice c = new Choice(i, j);
+          double z = z(u, w - w * w / allW);
+          if (z > bestZ && !dropped.contains(c)) {
+            bestZ = z;
+            best = c;
+          }
+        }
+      }
+      return best == null ? null : new Best(best, bestZ, tests);
+    }
+
+    private static double z(double score, double information) {
+      return information > 1e-12 ? score / Math.sqrt(information) : 0;
+    }
+
+    private Discovery discovery(ClusteredLogit.Fit fit) {
+      Map<String, Double> featureImportance = new LinkedHashMap<>();
+      Map<String, Double> behaviourImportance = new LinkedHashMap<>();
+      double[][] moments = importance(fit, featureImportance, behaviourImportance);
+      List<Term> terms = new ArrayList<>();
+      List<Threshold> thresholds = new ArrayList<>();
+      for (int t = 0; t < kept.size(); t++) {
+        Choice c = kept.get(t);
+        Candidate candidate = binned.candidates().get(c.feature());
+        double z = fit.z(t + 1);
+        double p = pValue(z);
+        long tests = testsOf.get(c);
+        String operator = candidate.atLeast() ? ">=" : "<=";
+        double cut = c.graded() ? Double.NaN : binned.cut(c.feature(), c.cut());
+        double sd = Math.sqrt(Math.max(0, moments[1][t] - moments[0][t] * moments[0][t]));
+        terms.add(new Term(candidate.feature(), c.graded() ? "graded" : "step", c.graded() ? null : operator, cut,
+            fit.beta()[t + 1], sd, z, p, tests, featureImportance.getOrDefault(candidate.feature(), 0.0)));
+        if (!c.graded()) thresholds.add(threshold(c, operator, cut, p, tests));
+      }
+      terms.sort(java.util.Comparator.comparingDouble(t -> -t.importance()));
+      thresholds.sort(java.util.Comparator.comparingDouble(t -> -featureImportance.getOrDefault(t.feature(), 0.0)));
+      return new Discovery(List.copyOf(thresholds), List.copyOf(terms), featureImportance, behaviourImportance,
+          scored);
+    }
+
+    /** The marginal figures of a kept step on the rows, with the selection's p-value. */
+    private Threshold threshold(Choice c, String operator, double cut, double p, long tests) {
+      int i = c.feature();
+      int m = binned.values(i);
+      long rows = 0;
+      double positives = 0;
+      long q = 0;
+      double qp = 0;
+      for (int k = 0; k <= m + 1; k++) {
+        rows += marginal.rows()[i][k];
+        positives += marginal.positives()[i][k];
+        if (k >= c.cut() && k <= m) {
+          q += marginal.rows()[i][k];
+          qp += marginal.positives()[i][k];
+        }
+      }
+      double base = positives / rows;
+      double rateQ = q == 0 ? 0 : qp / q;
+      double rateRest = rows == q ? 0 : (positives - qp) / (rows - q);
+      return new Threshold(binned.candidates().get(i).feature(), operator, cut, rows, q, (long) qp, rateQ,
+          rateRest, base, base == 0 ? 0 : rateQ / base, rateQ, positives == 0 ? 0 : qp / positives,
+          (double) q / rows, p, tests, true);
+    }
+
+    /**
+     * What the selection model loses without each feature and each behaviour (the increase of its mean log loss
+     * when their terms are held at their means), filled into the maps; returns the terms' means and mean squares.
+     */
+    private double[][] importance(ClusteredLogit.Fit fit, Map<String, Double> byFeature,
+        Map<String, Double> byBehaviour) {
+      int k = kept.size();
+      double[][] moments = new double[2][k];
+      if (k == 0) return moments;
+      List<ClusteredLogit.Term> terms = terms(kept);
+      double[] first = binned.rows().map(o -> {
+        double[] a = new double[2 * k + 1];
+        for (int t = 0; t < k; t++) {
+          double x = terms.get(t).value(o);
+          a[t] = x;
+          a[k + t] = x * x;
+        }
+        a[2 * k] = 1;
+        return a;
+      }).reduce(ThresholdDiscovery::add);
+      for (int t = 0; t < k; t++) {
+        moments[0][t] = first[t] / first[2 * k];
+        moments[1][t] = first[k + t] / first[2 * k];
+      }
+      Map<String, List<Integer>> groups = new LinkedHashMap<>();
+      for (int t = 0; t < k; t++) {
+        String feature = binned.candidates().get(kept.get(t).feature()).feature();
+        groups.computeIfAbsent("f:" + feature, g -> new ArrayList<>()).add(t);
+        groups.computeIfAbsent("b:" + FeatureNames.behaviour(feature), g -> new ArrayList<>()).add(t);
+      }
+      List<List<Integer>> members = List.copyOf(groups.values());
+      double[] means = moments[0];
+      double[] beta = fit.beta();
+      double[] loss = binned.rows().map(o -> {
+        double m = fit.margin(o, terms);
+        double[] a = new double[members.size() + 2];
+        a[0] = logLoss(m, o.label());
+        for (int g = 0; g < members.size(); g++) {
+          double held = m;
+          for (int t : members.get(g)) held -= beta[t + 1] * (terms.get(t).value(o) - means[t]);
+          a[g + 1] = logLoss(held, o.label());
+        }
+        a[members.size() + 1] = 1;
+        return a;
+      }).reduce(ThresholdDiscovery::add);
+      double rows = loss[members.size() + 1];
+      int g = 1;
+      for (String group : groups.keySet()) {
+        double lost = (loss[g++] - loss[0]) / rows;
+        (group.startsWith("f:") ? byFeature : byBehaviour).put(group.substring(2), lost);
+      }
+      return moments;
+    }
   }
 
-  /** Two-proportion z statistic of rate a (pa of na) above rate b (pb of nb). */
-  private static double z(long pa, long na, long pb, long nb) {
-    double pooled = (double) (pa + pb) / (na + nb);
-    double se = Math.sqrt(pooled * (1 - pooled) * (1.0 / na + 1.0 / nb));
-    return se == 0 ? 0 : ((double) pa / na - (double) pb / nb) / se;
+  private static double[] add(double[] x, double[] y) {
+    for (int i = 0; i < x.length; i++) x[i] += y[i];
+    return x;
   }
+
+  /** The log loss of sigmoid(margin) against the label, stable for any margin. */
+  private static double logLoss(double margin, double label) {
+    return Math.log1p(Math.exp(-Math.abs(margin))) + Math.max(margin, 0) - label * margin;
+  }
+
+  /** One-sided p-value of a z statistic, never below what a double resolves. */
+  static double pValue(double z) {
+    return NORMAL.cumulativeProbability(-z);
+  }
+
+  private static final NormalDistribution NORMAL = new NormalDistribution();
 }

@@ -103,6 +103,8 @@ public final class TrainJob {
         settings.horizonDays(), w.labelEnd()).persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())))
         .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> shortRows = shortHorizonRows(store, snapshots, settings, freePlans, w)
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Splits splits = new Splits(training, labelled.filter(col("as_of_date")
           .between(Date.valueOf(w.calibrationFrom()), Date.valueOf(w.calibrationTo()))),
@@ -111,14 +113,22 @@ public final class TrainJob {
       Counts calibration = Counts.of(splits.calibration());
       Counts eval = Counts.of(splits.evaluation());
       requireEnough(train, calibration, eval, w, settings.horizonDays());
+      Counts shortCounts = Counts.of(shortRows);
+      if (shortCounts.positives() < 10) {
+        throw new NotEnoughData(String.format("Too few upgrades within the driver horizon of %d days to explain "
+            + "them: %,d rows, %,d upgrades. Build snapshots over a longer history.", settings.driverHorizonDays(),
+            shortCounts.rows(), shortCounts.positives()));
+      }
 
       ModelInputs plain = ModelInputs.forFeatures(snapshots.schema(), settings, features).withoutConstants(training);
-      // Thresholds first, on the training rows alone; the model then reads each significant one as a step.
-      List<ThresholdDiscovery.Threshold> thresholds = log.stage("train.thresholds",
-          () -> ThresholdDiscovery.discover(training, plain.scanned(), settings.minSupport(), settings.alpha()),
-          t -> new StageCounts(train.rows(), t.size(), 0, 0));
-      ModelInputs inputs = plain.withSteps(thresholds.stream().filter(ThresholdDiscovery.Threshold::significant)
-          .toList());
+      // Drivers and thresholds, first: the stepwise selection on the short-horizon rows of one action each.
+      ThresholdDiscovery.Discovery discovery = log.stage("train.thresholds",
+          () -> ThresholdDiscovery.discover(shortRows, plain.actionsOnly().scanned(), settings.minSupport(),
+              settings.alpha()),
+          d -> new StageCounts(shortCounts.rows(), d.terms().size(), 0, 0));
+      // Each threshold's rates, lift and recall as the rule's definition reads them: on the model's own label.
+      List<ThresholdDiscovery.Threshold> thresholds = ThresholdDiscovery.measuredOn(training, discovery.thresholds());
+      ModelInputs inputs = plain.withSteps(thresholds);
       // The model (fit, locked-window figures, gate, saved) and its explanations (a second fit, the drivers and the
       // rules they confirm, written) at once, on two threads. model_runs, which makes the model the latest, comes
       // last.
@@ -126,7 +136,8 @@ public final class TrainJob {
       Concurrently.Both<Modelled, Explained> both = Concurrently.both(
           () -> modelled(log, splits, train.rows(), inputs, thresholds, snapshots.columns(), settings, features,
               store.location("models/" + version)),
-          () -> explained(context, snapshots, training, inputs, thresholds, settings, features, freePlans, w));
+          () -> explained(context, shortRows, shortCounts, training, inputs, discovery, thresholds, settings,
+              features));
       Modelled modelled = both.first();
       DriverFit driverFit = both.second().driverFit();
       List<ThresholdDiscovery.Threshold> rules = both.second().rules();
@@ -135,15 +146,28 @@ public final class TrainJob {
       Result result = new Result(version, modelled.path(), inputs.featureSetVersion(), train.from(), w.trainTo(),
           w.calibrationFrom(), w.calibrationTo(), w.evaluationFrom(), w.evaluationTo(), train.rows(),
           train.positives(), calibration.rows(), calibration.positives(), eval.rows(), eval.positives(),
-          modelled.metrics(), modelled.calibration(), driverFit.drivers(), rules, thresholds.size(),
+          modelled.metrics(), modelled.calibration(), driverFit.drivers(), rules, (int) discovery.candidatesScored(),
           modelled.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
           driverFit.counts().positives(), driverFit.chosen(), modelled.verdict());
       writeRun(store, result, settings, fitted, context.start(), version);
       return result;
     } finally {
+      shortRows.unpersist();
       training.unpersist();
       labelled.unpersist();
     }
+  }
+
+  /**
+   * The short-horizon rows: every snapshot whose driver horizon (an upgrade within pql.model.driver-horizon-days)
+   * ends before the locked window, labelled on that horizon. What an account does just before it upgrades, rather
+   * than every early sign of it that a 30-day label rewards; nothing of the locked window.
+   */
+  private static Dataset<Row> shortHorizonRows(DeltaStore store, Dataset<Row> snapshots, ModelSettings settings,
+      List<String> freePlans, Windows w) {
+    int dh = settings.driverHorizonDays();
+    return TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans, dh, w.labelEnd())
+        .filter(col("as_of_date").leq(Date.valueOf(w.evaluationFrom().minusDays(dh))));
   }
 
   /** The stored snapshots within pql.model.train-from / train-to. */
@@ -169,40 +193,23 @@ public final class TrainJob {
   }
 
   /**
-   * The drivers come from a second fit with the short driver horizon, on the inputs that name one action (or the
-   * team, or who the account is): what an account does just before it upgrades, rather than every early sign of
-   * it, and the action itself rather than a total that contains it. Its rows are every snapshot whose driver
-   * horizon ends before the evaluation window.
+   * The driver fit orders the features the selection did not keep: a second fit with the short driver horizon, on
+   * the inputs that name one action (or the team, or who the account is), over the short-horizon rows.
    */
-  private static DriverFit drivers(StageContext context, Dataset<Row> snapshots, Dataset<Row> training,
-      ModelInputs inputs, ModelSettings settings, List<String> freePlans, Windows w) {
-    int dh = settings.driverHorizonDays();
-    Dataset<Row> driverRows = TrainingSet.label(snapshots, context.store().read(Tables.CONVERSIONS), freePlans, dh,
-            w.labelEnd())
-        .filter(col("as_of_date").leq(Date.valueOf(w.evaluationFrom().minusDays(dh))))
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      Counts counts = Counts.of(driverRows);
-      if (counts.positives() < 10) {
-        throw new NotEnoughData(String.format("Too few upgrades within the driver horizon of %d days to explain "
-            + "them: %,d rows, %,d upgrades. Build snapshots over a longer history.", dh, counts.rows(),
-            counts.positives()));
-      }
-      ModelInputs actions = inputs.actionsOnly();
-      UpgradeModel.Fitted driverFit = context.log().stage("train.drivers",
-          () -> UpgradeModel.fitByAccountSplit(driverRows, actions, settings),
-          f -> new StageCounts(counts.rows(), 0, 0, 0));
-      PipelineModel driverModel = driverFit.pipeline();
-      List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),
-          UpgradeModel.regression(driverModel).coefficients().toArray(), UpgradeModel.scales(driverModel), actions);
-      List<Map<String, Double>> importance = Drivers.importances(driverModel, driverRows, modelInputs,
-          List.of(f -> f, FeatureNames::behaviour));
-      List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, importance.get(0), importance.get(1),
-          settings.horizonDays());
-      return new DriverFit(driverFit.chosen(), counts, drivers, modelInputs);
-    } finally {
-      driverRows.unpersist();
-    }
+  private static DriverFit drivers(StageContext context, Dataset<Row> driverRows, Counts counts,
+      Dataset<Row> training, ModelInputs inputs, ModelSettings settings) {
+    ModelInputs actions = inputs.actionsOnly();
+    UpgradeModel.Fitted driverFit = context.log().stage("train.drivers",
+        () -> UpgradeModel.fitByAccountSplit(driverRows, actions, settings),
+        f -> new StageCounts(counts.rows(), 0, 0, 0));
+    PipelineModel driverModel = driverFit.pipeline();
+    List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),
+        UpgradeModel.regression(driverModel).coefficients().toArray(), UpgradeModel.scales(driverModel), actions);
+    List<Map<String, Double>> importance = Drivers.importances(driverModel, driverRows, modelInputs,
+        List.of(f -> f, FeatureNames::behaviour));
+    List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, importance.get(0), importance.get(1),
+        settings.horizonDays());
+    return new DriverFit(driverFit.chosen(), counts, drivers, modelInputs);
   }
 
   /** Score columns of the locked window's rows: {@value #SCORE} + model, logins_only, activity_only, best_rule. */
@@ -328,12 +335,17 @@ public final class TrainJob {
   /** The driver fit and the discovered rules its drivers confirm, both written for model version {@code version}. */
   private record Explained(DriverFit driverFit, List<ThresholdDiscovery.Threshold> rules) {}
 
-  private static Explained explained(StageContext context, Dataset<Row> snapshots, Dataset<Row> training,
-      ModelInputs inputs, List<ThresholdDiscovery.Threshold> thresholds, ModelSettings settings,
-      FeatureSettings features, List<String> freePlans, Windows w) {
-    DriverFit driverFit = drivers(context, snapshots, training, inputs, settings, freePlans, w);
-    List<ThresholdDiscovery.Threshold> rules = Drivers.confirmed(driverFit.drivers(), driverFit.inputs(),
-        thresholds, settings.leadingDrivers());
+  private static Explained explained(StageContext context, Dataset<Row> shortRows, Counts shortCounts,
+      Dataset<Row> training, ModelInputs inputs, ThresholdDiscovery.Discovery discovery,
+      List<ThresholdDiscovery.Threshold> thresholds, ModelSettings settings, FeatureSettings features) {
+    DriverFit fitted = drivers(context, shortRows, shortCounts, training, inputs, settings);
+    // The behaviours the selection kept lead, as the selection model sees them; the driver fit orders the rest.
+    List<Drivers.Driver> selected = discovery.terms().isEmpty() ? List.of() : Drivers.describe(training,
+        Drivers.inputs(discovery.terms()), discovery.featureImportance(), discovery.behaviourImportance(),
+        settings.horizonDays());
+    DriverFit driverFit = new DriverFit(fitted.chosen(), fitted.counts(), Drivers.merged(selected,
+        fitted.drivers()), fitted.inputs());
+    List<ThresholdDiscovery.Threshold> rules = Drivers.leading(thresholds, settings.leadingDrivers());
     writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, settings, features);
     return new Explained(driverFit, rules);
   }

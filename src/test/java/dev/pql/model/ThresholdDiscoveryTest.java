@@ -14,17 +14,19 @@ import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 /**
- * Thresholds planted in 300,000 synthetic rows: the upgrade rate rises slowly with x and steps up by 6 points at
- * x >= 700; it steps up by 5 points when y <= 7 (y null: never, no step); z does nothing.
+ * Thresholds planted in 300,000 synthetic rows of 30,000 accounts (ten snapshots each, x the same in all of
+ * them): the upgrade rate rises slowly with x and steps up by 6 points at x >= 700; it steps up by 5 points when
+ * y <= 7 (y null: never, no step); z does nothing. In a second world nothing moves the rate; in a third it grows
+ * smoothly with a count, with no step.
  */
 class ThresholdDiscoveryTest extends SparkTestBase {
 
   private static Dataset<Row> rows() {
     return spark.sql("""
-        SELECT x, y, z,
+        SELECT account_id, x, y, z,
                CASE WHEN u < 0.01 + 0.02 * x / 1000 + CASE WHEN x >= 700 THEN 0.06 ELSE 0 END
                               + CASE WHEN y <= 7 THEN 0.05 ELSE 0 END THEN 1D ELSE 0D END AS label
-        FROM (SELECT id % 1000 AS x,
+        FROM (SELECT id % 30000 AS account_id, id % 1000 AS x,
                      CASE WHEN id % 17 = 0 THEN NULL ELSE CAST(id DIV 1000 % 30 AS INT) END AS y,
                      (id * 7919) % 500 AS z,
                      (xxhash64(id, 7) & 268435455) / 268435456.0 AS u
@@ -34,8 +36,8 @@ class ThresholdDiscoveryTest extends SparkTestBase {
   @Test
   void findsEachPlantedStepAndNothingWhereThereIsNone() {
     List<ThresholdDiscovery.Threshold> found = ThresholdDiscovery.discover(rows(), List.of(
-            new ThresholdDiscovery.Candidate("x", true), new ThresholdDiscovery.Candidate("y", false),
-            new ThresholdDiscovery.Candidate("z", true)), 1000, 0.01);
+            new ThresholdDiscovery.Candidate("x", true, true), new ThresholdDiscovery.Candidate("y", false),
+            new ThresholdDiscovery.Candidate("z", true, true)), 1000, 0.01).thresholds();
     Map<String, ThresholdDiscovery.Threshold> byFeature = found.stream()
         .collect(Collectors.toMap(ThresholdDiscovery.Threshold::feature, Function.identity()));
 
@@ -54,5 +56,39 @@ class ThresholdDiscoveryTest extends SparkTestBase {
 
     assertFalse(byFeature.containsKey("z") && byFeature.get("z").significant(), "z has no effect: " + byFeature.get("z"));
     assertEquals(300_000, x.rows());
+  }
+
+  /** 2,000 accounts over ten snapshots; a count c whose log1p moves the odds when {@code slope} is not 0. */
+  private static Dataset<Row> counts(double slope) {
+    return spark.sql("""
+        SELECT account_id, c, d,
+               CASE WHEN u < 1 / (1 + exp(3.5 - %s * ln(1 + c))) THEN 1D ELSE 0D END AS label
+        FROM (SELECT id %% 2000 AS account_id,
+                     CAST(pow(2, (xxhash64(id %% 2000, 1) & 1023) / 100.0) + id DIV 2000 AS BIGINT) AS c,
+                     CAST((xxhash64(id, 2) & 1023) AS BIGINT) AS d,
+                     (xxhash64(id, 3) & 268435455) / 268435456.0 AS u
+              FROM range(0, 20000))""".formatted(slope));
+  }
+
+  @Test
+  void findsNothingWhereNothingMovesTheRate() {
+    ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(counts(0), List.of(
+        new ThresholdDiscovery.Candidate("c", true, true), new ThresholdDiscovery.Candidate("d", true, true)),
+        100, 0.01);
+    assertEquals(List.of(), d.terms(), "nothing moves the rate");
+    assertTrue(d.candidatesScored() > 100, "every cut was a candidate: " + d.candidatesScored());
+  }
+
+  @Test
+  void reportsASmoothEffectAsGradedWithoutAThreshold() {
+    ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(counts(0.5), List.of(
+        new ThresholdDiscovery.Candidate("c", true, true), new ThresholdDiscovery.Candidate("d", true, true)),
+        100, 0.01);
+    assertEquals(List.of(), d.thresholds(), "a smooth effect has no threshold: " + d.terms());
+    assertEquals(1, d.terms().size(), d.terms().toString());
+    ThresholdDiscovery.Term c = d.terms().get(0);
+    assertEquals("c", c.feature());
+    assertEquals("graded", c.form());
+    assertEquals(0.5, c.coefficient(), 0.15, "the planted slope on log1p(c): " + c);
   }
 }
