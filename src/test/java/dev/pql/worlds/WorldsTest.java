@@ -31,6 +31,7 @@ import dev.pql.pipeline.Stages;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -84,6 +85,17 @@ class WorldsTest extends SparkTestBase {
             + d.behaviourImportance()).toList() + "\nrules: " + r.rules());
     assertTrue(r.verdict().published(), r.verdict().reason());
     assertEquals(3, r.verdict().comparisons().size(), "logins only, activity only and the best rule");
+    // Discovery is conditional: a decoy that travels with a driver never becomes a rule, and some planted
+    // behaviour does. (At this size the short-horizon rows hold some 40 upgrades: not all five steps are found;
+    // the README gives the figures of a 4,000-account world, where all are.)
+    java.util.Set<String> decoys = new java.util.HashSet<>();
+    dev.pql.generate.Hazard.DECOYS.forEach(d -> decoys.add(dev.pql.features.FeatureNames.behaviour(d.feature())));
+    java.util.Set<String> planted = new java.util.HashSet<>();
+    dev.pql.generate.Hazard.DRIVERS.forEach(d -> planted.add(dev.pql.features.FeatureNames.behaviour(d.feature())));
+    assertTrue(r.rules().stream().noneMatch(t -> decoys.contains(dev.pql.features.FeatureNames.behaviour(
+        t.feature()))), "no decoy is a rule: " + r.rules());
+    assertTrue(r.rules().stream().anyMatch(t -> planted.contains(dev.pql.features.FeatureNames.behaviour(
+        t.feature()))), "a planted behaviour is a rule: " + r.rules());
 
     // The oracle on the locked window's rows: the true probability of an upgrade within the horizon, whose mean is
     // the observed rate up to sampling (122 or so upgrades: a few points of relative error), and the planted steps'
@@ -109,6 +121,7 @@ class WorldsTest extends SparkTestBase {
     System.out.println("null world: " + r.verdict().reason());
     assertFalse(r.verdict().published(), r.verdict().reason());
     assertTrue(r.verdict().reason().startsWith("does not surely beat"), r.verdict().reason());
+    assertEquals(List.of(), r.rules(), "nothing moves the rate: no threshold is significant");
   }
 
   @Test
