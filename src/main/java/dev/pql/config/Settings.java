@@ -92,7 +92,7 @@ public record Settings(
   public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
       List<Milestone> activationMilestones, boolean weekly, java.time.DayOfWeek weekday, int sizeMidFrom,
-      int sizeLargeFrom, List<String> excludeEvents, String conversionFilter) {
+      int sizeLargeFrom, List<String> excludeEvents, String conversionFilter, Integer arrivalGraceDays) {
 
     /** Every event the configuration names, for the report of configured events never seen. */
     public List<String> namedEvents() {
@@ -139,7 +139,8 @@ public record Settings(
   public record SourceTable(String key, String path, String format, Map<String, String> options) {}
 
   public record EventColumns(
-      String eventId, String accountId, String userId, String event, String ts, String tsUnit, String properties) {}
+      String eventId, String accountId, String userId, String event, String ts, String tsUnit, String properties,
+      String receivedAt) {}
 
   public record AccountColumns(
       String accountId,

@@ -296,7 +296,8 @@ public final class SettingsLoader {
             p.getStringList("features.exclude-events"),
             // The conversion event is never a feature: the mapping's filter names it.
             p.getString("ingest.conversions.source").equals("event")
-                ? p.getString("ingest.conversions.event-filter") : null),
+                ? p.getString("ingest.conversions.event-filter") : null,
+            arrivalGraceDays(c)),
         readModel(c),
         readScoring(c),
         readMetrics(c),
@@ -402,6 +403,20 @@ public final class SettingsLoader {
     return c.getString(key).isBlank() ? null : date(c, key);
   }
 
+  /** pql.features.arrival-limit: the grace in days when it is on, else null; on needs a mapped arrival time. */
+  private static Integer arrivalGraceDays(Config c) {
+    if (!c.getBoolean("pql.features.arrival-limit.enabled")) return null;
+    if (c.getString("pql.ingest.events.columns.received-at").isBlank()) {
+      throw new ConfigurationError("pql.features.arrival-limit.enabled = true needs the events' arrival time: set "
+          + "pql.ingest.events.columns.received-at in the source mapping (e.g. \"received_at\" for Segment)", null);
+    }
+    int grace = c.getInt("pql.features.arrival-limit.grace-days");
+    if (grace < 0) {
+      throw new ConfigurationError("pql.features.arrival-limit.grace-days must be 0 or more, not " + grace, null);
+    }
+    return grace;
+  }
+
   private static IngestSettings readIngest(Config c) {
     String base = "pql.ingest.";
     SourceTable events = source(c, base + "events", true);
@@ -413,7 +428,8 @@ public final class SettingsLoader {
         required(c, ev + "event"),
         required(c, ev + "ts"),
         oneOf(c, ev + "ts-unit", Set.of("millis", "seconds")),
-        c.getString(ev + "properties"));
+        c.getString(ev + "properties"),
+        c.getString(ev + "received-at"));
     AccountSource accountSource = enumValue(c, base + "accounts.source", AccountSource.class);
     SourceTable accounts = source(c, base + "accounts", accountSource == AccountSource.TABLE);
     String ac = base + "accounts.columns.";

@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 
 import java.time.DateTimeException;
@@ -27,7 +28,8 @@ public final class DailyAggregates {
   private DailyAggregates() {}
 
   /**
-   * Events per account, day, event name and user (null for events without one), with the day's weekday and
+   * Events per account, day, event name, user (null for events without one) and late arrival day, with the
+   * day's weekday and
    * working-hours counts in the time zone the account was in when the event happened: the one grouping of the
    * events both daily tables are re-grouped from, so the events are scanned once for the two. (Today's time zone
    * would tell a snapshot of last year what it could not have known, and would change last year's counts.)
@@ -45,8 +47,13 @@ public final class DailyAggregates {
     // dayofweek: 1 = Sunday ... 7 = Saturday
     Column weekday = dayofweek(local).between(2, 6);
     Column workingHours = weekday.and(hour(local).between(9, 17));
+    // The day an event arrived, kept only when it is after the event's own day: rows stay one per day for events
+    // that arrive on time, and a snapshot can leave out what had not arrived yet (pql.features.arrival-limit).
+    Column arrived = java.util.Arrays.asList(events.columns()).contains("received_at")
+        ? to_date(col("received_at")) : lit(null).cast("date");
+    Column arrival = when(arrived.gt(col("event_date")), arrived).as("arrival_date");
     return events.join(timezones, valid, "left")
-        .groupBy("account_id", "event_date", "event", "user_id")
+        .groupBy(col("account_id"), col("event_date"), col("event"), col("user_id"), arrival)
         .agg(
             count(lit(1)).as("events"),
             count_if(weekday).as("weekday_events"),
@@ -99,7 +106,7 @@ public final class DailyAggregates {
 
   /** Events per account, day and event name (account_daily), from {@link #perUser}. */
   public static Dataset<Row> accountDaily(Dataset<Row> perUser) {
-    return perUser.groupBy("account_id", "event_date", "event")
+    return perUser.groupBy("account_id", "event_date", "event", "arrival_date")
         .agg(
             sum("events").as("events"),
             sum("weekday_events").as("weekday_events"),
@@ -115,7 +122,7 @@ public final class DailyAggregates {
    */
   public static Dataset<Row> accountUserDaily(Dataset<Row> perUser) {
     return perUser.filter(col("user_id").isNotNull())
-        .groupBy("account_id", "event_date", "user_id")
+        .groupBy("account_id", "event_date", "user_id", "arrival_date")
         .agg(sum("events").as("events"), max("source_ingested_at").as("source_ingested_at"));
   }
 }

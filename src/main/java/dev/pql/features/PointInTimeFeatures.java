@@ -48,11 +48,24 @@ public final class PointInTimeFeatures {
    */
   public record Spec(Map<String, String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
-      List<Milestone> activationMilestones) {
+      List<Milestone> activationMilestones, Integer arrivalGraceDays) {
 
     public static Spec of(FeatureSettings settings, Map<String, String> keyEvents) {
       return new Spec(keyEvents, settings.loginEvents(), settings.inviteEvents(), settings.limitEvents(),
-          settings.handRaiseEvents(), settings.planLimits(), settings.activationMilestones());
+          settings.handRaiseEvents(), settings.planLimits(), settings.activationMilestones(),
+          settings.arrivalGraceDays());
+    }
+
+    /**
+     * The daily rows a snapshot at D counts: days before D and, with the arrival limit, events that had arrived
+     * before D plus the grace (an arrival_date is a day after the event's own).
+     */
+    Column counted() {
+      Column asOf = col("as_of_date");
+      Column before = col("event_date").lt(asOf);
+      if (arrivalGraceDays == null) return before;
+      return before.and(col("arrival_date").isNull()
+          .or(col("arrival_date").lt(org.apache.spark.sql.functions.date_add(asOf, arrivalGraceDays))));
     }
   }
 
@@ -73,8 +86,8 @@ public final class PointInTimeFeatures {
         .select(col("account_id"), asOf, col("signup_at"), col("plan"), col("email_domain"), col("employees"),
             col("industry"), col("country"), col("timezone"));
 
-    Dataset<Row> counted = accountCounts(perEvent(daily.join(dates, col("event_date").lt(asOf))), spec);
-    Dataset<Row> users = userCounts(userDaily.join(dates, col("event_date").lt(asOf)));
+    Dataset<Row> counted = accountCounts(perEvent(daily.join(dates, spec.counted())), spec);
+    Dataset<Row> users = userCounts(userDaily.join(dates, spec.counted()));
 
     Dataset<Row> joined = spine
         .join(counted, col("account_id").equalTo(col("a_account_id")).and(asOf.equalTo(col("a_as_of_date"))), "left")

@@ -32,7 +32,7 @@ public final class EventNormalizer {
   private EventNormalizer() {}
 
   /**
-   * Maps every source row to event_id, account_id, user_id, event, ts, properties, raw_record,
+   * Maps every source row to event_id, account_id, user_id, event, ts, properties, received_at, raw_record,
    * reject_reason and reject_detail, plus the {@code extra} columns (evaluated over the source row). A row
    * is rejected for the first problem found, in the order of {@link RejectReason}.
    *
@@ -54,6 +54,8 @@ public final class EventNormalizer {
         m.timestamp(k + "ts", c.ts(), c.tsUnit()).as("ts"),
         tsText.as("ts_text"),
         m.properties(k + "properties", c.properties()).as("properties"),
+        (c.receivedAt().isBlank() ? lit(null).cast("timestamp") : m.timestamp(k + "received-at", c.receivedAt(),
+            c.tsUnit())).as("received_at"),
         raw.as(RAW),
         m.malformed().as("malformed")));
     columns.addAll(extra);

@@ -31,6 +31,8 @@ public final class Tables {
       .required("ingested_at", TimestampType, "When pql ingested the event: the start of the ingest run (UTC)")
       .required("run_id", StringType, "Id of the run that ingested the event")
       .optional("properties", createMapType(StringType, StringType), "Event properties as strings")
+      .optional("received_at", TimestampType,
+          "When the event reached the source (pql.ingest.events.columns.received-at, UTC); null when unknown")
       .build();
 
   public static final TableContract EVENTS_REJECTED = TableContract.table("events_rejected",
@@ -102,10 +104,13 @@ public final class Tables {
               + "when one task (one huge account) does it all")
       .build();
 
+  private static final String ARRIVAL_DATE = "UTC day the events arrived (received_at), when after event_date; null "
+      + "for events that arrived the same day or whose arrival is unknown (pql.features.arrival-limit reads it)";
+
   public static final TableContract ACCOUNT_DAILY = TableContract.table("account_daily",
           "Events per account, UTC day and event name: the pre-aggregate every account feature is computed from. "
               + "Rebuilt incrementally: only the days that newly ingested events touch are recomputed.")
-      .key("account_id", "event_date", "event")
+      .key("account_id", "event_date", "event", "arrival_date")
       .partitionBy("event_date")
       .required("account_id", StringType, "Account id")
       .required("event_date", DateType, "UTC day of the events")
@@ -118,12 +123,13 @@ public final class Tables {
       .required("last_ts", TimestampType, "Time of the day's last such event")
       .required("source_ingested_at", TimestampType,
           "Latest ingested_at among the events aggregated: how far this day is built")
+      .optional("arrival_date", DateType, ARRIVAL_DATE)
       .build();
 
   public static final TableContract ACCOUNT_USER_DAILY = TableContract.table("account_user_daily",
           "Events per account, UTC day and user, so that distinct active users over any window are exact "
               + "(distinct counts cannot be summed from daily distincts). Events without a user are left out.")
-      .key("account_id", "event_date", "user_id")
+      .key("account_id", "event_date", "user_id", "arrival_date")
       .partitionBy("event_date")
       .required("account_id", StringType, "Account id")
       .required("event_date", DateType, "UTC day of the events")
@@ -131,6 +137,7 @@ public final class Tables {
       .required("events", LongType, "Number of events of the user that day")
       .required("source_ingested_at", TimestampType,
           "Latest ingested_at among the events aggregated: how far this day is built")
+      .optional("arrival_date", DateType, ARRIVAL_DATE)
       .build();
 
   public static final TableContract FEATURE_CATALOG = TableContract.table("feature_catalog",

@@ -138,4 +138,33 @@ class PointInTimeFeaturesTest extends SparkTestBase {
     assertEquals("Events 'Message Sent' and 'message_sent' both become feature name 'message_sent'; rename one in "
         + "the source mapping or list only one in pql.features.key-events", e.getMessage());
   }
+
+  /**
+   * a3 sends three messages before D (03-10): one that arrives at once (03-05), one that arrives within the grace
+   * (sent 03-07, arrived 03-10 12:00, before D + 1 day) and one that arrives late (sent 03-06, arrived 03-12). With
+   * pql.features.arrival-limit the snapshot of D counts what scoring on D would have seen (two); without it, all
+   * three. A week later all three have arrived.
+   */
+  @Test
+  void withTheArrivalLimitASnapshotLeavesOutWhatHadNotArrivedYet() {
+    Dataset<Row> events = events().withColumn("received_at", col("ts")).unionByName(spark.sql("""
+        SELECT 'a3' AS account_id, 'u8' AS user_id, 'Message Sent' AS event, ts, to_date(ts) AS event_date,
+               TIMESTAMP '2026-03-20 00:00:00' AS ingested_at, received_at
+        FROM VALUES (TIMESTAMP '2026-03-05 10:00:00', TIMESTAMP '2026-03-05 10:00:02'),
+                    (TIMESTAMP '2026-03-07 10:00:00', TIMESTAMP '2026-03-10 12:00:00'),
+                    (TIMESTAMP '2026-03-06 10:00:00', TIMESTAMP '2026-03-12 08:00:00') AS t(ts, received_at)"""));
+    Settings limited = dev.pql.config.SettingsLoader.load(GoldenLake.file("features.conf"), null, java.util.Map.of(
+        "pql.warehouse", "unused", "pql.features.arrival-limit.enabled", "true",
+        "pql.ingest.events.columns.received-at", "received_at"));
+    assertEquals(1, limited.features().arrivalGraceDays(), "the default grace");
+    for (boolean on : List.of(true, false)) {
+      Dataset<Row> a3 = GoldenLake.snapshots(on ? limited : settings, events, accounts(), List.of(D, D2))
+          .filter("account_id = 'a3'").orderBy("as_of_date");
+      List<Long> messages = a3.select("cnt_total__message_sent").collectAsList().stream().map(r -> r.getLong(0))
+          .toList();
+      List<Long> users = a3.select("active_users_30d").collectAsList().stream().map(r -> r.getLong(0)).toList();
+      assertEquals(on ? List.of(2L, 3L) : List.of(3L, 3L), messages, "arrival limit " + on);
+      assertEquals(List.of(1L, 1L), users, "the one user was seen on D either way");
+    }
+  }
 }
