@@ -23,8 +23,8 @@ import org.apache.spark.api.java.JavaRDD;
 final class ClusteredLogit {
   private ClusteredLogit() {}
 
-  /** One row: its 0/1 label, its account, each feature's bin and each feature's graded value. */
-  record Observation(double label, String account, int[] bins, double[] graded) implements Serializable {}
+  /** One row: its 0/1 label, its account and each feature's bin (a few hundred at most: a short each). */
+  record Observation(double label, String account, short[] bins) implements Serializable {}
 
   /** A term's value on a row. */
   interface Term extends Serializable {

@@ -185,11 +185,6 @@ public final class ThresholdDiscovery {
         bins[i] = "b" + i;
         kept.add(col(bins[i]).cast("int"));
       }
-      for (int i = 0; i < names.length; i++) {
-        Column v = col(names[i]);
-        kept.add(candidates.get(i).graded() ? when(isnan(v), 0.0).otherwise(log1p(greatest(v, lit(0.0))))
-            : lit(0.0));
-      }
       List<Column> withNaN = new ArrayList<>(List.of(col(TrainingSet.LABEL), col(ACCOUNT)));
       for (String n : names) withNaN.add(when(col(n).isNull(), Double.NaN).otherwise(col(n)).as(n));
       int n = names.length;
@@ -199,13 +194,9 @@ public final class ThresholdDiscovery {
           .setSplitsArray(splits).setHandleInvalid("keep").transform(values.select(withNaN.toArray(Column[]::new)))
           .select(kept.toArray(Column[]::new)).repartition(partitions, col(ACCOUNT)).javaRDD()
           .map(r -> {
-            int[] b = new int[n];
-            double[] g = new double[n];
-            for (int i = 0; i < n; i++) {
-              b[i] = r.getInt(2 + i);
-              g[i] = r.getDouble(2 + n + i);
-            }
-            return new ClusteredLogit.Observation(r.getDouble(0), r.getString(1), b, g);
+            short[] b = new short[n];
+            for (int i = 0; i < n; i++) b[i] = (short) r.getInt(2 + i);
+            return new ClusteredLogit.Observation(r.getDouble(0), r.getString(1), b);
           }).persist(StorageLevel.MEMORY_AND_DISK());
       return new Binned(rows, candidates, splits);
     }
@@ -221,8 +212,15 @@ public final class ThresholdDiscovery {
       return o -> o.bins()[i] >= j && o.bins()[i] <= m ? 1 : 0;
     }
 
+    /**
+     * log1p of feature i, read from its bin: the bin's lower edge (a count's own value where each value is a cut,
+     * the quantile below it in a long tail); 0 below the first cut and when null.
+     */
     ClusteredLogit.Term graded(int i) {
-      return o -> o.graded()[i];
+      int m = values(i);
+      double[] value = new double[m + 2];
+      for (int k = 1; k <= m; k++) value[k] = Math.log1p(Math.max(0, splits[i][k]));
+      return o -> value[o.bins()[i]];
     }
 
     /** The feature's value at cut j, in its own direction. */
@@ -370,10 +368,7 @@ public final class ThresholdDiscovery {
           }
         }
         return List.of(a).iterator();
-      }).reduce((x, y) -> {
-        for (int c = 0; c < x.length; c++) x[c] += y[c];
-        return x;
-      });
+      }).treeReduce(ThresholdDiscovery::add, 2); // executors add the histograms up; the driver gets one
       Sums s = new Sums(new long[n][], new double[n][], new double[n][], new double[n][]);
       for (int i = 0; i < n; i++) {
         int bins = binned.values(i) + 2;
