@@ -103,6 +103,8 @@ public final class ThresholdDiscovery {
   private static final double[] GRID = grid();
   /** At most this many terms: a handful of drivers is what people read, and each round is a pass. */
   private static final int MAX_TERMS = 12;
+  /** Candidates in a row that fail the account-level test before the selection stops. */
+  private static final int MAX_MISSES = 3;
 
   private static double[] grid() {
     List<Double> p = new ArrayList<>();
@@ -258,20 +260,31 @@ public final class ThresholdDiscovery {
 
     Discovery run() {
       ClusteredLogit.Fit fit = fit(kept);
-      for (int round = 0; round < 3 * MAX_TERMS && kept.size() < MAX_TERMS; round++) {
-        Sums sums = sums(fit);
-        if (marginal == null) marginal = sums;
+      Sums sums = null;
+      int misses = 0;
+      for (int round = 0; round < 4 * MAX_TERMS && kept.size() < MAX_TERMS; round++) {
+        if (sums == null) {
+          sums = sums(fit);
+          if (marginal == null) marginal = sums;
+        }
         Best best = best(sums);
         if (best == null) break;
-        scored += best.tests();
+        if (misses == 0) scored += best.tests();
         List<Choice> trial = new ArrayList<>(kept);
         trial.add(best.choice());
         ClusteredLogit.Fit tried = fit(trial);
-        // The best candidate not significant once accounts are the unit: no other one is.
-        if (pValue(tried.z(trial.size())) >= alpha / best.tests()) break;
+        if (pValue(tried.z(trial.size())) >= alpha / best.tests()) {
+          // Strong row by row, not once accounts are the unit (a few accounts' many snapshots): the next best
+          // candidates get their chance, a few of them; then nothing is left to find.
+          dropped.add(best.choice());
+          if (++misses == MAX_MISSES) break;
+          continue;
+        }
+        misses = 0;
         kept.add(best.choice());
         testsOf.put(best.choice(), best.tests());
         fit = backward(tried);
+        sums = null;
       }
       if (marginal == null) marginal = sums(fit);
       return discovery(gradedOrStepped(fit));
