@@ -155,9 +155,8 @@ public final class ThresholdDiscovery {
   }
 
   /**
-   * The rows with each feature oriented (qualifying means "value >= cut"; null never qualifies), its bin among
-   * the cuts ({@code b<i>}; the last bin holds the nulls) and, for graded candidates, log1p of its value
-   * ({@code g<i>}).
+   * The rows as observations partitioned by account: label, account and each feature's bin among its cuts, the
+   * feature oriented so that qualifying means "value >= cut" (the last bin holds the nulls, which never qualify).
    */
   record Binned(JavaRDD<ClusteredLogit.Observation> rows, List<Candidate> candidates, double[][] splits) {
     static Binned of(Dataset<Row> training, List<Candidate> candidates) {
@@ -182,7 +181,8 @@ public final class ThresholdDiscovery {
         splits[i] = s.stream().mapToDouble(Double::doubleValue).toArray();
       }
       String[] bins = new String[names.length];
-      List<Column> kept = new ArrayList<>(List.of(col(TrainingSet.LABEL).cast("double"), col(ACCOUNT).cast("string")));
+      List<Column> kept = new ArrayList<>(List.of(col(TrainingSet.LABEL).cast("double"),
+          col(ACCOUNT).cast("string")));
       for (int i = 0; i < names.length; i++) {
         bins[i] = "b" + i;
         kept.add(col(bins[i]).cast("int"));
