@@ -148,10 +148,4 @@ final class ClusteredLogit {
       return List.of(s).iterator();
     }).reduce(Sums::plus);
   }
-
-  /** The intercept-only fit's starting point: the log-odds of the base rate. */
-  static double[] baseStart(double positives, double rows) {
-    double rate = Math.min(Math.max(positives / rows, 1e-6), 1 - 1e-6);
-    return new double[] {Math.log(rate / (1 - rate))};
-  }
 }

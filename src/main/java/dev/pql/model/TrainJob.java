@@ -82,9 +82,8 @@ public final class TrainJob {
     }
   }
 
-  /** The driver fit: its chosen grid point, its rows, the drivers and the model inputs they were read from. */
-  private record DriverFit(UpgradeModel.GridPoint chosen, Counts counts, List<Drivers.Driver> drivers,
-      List<Drivers.Input> inputs) {}
+  /** The driver fit: its chosen grid point, its rows and the drivers (those the selection kept first). */
+  private record DriverFit(UpgradeModel.GridPoint chosen, Counts counts, List<Drivers.Driver> drivers) {}
 
   /** The fitted model, where it was saved, its locked-window figures beside the baselines' and the gate's verdict. */
   private record Modelled(UpgradeModel.Fitted fitted, String path, Map<String, Double> metrics,
@@ -209,7 +208,7 @@ public final class TrainJob {
         List.of(f -> f, FeatureNames::behaviour));
     List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, importance.get(0), importance.get(1),
         settings.horizonDays());
-    return new DriverFit(driverFit.chosen(), counts, drivers, modelInputs);
+    return new DriverFit(driverFit.chosen(), counts, drivers);
   }
 
   /** Score columns of the locked window's rows: {@value #SCORE} + model, logins_only, activity_only, best_rule. */
@@ -344,7 +343,7 @@ public final class TrainJob {
         Drivers.inputs(discovery.terms()), discovery.featureImportance(), discovery.behaviourImportance(),
         settings.horizonDays());
     DriverFit driverFit = new DriverFit(fitted.chosen(), fitted.counts(), Drivers.merged(selected,
-        fitted.drivers()), fitted.inputs());
+        fitted.drivers()));
     List<ThresholdDiscovery.Threshold> rules = Drivers.leading(thresholds, settings.leadingDrivers());
     writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, settings, features);
     return new Explained(driverFit, rules);
