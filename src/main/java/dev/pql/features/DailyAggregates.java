@@ -29,8 +29,7 @@ public final class DailyAggregates {
 
   /**
    * Events per account, day, event name, user (null for events without one) and late arrival day, with the
-   * day's weekday and
-   * working-hours counts in the time zone the account was in when the event happened: the one grouping of the
+   * day's weekday and working-hours counts in the time zone the account was in when the event happened: the one grouping of the
    * events both daily tables are re-grouped from, so the events are scanned once for the two. (Today's time zone
    * would tell a snapshot of last year what it could not have known, and would change last year's counts.)
    *
