@@ -21,7 +21,7 @@ import java.util.UUID;
  * that warehouse, and serve-sql serves it.
  */
 final class SampleRun {
-  static final Path WORK = Path.of(System.getProperty("pql.it.work", "target/it")).toAbsolutePath();
+  static final Path WORK = Path.of(System.getProperty("it.work", "target/it")).toAbsolutePath();
   /** Every run uses one run id, so that run ids and model versions in the tables agree. */
   static final String RUN_ID = "it-run";
   static final Duration RUN_TIMEOUT = Duration.ofMinutes(15);
@@ -95,7 +95,7 @@ final class SampleRun {
     String runOutput;
     try (ServiceProcess s3 = ServiceProcess.start("s3proxy", List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
-        System.getProperty("pql.it.s3proxy"), "--properties", properties.toString()), Map.of(),
+        System.getProperty("it.s3proxy"), "--properties", properties.toString()), Map.of(),
         work.resolve("logs/s3proxy.log"))) {
       outputs.add(s3.log);
       s3.awaitPort(port, Duration.ofSeconds(60));

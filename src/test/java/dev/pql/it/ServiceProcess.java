@@ -20,9 +20,9 @@ import java.util.concurrent.TimeUnit;
  * file the test can search, and close() stops it and every process it started, whatever happened.
  */
 final class ServiceProcess implements AutoCloseable {
-  /** The JVM options Spark 3.5 needs on Java 17, as the pom gives them to the tests (pql.it.jvm). */
-  static final List<String> JVM_OPTIONS = Arrays.asList(System.getProperty("pql.it.jvm", "").trim().split("\\s+"));
-  static final Path HOME = Path.of(System.getProperty("pql.home", ".")).toAbsolutePath();
+  /** The JVM options Spark 3.5 needs on Java 17, as the pom gives them to the tests (it.jvm). */
+  static final List<String> JVM_OPTIONS = Arrays.asList(System.getProperty("it.jvm", "").trim().split("\\s+"));
+  static final Path HOME = Path.of(System.getProperty("it.home", ".")).toAbsolutePath();
 
   final String name;
   final Path log;
