@@ -29,6 +29,9 @@ public abstract class SparkTestBase {
           .set("spark.sql.session.timeZone", "UTC")
           .set("spark.driver.host", "127.0.0.1")
           .set("spark.databricks.delta.snapshotPartitions", "2")
+          // One JVM runs every test class, and their queries repeat: keep the compiled code of more than the
+          // default 100 (FeaturesJobTest and ScoreJobTest together: 157 s instead of 171 s).
+          .set("spark.sql.codegen.cache.maxEntries", "2000")
           .set("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
           .set("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog");
     }
