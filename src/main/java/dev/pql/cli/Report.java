@@ -94,8 +94,9 @@ final class Report {
         + "terms scored):%n", r.thresholdsScanned()));
     for (ThresholdDiscovery.Threshold t : r.rules()) {
       out.append(String.format("  %-48s rate %5.1f%% vs %5.1f%%, lift %5.2f, recall %5.1f%%, coverage %5.1f%%, "
-              + "p %.1e%s%n", t.predicate().replace("`", ""), 100 * t.rateQualifying(), 100 * t.rateRest(), t.lift(),
-          100 * t.recall(), 100 * t.coverage(), t.pValue(), t.significant() ? "" : " (not significant)"));
+              + "p %s%s%n", t.predicate().replace("`", ""), 100 * t.rateQualifying(), 100 * t.rateRest(), t.lift(),
+          100 * t.recall(), 100 * t.coverage(), dev.pql.model.PValue.text(t.pValue()),
+          t.significant() ? "" : " (not significant)"));
     }
     out.append(stages(stages));
     return out.toString();
@@ -133,8 +134,9 @@ final class Report {
     List<dev.pql.metrics.Backtest.Figures> all = r.figures();
     dev.pql.metrics.Backtest.Figures c = all.get(0);
     StringBuilder out = new StringBuilder(String.format(
-        "%,d open-account snapshots on %d dates, %,d upgrades within %d days (base rate %.1f%%)%n", c.rows(),
-        c.snapshots(), c.upgrades(), r.horizonDays(), 100.0 * c.upgrades() / c.rows()));
+        "%,d open-account snapshots on %d dates, %,d of them followed by an upgrade within %d days (base rate "
+            + "%.1f%%); %,d upgrades%n", c.rows(), c.snapshots(), c.upgradeRows(), r.horizonDays(),
+        100.0 * c.upgradeRows() / c.rows(), c.upgrades().upgrades()));
     out.append(table(all));
     if (all.size() > 1) {
       out.append("Overlap: share of the candidate's PQLs that each active definition also qualifies\n");
@@ -206,20 +208,26 @@ final class Report {
   }
 
   static String format(double v, String pattern) {
-    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, pattern, v);
+    return Double.isFinite(v) ? String.format(Locale.ROOT, pattern, v) : "-";
   }
 
-  /** The figures as a table whose first columns are as wide as the longest name and version. */
+  /**
+   * The figures as a table whose first columns are as wide as the longest name and version: precision and lift with
+   * their 95% intervals, recall as upgrades caught of all with its interval, and the median lead time.
+   */
   static String table(List<Backtest.Figures> figures) {
     int name = Math.max(10, figures.stream().mapToInt(f -> f.name().length()).max().orElse(0));
     int version = Math.max(3, figures.stream().mapToInt(f -> f.version().length()).max().orElse(0));
-    String columns = "%-" + name + "s %-" + version + "s %9s %7s %6s %8s %9s%n";
+    String columns = "%-" + name + "s %-" + version + "s %-21s %-30s %-9s %-19s %8s %9s%n";
     StringBuilder out = new StringBuilder(String.format(Locale.ROOT, columns, "definition", "ver", "precision",
-        "recall", "lift", "coverage", "PQLs/week"));
+        "recall of upgrades", "lead days", "lift", "coverage", "PQLs/week"));
     for (Backtest.Figures f : figures) {
-      out.append(String.format(Locale.ROOT, columns, f.name(), f.version(), format(100 * f.precision(), "%.1f%%"),
-          format(100 * f.recall(), "%.1f%%"), format(f.lift(), "%.2f"), format(100 * f.coverage(), "%.1f%%"),
-          format(f.pqlsPerWeek(), "%.1f")));
+      Backtest.Upgrades u = f.upgrades();
+      String recall = u.upgrades() == 0 ? "-" : String.format(Locale.ROOT, "%d/%d %s", u.caught(), u.upgrades(),
+          u.recall().format("%.0f%%", 100));
+      out.append(String.format(Locale.ROOT, columns, f.name(), f.version(), f.precision().format("%.1f%%", 100),
+          recall, format(u.leadDaysMedian(), "%.0f"), f.lift().format("%.2fx", 1), format(100 * f.coverage(),
+              "%.1f%%"), format(f.pqlsPerWeek(), "%.1f")));
     }
     return out.toString();
   }

@@ -104,6 +104,20 @@ public final class DeltaStore {
     return delta;
   }
 
+  /**
+   * For a table each run recomputes whole: when an older pql wrote it with columns its contract no longer has, its
+   * rows are replaced by none under the contract's schema (one commit; the history keeps the old rows), so that the
+   * recomputation can be written. Other tables never lose a column.
+   */
+  public void dropObsoleteColumns(TableContract table) {
+    if (!exists(table)) return;
+    List<String> wanted = table.columnNames();
+    if (wanted.containsAll(List.of(read(table).columns()))) return;
+    DeltaTable target = DeltaTable.forPath(spark, path(table));
+    commit(table, target, () -> spark.createDataFrame(List.of(), table.schema()).write().format("delta")
+        .mode("overwrite").option("overwriteSchema", "true").save(path(table)));
+  }
+
   /** Inserts the rows whose key is not in the table yet; returns how many were inserted. */
   public long insertNew(TableContract table, Dataset<Row> rows) {
     return merge(table, rows, builder -> builder.whenNotMatched().insertAll()).inserted();

@@ -383,12 +383,27 @@ public final class Tables {
       .required("snapshots", LongType, "Snapshot dates replayed")
       .required("horizon_days", IntegerType, "Label horizon: an upgrade within this many days after the snapshot")
       .required("rows", LongType, "Open-account snapshots replayed")
-      .required("upgrades", LongType, "Of them, upgraded within the horizon")
+      .required("upgrade_rows", LongType, "Of them, followed by an upgrade within the horizon")
       .required("pql_rows", LongType, "Open-account snapshots the definition qualified")
-      .required("pql_upgrades", LongType, "Of them, upgraded within the horizon")
-      .optional("precision", DoubleType, "pql_upgrades / pql_rows")
-      .optional("recall", DoubleType, "pql_upgrades / upgrades: the share of all upgrades it caught")
-      .optional("lift", DoubleType, "precision / (upgrades / rows)")
+      .required("pql_upgrade_rows", LongType, "Of them, followed by an upgrade within the horizon")
+      .optional("precision", DoubleType, "pql_upgrade_rows / pql_rows: the share of qualifications followed by an "
+          + "upgrade within the horizon")
+      .optional("precision_lo", DoubleType, "Lower bound of precision's 95% interval (resampling accounts)")
+      .optional("precision_hi", DoubleType, "Upper bound of precision's 95% interval (resampling accounts)")
+      .required("upgrades", LongType, "Upgrades replayed: accounts that upgraded within the horizon of a replayed "
+          + "snapshot at which they were open")
+      .required("upgrades_caught", LongType, "Of them, upgrades whose account the definition qualified at a snapshot "
+          + "within the horizon before the upgrade")
+      .optional("recall", DoubleType, "upgrades_caught / upgrades: the share of upgrades it flagged beforehand")
+      .optional("recall_lo", DoubleType, "Lower bound of recall's 95% Wilson interval (one trial per upgrade)")
+      .optional("recall_hi", DoubleType, "Upper bound of recall's 95% Wilson interval (one trial per upgrade)")
+      .optional("row_recall", DoubleType, "pql_upgrade_rows / upgrade_rows: the share of upgrade rows qualified")
+      .optional("lead_days_median", DoubleType, "Median days from the first qualification within the horizon to "
+          + "the upgrade, over the upgrades caught")
+      .optional("lead_days_p90", DoubleType, "90th percentile of those lead days")
+      .optional("lift", DoubleType, "precision / (upgrade_rows / rows)")
+      .optional("lift_lo", DoubleType, "Lower bound of lift's 95% interval (resampling accounts)")
+      .optional("lift_hi", DoubleType, "Upper bound of lift's 95% interval (resampling accounts)")
       .optional("coverage", DoubleType, "pql_rows / rows")
       .required("pql_accounts", LongType, "Distinct accounts it qualified at least once")
       .optional("pqls_per_week", DoubleType, "pql_accounts per week of replayed history")
@@ -419,7 +434,9 @@ public final class Tables {
       .required("lift", DoubleType, "rate_qualifying / base_rate")
       .required("recall", DoubleType, "Share of the upgrades the rule catches")
       .required("coverage", DoubleType, "Share of the rows the rule qualifies")
-      .required("p_value", DoubleType, "One-sided two-proportion z-test p-value, before correction")
+      .required("p_value", DoubleType, "One-sided p-value of the step in the stepwise selection (its "
+          + "account-clustered z), before the Bonferroni correction over tests; at least 1e-6, the resolution of the "
+          + "normal approximation: 1e-6 reads < 1e-6")
       .required("tests", LongType, "Thresholds tested in this discovery (the Bonferroni factor)")
       .required("definition", StringType, "The definition as HOCON, ready for conf/definitions/")
       .build();

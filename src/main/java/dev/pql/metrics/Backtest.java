@@ -4,29 +4,43 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.datediff;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 
+import dev.pql.model.Estimate;
 import dev.pql.model.TrainingSet;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
 /**
  * Replays PQL definitions on labelled history — open accounts at each snapshot, labelled by an upgrade within
- * the horizon — and measures each side by side: precision, recall (share of all upgrades it caught), lift over
- * the base rate, coverage, new PQLs per week and its overlap with every other definition. One aggregation over
- * the rows; only the sums reach the driver.
+ * the horizon — and measures each side by side: precision (the share of qualified snapshots followed by an upgrade),
+ * recall of upgrades (the share of upgrades whose account the definition flagged at a snapshot in the horizon before
+ * it, with the lead time from that first flag), lift over the base rate, coverage, new PQLs per week and its overlap
+ * with every other definition. Snapshots of one account are not independent, so the intervals come from resampling
+ * accounts (precision, lift) or count each upgrade once (recall, Wilson). Rows are summed per account, then over
+ * accounts and over account resamples; only the sums reach the driver.
  */
 public final class Backtest {
   private Backtest() {}
+
+  /** Resamples of accounts behind each interval, their seed, and the intervals' confidence. */
+  public static final int REPLICATES = 200;
+  static final long SEED = 20_260_301L;
+  public static final double CONFIDENCE = 0.95;
 
   /** A definition to replay: what qualifies an account at a snapshot, as a boolean column over its features. */
   public record Candidate(String name, String version, String kind, Column qualifies) {
@@ -36,66 +50,175 @@ public final class Backtest {
     }
   }
 
-  /** What a candidate did on the history. */
+  /**
+   * What a candidate did on the history. Row counts: {@code rows} open-account snapshots, {@code upgradeRows} of
+   * them followed by an upgrade within the horizon, {@code pqlRows} qualified, {@code pqlUpgradeRows} both.
+   */
   public record Figures(String name, String version, String kind, java.time.LocalDate from, java.time.LocalDate to,
-      long snapshots, long rows, long upgrades,
-      long pqlRows, long pqlUpgrades, double precision, double recall, double lift, double coverage,
-      long accounts, double pqlsPerWeek, Map<String, Double> overlap) {}
+      long snapshots, long rows, long upgradeRows, long pqlRows, long pqlUpgradeRows, Estimate precision,
+      Estimate lift, double coverage, long accounts, double pqlsPerWeek, Map<String, Double> overlap,
+      Upgrades upgrades) {
+    /** The share of upgrades caught, with its interval. */
+    public Estimate recall() {
+      return upgrades.recall();
+    }
+  }
 
   /**
-   * @param labelled rows of {@link TrainingSet#label}: one per open account and snapshot, with the label
+   * The upgrades replayed (accounts that upgraded within the horizon of a replayed snapshot), how many the
+   * definition flagged beforehand, their share (Wilson interval: one trial per upgrade), the row-level share
+   * pqlUpgradeRows / upgradeRows, and the median and 90th percentile of days from the first flag to the upgrade.
+   */
+  public record Upgrades(long upgrades, long caught, Estimate recall, double rowRecall, double leadDaysMedian,
+      double leadDaysP90) {}
+
+  /**
+   * @param labelled rows of {@link TrainingSet#label}: one per open account and snapshot, with the label and
+   *     {@link TrainingSet#UPGRADED_AT}
    * @param cadenceDays days between snapshots (7 weekly, 1 daily): the last snapshot stands for that many days
    */
   public static List<Figures> run(Dataset<Row> labelled, List<Candidate> candidates, int cadenceDays) {
     if (candidates.isEmpty()) return List.of();
-    List<Column> flags = new ArrayList<>(List.of(col("account_id"), col("as_of_date"), col(TrainingSet.LABEL)));
-    for (int i = 0; i < candidates.size(); i++) {
-      flags.add(coalesce(candidates.get(i).qualifies(), lit(false)).as("q" + i));
-    }
-    Dataset<Row> flagged = labelled.select(flags.toArray(Column[]::new));
-    List<Column> aggs = new ArrayList<>(List.of(count(lit(1)), sum(TrainingSet.LABEL),
-        countDistinct(col("as_of_date")), min("as_of_date"), max("as_of_date")));
     int n = candidates.size();
+    List<Column> flags = new ArrayList<>(List.of(col("account_id"), col("as_of_date"),
+        col(TrainingSet.LABEL).cast("long").as("y"), col(TrainingSet.UPGRADED_AT)));
+    for (int i = 0; i < n; i++) flags.add(coalesce(candidates.get(i).qualifies(), lit(false)).as("q" + i));
+    Dataset<Row> flagged = labelled.select(flags.toArray(Column[]::new));
+    Row history = flagged.agg(countDistinct(col("as_of_date")), min("as_of_date"), max("as_of_date")).first();
+    Dataset<Row> accounts = perAccount(flagged, n).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Row totals = accounts.agg(totals(n).get(0), totals(n).subList(1, totals(n).size()).toArray(Column[]::new))
+          .first();
+      double[][] resampled = resampled(accounts, n);
+      long rows = totals.isNullAt(0) ? 0 : totals.getLong(0);
+      long snapshots = history.getLong(0);
+      double weeks = rows == 0 ? 0 : (daysBetween(history.getDate(1), history.getDate(2)) + cadenceDays) / 7.0;
+      List<Figures> figures = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        figures.add(figures(candidates, i, totals, resampled, rows == 0 ? null : history, snapshots, weeks));
+      }
+      return figures;
+    } finally {
+      accounts.unpersist();
+    }
+  }
+
+  /**
+   * One row per account: its rows and upgrade rows, whether and when it upgraded, and per candidate i its qualified
+   * rows (p_i), qualified upgrade rows (pu_i), whether it ever qualified (a_i), whether its upgrade was flagged
+   * beforehand (c_i) and the days from the first such flag to the upgrade (lead_i); per pair, rows both qualify.
+   */
+  private static Dataset<Row> perAccount(Dataset<Row> flagged, int n) {
+    Column y = col("y");
+    List<Column> aggs = new ArrayList<>(List.of(sum(y).as("upgrade_rows"), max(y).as("upgraded"),
+        max(col(TrainingSet.UPGRADED_AT)).as("upgraded_at")));
     for (int i = 0; i < n; i++) {
       Column q = col("q" + i);
-      aggs.add(sum(when(q, 1L).otherwise(0L)));
-      aggs.add(sum(when(q, col(TrainingSet.LABEL)).otherwise(0.0)));
-      aggs.add(countDistinct(when(q, col("account_id"))));
-    }
-    for (int i = 0; i < n; i++) {
+      aggs.add(sum(when(q, 1L).otherwise(0L)).as("p" + i));
+      aggs.add(sum(when(q, y).otherwise(0L)).as("pu" + i));
+      aggs.add(max(when(q, 1L).otherwise(0L)).as("a" + i));
+      aggs.add(max(when(q.and(y.equalTo(1L)), 1L).otherwise(0L)).as("c" + i));
+      aggs.add(min(when(q.and(y.equalTo(1L)), col("as_of_date"))).as("f" + i));
       for (int j = 0; j < n; j++) {
-        if (i != j) aggs.add(sum(when(col("q" + i).and(col("q" + j)), 1L).otherwise(0L)));
+        if (i != j) aggs.add(sum(when(q.and(col("q" + j)), 1L).otherwise(0L)).as("b" + i + "_" + j));
       }
     }
-    Row r = flagged.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
-    long rows = r.getLong(0);
-    long upgrades = rows == 0 ? 0 : Math.round(r.getDouble(1));
-    long snapshots = r.getLong(2);
-    double weeks = rows == 0 ? 0 : (daysBetween(r.getDate(3), r.getDate(4)) + cadenceDays) / 7.0;
-    double base = rows == 0 ? Double.NaN : (double) upgrades / rows;
+    Dataset<Row> perAccount = flagged.groupBy("account_id")
+        .agg(count(lit(1)).as("rows"), aggs.toArray(Column[]::new));
+    for (int i = 0; i < n; i++) {
+      perAccount = perAccount.withColumn("lead" + i, when(col("c" + i).equalTo(1L),
+          datediff(to_date(col("upgraded_at")), col("f" + i))));
+    }
+    return perAccount;
+  }
 
-    List<Figures> figures = new ArrayList<>();
-    int pairs = 5 + 3 * n;
+  /** Sums over accounts (rows, upgrade rows, upgrades; per candidate p, pu, a, c, lead median and p90; overlaps). */
+  private static List<Column> totals(int n) {
+    List<Column> t = new ArrayList<>(List.of(sum("rows"), sum("upgrade_rows"), sum("upgraded")));
     for (int i = 0; i < n; i++) {
-      Candidate c = candidates.get(i);
-      long pqlRows = r.isNullAt(5 + 3 * i) ? 0 : r.getLong(5 + 3 * i);
-      long caught = r.isNullAt(6 + 3 * i) ? 0 : Math.round(r.getDouble(6 + 3 * i));
-      long accounts = r.getLong(7 + 3 * i);
-      double precision = pqlRows == 0 ? Double.NaN : (double) caught / pqlRows;
-      Map<String, Double> overlap = new LinkedHashMap<>();
+      t.addAll(List.of(sum("p" + i), sum("pu" + i), sum("a" + i), sum("c" + i),
+          expr("percentile(lead" + i + ", array(0.5, 0.9))")));
       for (int j = 0; j < n; j++) {
-        if (i == j) continue;
-        long both = r.isNullAt(pairs) ? 0 : r.getLong(pairs);
-        pairs++;
-        overlap.put(candidates.get(j).name(), pqlRows == 0 ? Double.NaN : (double) both / pqlRows);
+        if (i != j) t.add(sum("b" + i + "_" + j));
       }
-      figures.add(new Figures(c.name(), c.version(), c.kind(), rows == 0 ? null : r.getDate(3).toLocalDate(),
-          rows == 0 ? null : r.getDate(4).toLocalDate(), snapshots, rows, upgrades, pqlRows, caught, precision,
-          upgrades == 0 ? Double.NaN : (double) caught / upgrades, precision / base,
-          rows == 0 ? Double.NaN : (double) pqlRows / rows, accounts, weeks == 0 ? Double.NaN : accounts / weeks,
-          overlap));
     }
-    return figures;
+    return t;
+  }
+
+  private static final int PER_CANDIDATE_TOTALS = 5;
+
+  /**
+   * Per resample of accounts (rows of the result) the base rate, then per candidate its precision and lift
+   * (columns 1 + 2i and 2 + 2i): a Poisson weight per account and resample, summed in Spark.
+   */
+  private static double[][] resampled(Dataset<Row> accounts, int n) {
+    Dataset<Row> weighted = dev.pql.model.AccountBootstrap.replicated(accounts, REPLICATES, SEED)
+        .filter(col(dev.pql.model.AccountBootstrap.REPLICATE).gt(0));
+    Column w = col(dev.pql.model.AccountBootstrap.WEIGHT);
+    List<Column> sums = new ArrayList<>(List.of(sum(col("rows").multiply(w)), sum(col("upgrade_rows").multiply(w))));
+    for (int i = 0; i < n; i++) {
+      sums.add(sum(col("p" + i).multiply(w)));
+      sums.add(sum(col("pu" + i).multiply(w)));
+    }
+    List<Row> replicates = weighted.groupBy(dev.pql.model.AccountBootstrap.REPLICATE)
+        .agg(sums.get(0), sums.subList(1, sums.size()).toArray(Column[]::new)).collectAsList();
+    double[][] out = new double[replicates.size()][1 + 2 * n];
+    for (int r = 0; r < replicates.size(); r++) {
+      Row row = replicates.get(r);
+      double base = ratio(row.getDouble(2), row.getDouble(1));
+      out[r][0] = base;
+      for (int i = 0; i < n; i++) {
+        double precision = ratio(row.getDouble(4 + 2 * i), row.getDouble(3 + 2 * i));
+        out[r][1 + 2 * i] = precision;
+        out[r][2 + 2 * i] = ratio(precision, base);
+      }
+    }
+    return out;
+  }
+
+  private static Figures figures(List<Candidate> candidates, int i, Row totals, double[][] resampled, Row history,
+      long snapshots, double weeks) {
+    int n = candidates.size();
+    long rows = longAt(totals, 0);
+    long upgradeRows = longAt(totals, 1);
+    long upgrades = longAt(totals, 2);
+    int at = 3 + i * (PER_CANDIDATE_TOTALS + n - 1);
+    long pqlRows = longAt(totals, at);
+    long pqlUpgradeRows = longAt(totals, at + 1);
+    long accounts = longAt(totals, at + 2);
+    long caught = longAt(totals, at + 3);
+    List<Double> lead = totals.isNullAt(at + 4) ? List.of() : totals.getList(at + 4);
+    Map<String, Double> overlap = new LinkedHashMap<>();
+    int pair = at + PER_CANDIDATE_TOTALS;
+    for (int j = 0; j < n; j++) {
+      if (i == j) continue;
+      overlap.put(candidates.get(j).name(), ratio(longAt(totals, pair++), pqlRows));
+    }
+    double base = ratio(upgradeRows, rows);
+    double precision = ratio(pqlUpgradeRows, pqlRows);
+    Estimate precisionCi = Estimate.bootstrap(precision, column(resampled, 1 + 2 * i), CONFIDENCE);
+    Estimate liftCi = Estimate.bootstrap(ratio(precision, base), column(resampled, 2 + 2 * i), CONFIDENCE);
+    Upgrades caughtUpgrades = new Upgrades(upgrades, caught, Estimate.wilson(caught, upgrades, CONFIDENCE),
+        ratio(pqlUpgradeRows, upgradeRows), lead.isEmpty() ? Double.NaN : lead.get(0),
+        lead.isEmpty() ? Double.NaN : lead.get(1));
+    Candidate c = candidates.get(i);
+    return new Figures(c.name(), c.version(), c.kind(), history == null ? null : history.getDate(1).toLocalDate(),
+        history == null ? null : history.getDate(2).toLocalDate(), snapshots, rows, upgradeRows, pqlRows,
+        pqlUpgradeRows, precisionCi, liftCi, ratio(pqlRows, rows), accounts, ratio(accounts, weeks), overlap,
+        caughtUpgrades);
+  }
+
+  private static long longAt(Row row, int i) {
+    return row.isNullAt(i) ? 0 : row.getLong(i);
+  }
+
+  private static double[] column(double[][] table, int j) {
+    return Arrays.stream(table).mapToDouble(r -> r[j]).toArray();
+  }
+
+  /** a / b, NaN when b is 0 (an undefined figure, printed "-" and stored as null). */
+  private static double ratio(double a, double b) {
+    return b == 0 ? Double.NaN : a / b;
   }
 
   /** The figures, or a clear error when no labelled snapshot was there to replay the definitions on. */

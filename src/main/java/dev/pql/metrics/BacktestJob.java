@@ -96,14 +96,20 @@ public final class BacktestJob {
     List<Row> rows = new ArrayList<>();
     for (Backtest.Figures f : r.rules()) rows.add(row(f, r, runId));
     for (Backtest.Figures f : r.learned()) rows.add(row(f, r, runId));
+    // Recomputed whole: a table an older pql wrote with other columns takes this contract's.
+    store.dropObsoleteColumns(Tables.DEFINITION_BACKTEST);
     store.sync(Tables.DEFINITION_BACKTEST, spark.createDataFrame(rows, Tables.DEFINITION_BACKTEST.schema()),
         Set.of("run_id"));
   }
 
   private static Row row(Backtest.Figures f, Result r, String runId) {
+    Backtest.Upgrades u = f.upgrades();
     return RowFactory.create(f.name(), f.version(), f.kind(), Date.valueOf(f.from()), Date.valueOf(f.to()),
-        f.snapshots(), r.horizonDays(), f.rows(), f.upgrades(), f.pqlRows(), f.pqlUpgrades(), nan(f.precision()),
-        nan(f.recall()), nan(f.lift()), nan(f.coverage()), f.accounts(), nan(f.pqlsPerWeek()),
+        f.snapshots(), r.horizonDays(), f.rows(), f.upgradeRows(), f.pqlRows(), f.pqlUpgradeRows(),
+        f.precision().valueOrNull(), f.precision().loOrNull(), f.precision().hiOrNull(), u.upgrades(), u.caught(),
+        u.recall().valueOrNull(), u.recall().loOrNull(), u.recall().hiOrNull(), nan(u.rowRecall()),
+        nan(u.leadDaysMedian()), nan(u.leadDaysP90()), f.lift().valueOrNull(), f.lift().loOrNull(),
+        f.lift().hiOrNull(), nan(f.coverage()), f.accounts(), nan(f.pqlsPerWeek()),
         f.overlap().entrySet().stream().map(e -> RowFactory.create(e.getKey(), nan(e.getValue()))).toList(),
         f.kind().equals("rule") ? null : r.modelVersion(), runId);
   }

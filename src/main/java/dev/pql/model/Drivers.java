@@ -252,10 +252,11 @@ public final class Drivers {
       double support = r.getLong(4 + 3 * i) / rows;
       double rateWith = with == 0 ? Double.NaN : withPositives / with;
       double rateWithout = rows - with == 0 ? Double.NaN : (positives - withPositives) / (rows - with);
-      double lift = rateWith / rateWithout;
+      double lift = rateWithout > 0 ? rateWith / rateWithout : Double.NaN;
       String sentence = String.format(Locale.ROOT,
-          "Accounts where %s upgraded within %d days at %.1f%% against %.1f%% for the rest — %.1fx (model: %s)",
-          splits.get(i).replace("`", ""), horizonDays, 100 * rateWith, 100 * rateWithout, lift, said(shown));
+          "Accounts where %s upgraded within %d days at %s against %s for the rest — %s (model: %s)",
+          splits.get(i).replace("`", ""), horizonDays, rate(withPositives, with), rate(positives - withPositives,
+              rows - with), Double.isFinite(lift) ? String.format(Locale.ROOT, "%.1fx", lift) : "-", said(shown));
       List<InputEffect> effects = byFeature.get(feature).stream().map(Drivers::effect).toList();
       InputEffect leadEffect = effect(lead);
       String direction = lead.coefficient() > 0 ? "raises" : lead.coefficient() < 0 ? "lowers" : "none";
@@ -266,6 +267,13 @@ public final class Drivers {
           direction, effects, support, splits.get(i), rateWith, rateWithout, lift, sentence));
     }
     return ranked;
+  }
+
+  /** A rate with its counts, "12.3% (45 of 366 snapshots)"; "-" of none. */
+  private static String rate(double upgrades, double rows) {
+    if (rows == 0) return "- (no snapshots)";
+    return String.format(Locale.ROOT, "%.1f%% (%,d of %,d snapshots)", 100 * upgrades / rows, Math.round(upgrades),
+        Math.round(rows));
   }
 
   /** The features' indexes by importance, ties by the size of their leading coefficient. */

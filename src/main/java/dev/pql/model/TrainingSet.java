@@ -22,6 +22,8 @@ public final class TrainingSet {
   private TrainingSet() {}
 
   public static final String LABEL = "label";
+  /** When a labelled row's upgrade happened (null for the other rows): lead times count back from it. */
+  public static final String UPGRADED_AT = "upgraded_at";
 
   /**
    * @param features account_features rows
@@ -37,6 +39,7 @@ public final class TrainingSet {
     return OpenAccounts.open(features.filter(date_add(col("as_of_date"), horizonDays).leq(lit(Date.valueOf(dataEnd)))),
             conversions, freePlans)
         .withColumn(LABEL, when(converted.isNotNull().and(converted.lt(horizonEnd)), 1.0).otherwise(0.0))
+        .withColumn(UPGRADED_AT, when(col(LABEL).equalTo(1.0), converted))
         .drop(OpenAccounts.FIRST_CONVERTED_AT);
   }
 

@@ -55,7 +55,7 @@ class WarehouseApiTest extends SparkTestBase {
     Row truth = spark.sql("SELECT count(*), avg(CAST(upgrades AS DOUBLE)) FROM api_synthetic WHERE x >= 700").first();
     assertEquals(truth.getLong(0), rows.get(0).<Long>getAs("pql_rows"));
     assertEquals(truth.getDouble(1), rows.get(0).<Double>getAs("precision"), 1e-12);
-    assertEquals(api.figures().get(0).lift(), rows.get(0).<Double>getAs("lift"), 1e-12);
+    assertEquals(api.figures().get(0).lift().value(), rows.get(0).<Double>getAs("lift"), 1e-12);
     assertEquals(0, warehouse.drivers().count(), "no model trained yet: no drivers, and no error");
     assertEquals(0, warehouse.leads().count());
     assertTrue(warehouse.table("account_features").columns().length == 4);

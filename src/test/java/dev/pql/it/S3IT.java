@@ -35,6 +35,10 @@ class S3IT {
       assertTrue(Files.isDirectory(s3.warehouse().resolve(table).resolve("_delta_log")), table + " on s3a");
     }
 
+    // Every figure of every table is a number or null: no NaN or Infinity anywhere, text included.
+    assertEquals(java.util.Map.of(), dev.pql.OutputScan.nanOrInfinity(ItSpark.session(), s3.warehouse()),
+        "NaN or Infinity in the warehouse");
+
     // The secret is in none of the process outputs, the Spark event logs or the Delta logs.
     List<Path> searched = new ArrayList<>(s3.outputs());
     List<Path> eventLogs;

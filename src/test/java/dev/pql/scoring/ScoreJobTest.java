@@ -187,12 +187,12 @@ class ScoreJobTest extends SparkTestBase {
     Row bigX = table.filter("definition_name = 'big-x'").first();
     Row truth = spark.sql("""
         SELECT count(*) AS rows, sum(CAST(x >= 900 AS INT)) AS pql_rows,
-               sum(CAST(x >= 900 AND upgrades AS INT)) AS pql_upgrades, sum(CAST(upgrades AS INT)) AS upgrades
+               sum(CAST(x >= 900 AND upgrades AS INT)) AS pql_upgrade_rows, sum(CAST(upgrades AS INT)) AS upgrade_rows
         FROM synthetic""").first();
     assertEquals(List.of(12L, 12000L, truth.getLong(0), truth.getLong(1), truth.getLong(2), truth.getLong(3)),
         List.of(bigX.getLong(bigX.fieldIndex("snapshots")), bigX.getLong(bigX.fieldIndex("rows")),
-            bigX.<Long>getAs("rows"), bigX.<Long>getAs("pql_rows"), bigX.<Long>getAs("pql_upgrades"),
-            bigX.<Long>getAs("upgrades")));
+            bigX.<Long>getAs("rows"), bigX.<Long>getAs("pql_rows"), bigX.<Long>getAs("pql_upgrade_rows"),
+            bigX.<Long>getAs("upgrade_rows")));
     assertEquals((double) truth.getLong(2) / truth.getLong(1), bigX.<Double>getAs("precision"), 1e-12);
     assertEquals("rule", bigX.getAs("kind"));
     // The learned definition: the 20 most likely of each snapshot from the evaluation window on (03-16, 03-23).
@@ -223,7 +223,7 @@ class ScoreJobTest extends SparkTestBase {
         + "WHERE x >= 700").first();
     dev.pql.metrics.Backtest.Figures c = r.figures().get(0);
     assertEquals(truth.getLong(1), c.pqlRows());
-    assertEquals(truth.getDouble(0), c.precision(), 1e-12);
+    assertEquals(truth.getDouble(0), c.precision().value(), 1e-12);
     assertEquals(1.0, c.overlap().get("big-x") / ((double) r.figures().get(2).pqlRows() / c.pqlRows()), 1e-12,
         "every big-x row (x >= 900) is a candidate row");
   }

@@ -122,8 +122,11 @@ class WorldsTest extends SparkTestBase {
   }
 
   @Test
-  void theNullWorldWithholdsTheModel() {
-    TrainJob.Result r = trained("null");
+  void theNullWorldWithholdsTheModel() throws java.io.IOException {
+    World w = world("null", SMALLER);
+    TrainJob.Result r = w.result();
+    assertEquals(Map.of(), dev.pql.OutputScan.nanOrInfinity(spark, java.nio.file.Path.of(w.store().warehouse())),
+        "NaN or Infinity in the warehouse");
     System.out.println("null world: " + r.verdict().reason());
     assertFalse(r.verdict().published(), r.verdict().reason());
     assertTrue(r.verdict().reason().startsWith("does not surely beat"), r.verdict().reason());
