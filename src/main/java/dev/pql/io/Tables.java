@@ -171,16 +171,19 @@ public final class Tables {
       .required("evaluation_positives", LongType, "Evaluation rows that upgraded within the horizon")
       .required("parameters", createMapType(StringType, StringType, true),
           "Chosen and searched parameters (regularization grid with the calibration window's log loss, its "
-              + "standard error and AUC-ROC, seed, gate settings, ...; driver.* for the driver fit: horizon, rows, "
-              + "upgrades, regularization)")
+              + "standard error and AUC-ROC, seed, gate settings, platt.intercept and platt.slope: the calibration "
+              + "line applied to the probabilities, ...; driver.* for the driver fit: horizon, rows, upgrades, "
+              + "regularization)")
       .required("metrics", createMapType(StringType, DoubleType, true),
           "Locked-window metrics: model.*, logins_only.*, activity_only.*, best_rule.* (auc_roc, auc_pr, log_loss, "
-              + "brier, top_decile_lift, top_decile_capture, base_rate, ...); gate.<baseline>.auc_gain with _lo and "
-              + "_hi, the gate's interval")
+              + "brier, top_decile_lift, top_decile_capture, base_rate, ...); model.calibration_intercept and "
+              + "model.calibration_slope (the locked window's calibration line, 0 and 1 when the probabilities are "
+              + "right); gate.<baseline>.auc_gain with _lo and _hi, the gate's interval")
       .required("calibration", createArrayType(new org.apache.spark.sql.types.StructType()
               .add("bin", IntegerType).add("rows", LongType).add("mean_predicted", DoubleType)
               .add("observed_rate", DoubleType), false),
-          "Evaluation rows in ten bins of predicted probability: mean predicted against observed upgrade rate")
+          "Evaluation rows in bins of predicted probability (deciles, the top one in five bins of 2%): mean "
+              + "predicted against observed upgrade rate")
       .optional("best_rule", StringType, "The baseline rule (the best discovered rule on the training rows)")
       .required("run_id", StringType, "Run that trained it")
       .optional("calibration_from", DateType, "First snapshot date of the calibration window (regularization and "

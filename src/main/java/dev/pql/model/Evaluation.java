@@ -145,9 +145,12 @@ public final class Evaluation {
     return m;
   }
 
-  /** Ten bins of equal rows by predicted probability (fewer when predictions tie): predicted against observed. */
+  /**
+   * Bins by predicted probability, predicted against observed: deciles of rows, the top decile in five bins of 2%
+   * each, where the leads are (fewer bins when predictions tie).
+   */
   public static List<CalibrationBin> calibration(Dataset<Row> scored, String probability) {
-    double[] probs = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
+    double[] probs = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.92, 0.94, 0.96, 0.98};
     double[] cuts = scored.stat().approxQuantile(probability, probs, 0.0);
     java.util.TreeSet<Double> splits = new java.util.TreeSet<>();
     splits.add(Double.NEGATIVE_INFINITY);

@@ -228,8 +228,10 @@ public final class TrainJob {
   private static Modelled modelled(RunLog log, Splits splits, long trainingRows, ModelInputs inputs,
       List<ThresholdDiscovery.Threshold> thresholds, String[] featureColumns, ModelSettings settings,
       FeatureSettings features, String path) {
+    // Fitted on the training rows, its regularization and then its probabilities calibrated on the calibration rows.
     UpgradeModel.Fitted fitted = log.stage("train.fit",
-        () -> UpgradeModel.fit(splits.training(), splits.calibration(), inputs, settings),
+        () -> UpgradeModel.fit(splits.training(), splits.calibration(), inputs, settings)
+            .recalibratedOn(splits.calibration()),
         f -> new StageCounts(trainingRows, 0, 0, 0));
     Map<String, PipelineModel> models = new LinkedHashMap<>();
     models.put(MODEL, fitted.pipeline());
@@ -258,6 +260,9 @@ public final class TrainJob {
         metrics.put("gate." + c.baseline() + ".auc_gain_lo", c.gainLow());
         metrics.put("gate." + c.baseline() + ".auc_gain_hi", c.gainHigh());
       }
+      Calibration.Line line = Calibration.line(scored, SCORE + MODEL);
+      metrics.put(MODEL + ".calibration_intercept", line.intercept());
+      metrics.put(MODEL + ".calibration_slope", line.slope());
       List<Evaluation.CalibrationBin> calibration = Evaluation.calibration(scored, SCORE + MODEL);
       return new Modelled(fitted, save(fitted.pipeline(), path), metrics, calibration,
           best == null ? null : best.predicate(), verdict);
@@ -382,6 +387,10 @@ public final class TrainJob {
     parameters.put("reg_param", String.valueOf(fitted.chosen().regParam()));
     parameters.put("elastic_net_param", String.valueOf(fitted.chosen().elasticNetParam()));
     parameters.put("calibration_days", String.valueOf(settings.calibrationDays()));
+    if (fitted.platt() != null) {
+      parameters.put("platt.intercept", String.valueOf(fitted.platt().intercept()));
+      parameters.put("platt.slope", String.valueOf(fitted.platt().slope()));
+    }
     parameters.put("label_lag_days", String.valueOf(settings.labelLagDays()));
     parameters.put("gate.enabled", String.valueOf(settings.gate().enabled()));
     parameters.put("gate.min_auc_gain", String.valueOf(settings.gate().minAucGain()));

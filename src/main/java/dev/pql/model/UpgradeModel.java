@@ -40,8 +40,22 @@ public final class UpgradeModel {
   public record GridPoint(double regParam, double elasticNetParam, double validationLogLoss,
       double validationLogLossStandardError, double validationAucRoc) {}
 
-  /** The fitted pipeline, the grid it was chosen on and the chosen point. */
-  public record Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen, String solver) {}
+  /**
+   * The fitted pipeline, the grid it was chosen on and the chosen point; {@code platt} is the calibration line the
+   * pipeline was recalibrated with (null before, or when it could not be applied).
+   */
+  public record Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen, String solver,
+      Calibration.Line platt) {
+    Fitted(PipelineModel pipeline, List<GridPoint> grid, GridPoint chosen, String solver) {
+      this(pipeline, grid, chosen, solver, null);
+    }
+
+    /** This fit with its probabilities recalibrated on the calibration rows (Platt scaling). */
+    Fitted recalibratedOn(Dataset<Row> calibrationRows) {
+      Calibration.Recalibrated r = Calibration.platt(pipeline, calibrationRows);
+      return new Fitted(r.pipeline(), grid, chosen, solver, r.platt());
+    }
+  }
 
   /** Every stage before the regression: from feature columns to the standardized {@code features} vector. */
   public static Pipeline preparation(ModelInputs inputs) {
