@@ -76,28 +76,49 @@ public final class Backtest {
    * @param labelled rows of {@link TrainingSet#label}: one per open account and snapshot, with the label and
    *     {@link TrainingSet#UPGRADED_AT}
    * @param cadenceDays days between snapshots (7 weekly, 1 daily): the last snapshot stands for that many days
+   * @return each candidate's figures, in order; none when there is no row
    */
   public static List<Figures> run(Dataset<Row> labelled, List<Candidate> candidates, int cadenceDays) {
     if (candidates.isEmpty()) return List.of();
+    return byGroup(labelled.withColumn(GROUP, lit(0)), candidates, cadenceDays).getOrDefault(0, List.of());
+  }
+
+  /** The column that splits the rows of {@link #byGroup} into separate replays. */
+  public static final String GROUP = "replay_group";
+
+  /**
+   * The replay of each group of rows (column {@link #GROUP}) on its own, in the same few Spark jobs: for a test that
+   * replays hundreds of small worlds at once.
+   */
+  public static Map<Object, List<Figures>> byGroup(Dataset<Row> labelled, List<Candidate> candidates,
+      int cadenceDays) {
     int n = candidates.size();
-    List<Column> flags = new ArrayList<>(List.of(col("account_id"), col("as_of_date"),
+    List<Column> flags = new ArrayList<>(List.of(col(GROUP), col("account_id"), col("as_of_date"),
         col(TrainingSet.LABEL).cast("long").as("y"), col(TrainingSet.UPGRADED_AT)));
     for (int i = 0; i < n; i++) flags.add(coalesce(candidates.get(i).qualifies(), lit(false)).as("q" + i));
     Dataset<Row> flagged = labelled.select(flags.toArray(Column[]::new));
-    Row history = flagged.agg(countDistinct(col("as_of_date")), min("as_of_date"), max("as_of_date")).first();
+    Map<Object, Row> histories = new LinkedHashMap<>();
+    for (Row h : flagged.groupBy(GROUP).agg(countDistinct(col("as_of_date")), min("as_of_date"), max("as_of_date"))
+        .collectAsList()) {
+      histories.put(h.get(0), h);
+    }
     Dataset<Row> accounts = perAccount(flagged, n).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Row totals = accounts.agg(totals(n).get(0), totals(n).subList(1, totals(n).size()).toArray(Column[]::new))
-          .first();
-      double[][] resampled = resampled(accounts, n);
-      long rows = totals.isNullAt(0) ? 0 : totals.getLong(0);
-      long snapshots = history.getLong(0);
-      double weeks = rows == 0 ? 0 : (daysBetween(history.getDate(1), history.getDate(2)) + cadenceDays) / 7.0;
-      List<Figures> figures = new ArrayList<>();
-      for (int i = 0; i < n; i++) {
-        figures.add(figures(candidates, i, totals, resampled, rows == 0 ? null : history, snapshots, weeks));
+      List<Column> sums = totals(n);
+      Map<Object, List<Figures>> out = new LinkedHashMap<>();
+      Map<Object, double[][]> resampled = resampled(accounts, n);
+      for (Row totals : accounts.groupBy(GROUP).agg(sums.get(0), sums.subList(1, sums.size())
+          .toArray(Column[]::new)).collectAsList()) {
+        Object group = totals.get(0);
+        Row history = histories.get(group);
+        double weeks = (daysBetween(history.getDate(2), history.getDate(3)) + cadenceDays) / 7.0;
+        List<Figures> figures = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          figures.add(figures(candidates, i, totals, resampled.get(group), history, weeks));
+        }
+        out.put(group, figures);
       }
-      return figures;
+      return out;
     } finally {
       accounts.unpersist();
     }
@@ -123,7 +144,7 @@ public final class Backtest {
         if (i != j) aggs.add(sum(when(q.and(col("q" + j)), 1L).otherwise(0L)).as("b" + i + "_" + j));
       }
     }
-    Dataset<Row> perAccount = flagged.groupBy("account_id")
+    Dataset<Row> perAccount = flagged.groupBy(GROUP, "account_id")
         .agg(count(lit(1)).as("rows"), aggs.toArray(Column[]::new));
     for (int i = 0; i < n; i++) {
       perAccount = perAccount.withColumn("lead" + i, when(col("c" + i).equalTo(1L),
@@ -148,10 +169,10 @@ public final class Backtest {
   private static final int PER_CANDIDATE_TOTALS = 5;
 
   /**
-   * Per resample of accounts (rows of the result) the base rate, then per candidate its precision and lift
+   * Per group, per resample of accounts (rows of the array) the base rate, then per candidate its precision and lift
    * (columns 1 + 2i and 2 + 2i): a Poisson weight per account and resample, summed in Spark.
    */
-  private static double[][] resampled(Dataset<Row> accounts, int n) {
+  private static Map<Object, double[][]> resampled(Dataset<Row> accounts, int n) {
     Dataset<Row> weighted = dev.pql.model.AccountBootstrap.replicated(accounts, REPLICATES, SEED)
         .filter(col(dev.pql.model.AccountBootstrap.REPLICATE).gt(0));
     Column w = col(dev.pql.model.AccountBootstrap.WEIGHT);
@@ -160,29 +181,31 @@ public final class Backtest {
       sums.add(sum(col("p" + i).multiply(w)));
       sums.add(sum(col("pu" + i).multiply(w)));
     }
-    List<Row> replicates = weighted.groupBy(dev.pql.model.AccountBootstrap.REPLICATE)
-        .agg(sums.get(0), sums.subList(1, sums.size()).toArray(Column[]::new)).collectAsList();
-    double[][] out = new double[replicates.size()][1 + 2 * n];
-    for (int r = 0; r < replicates.size(); r++) {
-      Row row = replicates.get(r);
-      double base = ratio(row.getDouble(2), row.getDouble(1));
-      out[r][0] = base;
+    Map<Object, List<double[]>> byGroup = new LinkedHashMap<>();
+    for (Row row : weighted.groupBy(col(GROUP), col(dev.pql.model.AccountBootstrap.REPLICATE))
+        .agg(sums.get(0), sums.subList(1, sums.size()).toArray(Column[]::new)).collectAsList()) {
+      double[] r = new double[1 + 2 * n];
+      double base = ratio(row.getDouble(3), row.getDouble(2));
+      r[0] = base;
       for (int i = 0; i < n; i++) {
-        double precision = ratio(row.getDouble(4 + 2 * i), row.getDouble(3 + 2 * i));
-        out[r][1 + 2 * i] = precision;
-        out[r][2 + 2 * i] = ratio(precision, base);
+        double precision = ratio(row.getDouble(5 + 2 * i), row.getDouble(4 + 2 * i));
+        r[1 + 2 * i] = precision;
+        r[2 + 2 * i] = ratio(precision, base);
       }
+      byGroup.computeIfAbsent(row.get(0), g -> new ArrayList<>()).add(r);
     }
+    Map<Object, double[][]> out = new LinkedHashMap<>();
+    byGroup.forEach((g, rows) -> out.put(g, rows.toArray(double[][]::new)));
     return out;
   }
 
   private static Figures figures(List<Candidate> candidates, int i, Row totals, double[][] resampled, Row history,
-      long snapshots, double weeks) {
+      double weeks) {
     int n = candidates.size();
-    long rows = longAt(totals, 0);
-    long upgradeRows = longAt(totals, 1);
-    long upgrades = longAt(totals, 2);
-    int at = 3 + i * (PER_CANDIDATE_TOTALS + n - 1);
+    long rows = longAt(totals, 1);
+    long upgradeRows = longAt(totals, 2);
+    long upgrades = longAt(totals, 3);
+    int at = 4 + i * (PER_CANDIDATE_TOTALS + n - 1);
     long pqlRows = longAt(totals, at);
     long pqlUpgradeRows = longAt(totals, at + 1);
     long accounts = longAt(totals, at + 2);
@@ -196,16 +219,16 @@ public final class Backtest {
     }
     double base = ratio(upgradeRows, rows);
     double precision = ratio(pqlUpgradeRows, pqlRows);
-    Estimate precisionCi = Estimate.bootstrap(precision, column(resampled, 1 + 2 * i), CONFIDENCE);
-    Estimate liftCi = Estimate.bootstrap(ratio(precision, base), column(resampled, 2 + 2 * i), CONFIDENCE);
+    double[][] draws = resampled == null ? new double[0][1 + 2 * n] : resampled;
+    Estimate precisionCi = Estimate.bootstrap(precision, column(draws, 1 + 2 * i), CONFIDENCE);
+    Estimate liftCi = Estimate.bootstrap(ratio(precision, base), column(draws, 2 + 2 * i), CONFIDENCE);
     Upgrades caughtUpgrades = new Upgrades(upgrades, caught, Estimate.wilson(caught, upgrades, CONFIDENCE),
         ratio(pqlUpgradeRows, upgradeRows), lead.isEmpty() ? Double.NaN : lead.get(0),
         lead.isEmpty() ? Double.NaN : lead.get(1));
     Candidate c = candidates.get(i);
-    return new Figures(c.name(), c.version(), c.kind(), history == null ? null : history.getDate(1).toLocalDate(),
-        history == null ? null : history.getDate(2).toLocalDate(), snapshots, rows, upgradeRows, pqlRows,
-        pqlUpgradeRows, precisionCi, liftCi, ratio(pqlRows, rows), accounts, ratio(accounts, weeks), overlap,
-        caughtUpgrades);
+    return new Figures(c.name(), c.version(), c.kind(), history.getDate(2).toLocalDate(),
+        history.getDate(3).toLocalDate(), history.getLong(1), rows, upgradeRows, pqlRows, pqlUpgradeRows,
+        precisionCi, liftCi, ratio(pqlRows, rows), accounts, ratio(accounts, weeks), overlap, caughtUpgrades);
   }
 
   private static long longAt(Row row, int i) {

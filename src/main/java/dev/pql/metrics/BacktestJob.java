@@ -89,7 +89,8 @@ public final class BacktestJob {
     List<Backtest.Candidate> beside = new ArrayList<>(List.of(new Backtest.Candidate("learned",
         model.version() + ":top-k=" + settings.scoring().topK(), "learned", col(LearnedScore.QUALIFIES))));
     beside.addAll(rules);
-    return Backtest.run(scored, beside, cadence).subList(0, 1);
+    List<Backtest.Figures> all = Backtest.run(scored, beside, cadence);
+    return all.isEmpty() ? List.of() : all.subList(0, 1);
   }
 
   private static void write(SparkSession spark, DeltaStore store, Result r, String runId) {
