@@ -85,11 +85,18 @@ final class Report {
     out.append(String.format("Top behaviours, each by its leading feature (first those the stepwise selection kept, "
         + "then the rest by a fit; both on %,d rows labelled with a %d-day horizon, %,d upgrades; reg %s):%n",
         r.driverRows(), r.driverHorizonDays(), r.driverPositives(), r.driverChosen().regParam()));
-    r.drivers().stream().filter(d -> d.behaviourRank() <= 10)
+    // Only the drivers whose simultaneous interval excludes "no effect"; model_drivers keeps them all.
+    java.util.Collection<dev.pql.model.Drivers.Driver> shown = r.drivers().stream()
+        .filter(dev.pql.model.Drivers.Driver::saysSomething)
         .collect(java.util.stream.Collectors.toMap(dev.pql.model.Drivers.Driver::behaviourRank,
-            d -> d, (a, b) -> a.rank() <= b.rank() ? a : b, java.util.TreeMap::new))
-        .values().forEach(d -> out.append(String.format("  %2d. %-24s %-40s %.4f  %s%n", d.behaviourRank(),
-            d.behaviour(), d.feature(), d.behaviourImportance(), d.sentence())));
+            d -> d, (a, b) -> a.rank() <= b.rank() ? a : b, java.util.TreeMap::new)).values();
+    shown.stream().limit(10).forEach(d -> out.append(String.format(Locale.ROOT,
+        "  %2d. %-24s %-40s odds %s per SD, in %s of refits  %s%n", d.behaviourRank(), d.behaviour(), d.feature(),
+        d.oddsRatio().format("%.2fx", 1), format(100 * d.stability(), "%.0f%%"), d.sentence())));
+    long silent = r.drivers().stream().map(dev.pql.model.Drivers.Driver::behaviour).distinct().count() - shown.size();
+    out.append(shown.isEmpty() ? "  none: no behaviour's interval excludes \"no effect\" (model_drivers lists them all)\n"
+        : silent > 0 ? String.format("  (%d more behaviours in model_drivers, whose intervals hold \"no effect\")%n",
+            silent) : "");
     out.append(String.format("Discovered rules (steps the stepwise selection kept, one per behaviour; %,d candidate "
         + "terms scored):%n", r.thresholdsScanned()));
     for (ThresholdDiscovery.Threshold t : r.rules()) {

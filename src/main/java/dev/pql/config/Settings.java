@@ -81,7 +81,7 @@ public record Settings(
   public record ModelSettings(int horizonDays, int driverHorizonDays, int evaluationDays, int calibrationDays,
       int labelLagDays, LocalDate trainFrom, LocalDate trainTo, List<Double> regParams, List<Double> elasticNetParams,
       double validationShare, long seed, int maxIterations, int leadingDrivers, int minSupport, double alpha,
-      List<String> excludeFeatures, long localSolverMaxCells, Gate gate) {}
+      List<String> excludeFeatures, long localSolverMaxCells, Gate gate, int driverRefits) {}
 
   /**
    * The champion gate: the model is published only if, on the locked evaluation window, the lower bound of the

@@ -385,7 +385,8 @@ public final class SettingsLoader {
         alpha,
         c.getStringList(m + "exclude-features"),
         nonNegative(c, m + "local-solver-max-cells"),
-        readGate(c));
+        readGate(c),
+        atLeast(c, m + "driver-refits", 20));
   }
 
   private static Settings.Gate readGate(Config c) {
@@ -542,6 +543,12 @@ public final class SettingsLoader {
     long v = c.getLong(key);
     if (v < 0) throw bad(c, key, "must be 0 or more");
     return v;
+  }
+
+  private static int atLeast(Config c, String key, int least) {
+    int value = c.getInt(key);
+    if (value < least) throw bad(c, key, "must be at least " + least + ", found " + value);
+    return value;
   }
 
   private static int positive(Config c, String key) {

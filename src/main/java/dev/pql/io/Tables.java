@@ -237,6 +237,13 @@ public final class Tables {
       .optional("rate_without", DoubleType, "Upgrade rate of the other training rows")
       .optional("observed_lift", DoubleType, "rate_with / rate_without")
       .required("sentence", StringType, "The driver in plain words, observed rates first, the model's odds after")
+      .optional("odds_ratio_per_sd_lo", DoubleType, "Lower bound of odds_ratio_per_sd's interval: 95% for all the "
+          + "model's drivers at once (Bonferroni), from the account-clustered fit of the stepwise selection for the "
+          + "behaviours it kept, else from the driver fit's refits on resamples of accounts")
+      .optional("odds_ratio_per_sd_hi", DoubleType, "Upper bound of that interval; an interval that holds 1 says the "
+          + "data cannot tell the driver from no effect")
+      .optional("stability", DoubleType, "Share of the driver fit's refits on resamples of accounts "
+          + "(pql.model.driver-refits) in which any input of the feature is in the fit")
       .build();
 
   /** Why an account is a lead: one matched rule's column and value, or one feature's push on the learned score. */

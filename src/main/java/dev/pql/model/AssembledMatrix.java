@@ -31,6 +31,9 @@ final class AssembledMatrix {
   static final String DRIVER = "driver";
   static final String MLLIB = "mllib";
 
+  /** The column of each row's account key. */
+  private static final String ACCOUNT = "account_key";
+
   /** The column that marks the rows of the validation side. */
   private static final String VALIDATION = "validation_side";
 
@@ -52,8 +55,11 @@ final class AssembledMatrix {
   /** {@code rows} through the fitted preparation, with the rows where {@code validation} holds marked. */
   static AssembledMatrix of(PipelineModel preparation, Dataset<Row> rows, Column validation, long localMaxCells) {
     int cores = rows.sparkSession().sparkContext().defaultParallelism();
+    // Each row's account as a key: resamples of accounts move all of an account's rows together.
+    Column account = java.util.Arrays.asList(rows.columns()).contains("account_id")
+        ? org.apache.spark.sql.functions.xxhash64(col("account_id")) : lit(0L);
     Dataset<Row> matrix = preparation.transform(rows.withColumn(VALIDATION, validation))
-        .select(col("features"), col(TrainingSet.LABEL), col(VALIDATION));
+        .select(col("features"), col(TrainingSet.LABEL), col(VALIDATION), account.as(ACCOUNT));
     if (matrix.rdd().getNumPartitions() > cores) matrix = matrix.coalesce(cores);
     matrix = matrix.persist(StorageLevel.MEMORY_AND_DISK());
     int width = ((StandardScalerModel) preparation.stages()[preparation.stages().length - 1]).std().size();
@@ -82,6 +88,27 @@ final class AssembledMatrix {
    */
   LogisticRegressionModel fit(LogisticRegression estimator, LogisticRegressionModel previous) {
     return local.isPresent() ? LocalLogisticRegression.fit(local.get(), estimator, previous) : estimator.fit(matrix);
+  }
+
+  /**
+   * The regression refitted on {@code replicates} resamples of accounts (all of an account's rows move together),
+   * each warm-started from {@code start}; the preparation stays this matrix's. On the driver the rows are repeated in
+   * memory; by MLlib each row weighs its account's draw.
+   */
+  List<LogisticRegressionModel> refits(LogisticRegression estimator, LogisticRegressionModel start, int replicates,
+      long seed) {
+    List<LogisticRegressionModel> refits = new java.util.ArrayList<>();
+    for (int b = 1; b <= replicates; b++) {
+      if (local.isPresent()) {
+        refits.add(LocalLogisticRegression.fit(local.get().resample(b, seed), estimator, start));
+      } else {
+        Column uniform = org.apache.spark.sql.functions.pmod(org.apache.spark.sql.functions.xxhash64(lit(seed),
+            col(ACCOUNT), lit(b)), lit(1L << 40)).cast("double").divide((double) (1L << 40));
+        refits.add(estimator.copy(new org.apache.spark.ml.param.ParamMap()).setWeightCol("resample_weight")
+            .fit(matrix.withColumn("resample_weight", AccountBootstrap.poissonOne(uniform))));
+      }
+    }
+    return refits;
   }
 
   /** Where the fits ran: {@value #DRIVER} or {@value #MLLIB}. */

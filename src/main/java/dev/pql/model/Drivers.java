@@ -48,7 +48,67 @@ public final class Drivers {
       int behaviourRank, double behaviourImportance, String leadingInput,
       String transform, double coefficient, double oddsRatioPerSd, double oddsRatioPerUnit, String direction,
       List<InputEffect> inputs, double support, String observedSplit, double rateWith, double rateWithout,
-      double observedLift, String sentence) {}
+      double observedLift, String sentence, Estimate oddsRatio, double stability) {
+    /** A driver as the fits describe it, before its uncertainty is known. */
+    Driver(String feature, String kind, int rank, double importance, String behaviour, int behaviourRank,
+        double behaviourImportance, String leadingInput, String transform, double coefficient, double oddsRatioPerSd,
+        double oddsRatioPerUnit, String direction, List<InputEffect> inputs, double support, String observedSplit,
+        double rateWith, double rateWithout, double observedLift, String sentence) {
+      this(feature, kind, rank, importance, behaviour, behaviourRank, behaviourImportance, leadingInput, transform,
+          coefficient, oddsRatioPerSd, oddsRatioPerUnit, direction, inputs, support, observedSplit, rateWith,
+          rateWithout, observedLift, sentence, Estimate.of(oddsRatioPerSd), Double.NaN);
+    }
+
+    /** True when its interval excludes "no effect" (an odds ratio of 1): the driver surely moves the rate. */
+    public boolean saysSomething() {
+      return oddsRatio.hasInterval() && (oddsRatio.lo() > 1 || oddsRatio.hi() < 1);
+    }
+
+    Driver withUncertainty(Estimate interval, double selectedShare) {
+      return new Driver(feature, kind, rank, importance, behaviour, behaviourRank, behaviourImportance, leadingInput,
+          transform, coefficient, oddsRatioPerSd, oddsRatioPerUnit, direction, inputs, support, observedSplit,
+          rateWith, rateWithout, observedLift, sentence, interval, selectedShare);
+    }
+  }
+
+  /**
+   * Each driver with a simultaneous interval on its odds ratio per standard deviation and its stability. The
+   * stability is the share of refits on resamples of accounts in which any input of the feature is in the fit. The
+   * interval is normal on the log scale, with the standard error of the leading input's coefficient: from the
+   * account-clustered fit of the stepwise selection for the behaviours it kept ({@code selectedErrors}, by feature),
+   * else from the refits; its level is Bonferroni-corrected over all the drivers, so that every interval of the table
+   * holds at once with probability {@code confidence}.
+   */
+  public static List<Driver> withUncertainty(List<Driver> drivers, List<Map<String, Double>> refits,
+      Map<String, Double> selectedErrors, double confidence) {
+    if (drivers.isEmpty()) return drivers;
+    double z = new org.apache.commons.math3.distribution.NormalDistribution()
+        .inverseCumulativeProbability(1 - (1 - confidence) / 2 / drivers.size());
+    List<Driver> out = new ArrayList<>();
+    for (Driver d : drivers) {
+      java.util.Set<String> inputs = new java.util.HashSet<>();
+      d.inputs().forEach(in -> inputs.add(in.input()));
+      long selectedIn = refits.stream().filter(r -> r.entrySet().stream()
+          .anyMatch(e -> inputs.contains(e.getKey()) && e.getValue() != 0)).count();
+      double stability = refits.isEmpty() ? Double.NaN : (double) selectedIn / refits.size();
+      double error = selectedErrors.containsKey(d.feature()) ? selectedErrors.get(d.feature())
+          : standardDeviation(refits.stream().mapToDouble(r -> r.getOrDefault(d.leadingInput(), 0.0)).toArray());
+      double beta = Math.log(d.oddsRatioPerSd());
+      double lo = Math.exp(beta - z * error);
+      double hi = Math.exp(beta + z * error);
+      Estimate interval = Double.isFinite(lo) && Double.isFinite(hi) ? new Estimate(d.oddsRatioPerSd(), lo, hi)
+          : Estimate.of(d.oddsRatioPerSd());
+      out.add(d.withUncertainty(interval, stability));
+    }
+    return out;
+  }
+
+  private static double standardDeviation(double[] values) {
+    if (values.length < 2) return Double.NaN;
+    double mean = java.util.Arrays.stream(values).average().orElse(0);
+    double squares = java.util.Arrays.stream(values).map(v -> (v - mean) * (v - mean)).sum();
+    return Math.sqrt(squares / (values.length - 1));
+  }
 
   static final java.util.Set<String> FIRMOGRAPHIC = java.util.Set.of("email_domain", "employees", "industry",
       "country", "timezone", "domain_class", "size_band");
@@ -124,7 +184,8 @@ public final class Drivers {
       ranked.add(new Driver(d.feature(), d.kind(), i + 1, d.importance(), d.behaviour(),
           behaviours.indexOf(d.behaviour()) + 1, behaviourImportance.get(d.behaviour()), d.leadingInput(),
           d.transform(), d.coefficient(), d.oddsRatioPerSd(), d.oddsRatioPerUnit(), d.direction(), d.inputs(),
-          d.support(), d.observedSplit(), d.rateWith(), d.rateWithout(), d.observedLift(), d.sentence()));
+          d.support(), d.observedSplit(), d.rateWith(), d.rateWithout(), d.observedLift(), d.sentence(),
+          d.oddsRatio(), d.stability()));
     }
     return ranked;
   }

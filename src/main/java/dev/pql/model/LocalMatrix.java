@@ -13,7 +13,7 @@ import org.apache.spark.sql.Row;
  * cells are 80 MB of doubles, a few thousand accounts over half a year of weekly snapshots. Above the bound the
  * fit stays in MLlib on the executors.
  */
-record LocalMatrix(double[] values, double[] labels, boolean[] validation, int rows, int width) {
+record LocalMatrix(double[] values, double[] labels, boolean[] validation, long[] accounts, int rows, int width) {
 
   /**
    * The matrix of {@code assembled} (a vector column {@code features} and the label), or empty when its
@@ -25,6 +25,7 @@ record LocalMatrix(double[] values, double[] labels, boolean[] validation, int r
     double[] values = new double[n * width];
     double[] labels = new double[n];
     boolean[] validation = new boolean[n];
+    long[] accounts = new long[n];
     Iterator<Row> it = assembled.toLocalIterator();
     int i = 0;
     while (it.hasNext()) {
@@ -33,9 +34,10 @@ record LocalMatrix(double[] values, double[] labels, boolean[] validation, int r
       for (int j = 0; j < width; j++) values[j * n + i] = v[j];
       labels[i] = ((Number) r.get(1)).doubleValue();
       validation[i] = r.getBoolean(2);
+      accounts[i] = r.getLong(3);
       i++;
     }
-    return Optional.of(new LocalMatrix(values, labels, validation, n, width));
+    return Optional.of(new LocalMatrix(values, labels, validation, accounts, n, width));
   }
 
   /**
@@ -93,14 +95,49 @@ record LocalMatrix(double[] values, double[] labels, boolean[] validation, int r
     for (boolean v : validation) if (v == wanted) n++;
     double[] subset = new double[n * width];
     double[] subsetLabels = new double[n];
+    long[] subsetAccounts = new long[n];
     for (int i = 0, k = 0; i < rows; i++) {
       if (validation[i] != wanted) continue;
       for (int j = 0; j < width; j++) subset[j * n + k] = values[j * rows + i];
+      subsetAccounts[k] = accounts[i];
       subsetLabels[k++] = labels[i];
     }
     boolean[] sides = new boolean[n];
     java.util.Arrays.fill(sides, wanted);
-    return new LocalMatrix(subset, subsetLabels, sides, n, width);
+    return new LocalMatrix(subset, subsetLabels, sides, subsetAccounts, n, width);
+  }
+
+  /**
+   * A resample of accounts: every row repeated as often as its account's Poisson(1) draw in {@code replicate}, a
+   * draw seeded by the account's key, the replicate and {@code seed} (an account's rows move together).
+   */
+  LocalMatrix resample(int replicate, long seed) {
+    int[] copies = new int[rows];
+    int n = 0;
+    for (int i = 0; i < rows; i++) {
+      java.util.SplittableRandom draw = new java.util.SplittableRandom(accounts[i] * 0x9E3779B97F4A7C15L
+          + replicate * 0xBF58476D1CE4E5B9L + seed);
+      double u = draw.nextDouble();
+      int k = 0;
+      for (double cdf = Math.exp(-1), term = cdf; u > cdf && k < 20; ) {
+        k++;
+        term /= k;
+        cdf += term;
+      }
+      copies[i] = k;
+      n += k;
+    }
+    double[] sampled = new double[n * width];
+    double[] sampledLabels = new double[n];
+    long[] sampledAccounts = new long[n];
+    for (int i = 0, k = 0; i < rows; i++) {
+      for (int c = 0; c < copies[i]; c++, k++) {
+        for (int j = 0; j < width; j++) sampled[j * n + k] = values[j * rows + i];
+        sampledLabels[k] = labels[i];
+        sampledAccounts[k] = accounts[i];
+      }
+    }
+    return new LocalMatrix(sampled, sampledLabels, new boolean[n], sampledAccounts, n, width);
   }
 
   /** The value of input {@code j} in row {@code i}. */

@@ -83,7 +83,8 @@ public final class TrainJob {
   }
 
   /** The driver fit: its chosen grid point, its rows and the drivers (those the selection kept first). */
-  private record DriverFit(UpgradeModel.GridPoint chosen, Counts counts, List<Drivers.Driver> drivers) {}
+  private record DriverFit(UpgradeModel.GridPoint chosen, Counts counts, List<Drivers.Driver> drivers,
+      List<Map<String, Double>> refits) {}
 
   /** The fitted model, where it was saved, its locked-window figures beside the baselines' and the gate's verdict. */
   private record Modelled(UpgradeModel.Fitted fitted, String path, Map<String, Double> metrics,
@@ -198,22 +199,33 @@ public final class TrainJob {
   private static DriverFit drivers(StageContext context, Dataset<Row> driverRows, Counts counts,
       Dataset<Row> training, ModelInputs inputs, ModelSettings settings) {
     ModelInputs actions = inputs.actionsOnly();
-    UpgradeModel.Fitted driverFit = context.log().stage("train.drivers",
+    UpgradeModel.Explaining explaining = context.log().stage("train.drivers",
         () -> UpgradeModel.fitByAccountSplit(driverRows, actions, settings),
-        f -> new StageCounts(counts.rows(), 0, 0, 0));
+        f -> new StageCounts(counts.rows(), f.refits().size(), 0, 0));
+    UpgradeModel.Fitted driverFit = explaining.fitted();
     PipelineModel driverModel = driverFit.pipeline();
-    List<Drivers.Input> modelInputs = Drivers.inputs(UpgradeModel.inputNames(driverModel, driverRows),
+    List<String> names = UpgradeModel.inputNames(driverModel, driverRows);
+    List<Drivers.Input> modelInputs = Drivers.inputs(names,
         UpgradeModel.regression(driverModel).coefficients().toArray(), UpgradeModel.scales(driverModel), actions);
     List<Map<String, Double>> importance = Drivers.importances(driverModel, driverRows, modelInputs,
         List.of(f -> f, FeatureNames::behaviour));
     List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, importance.get(0), importance.get(1),
         settings.horizonDays());
-    return new DriverFit(driverFit.chosen(), counts, drivers);
+    // Each refit's coefficient per input, by name: the refits share the driver fit's inputs.
+    List<Map<String, Double>> refits = new ArrayList<>();
+    for (double[] coefficients : explaining.refits()) {
+      Map<String, Double> byInput = new LinkedHashMap<>();
+      for (int i = 0; i < names.size(); i++) byInput.put(names.get(i), coefficients[i]);
+      refits.add(byInput);
+    }
+    return new DriverFit(driverFit.chosen(), counts, drivers, refits);
   }
 
   /** Score columns of the locked window's rows: {@value #SCORE} + model, logins_only, activity_only, best_rule. */
   static final String SCORE = "score__";
   static final String MODEL = "model";
+  /** The simultaneous confidence of model_drivers' intervals. */
+  static final double DRIVER_CONFIDENCE = 0.95;
   static final String BEST_RULE = "best_rule";
   /** The baselines' features: logins alone, and activity alone (events, active days, recency). */
   static final List<String> LOGIN_FEATURES = List.of("logins_7d", "logins_30d");
@@ -347,8 +359,14 @@ public final class TrainJob {
     List<Drivers.Driver> selected = discovery.terms().isEmpty() ? List.of() : Drivers.describe(training,
         Drivers.inputs(discovery.terms()), discovery.featureImportance(), discovery.behaviourImportance(),
         settings.horizonDays());
-    DriverFit driverFit = new DriverFit(fitted.chosen(), fitted.counts(), Drivers.merged(selected,
-        fitted.drivers()));
+    // The selected behaviours' standard errors are those of the selection's account-clustered fit.
+    Map<String, Double> selectedErrors = new LinkedHashMap<>();
+    for (ThresholdDiscovery.Term t : discovery.terms()) {
+      selectedErrors.putIfAbsent(t.feature(), Math.abs(t.coefficient() * t.standardDeviation() / t.z()));
+    }
+    DriverFit driverFit = new DriverFit(fitted.chosen(), fitted.counts(), Drivers.withUncertainty(
+        Drivers.merged(selected, fitted.drivers()), fitted.refits(), selectedErrors, DRIVER_CONFIDENCE),
+        fitted.refits());
     List<ThresholdDiscovery.Threshold> rules = Drivers.leading(thresholds, settings.leadingDrivers());
     writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, settings, features);
     return new Explained(driverFit, rules);
@@ -365,7 +383,7 @@ public final class TrainJob {
           d.behaviour(), d.behaviourRank(), d.behaviourImportance(),
           d.leadingInput(), d.transform(), d.coefficient(), d.oddsRatioPerSd(), d.oddsRatioPerUnit(), d.direction(),
           effects, d.support(), d.observedSplit(), nan(d.rateWith()), nan(d.rateWithout()), nan(d.observedLift()),
-          d.sentence()));
+          d.sentence(), d.oddsRatio().loOrNull(), d.oddsRatio().hiOrNull(), nan(d.stability())));
     }
     List<Row> ruleRows = new ArrayList<>();
     for (ThresholdDiscovery.Threshold t : rules) {

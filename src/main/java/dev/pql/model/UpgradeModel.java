@@ -128,18 +128,26 @@ public final class UpgradeModel {
     }
   }
 
+  /** A fit that explains, and its coefficients refitted on resamples of accounts (one array per refit). */
+  public record Explaining(Fitted fitted, List<double[]> refits) {}
+
   /**
    * A fit that explains rather than scores (the driver fit): the regularization chosen on a validation side of
-   * {@code rows} by account hash (all snapshots of an account on one side), then refitted on all of them.
+   * {@code rows} by account hash (all snapshots of an account on one side), then refitted on all of them, and again
+   * on {@code driver-refits} resamples of accounts at that point (same preparation, same inputs, in the same order).
    */
-  public static Fitted fitByAccountSplit(Dataset<Row> rows, ModelInputs inputs, ModelSettings settings) {
+  public static Explaining fitByAccountSplit(Dataset<Row> rows, ModelInputs inputs, ModelSettings settings) {
     AssembledMatrix all = AssembledMatrix.of(preparation(inputs).fit(rows), rows,
         TrainingSet.validationSide(settings.validationShare(), settings.seed()), settings.localSolverMaxCells());
     try {
       Path path = path(all.side(false), all.side(true), settings);
-      LogisticRegressionModel regression = all.fit(regression(path.chosen().regParam(),
-          path.chosen().elasticNetParam(), settings.maxIterations()), path.fits().get(path.chosen()));
-      return new Fitted(all.withRegression(regression), path.grid(), path.chosen(), all.solver());
+      LogisticRegression estimator = regression(path.chosen().regParam(), path.chosen().elasticNetParam(),
+          settings.maxIterations());
+      LogisticRegressionModel regression = all.fit(estimator, path.fits().get(path.chosen()));
+      List<double[]> refits = all.refits(estimator, regression, settings.driverRefits(), settings.seed()).stream()
+          .map(m -> m.coefficients().toArray()).toList();
+      return new Explaining(new Fitted(all.withRegression(regression), path.grid(), path.chosen(), all.solver()),
+          refits);
     } finally {
       all.unpersist();
     }

@@ -150,7 +150,7 @@ class TrainJobTest extends SparkTestBase {
   @Test
   void tooShortAHistoryIsAClearErrorNotAModel() {
     Settings.ModelSettings longHorizon = new Settings.ModelSettings(90, 7, 28, 28, 0, null, null, List.of(0.01),
-        List.of(0.5), 0.25, 7, 50, 8, 100, 0.01, List.of(), 10_000_000, new Settings.Gate(true, 0, 200, 0.95));
+        List.of(0.5), 0.25, 7, 50, 8, 100, 0.01, List.of(), 10_000_000, new Settings.Gate(true, 0, 200, 0.95), 20);
     NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(new StageContext(spark, store,
         new RunLog(spark, store, "train-2", "train"), Instant.parse("2026-05-08T00:00:00Z")), longHorizon,
         settings.features(), settings.plans().free()));

@@ -102,6 +102,12 @@ class WorldsTest extends SparkTestBase {
         t.feature()))), "no decoy is a rule: " + r.rules());
     assertTrue(r.rules().stream().anyMatch(t -> planted.contains(dev.pql.features.FeatureNames.behaviour(
         t.feature()))), "a planted behaviour is a rule: " + r.rules());
+    // Its intervals say so: a planted behaviour's odds ratio surely above 1, and no decoy's surely away from 1.
+    assertTrue(r.drivers().stream().anyMatch(d -> planted.contains(d.behaviour()) && d.oddsRatio().lo() > 1),
+        "a planted driver's interval excludes no effect");
+    assertTrue(r.drivers().stream().noneMatch(d -> decoys.contains(d.behaviour()) && d.saysSomething()),
+        "no decoy's interval excludes no effect: " + r.drivers().stream().filter(d -> decoys.contains(d.behaviour()))
+            .map(d -> d.feature() + " " + d.oddsRatio()).toList());
 
     // The oracle on the locked window's rows: the true probability of an upgrade within the horizon, whose mean is
     // the observed rate up to sampling (122 or so upgrades: a few points of relative error), and the planted steps'
@@ -131,6 +137,12 @@ class WorldsTest extends SparkTestBase {
     assertFalse(r.verdict().published(), r.verdict().reason());
     assertTrue(r.verdict().reason().startsWith("does not surely beat"), r.verdict().reason());
     assertEquals(List.of(), r.rules(), "nothing moves the rate: no threshold is significant");
+    // The drivers table still lists every feature, and no driver's simultaneous interval excludes "no effect".
+    assertTrue(r.drivers().size() > 20, "every feature is listed: " + r.drivers().size());
+    assertTrue(r.drivers().stream().allMatch(d -> d.oddsRatio().hasInterval() && d.stability() >= 0),
+        "each with its interval and stability");
+    assertEquals(List.of(), r.drivers().stream().filter(dev.pql.model.Drivers.Driver::saysSomething)
+        .map(d -> d.feature() + " " + d.oddsRatio()).toList());
   }
 
   @Test
