@@ -79,20 +79,19 @@ public final class Drivers {
    * else from the refits; its level is Bonferroni-corrected over all the drivers, so that every interval of the table
    * holds at once with probability {@code confidence}.
    */
-  public static List<Driver> withUncertainty(List<Driver> drivers, List<Map<String, Double>> refits,
+  public static List<Driver> withUncertainty(List<Driver> drivers, List<List<Input>> refits,
       Map<String, Double> selectedErrors, double confidence) {
     if (drivers.isEmpty()) return drivers;
     double z = new org.apache.commons.math3.distribution.NormalDistribution()
         .inverseCumulativeProbability(1 - (1 - confidence) / 2 / drivers.size());
     List<Driver> out = new ArrayList<>();
     for (Driver d : drivers) {
-      java.util.Set<String> inputs = new java.util.HashSet<>();
-      d.inputs().forEach(in -> inputs.add(in.input()));
-      long selectedIn = refits.stream().filter(r -> r.entrySet().stream()
-          .anyMatch(e -> inputs.contains(e.getKey()) && e.getValue() != 0)).count();
+      long selectedIn = refits.stream().filter(r -> r.stream()
+          .anyMatch(in -> in.feature().equals(d.feature()) && in.coefficient() != 0)).count();
       double stability = refits.isEmpty() ? Double.NaN : (double) selectedIn / refits.size();
       double error = selectedErrors.containsKey(d.feature()) ? selectedErrors.get(d.feature())
-          : standardDeviation(refits.stream().mapToDouble(r -> r.getOrDefault(d.leadingInput(), 0.0)).toArray());
+          : standardDeviation(refits.stream().mapToDouble(r -> r.stream().filter(in -> in.input()
+              .equals(d.leadingInput())).mapToDouble(Input::coefficient).findFirst().orElse(0)).toArray());
       double beta = Math.log(d.oddsRatioPerSd());
       double lo = Math.exp(beta - z * error);
       double hi = Math.exp(beta + z * error);

@@ -84,7 +84,7 @@ public final class TrainJob {
 
   /** The driver fit: its chosen grid point, its rows and the drivers (those the selection kept first). */
   private record DriverFit(UpgradeModel.GridPoint chosen, Counts counts, List<Drivers.Driver> drivers,
-      List<Map<String, Double>> refits) {}
+      List<List<Drivers.Input>> refits) {}
 
   /** The fitted model, where it was saved, its locked-window figures beside the baselines' and the gate's verdict. */
   private record Modelled(UpgradeModel.Fitted fitted, String path, Map<String, Double> metrics,
@@ -211,13 +211,9 @@ public final class TrainJob {
         List.of(f -> f, FeatureNames::behaviour));
     List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, importance.get(0), importance.get(1),
         settings.horizonDays());
-    // Each refit's coefficient per input, by name: the refits share the driver fit's inputs.
-    List<Map<String, Double>> refits = new ArrayList<>();
-    for (double[] coefficients : explaining.refits()) {
-      Map<String, Double> byInput = new LinkedHashMap<>();
-      for (int i = 0; i < names.size(); i++) byInput.put(names.get(i), coefficients[i]);
-      refits.add(byInput);
-    }
+    // Each refit's inputs: the refits share the driver fit's inputs and their scales.
+    List<List<Drivers.Input>> refits = explaining.refits().stream()
+        .map(c -> Drivers.inputs(names, c, UpgradeModel.scales(driverModel), actions)).toList();
     return new DriverFit(driverFit.chosen(), counts, drivers, refits);
   }
 
