@@ -242,8 +242,10 @@ public final class Tables {
           + "behaviours it kept, else from the driver fit's refits on resamples of accounts")
       .optional("odds_ratio_per_sd_hi", DoubleType, "Upper bound of that interval; an interval that holds 1 says the "
           + "data cannot tell the driver from no effect")
-      .optional("stability", DoubleType, "Share of the driver fit's refits on resamples of accounts "
-          + "(pql.model.driver-refits) in which any input of the feature is in the fit")
+      .optional("stability", DoubleType, "For a behaviour the stepwise selection kept, the chance that another "
+          + "sample of accounts keeps it again (its clustered z against the Bonferroni bound); for the others, the "
+          + "share of the driver fit's refits on resamples of accounts (pql.model.driver-refits) that keep any input "
+          + "of the feature")
       .build();
 
   /** Why an account is a lead: one matched rule's column and value, or one feature's push on the learned score. */

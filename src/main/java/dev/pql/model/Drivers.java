@@ -72,15 +72,16 @@ public final class Drivers {
   }
 
   /**
-   * Each driver with a simultaneous interval on its odds ratio per standard deviation and its stability. The
-   * stability is the share of refits on resamples of accounts in which any input of the feature is in the fit. The
-   * interval is normal on the log scale, with the standard error of the leading input's coefficient: from the
-   * account-clustered fit of the stepwise selection for the behaviours it kept ({@code selectedErrors}, by feature),
-   * else from the refits; its level is Bonferroni-corrected over all the drivers, so that every interval of the table
-   * holds at once with probability {@code confidence}.
+   * Each driver with a simultaneous interval on its odds ratio per standard deviation and its stability. For a
+   * behaviour the stepwise selection kept, {@code selected} gives, by feature, the standard error of its
+   * account-clustered fit and its stability: the chance that a new sample of accounts keeps it again. For the other
+   * drivers the standard error is that of the leading input's coefficient over the refits on resamples of accounts,
+   * and the stability is the share of refits in which any input of the feature is in the fit. The interval is
+   * normal on the log scale; its level is Bonferroni-corrected over all the drivers, so that every interval of the
+   * table holds at once with probability {@code confidence}.
    */
   public static List<Driver> withUncertainty(List<Driver> drivers, List<List<Input>> refits,
-      Map<String, Double> selectedErrors, double confidence) {
+      Map<String, double[]> selected, double confidence) {
     if (drivers.isEmpty()) return drivers;
     double z = new org.apache.commons.math3.distribution.NormalDistribution()
         .inverseCumulativeProbability(1 - (1 - confidence) / 2 / drivers.size());
@@ -88,8 +89,9 @@ public final class Drivers {
     for (Driver d : drivers) {
       long selectedIn = refits.stream().filter(r -> r.stream()
           .anyMatch(in -> in.feature().equals(d.feature()) && in.coefficient() != 0)).count();
-      double stability = refits.isEmpty() ? Double.NaN : (double) selectedIn / refits.size();
-      double error = selectedErrors.containsKey(d.feature()) ? selectedErrors.get(d.feature())
+      double[] kept = selected.get(d.feature());
+      double stability = kept != null ? kept[1] : refits.isEmpty() ? Double.NaN : (double) selectedIn / refits.size();
+      double error = kept != null ? kept[0]
           : standardDeviation(refits.stream().mapToDouble(r -> r.stream().filter(in -> in.input()
               .equals(d.leadingInput())).mapToDouble(Input::coefficient).findFirst().orElse(0)).toArray());
       double beta = Math.log(d.oddsRatioPerSd());

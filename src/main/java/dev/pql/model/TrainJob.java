@@ -352,16 +352,21 @@ public final class TrainJob {
       List<ThresholdDiscovery.Threshold> thresholds, ModelSettings settings, FeatureSettings features) {
     DriverFit fitted = drivers(context, shortRows, shortCounts, training, inputs, settings);
     // The behaviours the selection kept lead, as the selection model sees them; the driver fit orders the rest.
-    List<Drivers.Driver> selected = discovery.terms().isEmpty() ? List.of() : Drivers.describe(training,
+    List<Drivers.Driver> selectedDrivers = discovery.terms().isEmpty() ? List.of() : Drivers.describe(training,
         Drivers.inputs(discovery.terms()), discovery.featureImportance(), discovery.behaviourImportance(),
         settings.horizonDays());
-    // The selected behaviours' standard errors are those of the selection's account-clustered fit.
-    Map<String, Double> selectedErrors = new LinkedHashMap<>();
+    // The selected behaviours' standard errors are those of the selection's account-clustered fit; their stability
+    // the chance that another sample of accounts passes the same bound: Phi(z - z at the Bonferroni bound).
+    Map<String, double[]> selected = new LinkedHashMap<>();
+    org.apache.commons.math3.distribution.NormalDistribution normal =
+        new org.apache.commons.math3.distribution.NormalDistribution();
     for (ThresholdDiscovery.Term t : discovery.terms()) {
-      selectedErrors.putIfAbsent(t.feature(), Math.abs(t.coefficient() * t.standardDeviation() / t.z()));
+      double bound = normal.inverseCumulativeProbability(1 - settings.alpha() / t.tests());
+      selected.putIfAbsent(t.feature(), new double[] {Math.abs(t.coefficient() * t.standardDeviation() / t.z()),
+          normal.cumulativeProbability(Math.abs(t.z()) - bound)});
     }
     DriverFit driverFit = new DriverFit(fitted.chosen(), fitted.counts(), Drivers.withUncertainty(
-        Drivers.merged(selected, fitted.drivers()), fitted.refits(), selectedErrors, DRIVER_CONFIDENCE),
+        Drivers.merged(selectedDrivers, fitted.drivers()), fitted.refits(), selected, DRIVER_CONFIDENCE),
         fitted.refits());
     List<ThresholdDiscovery.Threshold> rules = Drivers.leading(thresholds, settings.leadingDrivers());
     writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, settings, features);
