@@ -91,7 +91,7 @@ final class Report {
         .collect(java.util.stream.Collectors.toMap(dev.pql.model.Drivers.Driver::behaviourRank,
             d -> d, (a, b) -> a.rank() <= b.rank() ? a : b, java.util.TreeMap::new)).values();
     shown.stream().limit(10).forEach(d -> out.append(String.format(Locale.ROOT,
-        "  %2d. %-24s %-40s odds %s per SD, in %s of refits  %s%n", d.behaviourRank(), d.behaviour(), d.feature(),
+        "  %2d. %-24s %-40s odds %s per SD, stability %s  %s%n", d.behaviourRank(), d.behaviour(), d.feature(),
         d.oddsRatio().format("%.2fx", 1), format(100 * d.stability(), "%.0f%%"), d.sentence())));
     long silent = r.drivers().stream().map(dev.pql.model.Drivers.Driver::behaviour).distinct().count() - shown.size();
     out.append(shown.isEmpty() ? "  none: no behaviour's interval excludes \"no effect\" (model_drivers lists them all)\n"
