@@ -94,7 +94,8 @@ final class Report {
         "  %2d. %-24s %-40s odds %s per SD, stability %s  %s%n", d.behaviourRank(), d.behaviour(), d.feature(),
         d.oddsRatio().format("%.2fx", 1), format(100 * d.stability(), "%.0f%%"), d.sentence())));
     long silent = r.drivers().stream().map(dev.pql.model.Drivers.Driver::behaviour).distinct().count() - shown.size();
-    out.append(shown.isEmpty() ? "  none: no behaviour's interval excludes \"no effect\" (model_drivers lists them all)\n"
+    out.append(shown.isEmpty()
+        ? "  none: no behaviour's interval excludes \"no effect\" (model_drivers lists them all)\n"
         : silent > 0 ? String.format("  (%d more behaviours in model_drivers, whose intervals hold \"no effect\")%n",
             silent) : "");
     out.append(String.format("Discovered rules (steps the stepwise selection kept, one per behaviour; %,d candidate "

@@ -76,8 +76,8 @@ public record Estimate(double value, double lo, double hi) {
     if (!hasInterval()) return v;
     String unit = format.replaceAll("%[^a-zA-Z%]*[a-zA-Z]", "");
     String bare = format.replace(unit, "");
-    return v + " (" + String.format(Locale.ROOT, bare, lo * scale) + "–" + String.format(Locale.ROOT, format, hi * scale)
-        + ")";
+    return v + " (" + String.format(Locale.ROOT, bare, lo * scale) + "–"
+        + String.format(Locale.ROOT, format, hi * scale) + ")";
   }
 
   private static Double finite(double v) {

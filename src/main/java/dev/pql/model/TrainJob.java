@@ -391,7 +391,8 @@ public final class TrainJob {
       Definition d = RuleNames.definition(t, version, features, settings.horizonDays());
       ruleRows.add(RowFactory.create(version, d.name(), d.version(), d.type().key(), d.when(),
           d.withinDaysOfSignup(), t.feature(), t.operator(), t.threshold(), t.qualifying(), t.rateQualifying(),
-          t.rateRest(), t.baseRate(), t.lift(), t.recall(), t.coverage(), PValue.stored(t.pValue()), t.tests(), d.toHocon()));
+          t.rateRest(), t.baseRate(), t.lift(), t.recall(), t.coverage(), PValue.stored(t.pValue()), t.tests(),
+          d.toHocon()));
     }
     // Two tables, two commits: made at once.
     Concurrently.both(
