@@ -103,6 +103,8 @@ public final class ThresholdDiscovery {
   private static final double[] GRID = grid();
   /** At most this many terms: a handful of drivers is what people read, and each round is a pass. */
   private static final int MAX_TERMS = 12;
+  /** A step's qualifying side must hold upgrades of at least this many distinct accounts. */
+  static final int MIN_UPGRADING_ACCOUNTS = 5;
   /** Candidates in a row that fail the account-level test before the selection stops. */
   private static final int MAX_MISSES = 3;
 
@@ -203,6 +205,66 @@ public final class ThresholdDiscovery {
       return new Binned(rows, candidates, splits);
     }
 
+    /**
+     * Per feature and cut, how many distinct accounts each side of the step holds, and how many distinct upgrading
+     * accounts its qualifying side holds: {@code atLeast[i][j]} accounts with a row at or above cut j,
+     * {@code upgradersAtLeast[i][j]} with an upgrade row there, {@code below[i][j]} with a row below it or null.
+     * One pass over the rows, whose accounts each sit in one partition; fixed across the selection's rounds.
+     */
+    record Support(long[][] atLeast, long[][] upgradersAtLeast, long[][] below) {}
+
+    Support support() {
+      int n = candidates.size();
+      int[] offset = new int[n + 1];
+      for (int i = 0; i < n; i++) offset[i + 1] = offset[i] + values(i) + 2;
+      int cells = offset[n];
+      int[] last = new int[n];
+      for (int i = 0; i < n; i++) last[i] = values(i);
+      double[] h = rows.mapPartitions((java.util.Iterator<ClusteredLogit.Observation> it) -> {
+        // Per account: its highest value bin, its highest upgrade-row value bin, its lowest bin (a null as 0).
+        Map<String, short[]> byAccount = new HashMap<>();
+        while (it.hasNext()) {
+          ClusteredLogit.Observation o = it.next();
+          short[] a = byAccount.computeIfAbsent(o.account(), k -> {
+            short[] init = new short[3 * n];
+            java.util.Arrays.fill(init, 2 * n, 3 * n, Short.MAX_VALUE);
+            return init;
+          });
+          for (int i = 0; i < n; i++) {
+            short b = o.bins()[i];
+            short value = b <= last[i] ? b : 0;
+            a[i] = (short) Math.max(a[i], value);
+            if (o.label() == 1) a[n + i] = (short) Math.max(a[n + i], value);
+            a[2 * n + i] = (short) Math.min(a[2 * n + i], value);
+          }
+        }
+        double[] hist = new double[3 * cells];
+        for (short[] a : byAccount.values()) {
+          for (int i = 0; i < n; i++) {
+            hist[offset[i] + a[i]]++;
+            if (a[n + i] > 0) hist[cells + offset[i] + a[n + i]]++;
+            hist[2 * cells + offset[i] + a[2 * n + i]]++;
+          }
+        }
+        return List.of(hist).iterator();
+      }).treeReduce(ThresholdDiscovery::add, 2);
+      long[][] atLeast = new long[n][];
+      long[][] upgraders = new long[n][];
+      long[][] below = new long[n][];
+      for (int i = 0; i < n; i++) {
+        int m = values(i);
+        atLeast[i] = new long[m + 2];
+        upgraders[i] = new long[m + 2];
+        below[i] = new long[m + 2];
+        for (int j = m; j >= 1; j--) {
+          atLeast[i][j] = (j < m ? atLeast[i][j + 1] : 0) + Math.round(h[offset[i] + j]);
+          upgraders[i][j] = (j < m ? upgraders[i][j + 1] : 0) + Math.round(h[cells + offset[i] + j]);
+        }
+        for (int j = 1; j <= m + 1; j++) below[i][j] = below[i][j - 1] + Math.round(h[2 * cells + offset[i] + j - 1]);
+      }
+      return new Support(atLeast, upgraders, below);
+    }
+
     /** Number of value bins of feature i (cuts are bins 1..m; bin m+1 holds the nulls). */
     int values(int i) {
       return splits[i].length - 2;
@@ -245,6 +307,7 @@ public final class ThresholdDiscovery {
   private static final class Stepwise {
     private final Binned binned;
     private final long minSupport;
+    private final Binned.Support support;
     private final double alpha;
     private final List<Choice> kept = new ArrayList<>();
     private final Map<Choice, Long> testsOf = new HashMap<>();
@@ -254,6 +317,7 @@ public final class ThresholdDiscovery {
 
     Stepwise(Binned binned, long minSupport, double alpha) {
       this.binned = binned;
+      this.support = binned.support();
       this.minSupport = minSupport;
       this.alpha = alpha;
     }
@@ -411,19 +475,17 @@ public final class ThresholdDiscovery {
         boolean stepped = kept.stream().anyMatch(c -> c.feature() == feature && !c.graded());
         int m = binned.values(i);
         double allW = 0;
-        long allRows = 0;
-        for (int k = 0; k <= m + 1; k++) {
-          allW += s.weight()[i][k];
-          allRows += s.rows()[i][k];
-        }
+        for (int k = 0; k <= m + 1; k++) allW += s.weight()[i][k];
         double u = 0;
         double w = 0;
-        long rows = 0;
         for (int j = m; j >= 1 && !stepped; j--) {
           u += s.residual()[i][j];
           w += s.weight()[i][j];
-          rows += s.rows()[i][j];
-          if (rows < minSupport || allRows - rows < minSupport) continue;
+          // Support is counted in accounts: 200 snapshots can be ten accounts.
+          if (support.atLeast()[i][j] < minSupport || support.below()[i][j] < minSupport
+              || support.upgradersAtLeast()[i][j] < MIN_UPGRADING_ACCOUNTS) {
+            continue;
+          }
           tests++;
           Choice c = new Choice(i, j);
           double z = z(u, w - w * w / allW);

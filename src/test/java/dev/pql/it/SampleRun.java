@@ -52,7 +52,7 @@ final class SampleRun {
         "  spark { master = \"local[2]\", shuffle-partitions = 4, conf { \"spark.ui.enabled\" = \"false\" } }",
         "  generate { accounts = 500, days = 120, big-account-event-share = 0.1 }",
         "  model { horizon-days = 14, driver-horizon-days = 14, evaluation-days = 14, calibration-days = 14,",
-        "          min-support = 50, reg-params = [0.003], max-iterations = 25,",
+        "          min-support = 20, reg-params = [0.003], max-iterations = 25,",
         // These runs check that a cluster, s3a and another directory write what local mode writes, the learned
         // scores included; whether the model earns its place is WorldsTest's and ChampionGateTest's question.
         "          gate.enabled = false }",

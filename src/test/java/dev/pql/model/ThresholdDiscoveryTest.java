@@ -91,4 +91,36 @@ class ThresholdDiscoveryTest extends SparkTestBase {
     assertEquals("graded", c.form());
     assertEquals(0.5, c.coefficient(), 0.15, "the planted slope on log1p(c): " + c);
   }
+  @Test
+  void supportCountsDistinctAccountsOnEachSideAndDistinctUpgradingAccounts() {
+    // 300 accounts seen 1 to 12 times each, their counts c drifting from snapshot to snapshot, some nulls.
+    Dataset<Row> rows = spark.sql("""
+        SELECT CAST(a AS STRING) AS account_id, CASE WHEN (a + s) % 11 = 0 THEN NULL ELSE (a * 7 + s * 13) % 50 END
+                 AS c, CASE WHEN (xxhash64(a, s) & 1023) < 80 THEN 1D ELSE 0D END AS label
+        FROM range(300) AS t(a) CROSS JOIN range(12) AS u(s) WHERE s <= a % 12""").cache();
+    ThresholdDiscovery.Binned binned = ThresholdDiscovery.Binned.of(rows,
+        List.of(new ThresholdDiscovery.Candidate("c", true, true)));
+    try {
+      ThresholdDiscovery.Binned.Support support = binned.support();
+      int m = binned.values(0);
+      assertTrue(m > 5, "cuts: " + m);
+      // By brute force, each cut's three distinct counts in one aggregation.
+      List<String> counts = new java.util.ArrayList<>();
+      for (int j = 1; j <= m; j++) {
+        double cut = binned.cut(0, j);
+        counts.add("count(DISTINCT CASE WHEN c >= " + cut + " THEN account_id END)");
+        counts.add("count(DISTINCT CASE WHEN c >= " + cut + " AND label = 1 THEN account_id END)");
+        counts.add("count(DISTINCT CASE WHEN c < " + cut + " OR c IS NULL THEN account_id END)");
+      }
+      Row truth = rows.selectExpr(counts.toArray(String[]::new)).first();
+      for (int j = 1; j <= m; j++) {
+        String at = "c >= " + binned.cut(0, j);
+        assertEquals(truth.getLong(3 * (j - 1)), support.atLeast()[0][j], at);
+        assertEquals(truth.getLong(3 * (j - 1) + 1), support.upgradersAtLeast()[0][j], at + ", upgrading");
+        assertEquals(truth.getLong(3 * (j - 1) + 2), support.below()[0][j], "below: " + at);
+      }
+    } finally {
+      binned.rows().unpersist(false);
+    }
+  }
 }

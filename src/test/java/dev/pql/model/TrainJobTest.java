@@ -41,7 +41,7 @@ class TrainJobTest extends SparkTestBase {
   @BeforeAll
   static void warehouse() throws Exception {
     Path conf = tempDir("pql-train-conf").resolve("train.conf");
-    Files.writeString(conf, "pql.model { reg-params = [0.001, 0.01], min-support = 100, evaluation-days = 21, "
+    Files.writeString(conf, "pql.model { reg-params = [0.001, 0.01], min-support = 30, evaluation-days = 21, "
         + "calibration-days = 7 }\n");
     store = new DeltaStore(spark, tempDir("pql-train").toString());
     settings = SettingsLoader.load(conf.toFile(), null, Map.of("pql.warehouse", store.warehouse()));

@@ -63,7 +63,7 @@ class WorldsTest extends SparkTestBase {
         "pql.generate.world", world, "pql.generate.big-account-event-share", "0", "pql.generate.files", "2",
         "pql.model.evaluation-days", "28", "pql.model.calibration-days", "28"));
     overrides.putAll(Map.of("pql.generate.late-event-share", "0", "pql.generate.duplicate-event-share", "0",
-        "pql.generate.malformed-event-share", "0", "pql.model.min-support", "100",
+        "pql.generate.malformed-event-share", "0", "pql.model.min-support", "30",
         "pql.spark.shuffle-partitions", "2"));
     Settings settings = SettingsLoader.load(null, null, overrides);
     StageContext context = StageContext.open(spark, settings.warehouse(), "world-" + world, "world",
