@@ -177,7 +177,7 @@ final class Report {
   }
 
   /**
-   * The latest complete week's flow (signups, new PQLs, PQL rate, time to PQL) and the latest week whose cohort and
+   * The latest complete week's flow (signups, new PQLs per signup, time to PQL) and the latest week whose cohort and
    * conversion windows have closed (cohort share, conversion of PQLs and non-PQLs), by definition.
    */
   static String metrics(Summaries.Metrics metrics) {
@@ -185,11 +185,14 @@ final class Report {
     if (week.isEmpty()) return "pql_metrics: no complete week scored yet\n";
     int width = Math.max(10, week.stream().mapToInt(r -> r.definitionName().length()).max().orElse(0));
     StringBuilder out = new StringBuilder(String.format("PQL metrics, week of %s:%n", week.get(0).periodStart()));
-    out.append(String.format("  %-" + width + "s %8s %8s %8s %9s %9s%n", "definition", "signups", "new PQLs",
-        "PQL rate", "days p50", "days p90"));
+    // New PQLs per signup is a ratio of two flows (a PQL may have signed up weeks before), not a share: it can pass
+    // 1, so it is never printed as a percentage. The cohort share below is the bounded one.
+    out.append(String.format("  %-" + width + "s %8s %8s %11s %9s %9s%n", "definition", "signups", "new PQLs",
+        "PQLs/signup", "days p50", "days p90"));
     for (MetricsJob.WeekFigures r : week) {
-      out.append(String.format("  %-" + width + "s %,8d %,8d %8s %9s %9s%n", r.definitionName(), r.signups(),
-          r.newPqls(), percent(r.pqlRate()), number(r.medianDaysToPql(), "%.0f"), number(r.p90DaysToPql(), "%.0f")));
+      out.append(String.format("  %-" + width + "s %,8d %,8d %11s %9s %9s%n", r.definitionName(), r.signups(),
+          r.newPqls(), number(r.pqlRate(), "%.2f"), number(r.medianDaysToPql(), "%.0f"),
+          number(r.p90DaysToPql(), "%.0f")));
     }
     List<MetricsJob.WeekFigures> closed = metrics.closed();
     if (closed.isEmpty()) return out.append("No week's cohort and conversion windows have closed yet\n").toString();

@@ -353,7 +353,8 @@ public final class Tables {
           + "already qualifying when it was first applied")
       .required("signups", LongType, "Accounts that signed up on a free plan in the period")
       .required("new_pqls", LongType, "Accounts whose first qualification on the definition fell in the period")
-      .optional("pql_rate", DoubleType, "new_pqls / signups")
+      .optional("pql_rate", DoubleType, "new_pqls / signups: a ratio of two flows, not a share (a new PQL may have "
+          + "signed up in an earlier period), so it can exceed 1; the bounded share is cohort_pql_share")
       .required("cohort_days", IntegerType, "N of the cohort view (pql.metrics.cohort-days)")
       .required("cohort_signups", LongType, "The period's signups whose first N days were scored (signed up on or "
           + "after the definition's first applied date, N days before its last)")
