@@ -215,8 +215,7 @@ public final class ThresholdDiscovery {
 
     Support support() {
       int n = candidates.size();
-      int[] offset = new int[n + 1];
-      for (int i = 0; i < n; i++) offset[i + 1] = offset[i] + values(i) + 2;
+      int[] offset = offsets();
       int cells = offset[n];
       int[] last = new int[n];
       for (int i = 0; i < n; i++) last[i] = values(i);
@@ -263,6 +262,13 @@ public final class ThresholdDiscovery {
         for (int j = 1; j <= m + 1; j++) below[i][j] = below[i][j - 1] + Math.round(h[2 * cells + offset[i] + j - 1]);
       }
       return new Support(atLeast, upgraders, below);
+    }
+
+    /** Where each feature's bins start in one histogram of all features' bins side by side; the last is its size. */
+    int[] offsets() {
+      int[] offset = new int[candidates.size() + 1];
+      for (int i = 0; i < candidates.size(); i++) offset[i + 1] = offset[i] + values(i) + 2;
+      return offset;
     }
 
     /** Number of value bins of feature i (cuts are bins 1..m; bin m+1 holds the nulls). */
@@ -424,8 +430,7 @@ public final class ThresholdDiscovery {
     /** Per feature and bin, the sums of the round's residuals and weights: one pass over the rows. */
     private Sums sums(ClusteredLogit.Fit fit) {
       int n = binned.candidates().size();
-      int[] offset = new int[n + 1];
-      for (int i = 0; i < n; i++) offset[i + 1] = offset[i] + binned.values(i) + 2;
+      int[] offset = binned.offsets();
       int cells = offset[n];
       List<ClusteredLogit.Term> terms = terms(kept);
       // Four histograms side by side: rows, upgrades, residuals and weights of every (feature, bin).
