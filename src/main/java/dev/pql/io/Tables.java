@@ -176,7 +176,8 @@ public final class Tables {
               + "regularization)")
       .required("metrics", createMapType(StringType, DoubleType, true),
           "Locked-window metrics: model.*, logins_only.*, activity_only.*, best_rule.* (auc_roc, auc_pr, log_loss, "
-              + "brier, top_decile_lift, top_decile_capture, base_rate, ...); model.calibration_intercept and "
+              + "brier, top_decile_lift, top_decile_capture, base_rate, ...); auc_roc_lo/_hi and top_decile_lift_lo/_hi of "
+              + "each, the 95% account-level bootstrap interval; model.calibration_intercept and "
               + "model.calibration_slope (the locked window's calibration line, 0 and 1 when the probabilities are "
               + "right); gate.<baseline>.auc_gain with _lo and _hi, the gate's interval")
       .required("calibration", createArrayType(new org.apache.spark.sql.types.StructType()

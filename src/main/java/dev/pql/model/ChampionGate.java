@@ -24,6 +24,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
+import org.apache.spark.sql.expressions.WindowSpec;
 
 /**
  * The champion gate: a learned model becomes the learned definition only if it ranks the accounts of the locked
@@ -42,9 +43,21 @@ public final class ChampionGate {
   public record Comparison(String baseline, double modelAucRoc, double baselineAucRoc, double gain, double gainLow,
       double gainHigh, boolean beaten) {}
 
-  /** Whether the model is published, why, and every comparison behind the decision. */
+  /**
+   * A score's ranking on the locked window with its account-level bootstrap intervals: AUC-ROC and the top
+   * decile's lift (the share of upgrades in the top tenth of rows over a tenth), each on the binned scores.
+   */
+  public record Ranking(Estimate aucRoc, Estimate topDecileLift) {}
+
+  /** A score's figures on one resample of accounts. */
+  record Replicate(double aucRoc, double topDecileLift) {}
+
+  /**
+   * Whether the model is published, why, every comparison behind the decision, and each score's ranking with its
+   * interval (by the name of {@link #judge}'s model and baselines).
+   */
   public record Verdict(boolean published, String reason, long rows, long accounts, long upgrades,
-      List<Comparison> comparisons) {
+      List<Comparison> comparisons, Map<String, Ranking> rankings) {
     public String status() {
       return published ? "published" : "withheld";
     }
@@ -62,7 +75,10 @@ public final class ChampionGate {
     scores.putAll(baselines);
     Row size = scored.agg(org.apache.spark.sql.functions.count(lit(1)), countDistinct(col("account_id")),
         sum(col(TrainingSet.LABEL))).first();
-    Map<Integer, Map<String, Double>> auc = replicateAucs(scored, scores, gate.replicates(), seed);
+    Map<Integer, Map<String, Replicate>> figures = replicates(scored, scores, gate.replicates(), seed);
+    Map<Integer, Map<String, Double>> auc = new HashMap<>();
+    figures.forEach((k, v) -> v.forEach((name, f) -> auc.computeIfAbsent(k, x -> new HashMap<>())
+        .put(name, f.aucRoc())));
     double alpha = 1 - gate.confidence();
     List<Comparison> comparisons = new ArrayList<>();
     for (Map.Entry<String, String> b : baselines.entrySet()) {
@@ -80,11 +96,33 @@ public final class ChampionGate {
     long rows = size.getLong(0);
     long upgrades = size.isNullAt(2) ? 0 : (long) size.getDouble(2);
     return new Verdict(!gate.enabled() || comparisons.stream().allMatch(Comparison::beaten),
-        reason(comparisons, gate, rows, size.getLong(1), upgrades), rows, size.getLong(1), upgrades, comparisons);
+        reason(comparisons, gate, rows, size.getLong(1), upgrades), rows, size.getLong(1), upgrades, comparisons,
+        rankings(figures, scores.keySet(), gate.confidence()));
   }
 
-  /** Per replicate (0: the sample itself), each score's AUC-ROC on the weighted rows. */
-  static Map<Integer, Map<String, Double>> replicateAucs(Dataset<Row> scored, Map<String, String> scores,
+  private static Map<String, Ranking> rankings(Map<Integer, Map<String, Replicate>> figures,
+      java.util.Set<String> scores, double confidence) {
+    Map<String, Ranking> out = new LinkedHashMap<>();
+    for (String name : scores) {
+      Replicate sample = figures.getOrDefault(0, Map.of()).get(name);
+      if (sample == null) continue;
+      double[] aucs = figures.entrySet().stream().filter(e -> e.getKey() > 0)
+          .mapToDouble(e -> e.getValue().containsKey(name) ? e.getValue().get(name).aucRoc() : Double.NaN).toArray();
+      double[] lifts = figures.entrySet().stream().filter(e -> e.getKey() > 0)
+          .mapToDouble(e -> e.getValue().containsKey(name) ? e.getValue().get(name).topDecileLift() : Double.NaN)
+          .toArray();
+      out.put(name, new Ranking(Estimate.bootstrap(sample.aucRoc(), aucs, confidence),
+          Estimate.bootstrap(sample.topDecileLift(), lifts, confidence)));
+    }
+    return out;
+  }
+
+  /**
+   * Per replicate (0: the sample itself), each score's AUC-ROC and top-decile lift on the weighted rows. The top
+   * decile is the tenth of the weight from the highest bin down, the bin at the cut taken in part (its rows drawn at
+   * random, as {@link Evaluation#topDecile} takes ties).
+   */
+  static Map<Integer, Map<String, Replicate>> replicates(Dataset<Row> scored, Map<String, String> scores,
       int replicates, long seed) {
     List<Column> bins = new ArrayList<>();
     scores.forEach((name, column) -> bins.add(struct(lit(name).as("score"), bin(col(column)).as("bin"))));
@@ -95,20 +133,29 @@ public final class ChampionGate {
         .filter(w.gt(0))
         .select(col(AccountBootstrap.REPLICATE), w, col("y"), explode(col("bins")).as("s"))
         .groupBy(col(AccountBootstrap.REPLICATE), col("s.score").as("score"), col("s.bin").as("bin"))
-        .agg(sum(w.multiply(col("y"))).as("pos"), sum(w.multiply(lit(1.0).minus(col("y")))).as("neg"));
-    Column below = coalesce(sum("neg").over(Window.partitionBy(AccountBootstrap.REPLICATE, "score").orderBy("bin")
+        .agg(sum(w.multiply(col("y"))).as("pos"), sum(w.multiply(lit(1.0).minus(col("y")))).as("neg"))
+        .withColumn("weight", col("pos").plus(col("neg")));
+    WindowSpec perScore = Window.partitionBy(AccountBootstrap.REPLICATE, "score");
+    Column below = coalesce(sum("neg").over(perScore.orderBy("bin")
         .rowsBetween(Window.unboundedPreceding(), -1)), lit(0.0));
+    Column above = coalesce(sum("weight").over(perScore.orderBy(col("bin").desc())
+        .rowsBetween(Window.unboundedPreceding(), -1)), lit(0.0));
+    Column inTopDecile = greatest(lit(0.0), least(sum("weight").over(perScore).multiply(0.1).minus(above),
+        col("weight")));
     List<Row> figures = counts.withColumn("neg_below", below)
+        .withColumn("top_pos", inTopDecile.multiply(col("pos")).divide(col("weight")))
         .groupBy(AccountBootstrap.REPLICATE, "score")
         .agg(sum(col("pos").multiply(col("neg_below").plus(col("neg").divide(2)))).as("u"), sum("pos").as("p"),
-            sum("neg").as("n"))
+            sum("neg").as("n"), sum("top_pos").as("top_pos"))
         .collectAsList();
-    Map<Integer, Map<String, Double>> out = new HashMap<>();
+    Map<Integer, Map<String, Replicate>> out = new HashMap<>();
     for (Row r : figures) {
       double p = r.getDouble(3);
       double n = r.getDouble(4);
-      out.computeIfAbsent(r.getInt(0), k -> new HashMap<>())
-          .put(r.getString(1), p > 0 && n > 0 ? r.getDouble(2) / (p * n) : Double.NaN);
+      boolean both = p > 0 && n > 0;
+      // The top decile's upgrade rate over the base rate: (top_pos / (0.1 (p + n))) / (p / (p + n)).
+      out.computeIfAbsent(r.getInt(0), k -> new HashMap<>()).put(r.getString(1),
+          new Replicate(both ? r.getDouble(2) / (p * n) : Double.NaN, p > 0 ? 10 * r.getDouble(5) / p : Double.NaN));
     }
     return out;
   }

@@ -268,6 +268,11 @@ public final class TrainJob {
         metrics.put("gate." + c.baseline() + ".auc_gain_lo", c.gainLow());
         metrics.put("gate." + c.baseline() + ".auc_gain_hi", c.gainHigh());
       }
+      verdict.rankings().forEach((score, ranking) -> {
+        String name = score.equals(SCORE + MODEL) ? MODEL : score;
+        putInterval(metrics, name + ".auc_roc", ranking.aucRoc());
+        putInterval(metrics, name + ".top_decile_lift", ranking.topDecileLift());
+      });
       Calibration.Line line = Calibration.line(scored, SCORE + MODEL);
       metrics.put(MODEL + ".calibration_intercept", line.intercept());
       metrics.put(MODEL + ".calibration_slope", line.slope());
@@ -277,6 +282,13 @@ public final class TrainJob {
     } finally {
       scored.unpersist();
     }
+  }
+
+  /** An interval's bounds as {@code name_lo} and {@code name_hi}, when it has one. */
+  private static void putInterval(Map<String, Double> metrics, String name, Estimate estimate) {
+    if (!estimate.hasInterval()) return;
+    metrics.put(name + "_lo", estimate.lo());
+    metrics.put(name + "_hi", estimate.hi());
   }
 
   /** A logistic regression on some of the features alone, fitted on the training rows; empty when none is usable. */

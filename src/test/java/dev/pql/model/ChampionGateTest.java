@@ -101,4 +101,25 @@ class ChampionGateTest extends SparkTestBase {
     double widthFour = four.gainHigh() - four.gainLow();
     assertTrue(widthFour > 0.75 * widthOnce && widthFour < 1.33 * widthOnce, widthOnce + " vs " + widthFour);
   }
+
+  @Test
+  void eachScoreCarriesItsAucAndTopDecileLiftWithAccountLevelIntervals() {
+    Dataset<Row> rows = window().cache();
+    ChampionGate.Verdict v = ChampionGate.judge(rows, "truth", Map.of("noise", "noise", "rule", "rule"), GATE, 7);
+    assertEquals(java.util.Set.of("truth", "noise", "rule"), v.rankings().keySet());
+    for (String score : v.rankings().keySet()) {
+      ChampionGate.Ranking r = v.rankings().get(score);
+      Map<String, Double> exact = Evaluation.metrics(rows, score, false);
+      assertEquals(exact.get("auc_roc"), r.aucRoc().value(), 0.002, score);
+      assertEquals(exact.get("top_decile_lift"), r.topDecileLift().value(), 0.02, "ties filled at random: " + score);
+      assertTrue(r.aucRoc().lo() < r.aucRoc().value() && r.aucRoc().value() < r.aucRoc().hi(), score + " " + r);
+      assertTrue(r.topDecileLift().lo() < r.topDecileLift().value()
+          && r.topDecileLift().value() < r.topDecileLift().hi(), score + " " + r);
+    }
+    ChampionGate.Ranking noise = v.rankings().get("noise");
+    assertTrue(noise.aucRoc().lo() < 0.5 && noise.aucRoc().hi() > 0.5, "noise ranks nothing: " + noise);
+    assertTrue(noise.topDecileLift().lo() < 1 && noise.topDecileLift().hi() > 1, "noise lifts nothing: " + noise);
+    ChampionGate.Ranking truth = v.rankings().get("truth");
+    assertTrue(truth.topDecileLift().lo() > 1.5, "the propensity surely lifts the top decile: " + truth);
+  }
 }
