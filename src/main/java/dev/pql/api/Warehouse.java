@@ -117,6 +117,11 @@ public final class Warehouse {
     return store.read(Tables.PQL_METRICS);
   }
 
+  /** pql_funnel: the cumulative incidence of reaching PQL by days since signup, per signup cohort. */
+  public Dataset<Row> funnel() {
+    return store.read(Tables.PQL_FUNNEL);
+  }
+
   /** Any of pql's tables by name (see {@code pql tables}), account_features included. */
   public Dataset<Row> table(String name) {
     Dataset<Row> rows = store.readIfExists(name);

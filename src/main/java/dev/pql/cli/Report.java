@@ -177,8 +177,9 @@ final class Report {
   }
 
   /**
-   * The latest complete week's flow (signups, new PQLs per signup, time to PQL) and the latest week whose cohort and
-   * conversion windows have closed (cohort share, conversion of PQLs and non-PQLs), by definition.
+   * The latest complete week's flow (signups, new PQLs per signup) and the latest week whose cohort and conversion
+   * windows have closed (the cohort's cumulative incidence of PQL and its median days to it, conversion of PQLs and
+   * non-PQLs with their counts), by definition, each rate with its 95% interval.
    */
   static String metrics(Summaries.Metrics metrics) {
     List<MetricsJob.WeekFigures> week = metrics.latest();
@@ -186,27 +187,33 @@ final class Report {
     int width = Math.max(10, week.stream().mapToInt(r -> r.definitionName().length()).max().orElse(0));
     StringBuilder out = new StringBuilder(String.format("PQL metrics, week of %s:%n", week.get(0).periodStart()));
     // New PQLs per signup is a ratio of two flows (a PQL may have signed up weeks before), not a share: it can pass
-    // 1, so it is never printed as a percentage. The cohort share below is the bounded one.
-    out.append(String.format("  %-" + width + "s %8s %8s %11s %9s %9s%n", "definition", "signups", "new PQLs",
-        "PQLs/signup", "days p50", "days p90"));
+    // 1, so it is never printed as a percentage. The cohort's incidence below is the bounded one.
+    out.append(String.format("  %-" + width + "s %8s %8s %11s%n", "definition", "signups", "new PQLs", "PQLs/signup"));
     for (MetricsJob.WeekFigures r : week) {
-      out.append(String.format("  %-" + width + "s %,8d %,8d %11s %9s %9s%n", r.definitionName(), r.signups(),
-          r.newPqls(), number(r.pqlRate(), "%.2f"), number(r.medianDaysToPql(), "%.0f"),
-          number(r.p90DaysToPql(), "%.0f")));
+      out.append(String.format("  %-" + width + "s %,8d %,8d %11s%n", r.definitionName(), r.signups(), r.newPqls(),
+          number(r.pqlRate(), "%.2f")));
     }
     List<MetricsJob.WeekFigures> closed = metrics.closed();
     if (closed.isEmpty()) return out.append("No week's cohort and conversion windows have closed yet\n").toString();
     MetricsJob.WeekFigures first = closed.get(0);
     out.append(String.format("Week of %s, the latest whose %d-day cohort and %d-day conversion windows have closed:%n",
         first.periodStart(), first.cohortDays(), first.conversionDays()));
-    out.append(String.format("  %-" + width + "s %8s %8s %8s %9s %9s %6s%n", "definition", "signups", "new PQLs",
-        "cohort", "PQL conv", "non-PQL", "lift"));
+    String pqlIn = "PQL in " + first.cohortDays() + "d";
+    out.append(String.format("  %-" + width + "s %7s %-19s %8s %-25s %-25s %s%n", "definition", "signups", pqlIn,
+        "days p50", "PQLs converted", "non-PQLs converted", "lift"));
     for (MetricsJob.WeekFigures r : closed) {
-      out.append(String.format("  %-" + width + "s %,8d %,8d %8s %9s %9s %6s%n", r.definitionName(), r.signups(),
-          r.newPqls(), percent(r.cohortPqlShare()), percent(r.pqlConversionRate()), percent(r.nonPqlConversionRate()),
-          number(r.conversionLift(), "%.2f")));
+      out.append(String.format("  %-" + width + "s %,7d %-19s %8s %-25s %-25s %s%n", r.definitionName(),
+          r.signups(), r.cohortPqlIncidence().format("%.1f%%", 100), number(r.medianDaysToPql(), "%.0f"),
+          counted(r.pqlsConverted(), r.pqlsObserved(), r.pqlConversionRate()),
+          counted(r.nonPqlsConverted(), r.nonPqlsObserved(), r.nonPqlConversionRate()),
+          r.conversionLift().format("%.1fx", 1)));
     }
     return out.toString();
+  }
+
+  /** A rate with its counts and interval: "8/30 26.7% (14.2–44.4%)". */
+  private static String counted(long successes, long trials, dev.pql.model.Estimate rate) {
+    return String.format("%,d/%,d %s", successes, trials, rate.format("%.1f%%", 100));
   }
 
   /** The end of a run and of the demo: leads, drivers, this week's metrics. */
@@ -241,10 +248,6 @@ final class Report {
               "%.1f%%"), format(f.pqlsPerWeek(), "%.1f")));
     }
     return out.toString();
-  }
-
-  private static String percent(Double share) {
-    return share == null ? "-" : String.format("%.1f%%", 100 * share);
   }
 
   private static String number(Double v, String pattern) {

@@ -336,7 +336,8 @@ public final class Tables {
   public static final TableContract PQL_METRICS = TableContract.table("pql_metrics",
           "PQL funnel metrics per period (week from Monday, month), definition version and segment, over the scored "
               + "as-of dates: signups, new PQLs and PQL rate; the signup cohort's share reaching PQL within "
-              + "cohort_days; PQLs and non-PQLs converting within conversion_days; time to PQL. A definition version "
+              + "cohort_days, observed and as a cumulative incidence; PQLs and non-PQLs converting within "
+              + "conversion_days; time to PQL by signup cohort. A definition version "
               + "counts only on the dates it was applied (pql_definitions); definition any is the first qualification "
               + "on any definition. A window still open is left out of its rate, never counted as a failure. "
               + "Recomputed whole by each metrics run.")
@@ -361,23 +362,70 @@ public final class Tables {
           + "after the definition's first applied date, N days before its last)")
       .required("cohort_pqls", LongType, "Of them, qualified within N days of signup")
       .optional("cohort_pql_share", DoubleType, "cohort_pqls / cohort_signups")
+      .optional("cohort_pql_share_lo", DoubleType, "Its 95% Wilson interval's lower bound (one trial per account)")
+      .optional("cohort_pql_share_hi", DoubleType, "Its upper bound")
       .required("cohort_complete", BooleanType, "True when every signup of the period is in cohort_signups")
+      .optional("cohort_pql_incidence", DoubleType, "The share of the period's signups (on or after the definition's "
+          + "first applied date) that reach PQL within N days, as the Aalen–Johansen cumulative incidence of "
+          + "pql_funnel: signups still followed count for the days they were followed, and converting to paid first is "
+          + "a competing end; null when no signup of the period was followed N days")
+      .optional("cohort_pql_incidence_lo", DoubleType, "Its 95% interval's lower bound (delta method, on log(-log))")
+      .optional("cohort_pql_incidence_hi", DoubleType, "Its upper bound")
+      .optional("median_days_to_pql", DoubleType, "Days from signup by which half of the cohort's PQLs within N days "
+          + "had qualified (where the cumulative incidence reaches half of cohort_pql_incidence), at the scoring "
+          + "cadence; a cohort is its signups, not the PQLs of the period")
+      .optional("p90_days_to_pql", DoubleType, "The same for nine tenths")
+      .optional("days_to_half_of_cohort_pql", DoubleType, "Days from signup by which half of the cohort had "
+          + "qualified; null while not reached (most cohorts never are)")
       .required("conversion_days", IntegerType, "H of the conversion view (pql.metrics.conversion-days)")
       .required("pqls_observed", LongType, "New PQLs whose H days after qualifying have passed (before the first "
           + "day without events)")
       .required("pqls_converted", LongType, "Of them, converted to a paid plan within H days of qualifying")
       .optional("pql_conversion_rate", DoubleType, "pqls_converted / pqls_observed")
+      .optional("pql_conversion_rate_lo", DoubleType, "Its 95% Wilson interval's lower bound")
+      .optional("pql_conversion_rate_hi", DoubleType, "Its upper bound")
       .required("non_pqls_observed", LongType, "Open accounts scored in the period not qualified on the definition at "
           + "their last score in it, H days after that score having passed")
       .required("non_pqls_converted", LongType, "Of them, converted within H days of that score")
       .optional("non_pql_conversion_rate", DoubleType, "non_pqls_converted / non_pqls_observed")
+      .optional("non_pql_conversion_rate_lo", DoubleType, "Its 95% Wilson interval's lower bound")
+      .optional("non_pql_conversion_rate_hi", DoubleType, "Its upper bound")
       .optional("conversion_lift", DoubleType, "pql_conversion_rate / non_pql_conversion_rate")
+      .optional("conversion_lift_lo", DoubleType, "Its 95% interval's lower bound (Katz, on the log of the ratio); "
+          + "null when either rate has no conversion")
+      .optional("conversion_lift_hi", DoubleType, "Its upper bound")
       .required("conversion_complete", BooleanType, "True when every new PQL and non-PQL of the period is observed")
-      .required("timed_pqls", LongType, "New PQLs that signed up on or after the definition's first applied date, "
-          + "whose time to PQL is observed")
-      .optional("median_days_to_pql", DoubleType, "Median days from signup to first qualification of timed_pqls "
-          + "(an as-of date of the score: at the scoring cadence)")
-      .optional("p90_days_to_pql", DoubleType, "90th percentile of the same")
+      .required("run_id", StringType, "Run that computed the row; a rerun that changes nothing keeps the first")
+      .build();
+
+  public static final TableContract PQL_FUNNEL = TableContract.table("pql_funnel",
+          "Time to PQL by signup cohort without survivor bias: per definition version, signup period (week, month) "
+              + "and segment, the Aalen–Johansen cumulative incidence of reaching PQL by each day after signup, with "
+              + "converting to paid first as a competing end and the definition's last applied date ending the "
+              + "follow-up (censoring). Cohorts are the free signups from the definition's first applied date on. One "
+              + "row per day on which a signup of the cohort qualified, converted or stopped being followed; the curve "
+              + "holds between rows. Recomputed whole by each metrics run.")
+      .key("period_type", "cohort_start", "definition_name", "definition_version", "segment_by", "segment", "day")
+      .required("period_type", StringType, "week (Monday to Sunday) or month: the signup period of the cohort")
+      .required("cohort_start", DateType, "First day of the signup period")
+      .required("definition_name", StringType, "Definition name as in pql_qualifications, or any")
+      .required("definition_version", StringType, "Definition version (any: all)")
+      .required("source", StringType, "rules, learned, activation or any")
+      .required("segment_by", StringType, "all, or the account attribute of pql.metrics.segments that splits the rows")
+      .required("segment", StringType, "The attribute's value at signup (unknown when missing); all for segment_by all")
+      .required("day", IntegerType, "Days since signup")
+      .required("cohort_size", LongType, "The cohort's signups")
+      .required("at_risk", LongType, "Of them, neither qualified nor converted and still followed at the day's start")
+      .required("pqls", LongType, "Signups that first qualified on the day")
+      .required("conversions", LongType, "Signups that converted to paid on the day, not having qualified")
+      .required("censored", LongType, "Signups whose follow-up ended on the day (the definition's last applied date)")
+      .required("pql_incidence", DoubleType, "Share of the cohort qualified by the day's end (Aalen–Johansen)")
+      .required("pql_incidence_lo", DoubleType, "Its 95% interval's lower bound: delta method (Marubini–Valsecchi) "
+          + "on log(-log); 0 while none qualified")
+      .required("pql_incidence_hi", DoubleType, "Its upper bound; the exact binomial bound for none of at_risk while "
+          + "none qualified")
+      .required("conversion_incidence", DoubleType, "Share of the cohort converted to paid before qualifying by the "
+          + "day's end")
       .required("run_id", StringType, "Run that computed the row; a rerun that changes nothing keeps the first")
       .build();
 
@@ -458,7 +506,7 @@ public final class Tables {
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES, PQL_SCORES,
-      PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS);
+      PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS, PQL_FUNNEL);
 
   /** The contracts of {@link #ALL} as Markdown, in order. */
   public static String markdown() {

@@ -14,6 +14,7 @@ import dev.pql.ingest.EventHistory;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
+import dev.pql.model.Estimate;
 import java.sql.Date;
 import java.time.LocalDate;
 import java.util.List;
@@ -21,8 +22,12 @@ import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 
-/** The metrics stage: recomputes pql_metrics from the scoring history, the accounts and the conversions. */
+/**
+ * The metrics stage: recomputes pql_metrics and pql_funnel from the scoring history, the accounts and the
+ * conversions.
+ */
 public final class MetricsJob {
   private MetricsJob() {}
 
@@ -42,12 +47,21 @@ public final class MetricsJob {
     LocalDate dataEnd = EventHistory.dataEnd(store);
     Settings.MetricsSettings m = settings.metrics();
 
-    Dataset<Row> metrics = PqlMetrics.compute(accountsAtSignup(store.read(Tables.ACCOUNTS), settings), m.segments(),
-            applied, store.read(Tables.PQL_QUALIFICATIONS), store.read(Tables.PQL_SCORES),
-            store.read(Tables.CONVERSIONS).filter(col("is_first")),
-            new PqlMetrics.Windows(m.cohortDays(), m.conversionDays(), dataEnd))
-        .withColumn("run_id", lit(runId));
-    DeltaStore.MergeCounts counts = store.sync(Tables.PQL_METRICS, metrics, Set.of("run_id"));
+    PqlMetrics.Computed computed = PqlMetrics.compute(accountsAtSignup(store.read(Tables.ACCOUNTS), settings),
+        m.segments(), applied, store.read(Tables.PQL_QUALIFICATIONS), store.read(Tables.PQL_SCORES),
+        store.read(Tables.CONVERSIONS).filter(col("is_first")),
+        new PqlMetrics.Windows(m.cohortDays(), m.conversionDays(), dataEnd));
+    // The curves are read twice: written as the funnel, and read at cohort_days by the metrics.
+    Dataset<Row> funnel = computed.funnel().withColumn("run_id", lit(runId)).persist(StorageLevel.MEMORY_AND_DISK());
+    DeltaStore.MergeCounts counts;
+    try {
+      store.dropObsoleteColumns(Tables.PQL_FUNNEL);
+      store.sync(Tables.PQL_FUNNEL, funnel, Set.of("run_id"));
+      store.dropObsoleteColumns(Tables.PQL_METRICS);
+      counts = store.sync(Tables.PQL_METRICS, computed.metrics().withColumn("run_id", lit(runId)), Set.of("run_id"));
+    } finally {
+      funnel.unpersist();
+    }
     long rows = store.read(Tables.PQL_METRICS).count();
     return new Result(rows, range.getDate(0).toLocalDate(), range.getDate(1).toLocalDate(), dataEnd,
         counts.inserted(), counts.updated(), counts.deleted());
@@ -69,10 +83,14 @@ public final class MetricsJob {
             col("country"));
   }
 
-  /** A definition's figures for one week of segment all: what a summary shows. Nulls are figures not known. */
+  /**
+   * A definition's figures for one week of segment all: what a summary shows, rates with their counts and
+   * intervals. Nulls and undefined estimates are figures not known.
+   */
   public record WeekFigures(String definitionName, LocalDate periodStart, long signups, long newPqls, Double pqlRate,
-      Double medianDaysToPql, Double p90DaysToPql, Double cohortPqlShare, Double pqlConversionRate,
-      Double nonPqlConversionRate, Double conversionLift, int cohortDays, int conversionDays) {}
+      Estimate cohortPqlIncidence, Double medianDaysToPql, long pqlsObserved, long pqlsConverted,
+      Estimate pqlConversionRate, long nonPqlsObserved, long nonPqlsConverted, Estimate nonPqlConversionRate,
+      Estimate conversionLift, int cohortDays, int conversionDays) {}
 
   /**
    * The figures of segment all, by definition, of the latest complete week ({@code closed} false), or of the latest
@@ -94,8 +112,18 @@ public final class MetricsJob {
 
   private static WeekFigures figures(Row r) {
     return new WeekFigures(r.getAs("definition_name"), r.<Date>getAs("period_start").toLocalDate(), r.getAs("signups"),
-        r.getAs("new_pqls"), r.getAs("pql_rate"), r.getAs("median_days_to_pql"), r.getAs("p90_days_to_pql"),
-        r.getAs("cohort_pql_share"), r.getAs("pql_conversion_rate"), r.getAs("non_pql_conversion_rate"),
-        r.getAs("conversion_lift"), r.getAs("cohort_days"), r.getAs("conversion_days"));
+        r.getAs("new_pqls"), r.getAs("pql_rate"), estimate(r, "cohort_pql_incidence"), r.getAs("median_days_to_pql"),
+        r.getAs("pqls_observed"), r.getAs("pqls_converted"), estimate(r, "pql_conversion_rate"),
+        r.getAs("non_pqls_observed"), r.getAs("non_pqls_converted"), estimate(r, "non_pql_conversion_rate"),
+        estimate(r, "conversion_lift"), r.getAs("cohort_days"), r.getAs("conversion_days"));
+  }
+
+  /** A figure and its interval from the columns name, name_lo and name_hi. */
+  private static Estimate estimate(Row r, String name) {
+    return new Estimate(orNaN(r.getAs(name)), orNaN(r.getAs(name + "_lo")), orNaN(r.getAs(name + "_hi")));
+  }
+
+  private static double orNaN(Double v) {
+    return v == null ? Double.NaN : v;
   }
 }

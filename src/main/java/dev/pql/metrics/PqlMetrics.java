@@ -6,14 +6,15 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.date_add;
 import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.datediff;
-import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 
 import java.sql.Date;
@@ -48,10 +49,19 @@ public final class PqlMetrics {
   private static final String[] PERIOD_DEFINITION = {"definition_name", "definition_version", "period_type",
       "period_start"};
   private static final List<String> MEASURES = List.of("signups", "cohort_signups", "cohort_pqls", "new_pqls",
-      "pqls_observed", "pqls_converted", "timed_pqls", "non_pqls", "non_pqls_observed", "non_pqls_converted");
+      "pqls_observed", "pqls_converted", "non_pqls", "non_pqls_observed", "non_pqls_converted");
+  /** The confidence of every interval of the metrics and the funnel. */
+  static final double CONFIDENCE = 0.95;
+
+  /** pql_metrics's rows and pql_funnel's (without run_id); the metrics read the funnel's curves at cohort_days. */
+  public record Computed(Dataset<Row> metrics, Dataset<Row> funnel) {}
+
+  /** The group of a funnel curve: a definition version's signup cohort of one period, in one segment. */
+  static final List<String> COHORT = List.of("definition_name", "definition_version", "period_type", "period_start",
+      "segment_by", "segment");
 
   /**
-   * The metrics table's rows (without run_id).
+   * The metrics table's rows and the funnel's (without run_id).
    *
    * @param accounts account_id, signup_date, signed_up_free and one string column per segment
    * @param applied as_of_date, definition_name, definition_version, source: the definitions applied per scored date
@@ -59,7 +69,7 @@ public final class PqlMetrics {
    * @param scored account_id, as_of_date: the open accounts scored
    * @param conversions account_id, converted_at: first conversions
    */
-  public static Dataset<Row> compute(Dataset<Row> accounts, List<String> segments, Dataset<Row> applied,
+  public static Computed compute(Dataset<Row> accounts, List<String> segments, Dataset<Row> applied,
       Dataset<Row> qualifications, Dataset<Row> scored, Dataset<Row> conversions, Windows w) {
     History h = History.of(accounts, segments, applied, qualifications, conversions);
     Dataset<Row> facts = signupFacts(h, w).withColumn("period", explode(col("periods"))).drop("periods")
@@ -69,16 +79,18 @@ public final class PqlMetrics {
         .select(col("definition_name"), col("definition_version"), col("period.period_type").as("period_type"),
             col("period.period_start").as("period_start"), col("segment.segment_by").as("segment_by"),
             col("segment.segment").as("segment"), col("signups"), col("cohort_signups"), col("cohort_pqls"),
-            col("new_pqls"), col("pqls_observed"), col("pqls_converted"), col("timed_pqls"), col("days_to_pql"),
-            col("non_pqls"), col("non_pqls_observed"), col("non_pqls_converted"));
+            col("new_pqls"), col("pqls_observed"), col("pqls_converted"), col("non_pqls"), col("non_pqls_observed"),
+            col("non_pqls_converted"));
 
     List<Column> sums = new ArrayList<>();
     for (String m : MEASURES) sums.add(coalesce(sum(m), lit(0L)).as(m));
-    sums.add(expr("percentile_approx(days_to_pql, array(0.5, 0.9), 10000)").as("days_to_pql"));
     Dataset<Row> totals = facts
         .groupBy("definition_name", "definition_version", "period_type", "period_start", "segment_by", "segment")
         .agg(sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0]));
-    return rows(h.spans(), totals, w);
+    Dataset<Row> curves = CumulativeIncidence.curve(funnelEnds(h), COHORT, CONFIDENCE);
+    Dataset<Row> headline = CumulativeIncidence.at(curves, COHORT, w.cohortDays(), CONFIDENCE);
+    return new Computed(rows(h.spans(), totals.join(headline, COHORT.toArray(String[]::new), "left"), w),
+        funnel(curves, h.spans()));
   }
 
   /**
@@ -126,15 +138,12 @@ public final class PqlMetrics {
   private static Dataset<Row> pqlFacts(History h, Windows w) {
     Column qualifiedOn = col("first_qualified_on");
     Column pqlObserved = date_add(qualifiedOn, w.conversionDays()).leq(lit(Date.valueOf(w.dataEnd())));
-    Column timed = col("signup_date").geq(col("applied_from"));
     return h.qualified().join(org.apache.spark.sql.functions.broadcast(h.spans()), DEFINITION)
         .join(h.people(), "account_id")
         .join(h.firstConversion(), "account_id", "left")
         .select(col("definition_name"), col("definition_version"), col("segments"), periodsOf(qualifiedOn),
             lit(1L).as("new_pqls"), flag(pqlObserved).as("pqls_observed"),
-            flag(pqlObserved.and(convertedWithin(qualifiedOn, w.conversionDays()))).as("pqls_converted"),
-            flag(timed).as("timed_pqls"),
-            when(timed, datediff(qualifiedOn, col("signup_date"))).as("days_to_pql"));
+            flag(pqlObserved.and(convertedWithin(qualifiedOn, w.conversionDays()))).as("pqls_converted"));
   }
 
   /** Non-PQLs: an account's last score in the period on a date the definition was applied, not yet qualified. */
@@ -159,6 +168,49 @@ public final class PqlMetrics {
             flag(nonPqlObserved.and(convertedWithin(lastScored, w.conversionDays()))).as("non_pqls_converted"));
   }
 
+  /**
+   * How each free signup's road to PQL on each definition version ended, for the funnel: qualified (the event),
+   * converted to paid first (the competing end), or still followed on the version's last applied date (censored),
+   * in days from signup; per signup period and segment. Only signups on or after the version's first applied date:
+   * an earlier one's first qualification is the backlog of its first score, not its time to PQL.
+   */
+  private static Dataset<Row> funnelEnds(History h) {
+    Column converted = to_date(col("converted_at"));
+    Column qualifiedDay = greatest(lit(0), datediff(col("first_qualified_on"), col("signup_date")));
+    Column convertedDay = when(converted.leq(col("applied_to")),
+        greatest(lit(0), datediff(converted, col("signup_date"))));
+    Column qualifiedFirst = col("first_qualified_on").isNotNull()
+        .and(col("converted_day").isNull().or(col("qualified_day").leq(col("converted_day"))));
+    return h.people().filter(col("signed_up_free")).crossJoin(org.apache.spark.sql.functions.broadcast(h.spans()))
+        .filter(col("signup_date").geq(col("applied_from")).and(col("signup_date").leq(col("applied_to"))))
+        .join(h.qualified(), ACCOUNT_DEFINITION, "left")
+        .join(h.firstConversion(), "account_id", "left")
+        .withColumn("qualified_day", qualifiedDay)
+        .withColumn("converted_day", convertedDay)
+        .select(col("definition_name"), col("definition_version"), col("segments"), periodsOf(col("signup_date")),
+            when(qualifiedFirst, col("qualified_day")).when(col("converted_day").isNotNull(), col("converted_day"))
+                .otherwise(datediff(col("applied_to"), col("signup_date"))).as(CumulativeIncidence.DAY),
+            when(qualifiedFirst, lit(CumulativeIncidence.EVENT))
+                .when(col("converted_day").isNotNull(), lit(CumulativeIncidence.COMPETING))
+                .otherwise(lit(CumulativeIncidence.CENSORED)).as(CumulativeIncidence.OUTCOME))
+        .withColumn("period", explode(col("periods")))
+        .withColumn("segment", explode(col("segments")))
+        .select(col("definition_name"), col("definition_version"), col("period.period_type").as("period_type"),
+            col("period.period_start").as("period_start"), col("segment.segment_by").as("segment_by"),
+            col("segment.segment").as("segment"), col(CumulativeIncidence.DAY), col(CumulativeIncidence.OUTCOME));
+  }
+
+  /** pql_funnel's rows: each cohort's curve, with the definition version's source. */
+  private static Dataset<Row> funnel(Dataset<Row> curves, Dataset<Row> spans) {
+    return curves.join(org.apache.spark.sql.functions.broadcast(spans.select("definition_name", "definition_version",
+            "source")), DEFINITION)
+        .select(col("period_type"), col("period_start").as("cohort_start"), col("definition_name"),
+            col("definition_version"), col("source"), col("segment_by"), col("segment"), col("day"),
+            col("cohort_size"), col("at_risk"), col("events").as("pqls"), col("competing").as("conversions"),
+            col("censored"), col("incidence").as("pql_incidence"), col("incidence_lo").as("pql_incidence_lo"),
+            col("incidence_hi").as("pql_incidence_hi"), col("competing_incidence").as("conversion_incidence"));
+  }
+
   /** Every period of each definition's span (segment all), even one without a signup or a PQL, with its totals. */
   private static Dataset<Row> rows(Dataset<Row> spans, Dataset<Row> totals, Windows w) {
     Dataset<Row> periods = spans.withColumn("period", explode(array(periodSequence("week"), periodSequence("month"))))
@@ -168,25 +220,34 @@ public final class PqlMetrics {
     Column periodEnd = when(col("period_type").equalTo("week"), date_add(col("period_start"), 6))
         .otherwise(expr("last_day(period_start)"));
     Dataset<Row> joined = periods.join(totals, PERIOD_DEFINITION, "left");
-    return joined.select(col("period_type"), col("period_start"), periodEnd.as("period_end"),
+    List<Column> out = new ArrayList<>(List.of(col("period_type"), col("period_start"), periodEnd.as("period_end"),
         col("definition_name"), col("definition_version"), col("source"),
         coalesce(col("segment_by"), lit(ALL)).as("segment_by"), coalesce(col("segment"), lit(ALL)).as("segment"),
         col("applied_from").lt(col("period_start")).and(periodEnd.leq(col("applied_to"))).as("is_complete"),
-        measure("signups").as("signups"), measure("new_pqls").as("new_pqls"), ratio("new_pqls", "signups").as("pql_rate"),
-        lit(w.cohortDays()).as("cohort_days"), measure("cohort_signups").as("cohort_signups"),
-        measure("cohort_pqls").as("cohort_pqls"),
-        ratio("cohort_pqls", "cohort_signups").as("cohort_pql_share"),
-        measure("cohort_signups").equalTo(measure("signups")).as("cohort_complete"),
+        measure("signups").as("signups"), measure("new_pqls").as("new_pqls"),
+        ratio("new_pqls", "signups").as("pql_rate"), lit(w.cohortDays()).as("cohort_days"),
+        measure("cohort_signups").as("cohort_signups"), measure("cohort_pqls").as("cohort_pqls")));
+    out.addAll(RateIntervals.wilson("cohort_pql_share", measure("cohort_pqls"), measure("cohort_signups"),
+        CONFIDENCE));
+    out.addAll(List.of(measure("cohort_signups").equalTo(measure("signups")).as("cohort_complete"),
+        col("incidence_at").as("cohort_pql_incidence"), col("incidence_at_lo").as("cohort_pql_incidence_lo"),
+        col("incidence_at_hi").as("cohort_pql_incidence_hi"),
+        col("days_to_half_of_it").cast("double").as("median_days_to_pql"),
+        col("days_to_p90_of_it").cast("double").as("p90_days_to_pql"),
+        col("median_day").cast("double").as("days_to_half_of_cohort_pql"),
         lit(w.conversionDays()).as("conversion_days"), measure("pqls_observed").as("pqls_observed"),
-        measure("pqls_converted").as("pqls_converted"),
-        ratio("pqls_converted", "pqls_observed").as("pql_conversion_rate"),
-        measure("non_pqls_observed").as("non_pqls_observed"), measure("non_pqls_converted").as("non_pqls_converted"), ratio("non_pqls_converted", "non_pqls_observed").as("non_pql_conversion_rate"),
-        ratio("pqls_converted", "pqls_observed").divide(ratio("non_pqls_converted", "non_pqls_observed"))
-            .as("conversion_lift"),
-        measure("pqls_observed").equalTo(measure("new_pqls"))
-            .and(measure("non_pqls_observed").equalTo(measure("non_pqls"))).as("conversion_complete"),
-        measure("timed_pqls").as("timed_pqls"), element_at(col("days_to_pql"), 1).cast("double").as("median_days_to_pql"),
-        element_at(col("days_to_pql"), 2).cast("double").as("p90_days_to_pql"));
+        measure("pqls_converted").as("pqls_converted")));
+    out.addAll(RateIntervals.wilson("pql_conversion_rate", measure("pqls_converted"), measure("pqls_observed"),
+        CONFIDENCE));
+    out.addAll(List.of(measure("non_pqls_observed").as("non_pqls_observed"),
+        measure("non_pqls_converted").as("non_pqls_converted")));
+    out.addAll(RateIntervals.wilson("non_pql_conversion_rate", measure("non_pqls_converted"),
+        measure("non_pqls_observed"), CONFIDENCE));
+    out.addAll(RateIntervals.riskRatio("conversion_lift", measure("pqls_converted"), measure("pqls_observed"),
+        measure("non_pqls_converted"), measure("non_pqls_observed"), CONFIDENCE));
+    out.add(measure("pqls_observed").equalTo(measure("new_pqls"))
+        .and(measure("non_pqls_observed").equalTo(measure("non_pqls"))).as("conversion_complete"));
+    return joined.select(out.toArray(Column[]::new));
   }
 
   /** segments: all, then one (segment_by, value) per configured attribute, unknown when missing. */
