@@ -101,10 +101,12 @@ final class Report {
     out.append(String.format("Discovered rules (steps the stepwise selection kept, one per behaviour; %,d candidate "
         + "terms scored):%n", r.thresholdsScanned()));
     for (ThresholdDiscovery.Threshold t : r.rules()) {
-      out.append(String.format("  %-48s rate %5.1f%% vs %5.1f%%, lift %5.2f, recall %5.1f%%, coverage %5.1f%%, "
-              + "p %s%s%n", t.predicate().replace("`", ""), 100 * t.rateQualifying(), 100 * t.rateRest(), t.lift(),
-          100 * t.recall(), 100 * t.coverage(), dev.pql.model.PValue.text(t.pValue()),
-          t.significant() ? "" : " (not significant)"));
+      dev.pql.model.ThresholdDiscovery.Uncertainty u = t.uncertainty();
+      out.append(String.format("  %-48s rate %s vs %.1f%%, lift %s, recall %s of upgrading accounts, coverage "
+              + "%.1f%% of rows, p %s%s%n", t.predicate().replace("`", ""),
+          orValue(u.rateQualifying(), t.rateQualifying()).format("%.1f%%", 100), 100 * t.rateRest(),
+          orValue(u.lift(), t.lift()).format("%.2fx", 1), orValue(u.recall(), t.recall()).format("%.0f%%", 100),
+          100 * t.coverage(), dev.pql.model.PValue.text(t.pValue()), t.significant() ? "" : " (not significant)"));
     }
     out.append(stages(stages));
     return out.toString();
@@ -223,6 +225,11 @@ final class Report {
     out.append(drivers(run.modelVersion(), run.drivers()));
     if (run.metrics() != null) out.append(metrics(run.metrics()));
     return out.toString();
+  }
+
+  /** The estimate, or the bare value when none was measured. */
+  private static dev.pql.model.Estimate orValue(dev.pql.model.Estimate e, double value) {
+    return Double.isFinite(e.value()) ? e : dev.pql.model.Estimate.of(value);
   }
 
   static String format(double v, String pattern) {

@@ -391,8 +391,8 @@ public final class Tables {
       .optional("non_pql_conversion_rate_lo", DoubleType, "Its 95% Wilson interval's lower bound")
       .optional("non_pql_conversion_rate_hi", DoubleType, "Its upper bound")
       .optional("conversion_lift", DoubleType, "pql_conversion_rate / non_pql_conversion_rate")
-      .optional("conversion_lift_lo", DoubleType, "Its 95% interval's lower bound (Katz, on the log of the ratio); "
-          + "null when either rate has no conversion")
+      .optional("conversion_lift_lo", DoubleType, "Its 95% interval's lower bound (MOVER-R, from the two rates' "
+          + "Wilson intervals); null when non-PQLs have no conversion")
       .optional("conversion_lift_hi", DoubleType, "Its upper bound")
       .required("conversion_complete", BooleanType, "True when every new PQL and non-PQL of the period is observed")
       .required("run_id", StringType, "Run that computed the row; a rerun that changes nothing keeps the first")
@@ -494,13 +494,21 @@ public final class Tables {
       .required("rate_rest", DoubleType, "Upgrade rate of the other rows")
       .required("base_rate", DoubleType, "Upgrade rate of all training rows")
       .required("lift", DoubleType, "rate_qualifying / base_rate")
-      .required("recall", DoubleType, "Share of the upgrades the rule catches")
+      .required("recall", DoubleType, "Share of the upgrading accounts (an account with an upgrade within the "
+          + "horizon of one of its rows) that the rule flags on such a row")
       .required("coverage", DoubleType, "Share of the rows the rule qualifies")
       .required("p_value", DoubleType, "One-sided p-value of the step in the stepwise selection (its "
           + "account-clustered z), before the Bonferroni correction over tests; at least 1e-6, the resolution of the "
           + "normal approximation: 1e-6 reads < 1e-6")
       .required("tests", LongType, "Thresholds tested in this discovery (the Bonferroni factor)")
       .required("definition", StringType, "The definition as HOCON, ready for conf/definitions/")
+      .optional("rate_qualifying_lo", DoubleType, "rate_qualifying's 95% interval, lower bound: the account-level "
+          + "bootstrap (accounts resampled with all their rows, pql.model.gate.bootstrap-replicates, seeded)")
+      .optional("rate_qualifying_hi", DoubleType, "Its upper bound")
+      .optional("lift_lo", DoubleType, "lift's 95% interval, lower bound (the same bootstrap)")
+      .optional("lift_hi", DoubleType, "Its upper bound")
+      .optional("recall_lo", DoubleType, "recall's 95% interval, lower bound (the same bootstrap)")
+      .optional("recall_hi", DoubleType, "Its upper bound")
       .build();
 
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */

@@ -56,10 +56,21 @@ public final class ThresholdDiscovery {
     }
   }
 
-  /** A discovered threshold and what it does on the training rows. */
+  /**
+   * A discovered threshold and what it does on the training rows; {@code uncertainty} holds the account-level
+   * intervals of its figures once {@link #measuredOn} measured it.
+   */
   public record Threshold(String feature, String operator, double threshold, long rows, long qualifying,
       long qualifyingPositives, double rateQualifying, double rateRest, double baseRate, double lift,
-      double precision, double recall, double coverage, double pValue, long tests, boolean significant) {
+      double precision, double recall, double coverage, double pValue, long tests, boolean significant,
+      Uncertainty uncertainty) {
+
+    public Threshold(String feature, String operator, double threshold, long rows, long qualifying,
+        long qualifyingPositives, double rateQualifying, double rateRest, double baseRate, double lift,
+        double precision, double recall, double coverage, double pValue, long tests, boolean significant) {
+      this(feature, operator, threshold, rows, qualifying, qualifyingPositives, rateQualifying, rateRest, baseRate,
+          lift, precision, recall, coverage, pValue, tests, significant, Uncertainty.NONE);
+    }
 
     /** The Spark SQL predicate of the rule, e.g. {@code cnt_30d__message_sent >= 1987}. */
     public String predicate() {
@@ -74,6 +85,14 @@ public final class ThresholdDiscovery {
     static String format(double value) {
       return value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value);
     }
+  }
+
+  /**
+   * A rule's figures with their 95% intervals from the account-level bootstrap (its accounts resampled, all their
+   * snapshots together): its upgrade rate, its lift over the base rate and its recall of upgrading accounts.
+   */
+  public record Uncertainty(Estimate rateQualifying, Estimate lift, Estimate recall) {
+    public static final Uncertainty NONE = new Uncertainty(Estimate.UNDEFINED, Estimate.UNDEFINED, Estimate.UNDEFINED);
   }
 
   /**
@@ -128,32 +147,76 @@ public final class ThresholdDiscovery {
 
   /**
    * The thresholds' figures (rates, lift, recall, coverage) on other rows — the training rows of the model's own
-   * label —, each keeping the p-value and tests of its selection. One aggregate over the rows.
+   * label —, each keeping the p-value and tests of its selection, with account-level bootstrap intervals. Recall is
+   * of upgrading accounts: the share of accounts with an upgrade row that the rule flags on one of those rows.
+   * The rows are summed per account, then the accounts resampled: only (replicates + 1) rows of sums reach the
+   * driver.
    */
-  public static List<Threshold> measuredOn(Dataset<Row> rows, List<Threshold> thresholds) {
+  public static List<Threshold> measuredOn(Dataset<Row> rows, List<Threshold> thresholds, int replicates, long seed,
+      double confidence) {
     if (thresholds.isEmpty()) return thresholds;
-    List<Column> aggs = new ArrayList<>(List.of(count(lit(1)), sum(TrainingSet.LABEL)));
-    for (Threshold t : thresholds) {
-      Column meets = org.apache.spark.sql.functions.expr(t.predicate());
-      aggs.add(sum(when(meets, 1L).otherwise(0L)));
-      aggs.add(sum(when(meets, col(TrainingSet.LABEL)).otherwise(0.0)));
-    }
-    Row r = rows.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
-    long n = r.getLong(0);
-    double positives = r.isNullAt(1) ? 0 : r.getDouble(1);
-    List<Threshold> measured = new ArrayList<>();
+    Column y = col(TrainingSet.LABEL);
+    List<Column> perAccount = new ArrayList<>(List.of(count(lit(1)).cast("double").as("n"), sum(y).as("y"),
+        org.apache.spark.sql.functions.max(y).as("upgrading")));
+    List<String> sums = new ArrayList<>(List.of("n", "y", "upgrading"));
     for (int i = 0; i < thresholds.size(); i++) {
-      Threshold t = thresholds.get(i);
-      long q = r.isNullAt(2 + 2 * i) ? 0 : r.getLong(2 + 2 * i);
-      double qp = r.isNullAt(3 + 2 * i) ? 0 : r.getDouble(3 + 2 * i);
-      double base = n == 0 ? 0 : positives / n;
-      double rateQ = q == 0 ? 0 : qp / q;
-      double rateRest = n == q ? 0 : (positives - qp) / (n - q);
-      measured.add(new Threshold(t.feature(), t.operator(), t.threshold(), n, q, (long) qp, rateQ, rateRest, base,
-          base == 0 ? 0 : rateQ / base, rateQ, positives == 0 ? 0 : qp / positives, n == 0 ? 0 : (double) q / n,
-          t.pValue(), t.tests(), t.significant()));
+      Column meets = org.apache.spark.sql.functions.expr(thresholds.get(i).predicate());
+      perAccount.add(sum(when(meets, 1.0).otherwise(0.0)).as("q" + i));
+      perAccount.add(sum(when(meets, y).otherwise(0.0)).as("qy" + i));
+      perAccount.add(org.apache.spark.sql.functions.max(when(meets, y).otherwise(0.0)).as("caught" + i));
+      sums.addAll(List.of("q" + i, "qy" + i, "caught" + i));
     }
+    Dataset<Row> accounts = rows.groupBy("account_id")
+        .agg(perAccount.get(0), perAccount.subList(1, perAccount.size()).toArray(Column[]::new));
+    Column w = col(AccountBootstrap.WEIGHT);
+    List<Column> totals = sums.stream().map(c -> sum(w.multiply(col(c))).as(c)).toList();
+    // replicates + 1 rows of 3 + 3 x rules sums.
+    List<Row> draws = AccountBootstrap.replicated(accounts, replicates, seed).groupBy(AccountBootstrap.REPLICATE)
+        .agg(totals.get(0), totals.subList(1, totals.size()).toArray(Column[]::new))
+        .orderBy(AccountBootstrap.REPLICATE).collectAsList();
+    List<Threshold> measured = new ArrayList<>();
+    for (int i = 0; i < thresholds.size(); i++) measured.add(measured(thresholds.get(i), i, draws, confidence));
     return measured;
+  }
+
+  /** One rule's figures on the sample (replicate 0) with their intervals over the other replicates. */
+  private static Threshold measured(Threshold t, int i, List<Row> draws, double confidence) {
+    double[][] figures = new double[draws.size()][];
+    for (int r = 0; r < draws.size(); r++) {
+      Row d = draws.get(r);
+      // Column 0 is the replicate; then n, y, upgrading and three sums per rule.
+      double n = d.getDouble(1);
+      double positives = d.getDouble(2);
+      double upgrading = d.getDouble(3);
+      double q = d.getDouble(4 + 3 * i);
+      double qp = d.getDouble(5 + 3 * i);
+      double caught = d.getDouble(6 + 3 * i);
+      double base = n == 0 ? Double.NaN : positives / n;
+      double rateQ = q == 0 ? Double.NaN : qp / q;
+      figures[r] = new double[] {n, positives, q, qp, base, rateQ, base > 0 ? rateQ / base : Double.NaN,
+          upgrading > 0 ? caught / upgrading : Double.NaN};
+    }
+    double[] s = figures[0];
+    long n = (long) s[0];
+    long q = (long) s[2];
+    double rateRest = n == q ? 0 : (s[1] - s[3]) / (n - q);
+    Uncertainty u = new Uncertainty(Estimate.bootstrap(s[5], column(figures, 5), confidence),
+        Estimate.bootstrap(s[6], column(figures, 6), confidence), Estimate.bootstrap(s[7], column(figures, 7),
+        confidence));
+    return new Threshold(t.feature(), t.operator(), t.threshold(), n, q, (long) s[3], zeroIfNaN(s[5]), rateRest,
+        zeroIfNaN(s[4]), zeroIfNaN(s[6]), zeroIfNaN(s[5]), zeroIfNaN(s[7]), n == 0 ? 0 : (double) q / n, t.pValue(),
+        t.tests(), t.significant(), u);
+  }
+
+  /** Column {@code k} of the replicates 1.. (row 0 is the sample). */
+  private static double[] column(double[][] figures, int k) {
+    double[] out = new double[figures.length - 1];
+    for (int r = 1; r < figures.length; r++) out[r - 1] = figures[r][k];
+    return out;
+  }
+
+  private static double zeroIfNaN(double v) {
+    return Double.isNaN(v) ? 0 : v;
   }
 
   /**

@@ -127,7 +127,8 @@ public final class TrainJob {
               settings.alpha()),
           d -> new StageCounts(shortCounts.rows(), d.terms().size(), 0, 0));
       // Each threshold's rates, lift and recall as the rule's definition reads them: on the model's own label.
-      List<ThresholdDiscovery.Threshold> thresholds = ThresholdDiscovery.measuredOn(training, discovery.thresholds());
+      List<ThresholdDiscovery.Threshold> thresholds = ThresholdDiscovery.measuredOn(training, discovery.thresholds(),
+          settings.gate().replicates(), settings.seed(), settings.gate().confidence());
       ModelInputs inputs = plain.withSteps(thresholds);
       // The model (fit, locked-window figures, gate, saved) and its explanations (a second fit, the drivers and the
       // rules they confirm, written) at once, on two threads. model_runs, which makes the model the latest, comes
@@ -404,7 +405,9 @@ public final class TrainJob {
       ruleRows.add(RowFactory.create(version, d.name(), d.version(), d.type().key(), d.when(),
           d.withinDaysOfSignup(), t.feature(), t.operator(), t.threshold(), t.qualifying(), t.rateQualifying(),
           t.rateRest(), t.baseRate(), t.lift(), t.recall(), t.coverage(), PValue.stored(t.pValue()), t.tests(),
-          d.toHocon()));
+          d.toHocon(), t.uncertainty().rateQualifying().loOrNull(), t.uncertainty().rateQualifying().hiOrNull(),
+          t.uncertainty().lift().loOrNull(), t.uncertainty().lift().hiOrNull(), t.uncertainty().recall().loOrNull(),
+          t.uncertainty().recall().hiOrNull()));
     }
     // Two tables, two commits: made at once.
     Concurrently.both(

@@ -2,6 +2,7 @@ package dev.pql.metrics;
 
 import static org.apache.spark.sql.functions.col;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pql.SparkTestBase;
 import java.time.LocalDate;
@@ -148,14 +149,22 @@ class PqlMetricsTest extends SparkTestBase {
 
   @Test
   void ratesCarryTheirIntervalsAndTheFunnelIsEachCohortsCurve() {
-    // Week 03-16 of r: PQLs 1 of 1 converted, non-PQLs 1 of 2: lift 2 with Katz's interval on its log.
+    // Week 03-16 of r: PQLs 1 of 1 converted, non-PQLs 1 of 2: lift 2 with the MOVER-R interval from the two
+    // Wilson intervals (l1, u1) = W(1, 1) and (l2, u2) = W(1, 2).
     Row week = metrics.filter(col("period_type").equalTo("week").and(col("definition_name").equalTo("r"))
         .and(col("segment_by").equalTo("all")).and(col("period_start").equalTo(java.sql.Date.valueOf("2026-03-16"))))
         .first();
-    double se = Math.sqrt(1.0 / 1 - 1.0 / 1 + 1.0 / 1 - 1.0 / 2);
-    assertEquals(2 * Math.exp(-1.959963984540054 * se), week.<Double>getAs("conversion_lift_lo"), 1e-9);
-    assertEquals(2 * Math.exp(1.959963984540054 * se), week.<Double>getAs("conversion_lift_hi"), 1e-9);
+    dev.pql.model.Estimate one = dev.pql.model.Estimate.wilson(1, 1, 0.95);
     dev.pql.model.Estimate half = dev.pql.model.Estimate.wilson(1, 2, 0.95);
+    double p1p2 = 1.0 * 0.5;
+    double lo = (p1p2 - Math.sqrt(p1p2 * p1p2 - one.lo() * (2 - one.lo()) * half.hi() * (1 - half.hi())))
+        / (half.hi() * (1 - half.hi()));
+    double hi = (p1p2 + Math.sqrt(Math.max(0, p1p2 * p1p2 - one.hi() * (2 - one.hi()) * half.lo() * (1 - half.lo()))))
+        / (half.lo() * (1 - half.lo()));
+    assertEquals(2.0, week.<Double>getAs("conversion_lift"), 1e-12);
+    assertEquals(lo, week.<Double>getAs("conversion_lift_lo"), 1e-9);
+    assertEquals(hi, week.<Double>getAs("conversion_lift_hi"), 1e-9);
+    assertTrue(lo < 2 && 2 < hi, lo + " .. " + hi);
     assertEquals(half.lo(), week.<Double>getAs("non_pql_conversion_rate_lo"), 1e-12);
     assertEquals(half.hi(), week.<Double>getAs("non_pql_conversion_rate_hi"), 1e-12);
     // March of r: 1 of 3 observed signups qualified within 14 days.

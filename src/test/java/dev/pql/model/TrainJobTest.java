@@ -124,7 +124,18 @@ class TrainJobTest extends SparkTestBase {
     for (Row rule : store.read(Tables.DISCOVERED_RULES).collectAsList()) {
       DefinitionCheck.check(spark, DefinitionParser.parse(rule.getAs("definition"), "discovered_rules"),
           features.schema());
+      // Each figure sits inside its account-level interval, and recall counts accounts, so it is at most 1.
+      for (String f : List.of("rate_qualifying", "lift", "recall")) {
+        double v = rule.getAs(f);
+        assertTrue(rule.<Double>getAs(f + "_lo") <= v && v <= rule.<Double>getAs(f + "_hi"), f + " of " + rule);
+      }
+      assertTrue(rule.<Double>getAs("recall_hi") <= 1.0, rule.toString());
     }
+    // The model's ranking carries its interval too.
+    Map<String, Double> figures = run.getJavaMap(run.fieldIndex("metrics"));
+    assertTrue(figures.get("model.auc_roc_lo") < figures.get("model.auc_roc")
+        && figures.get("model.auc_roc") < figures.get("model.auc_roc_hi") + 0.01, figures.toString());
+    assertTrue(figures.get("model.top_decile_lift_lo") < figures.get("model.top_decile_lift_hi"), figures.toString());
     assertEquals(r.rules().size(), store.read(Tables.DISCOVERED_RULES).count());
 
     // Scoring finds it as the latest, and refuses it for features with another column set.

@@ -125,6 +125,36 @@ class WorldsTest extends SparkTestBase {
     for (Oracle.Effect e : effects.values()) {
       if (e.rowsWith() > 0) assertTrue(e.lift() > 1.5, "a planted step raises the true rate: " + e);
     }
+    coverTheOracle(locked, w, effects, rates.getDouble(0));
+  }
+
+  /**
+   * Each planted step measured as a rule on the locked window's rows: its account-level intervals of the upgrade
+   * rate and the lift over the base rate cover the oracle's. Ten intervals read together, so each is at
+   * 1 - 0.05 / 10 (Bonferroni): all ten cover with 95% probability.
+   */
+  private static void coverTheOracle(Dataset<Row> locked, World w, Map<String, Oracle.Effect> effects,
+      double oracleBase) {
+    Dataset<Row> steps = Oracle.probabilities(locked, w.settings().generate().output(), 30);
+    List<dev.pql.model.ThresholdDiscovery.Threshold> planted = new java.util.ArrayList<>();
+    for (Oracle.Effect e : effects.values()) {
+      if (e.rowsWith() == 0) continue;
+      steps = steps.withColumn("step_" + e.driver(), col(e.driver()).cast("int"));
+      planted.add(new dev.pql.model.ThresholdDiscovery.Threshold("step_" + e.driver(), ">=", 1, 0, 0, 0, 0, 0, 0, 0,
+          0, 0, 0, 1, 1, true));
+    }
+    List<dev.pql.model.ThresholdDiscovery.Threshold> measured =
+        dev.pql.model.ThresholdDiscovery.measuredOn(steps, planted, 200, 7, 1 - 0.05 / (2 * planted.size()));
+    for (dev.pql.model.ThresholdDiscovery.Threshold t : measured) {
+      Oracle.Effect e = effects.get(t.feature().substring("step_".length()));
+      dev.pql.model.ThresholdDiscovery.Uncertainty u = t.uncertainty();
+      System.out.printf("oracle %s: rate %.4f in %s, lift %.2f in %s%n", e.driver(), e.rateWith(),
+          u.rateQualifying().format("%.4f", 1), e.rateWith() / oracleBase, u.lift().format("%.2f", 1));
+      assertTrue(u.rateQualifying().lo() <= e.rateWith() && e.rateWith() <= u.rateQualifying().hi(),
+          "the rate's interval covers the oracle's: " + e + " " + u);
+      assertTrue(u.lift().lo() <= e.rateWith() / oracleBase && e.rateWith() / oracleBase <= u.lift().hi(),
+          "the lift's interval covers the oracle's: " + e + " " + u);
+    }
   }
 
   @Test
