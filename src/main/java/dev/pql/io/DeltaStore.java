@@ -91,9 +91,13 @@ public final class DeltaStore {
         added.add("`" + wanted.name() + "` " + wanted.dataType().sql() + " COMMENT '"
             + wanted.getComment().get().replace("'", "\\'") + "'");
       } else if (!found.get().dataType().sameType(wanted.dataType())) {
-        throw new SchemaError("Table " + table.name() + " at " + path(table) + " does not fit its contract: column '"
-            + wanted.name() + "' is " + found.get().dataType().simpleString() + ", the contract says "
-            + wanted.dataType().simpleString());
+        List<String> nested = new ArrayList<>();
+        if (!grows(found.get().dataType(), wanted.dataType(), "`" + wanted.name() + "`", nested)) {
+          throw new SchemaError("Table " + table.name() + " at " + path(table) + " does not fit its contract: column '"
+              + wanted.name() + "' is " + found.get().dataType().simpleString() + ", the contract says "
+              + wanted.dataType().simpleString());
+        }
+        added.addAll(nested);
       }
     }
     // A newer pql may add columns to a table; older rows read them as null (Delta schema evolution).
@@ -102,6 +106,33 @@ public final class DeltaStore {
       return DeltaTable.forPath(spark, path(table));
     }
     return delta;
+  }
+
+  /**
+   * Whether {@code wanted} is {@code existing} with fields appended to its structs (also structs inside arrays), as
+   * a newer contract adds a field to a nested column; the fields to add go to {@code added} as ALTER TABLE ADD
+   * COLUMNS paths (an array's elements are {@code element}).
+   */
+  static boolean grows(org.apache.spark.sql.types.DataType existing, org.apache.spark.sql.types.DataType wanted,
+      String path, List<String> added) {
+    if (existing.sameType(wanted)) return true;
+    if (existing instanceof org.apache.spark.sql.types.ArrayType e
+        && wanted instanceof org.apache.spark.sql.types.ArrayType w) {
+      return grows(e.elementType(), w.elementType(), path + ".element", added);
+    }
+    if (!(existing instanceof StructType e) || !(wanted instanceof StructType w)) return false;
+    if (w.fields().length < e.fields().length) return false;
+    for (int i = 0; i < w.fields().length; i++) {
+      StructField field = w.fields()[i];
+      String at = path + ".`" + field.name() + "`";
+      if (i >= e.fields().length) {
+        added.add(at + " " + field.dataType().sql());
+      } else if (!e.fields()[i].name().equals(field.name())
+          || !grows(e.fields()[i].dataType(), field.dataType(), at, added)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

@@ -32,6 +32,34 @@ class DeltaStoreTest extends SparkTestBase {
     assertEquals("A label added later, it's new", t.schema().apply("label").getComment().get());
   }
 
+  static final TableContract NESTED_V1 = TableContract.table("t", "A test table.").key("id")
+      .required("id", StringType, "Id")
+      .required("why", org.apache.spark.sql.types.DataTypes.createArrayType(new org.apache.spark.sql.types.StructType()
+          .add("feature", StringType).add("value", StringType), true), "Reasons").build();
+  static final TableContract NESTED_V2 = TableContract.table("t", "A test table.").key("id")
+      .required("id", StringType, "Id")
+      .required("why", org.apache.spark.sql.types.DataTypes.createArrayType(new org.apache.spark.sql.types.StructType()
+          .add("feature", StringType).add("value", StringType).add("weight", org.apache.spark.sql.types.DataTypes
+              .DoubleType), true), "Reasons").build();
+
+  @Test
+  void aNewerContractAddsAFieldToTheStructsOfAnArrayColumnAndOldElementsReadItAsNull() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
+    store.insertNew(NESTED_V1, spark.sql("SELECT 'a' AS id, array(named_struct('feature', 'f', 'value', '1')) AS why"));
+    store.insertNew(NESTED_V2, spark.sql("SELECT 'b' AS id, array(named_struct('feature', 'g', 'value', '2', "
+        + "'weight', 0.5D)) AS why"));
+    assertSameRows(spark.sql("SELECT * FROM VALUES ('a', 'f', '1', CAST(NULL AS DOUBLE)), ('b', 'g', '2', 0.5D) "
+        + "AS t(id, feature, value, weight)"), store.read(NESTED_V2).selectExpr("id", "inline(why)"));
+    // Fields only ever grow at the end: a field dropped or renamed is still a changed type.
+    assertThrows(SchemaError.class, () -> store.ensure(CHANGED_NESTED));
+  }
+
+  static final TableContract CHANGED_NESTED = TableContract.table("t", "A test table.").key("id")
+      .required("id", StringType, "Id")
+      .required("why", org.apache.spark.sql.types.DataTypes.createArrayType(new org.apache.spark.sql.types.StructType()
+          .add("feature", StringType).add("weight", org.apache.spark.sql.types.DataTypes.DoubleType), true),
+          "Reasons").build();
+
   @Test
   void aColumnWhoseTypeChangedIsAnErrorNamingTableAndColumn() {
     DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
