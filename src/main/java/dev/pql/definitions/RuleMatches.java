@@ -4,7 +4,6 @@ import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
@@ -37,9 +36,8 @@ public final class RuleMatches {
       Column met = DefinitionTranslator.condition(r.definition());
       names.add(when(met, lit(r.definition().name())));
       for (String column : r.columns()) {
-        reasons.add(when(met, struct(lit("rules").as("source"), lit(r.definition().name()).as("definition"),
-            lit(column).as("feature"), col("`" + column + "`").cast("string").as("value"),
-            lit(null).cast("double").as("contribution"))));
+        reasons.add(when(met, dev.pql.io.Tables.reason("rules", r.definition().name(), column,
+            col("`" + column + "`"))));
       }
     }
     return rows.withColumn(MATCHED, nonNull(names, "string"))

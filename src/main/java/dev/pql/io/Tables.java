@@ -1,5 +1,7 @@
 package dev.pql.io;
 
+import static org.apache.spark.sql.functions.lit;
+
 import static org.apache.spark.sql.types.DataTypes.BooleanType;
 import static org.apache.spark.sql.types.DataTypes.DateType;
 import static org.apache.spark.sql.types.DataTypes.DoubleType;
@@ -252,7 +254,15 @@ public final class Tables {
   /** Why an account is a lead: one matched rule's column and value, or one feature's push on the learned score. */
   public static final org.apache.spark.sql.types.StructType REASON = new org.apache.spark.sql.types.StructType()
       .add("source", StringType).add("definition", StringType).add("feature", StringType).add("value", StringType)
-      .add("contribution", DoubleType);
+      .add("contribution", DoubleType).add("behaviour", StringType).add("probability_without", DoubleType);
+
+  /** A reason of a rule or of activation: the column it reads and its value, the learned-only fields null. */
+  public static org.apache.spark.sql.Column reason(String source, String definition, String feature,
+      org.apache.spark.sql.Column value) {
+    return org.apache.spark.sql.functions.struct(lit(source).as("source"), lit(definition).as("definition"),
+        lit(feature).as("feature"), value.cast("string").as("value"), lit(null).cast("double").as("contribution"),
+        lit(null).cast("string").as("behaviour"), lit(null).cast("double").as("probability_without"));
+  }
 
   public static final TableContract PQL_SCORES = TableContract.table("pql_scores",
           "One row per open (free or trial) account and as-of date: the learned probability, the rule-based "
@@ -278,9 +288,11 @@ public final class Tables {
       .optional("activation", DoubleType, "activation_share of account_features: milestones reached / milestones")
       .required("activation_bar", DoubleType, "The activation its size band needs (pql.scoring.activation-bars)")
       .required("reasons", createArrayType(REASON, true),
-          "Why: for each matched rule, every column its `when` reads with its value (source rules); the features "
-          + "that raise the probability most against the date's average open account, with their values and "
-          + "log-odds contributions (source learned); the activation against its bar (source activation)")
+          "Why: for each matched rule, every column its `when` reads with its value (source rules); the "
+          + "behaviours that move the probability most against the date's average open account, up or down, once "
+          + "each (source learned): its net log-odds contribution, its leading feature with its value, and "
+          + "probability_without, the probability with that behaviour at the average account's level (\"42% -> 18% "
+          + "without it\"), both to 3 significant figures; the activation against its bar (source activation)")
       .optional("first_qualified_on", DateType, "First as-of date the account qualified on any definition (from "
           + "pql_qualifications); null when it never has up to this date")
       .optional("model_version", StringType, "Model that gave the probability")

@@ -8,7 +8,6 @@ import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.element_at;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.size;
-import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.when;
 
 import dev.pql.definitions.Definition;
@@ -70,9 +69,8 @@ public final class Leads {
     }
     type = when(col("pql_sources_n").equalTo(0), lit(null).cast("string"))
         .otherwise(coalesce(type, lit(Definition.Type.USAGE.key())));
-    Column activationReason = when(byActivation, array(struct(lit("activation").as("source"),
-        lit("activation").as("definition"), lit("activation_share").as("feature"),
-        col("activation").cast("string").as("value"), lit(null).cast("double").as("contribution"))))
+    Column activationReason = when(byActivation, array(dev.pql.io.Tables.reason("activation", "activation",
+        "activation_share", col("activation"))))
         .otherwise(RuleMatches.nonNull(List.of(), dev.pql.io.Tables.REASON.simpleString()));
     Column learnedReasons = learned ? col(LearnedScore.REASONS)
         : RuleMatches.nonNull(List.of(), dev.pql.io.Tables.REASON.simpleString());

@@ -26,7 +26,9 @@ public final class ScoringHistory {
   }
 
   /**
-   * The date's most likely PQLs, each with its first reasons as "feature=value": a bounded read for a summary.
+   * The date's most likely PQLs, each with its first reasons — the learned ones first, in probability terms
+   * ("active_users_7d=6: 54.1% -> 31.2% without it"), then the rules' and activation's as "feature=value": a
+   * bounded read for a summary.
    *
    * @param leads how many at most
    * @param reasons how many reasons of each at most
@@ -37,7 +39,30 @@ public final class ScoringHistory {
         .orderBy(col("probability").desc_nulls_last(), col("account_id"))
         .limit(leads).collectAsList();
     return top.stream().map(row -> new Lead(row.getAs("account_id"), row.getAs("size_band"), row.getAs("pql_type"),
-        row.getAs("source"), row.getAs("probability"), row.<Row>getList(row.fieldIndex("reasons")).stream()
-            .limit(reasons).map(x -> x.getAs("feature") + "=" + x.getAs("value")).toList())).toList();
+        row.getAs("source"), row.getAs("probability"), reasons(row, reasons))).toList();
+  }
+
+  private static List<String> reasons(Row row, int reasons) {
+    List<Row> all = row.getList(row.fieldIndex("reasons"));
+    Double probability = row.getAs("probability");
+    java.util.stream.Stream<String> learned = all.stream().filter(r -> "learned".equals(r.getAs("source")))
+        .map(r -> r.getAs("feature") + "=" + r.getAs("value") + withoutIt(probability, r.getAs("probability_without")));
+    java.util.stream.Stream<String> others = all.stream().filter(r -> !"learned".equals(r.getAs("source")))
+        .map(r -> r.getAs("feature") + "=" + r.getAs("value"));
+    return java.util.stream.Stream.concat(learned, others).distinct().limit(reasons).toList();
+  }
+
+  /** ": 54.1% -> 31.2% without it", to 3 significant figures; nothing when either is unknown. */
+  static String withoutIt(Double probability, Double without) {
+    if (probability == null || without == null) return "";
+    return ": " + percent(probability) + " → " + percent(without) + " without it";
+  }
+
+  /** A probability as a percentage to 3 significant figures: 54.1%, 4.17%, 0.418%. */
+  static String percent(double p) {
+    double v = 100 * p;
+    if (v == 0) return "0%";
+    int decimals = Math.max(0, 2 - (int) Math.floor(Math.log10(Math.abs(v))));
+    return String.format(java.util.Locale.ROOT, "%." + decimals + "f%%", v);
   }
 }

@@ -120,7 +120,23 @@ class ScoreJobTest extends SparkTestBase {
       assertEquals(String.valueOf((long) joined.filter("account_id = '" + r.getAs("account_id") + "'")
           .select("x").first().getLong(0)), top.getAs("value"));
       assertTrue(top.<Double>getAs("contribution") > 0);
+      // In probability terms: the margin less the net contribution, through the logistic function, to 3 figures.
+      double p = r.getAs("probability");
+      double without = 1 / (1 + Math.exp(-(Math.log(p / (1 - p)) - top.<Double>getAs("contribution"))));
+      // The stored contribution is rounded too: up to 0.005 in log-odds, 0.5% of the probability.
+      assertEquals(without, top.<Double>getAs("probability_without"), 0.006 * without, top.toString());
+      assertTrue(top.<Double>getAs("probability_without") < p);
+      List<String> behaviours = reasons.stream().filter(x -> x.getAs("source").equals("learned"))
+          .map(x -> x.<String>getAs("behaviour")).toList();
+      assertEquals(behaviours.stream().distinct().toList(), behaviours, "each behaviour once");
     }
+    // The least likely account is explained too: x pulls it down, and without that it would be likelier.
+    Row least = scores.orderBy("probability").first();
+    Row down = least.<Row>getList(least.fieldIndex("reasons")).stream()
+        .filter(x -> x.getAs("source").equals("learned")).findFirst().orElseThrow();
+    assertEquals("x", down.getAs("behaviour"));
+    assertTrue(down.<Double>getAs("contribution") < 0, down.toString());
+    assertTrue(down.<Double>getAs("probability_without") > least.<Double>getAs("probability"), down.toString());
     assertEquals(0, scores.filter("is_pql AND first_qualified_on <> DATE '2026-03-23'").count());
     assertEquals(0, scores.filter("NOT is_pql AND (first_qualified_on IS NOT NULL OR size(reasons) > 0 "
         + "AND exists(reasons, r -> r.source <> 'learned'))").count(), "no path, no rule or activation reason");
