@@ -17,7 +17,6 @@ import static org.apache.spark.sql.functions.when;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -104,7 +103,7 @@ public final class CumulativeIncidence {
 
   /** incidence_lo and incidence_hi: the log(−log) interval, or the exact binomial bound where F is 0 or 1. */
   private static List<Column> interval(Column f, Column sd, Column atRisk, double confidence) {
-    double z = new NormalDistribution().inverseCumulativeProbability(0.5 + confidence / 2);
+    double z = dev.pql.model.Normal.twoSided(confidence);
     double tail = (1 - confidence) / 2;
     Column inside = f.gt(0).and(f.lt(1));
     Column k = sd.multiply(z).divide(f.multiply(log(f)));

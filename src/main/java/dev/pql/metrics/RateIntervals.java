@@ -7,7 +7,6 @@ import static org.apache.spark.sql.functions.sqrt;
 import static org.apache.spark.sql.functions.when;
 
 import java.util.List;
-import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.spark.sql.Column;
 
 /**
@@ -67,6 +66,6 @@ final class RateIntervals {
   }
 
   private static double z(double confidence) {
-    return new NormalDistribution().inverseCumulativeProbability(0.5 + confidence / 2);
+    return dev.pql.model.Normal.twoSided(confidence);
   }
 }

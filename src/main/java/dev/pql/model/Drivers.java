@@ -83,8 +83,7 @@ public final class Drivers {
   public static List<Driver> withUncertainty(List<Driver> drivers, List<List<Input>> refits,
       Map<String, double[]> selected, double confidence) {
     if (drivers.isEmpty()) return drivers;
-    double z = new org.apache.commons.math3.distribution.NormalDistribution()
-        .inverseCumulativeProbability(1 - (1 - confidence) / 2 / drivers.size());
+    double z = Normal.quantile(1 - (1 - confidence) / 2 / drivers.size());
     List<Driver> out = new ArrayList<>();
     for (Driver d : drivers) {
       long selectedIn = refits.stream().filter(r -> r.stream()

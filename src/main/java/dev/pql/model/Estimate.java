@@ -2,7 +2,6 @@ package dev.pql.model;
 
 import java.util.Arrays;
 import java.util.Locale;
-import org.apache.commons.math3.distribution.NormalDistribution;
 
 /**
  * A figure people act on, with its interval: {@code value} and the bounds {@code lo}..{@code hi}. Undefined parts are
@@ -10,7 +9,6 @@ import org.apache.commons.math3.distribution.NormalDistribution;
  */
 public record Estimate(double value, double lo, double hi) {
   public static final Estimate UNDEFINED = new Estimate(Double.NaN, Double.NaN, Double.NaN);
-  private static final NormalDistribution NORMAL = new NormalDistribution();
 
   /** A value without an interval. */
   public static Estimate of(double value) {
@@ -23,7 +21,7 @@ public record Estimate(double value, double lo, double hi) {
    */
   public static Estimate wilson(long successes, long trials, double confidence) {
     if (trials <= 0) return UNDEFINED;
-    double z = NORMAL.inverseCumulativeProbability(0.5 + confidence / 2);
+    double z = Normal.twoSided(confidence);
     double p = (double) successes / trials;
     double z2n = z * z / trials;
     double centre = (p + z2n / 2) / (1 + z2n);

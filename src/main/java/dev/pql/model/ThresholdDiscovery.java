@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import org.apache.commons.math3.distribution.NormalDistribution;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.ml.feature.Bucketizer;
 import org.apache.spark.sql.Column;
@@ -686,8 +685,6 @@ public final class ThresholdDiscovery {
 
   /** One-sided p-value of a z statistic, never below what a double resolves. */
   static double pValue(double z) {
-    return NORMAL.cumulativeProbability(-z);
+    return Normal.cdf(-z);
   }
-
-  private static final NormalDistribution NORMAL = new NormalDistribution();
 }

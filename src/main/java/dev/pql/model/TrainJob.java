@@ -371,12 +371,10 @@ public final class TrainJob {
     // The selected behaviours' standard errors are those of the selection's account-clustered fit; their stability
     // the chance that another sample of accounts passes the same bound: Phi(z - z at the Bonferroni bound).
     Map<String, double[]> selected = new LinkedHashMap<>();
-    org.apache.commons.math3.distribution.NormalDistribution normal =
-        new org.apache.commons.math3.distribution.NormalDistribution();
     for (ThresholdDiscovery.Term t : discovery.terms()) {
-      double bound = normal.inverseCumulativeProbability(1 - settings.alpha() / t.tests());
+      double bound = Normal.quantile(1 - settings.alpha() / t.tests());
       selected.putIfAbsent(t.feature(), new double[] {Math.abs(t.coefficient() * t.standardDeviation() / t.z()),
-          normal.cumulativeProbability(Math.abs(t.z()) - bound)});
+          Normal.cdf(Math.abs(t.z()) - bound)});
     }
     DriverFit driverFit = new DriverFit(fitted.chosen(), fitted.counts(), Drivers.withUncertainty(
         Drivers.merged(selectedDrivers, fitted.drivers()), fitted.refits(), selected, DRIVER_CONFIDENCE),
