@@ -26,7 +26,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -137,42 +136,15 @@ public final class Warehouse {
     return latest == null ? rows.limit(0) : rows.filter(col("model_version").equalTo(latest.version()));
   }
 
-  private static final StructType FIGURES = new StructType()
-      .add("name", DataTypes.StringType).add("version", DataTypes.StringType).add("kind", DataTypes.StringType)
-      .add("from", DataTypes.DateType).add("to", DataTypes.DateType).add("snapshots", DataTypes.LongType)
-      .add("rows", DataTypes.LongType).add("upgrade_rows", DataTypes.LongType).add("pql_rows", DataTypes.LongType)
-      .add("pql_upgrade_rows", DataTypes.LongType).add("precision", DataTypes.DoubleType)
-      .add("precision_lo", DataTypes.DoubleType).add("precision_hi", DataTypes.DoubleType)
-      .add("upgrades", DataTypes.LongType).add("upgrades_caught", DataTypes.LongType)
-      .add("recall", DataTypes.DoubleType).add("recall_lo", DataTypes.DoubleType).add("recall_hi", DataTypes.DoubleType)
-      .add("lead_days_median", DataTypes.DoubleType).add("lead_days_p90", DataTypes.DoubleType)
-      .add("lift", DataTypes.DoubleType).add("lift_lo", DataTypes.DoubleType).add("lift_hi", DataTypes.DoubleType)
-      .add("coverage", DataTypes.DoubleType).add("accounts", DataTypes.LongType)
-      .add("pqls_per_week", DataTypes.DoubleType)
-      .add("overlap", DataTypes.createMapType(DataTypes.StringType, DataTypes.DoubleType));
-
-  /** One row per definition: a handful of rows made on the driver from the evaluation's figures. */
+  /**
+   * One row per definition, in definition_backtest's columns (without run_id): a handful of rows made on the driver
+   * from the evaluation's figures.
+   */
   private Dataset<Row> figures(EvaluateJob.Result result) {
     List<Row> rows = new ArrayList<>();
-    for (Backtest.Figures f : result.figures()) {
-      Backtest.Upgrades u = f.upgrades();
-      rows.add(RowFactory.create(f.name(), f.version(), f.kind(), Date.valueOf(f.from()), Date.valueOf(f.to()),
-          f.snapshots(), f.rows(), f.upgradeRows(), f.pqlRows(), f.pqlUpgradeRows(), f.precision().valueOrNull(),
-          f.precision().loOrNull(), f.precision().hiOrNull(), u.upgrades(), u.caught(), u.recall().valueOrNull(),
-          u.recall().loOrNull(), u.recall().hiOrNull(), finite(u.leadDaysMedian()), finite(u.leadDaysP90()),
-          f.lift().valueOrNull(), f.lift().loOrNull(), f.lift().hiOrNull(), finite(f.coverage()), f.accounts(),
-          finite(f.pqlsPerWeek()), finiteValues(f.overlap())));
-    }
-    return spark.createDataFrame(rows, FIGURES);
-  }
-
-  private static java.util.Map<String, Double> finiteValues(java.util.Map<String, Double> shares) {
-    java.util.Map<String, Double> out = new java.util.LinkedHashMap<>();
-    shares.forEach((k, v) -> out.put(k, finite(v)));
-    return out;
-  }
-
-  private static Double finite(double v) {
-    return Double.isFinite(v) ? v : null;
+    for (Backtest.Figures f : result.figures()) rows.add(RowFactory.create(f.columns(result.horizonDays(), null)));
+    StructType schema = new StructType(java.util.Arrays.stream(Tables.DEFINITION_BACKTEST.schema().fields())
+        .filter(field -> !field.name().equals("run_id")).toArray(org.apache.spark.sql.types.StructField[]::new));
+    return spark.createDataFrame(rows, schema);
   }
 }

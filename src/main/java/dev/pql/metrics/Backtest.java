@@ -62,6 +62,27 @@ public final class Backtest {
     public Estimate recall() {
       return upgrades.recall();
     }
+
+    /**
+     * The figures as definition_backtest's columns, run_id (the writer's) left out: the one projection the backtest
+     * table and the warehouse API's evaluate share. Undefined figures are nulls.
+     *
+     * @param modelVersion the learned definition's model, or null for a rule
+     */
+    public Object[] columns(int horizonDays, String modelVersion) {
+      Upgrades u = upgrades;
+      return new Object[] {name, version, kind, java.sql.Date.valueOf(from), java.sql.Date.valueOf(to), snapshots,
+          horizonDays, rows, upgradeRows, pqlRows, pqlUpgradeRows, precision.valueOrNull(), precision.loOrNull(),
+          precision.hiOrNull(), u.upgrades(), u.caught(), u.recall().valueOrNull(), u.recall().loOrNull(),
+          u.recall().hiOrNull(), finite(u.rowRecall()), finite(u.leadDaysMedian()), finite(u.leadDaysP90()),
+          lift.valueOrNull(), lift.loOrNull(), lift.hiOrNull(), finite(coverage), accounts, finite(pqlsPerWeek),
+          overlap.entrySet().stream().map(e -> org.apache.spark.sql.RowFactory.create(e.getKey(),
+              finite(e.getValue()))).toList(), modelVersion};
+    }
+
+    private static Double finite(double v) {
+      return Double.isFinite(v) ? v : null;
+    }
   }
 
   /**

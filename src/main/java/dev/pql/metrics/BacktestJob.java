@@ -104,18 +104,9 @@ public final class BacktestJob {
   }
 
   private static Row row(Backtest.Figures f, Result r, String runId) {
-    Backtest.Upgrades u = f.upgrades();
-    return RowFactory.create(f.name(), f.version(), f.kind(), Date.valueOf(f.from()), Date.valueOf(f.to()),
-        f.snapshots(), r.horizonDays(), f.rows(), f.upgradeRows(), f.pqlRows(), f.pqlUpgradeRows(),
-        f.precision().valueOrNull(), f.precision().loOrNull(), f.precision().hiOrNull(), u.upgrades(), u.caught(),
-        u.recall().valueOrNull(), u.recall().loOrNull(), u.recall().hiOrNull(), nan(u.rowRecall()),
-        nan(u.leadDaysMedian()), nan(u.leadDaysP90()), f.lift().valueOrNull(), f.lift().loOrNull(),
-        f.lift().hiOrNull(), nan(f.coverage()), f.accounts(), nan(f.pqlsPerWeek()),
-        f.overlap().entrySet().stream().map(e -> RowFactory.create(e.getKey(), nan(e.getValue()))).toList(),
-        f.kind().equals("rule") ? null : r.modelVersion(), runId);
-  }
-
-  private static Double nan(double v) {
-    return Double.isNaN(v) || Double.isInfinite(v) ? null : v;
+    List<Object> values = new ArrayList<>(List.of(f.columns(r.horizonDays(),
+        f.kind().equals("rule") ? null : r.modelVersion())));
+    values.add(runId);
+    return RowFactory.create(values.toArray());
   }
 }

@@ -51,7 +51,7 @@ class WarehouseApiTest extends SparkTestBase {
     Warehouse warehouse = Warehouse.open(spark, store.warehouse(), config.toString());
     EvaluateJob.Result api = warehouse.evaluation(Definition.candidate("x >= 700", null), null, null);
     List<Row> rows = warehouse.evaluate("x >= 700").collectAsList();
-    assertEquals(List.of("candidate", "big-x"), rows.stream().map(r -> r.<String>getAs("name")).toList());
+    assertEquals(List.of("candidate", "big-x"), rows.stream().map(r -> r.<String>getAs("definition_name")).toList());
     Row truth = spark.sql("SELECT count(*), avg(CAST(upgrades AS DOUBLE)) FROM api_synthetic WHERE x >= 700").first();
     assertEquals(truth.getLong(0), rows.get(0).<Long>getAs("pql_rows"));
     assertEquals(truth.getDouble(1), rows.get(0).<Double>getAs("precision"), 1e-12);
