@@ -104,7 +104,8 @@ public final class BacktestJob {
   }
 
   private static Row row(Backtest.Figures f, Result r, String runId) {
-    List<Object> values = new ArrayList<>(List.of(f.columns(r.horizonDays(),
+    // Arrays.asList: undefined figures are nulls.
+    List<Object> values = new ArrayList<>(java.util.Arrays.asList(f.columns(r.horizonDays(),
         f.kind().equals("rule") ? null : r.modelVersion())));
     values.add(runId);
     return RowFactory.create(values.toArray());
