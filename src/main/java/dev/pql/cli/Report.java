@@ -102,8 +102,9 @@ final class Report {
         + "terms scored):%n", r.thresholdsScanned()));
     for (ThresholdDiscovery.Threshold t : r.rules()) {
       dev.pql.model.ThresholdDiscovery.Uncertainty u = t.uncertainty();
-      out.append(String.format("  %-48s rate %s vs %.1f%%, lift %s, recall %s of upgrading accounts, coverage "
-              + "%.1f%% of rows, p %s%s%n", t.predicate().replace("`", ""),
+      out.append(String.format("  %-48s %,d of %,d rows upgraded: %s vs %.1f%%, lift %s, recall %s of upgrading "
+              + "accounts, coverage %.1f%% of rows, p %s%s%n", t.predicate().replace("`", ""),
+          t.qualifyingPositives(), t.qualifying(),
           orValue(u.rateQualifying(), t.rateQualifying()).format("%.1f%%", 100), 100 * t.rateRest(),
           orValue(u.lift(), t.lift()).format("%.2fx", 1), orValue(u.recall(), t.recall()).format("%.0f%%", 100),
           100 * t.coverage(), dev.pql.model.PValue.text(t.pValue()), t.significant() ? "" : " (not significant)"));

@@ -249,6 +249,9 @@ public final class Tables {
           + "sample of accounts keeps it again (its clustered z against the Bonferroni bound); for the others, the "
           + "share of the driver fit's refits on resamples of accounts (pql.model.driver-refits) that keep any input "
           + "of the feature")
+      .optional("observed_lift_lo", DoubleType, "Lower bound of observed_lift's interval: the account-level "
+          + "bootstrap (accounts resampled with all their rows), 95% for all the model's drivers at once (Bonferroni)")
+      .optional("observed_lift_hi", DoubleType, "Its upper bound")
       .build();
 
   /** Why an account is a lead: one matched rule's column and value, or one feature's push on the learned score. */

@@ -48,12 +48,12 @@ public final class Drivers {
       int behaviourRank, double behaviourImportance, String leadingInput,
       String transform, double coefficient, double oddsRatioPerSd, double oddsRatioPerUnit, String direction,
       List<InputEffect> inputs, double support, String observedSplit, double rateWith, double rateWithout,
-      double observedLift, String sentence, Estimate oddsRatio, double stability) {
+      Estimate observedLift, String sentence, Estimate oddsRatio, double stability) {
     /** A driver as the fits describe it, before its uncertainty is known. */
     Driver(String feature, String kind, int rank, double importance, String behaviour, int behaviourRank,
         double behaviourImportance, String leadingInput, String transform, double coefficient, double oddsRatioPerSd,
         double oddsRatioPerUnit, String direction, List<InputEffect> inputs, double support, String observedSplit,
-        double rateWith, double rateWithout, double observedLift, String sentence) {
+        double rateWith, double rateWithout, Estimate observedLift, String sentence) {
       this(feature, kind, rank, importance, behaviour, behaviourRank, behaviourImportance, leadingInput, transform,
           coefficient, oddsRatioPerSd, oddsRatioPerUnit, direction, inputs, support, observedSplit, rateWith,
           rateWithout, observedLift, sentence, Estimate.of(oddsRatioPerSd), Double.NaN);
@@ -272,7 +272,7 @@ public final class Drivers {
    * else that of its leading input (top or bottom quarter or any use, missing, the category).
    */
   public static List<Driver> describe(Dataset<Row> training, List<Input> inputs, Map<String, Double> importance,
-      Map<String, Double> behaviourImportance, int horizonDays) {
+      Map<String, Double> behaviourImportance, int horizonDays, Resampling resampling) {
     Map<String, List<Input>> byFeature = new LinkedHashMap<>();
     for (Input in : inputs) byFeature.computeIfAbsent(in.feature(), f -> new ArrayList<>()).add(in);
     List<String> features = new ArrayList<>(byFeature.keySet());
@@ -289,16 +289,17 @@ public final class Drivers {
     }
     List<String> splits = new ArrayList<>();
     for (Input in : described) splits.add(split(in, quartiles.get(in.feature())));
-    List<Column> aggs = new ArrayList<>(List.of(count(lit(1)), sum(TrainingSet.LABEL)));
+    // Per driver two splits: its observed split (2i) and the rows its leading input is supported on (2i + 1).
+    List<Column> sides = new ArrayList<>();
     for (int i = 0; i < described.size(); i++) {
-      Column side = expr(splits.get(i));
-      aggs.add(sum(when(side, 1).otherwise(0)));
-      aggs.add(sum(when(side, col(TrainingSet.LABEL)).otherwise(0)));
-      aggs.add(sum(when(supported(described.get(i)), 1).otherwise(0)));
+      sides.add(expr(splits.get(i)));
+      sides.add(supported(described.get(i)));
     }
-    Row r = training.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).first();
-    double rows = r.getLong(0);
-    double positives = r.getDouble(1);
+    SplitCounts counts = SplitCounts.of(training, sides, resampling.replicates(), resampling.seed());
+    // Every driver's observed lift is read with the others': simultaneous (Bonferroni) intervals.
+    double confidence = 1 - (1 - resampling.confidence()) / Math.max(1, described.size());
+    double rows = counts.sample(0);
+    double positives = counts.sample(1);
 
     List<Integer> order = order(features, byFeature, importance);
     List<String> rankedBehaviours = rankedBehaviours(features, order, behaviourImportance);
@@ -308,16 +309,14 @@ public final class Drivers {
       String feature = features.get(i);
       Input lead = leading(byFeature.get(feature));
       Input shown = described.get(i);
-      double with = r.getLong(2 + 3 * i);
-      double withPositives = r.getDouble(3 + 3 * i);
-      double support = r.getLong(4 + 3 * i) / rows;
-      double rateWith = with == 0 ? Double.NaN : withPositives / with;
-      double rateWithout = rows - with == 0 ? Double.NaN : (positives - withPositives) / (rows - with);
-      double lift = rateWithout > 0 ? rateWith / rateWithout : Double.NaN;
+      double with = counts.sample(3 + 6 * i);
+      double withPositives = counts.sample(4 + 6 * i);
+      double support = counts.sample(6 + 6 * i) / rows;
+      Estimate lift = counts.liftOverRest(2 * i, confidence);
       String sentence = String.format(Locale.ROOT,
           "Accounts where %s upgraded within %d days at %s against %s for the rest — %s (model: %s)",
           splits.get(i).replace("`", ""), horizonDays, rate(withPositives, with), rate(positives - withPositives,
-              rows - with), Double.isFinite(lift) ? String.format(Locale.ROOT, "%.1fx", lift) : "-", said(shown));
+              rows - with), lift.format("%.1fx", 1), said(shown));
       List<InputEffect> effects = byFeature.get(feature).stream().map(Drivers::effect).toList();
       InputEffect leadEffect = effect(lead);
       String direction = lead.coefficient() > 0 ? "raises" : lead.coefficient() < 0 ? "lowers" : "none";
@@ -325,10 +324,14 @@ public final class Drivers {
       ranked.add(new Driver(feature, kind(feature), rank + 1, importance.getOrDefault(feature, 0.0), behaviour,
           rankedBehaviours.indexOf(behaviour) + 1, behaviourImportance.getOrDefault(behaviour, 0.0), lead.input(),
           lead.transform(), lead.coefficient(), leadEffect.oddsRatioPerSd(), leadEffect.oddsRatioPerUnit(),
-          direction, effects, support, splits.get(i), rateWith, rateWithout, lift, sentence));
+          direction, effects, support, splits.get(i), counts.value(2 * i, SplitCounts.RATE_WITH),
+          counts.value(2 * i, SplitCounts.RATE_WITHOUT), lift, sentence));
     }
     return ranked;
   }
+
+  /** How the observed figures' intervals are drawn: resamples of accounts, their seed, the level of all of them. */
+  public record Resampling(int replicates, long seed, double confidence) {}
 
   /** A rate with its counts, "12.3% (45 of 366 snapshots)"; "-" of none. */
   private static String rate(double upgrades, double rows) {

@@ -20,6 +20,14 @@ public record Estimate(double value, double lo, double hi) {
    * keeps its coverage near 0 and 1, where the normal approximation does not.
    */
   public static Estimate wilson(long successes, long trials, double confidence) {
+    return wilson((double) successes, (double) trials, confidence);
+  }
+
+  /**
+   * The Wilson interval at an effective sample size (trials divided by a design effect, so not whole): the rate is
+   * successes / trials either way.
+   */
+  public static Estimate wilson(double successes, double trials, double confidence) {
     if (trials <= 0) return UNDEFINED;
     double z = Normal.twoSided(confidence);
     double p = (double) successes / trials;
@@ -27,6 +35,26 @@ public record Estimate(double value, double lo, double hi) {
     double centre = (p + z2n / 2) / (1 + z2n);
     double half = z / (1 + z2n) * Math.sqrt(p * (1 - p) / trials + z2n / (4.0 * trials));
     return new Estimate(p, Math.max(0, centre - half), Math.min(1, centre + half));
+  }
+
+  /**
+   * The ratio of two independent rates with the MOVER-R interval of Donner and Zou (2012), from each rate's own
+   * interval (Wilson's): it stays sensible where a rate is 0 or 1 from few trials. Undefined when the second rate
+   * is 0.
+   */
+  public static Estimate ratio(Estimate first, Estimate second) {
+    double p1 = first.value();
+    double p2 = second.value();
+    if (!(p2 > 0) || !Double.isFinite(p1)) return UNDEFINED;
+    double product = p1 * p2;
+    double lower1 = first.lo() * (2 * p1 - first.lo());
+    double upper1 = first.hi() * (2 * p1 - first.hi());
+    double lower2 = second.lo() * (2 * p2 - second.lo());
+    double upper2 = second.hi() * (2 * p2 - second.hi());
+    double lo = (product - Math.sqrt(Math.max(0, product * product - lower1 * upper2))) / upper2;
+    double hi = lower2 > 0 ? (product + Math.sqrt(Math.max(0, product * product - upper1 * lower2))) / lower2
+        : Double.POSITIVE_INFINITY;
+    return new Estimate(p1 / p2, Math.max(0, lo), Double.isFinite(hi) ? hi : Double.NaN);
   }
 
   /**

@@ -154,64 +154,24 @@ public final class ThresholdDiscovery {
   public static List<Threshold> measuredOn(Dataset<Row> rows, List<Threshold> thresholds, int replicates, long seed,
       double confidence) {
     if (thresholds.isEmpty()) return thresholds;
-    Column y = col(TrainingSet.LABEL);
-    List<Column> perAccount = new ArrayList<>(List.of(count(lit(1)).cast("double").as("n"), sum(y).as("y"),
-        org.apache.spark.sql.functions.max(y).as("upgrading")));
-    List<String> sums = new ArrayList<>(List.of("n", "y", "upgrading"));
-    for (int i = 0; i < thresholds.size(); i++) {
-      Column meets = org.apache.spark.sql.functions.expr(thresholds.get(i).predicate());
-      perAccount.add(sum(when(meets, 1.0).otherwise(0.0)).as("q" + i));
-      perAccount.add(sum(when(meets, y).otherwise(0.0)).as("qy" + i));
-      perAccount.add(org.apache.spark.sql.functions.max(when(meets, y).otherwise(0.0)).as("caught" + i));
-      sums.addAll(List.of("q" + i, "qy" + i, "caught" + i));
-    }
-    Dataset<Row> accounts = rows.groupBy("account_id")
-        .agg(perAccount.get(0), perAccount.subList(1, perAccount.size()).toArray(Column[]::new));
-    Column w = col(AccountBootstrap.WEIGHT);
-    List<Column> totals = sums.stream().map(c -> sum(w.multiply(col(c))).as(c)).toList();
-    // replicates + 1 rows of 3 + 3 x rules sums.
-    List<Row> draws = AccountBootstrap.replicated(accounts, replicates, seed).groupBy(AccountBootstrap.REPLICATE)
-        .agg(totals.get(0), totals.subList(1, totals.size()).toArray(Column[]::new))
-        .orderBy(AccountBootstrap.REPLICATE).collectAsList();
+    SplitCounts counts = SplitCounts.of(rows, thresholds.stream()
+        .map(t -> org.apache.spark.sql.functions.expr(t.predicate())).toList(), replicates, seed);
     List<Threshold> measured = new ArrayList<>();
-    for (int i = 0; i < thresholds.size(); i++) measured.add(measured(thresholds.get(i), i, draws, confidence));
-    return measured;
-  }
-
-  /** One rule's figures on the sample (replicate 0) with their intervals over the other replicates. */
-  private static Threshold measured(Threshold t, int i, List<Row> draws, double confidence) {
-    double[][] figures = new double[draws.size()][];
-    for (int r = 0; r < draws.size(); r++) {
-      Row d = draws.get(r);
-      // Column 0 is the replicate; then n, y, upgrading and three sums per rule.
-      double n = d.getDouble(1);
-      double positives = d.getDouble(2);
-      double upgrading = d.getDouble(3);
-      double q = d.getDouble(4 + 3 * i);
-      double qp = d.getDouble(5 + 3 * i);
-      double caught = d.getDouble(6 + 3 * i);
-      double base = n == 0 ? Double.NaN : positives / n;
-      double rateQ = q == 0 ? Double.NaN : qp / q;
-      figures[r] = new double[] {n, positives, q, qp, base, rateQ, base > 0 ? rateQ / base : Double.NaN,
-          upgrading > 0 ? caught / upgrading : Double.NaN};
+    long n = (long) counts.sample(0);
+    for (int i = 0; i < thresholds.size(); i++) {
+      Threshold t = thresholds.get(i);
+      long q = (long) counts.sample(3 + 3 * i);
+      double base = n == 0 ? 0 : counts.sample(1) / n;
+      double rateQ = zeroIfNaN(counts.value(i, SplitCounts.RATE_WITH));
+      Uncertainty u = new Uncertainty(counts.estimate(i, SplitCounts.RATE_WITH, confidence),
+          counts.estimate(i, SplitCounts.LIFT_OVER_BASE, confidence),
+          counts.estimate(i, SplitCounts.RECALL, confidence));
+      measured.add(new Threshold(t.feature(), t.operator(), t.threshold(), n, q, (long) counts.sample(4 + 3 * i),
+          rateQ, zeroIfNaN(counts.value(i, SplitCounts.RATE_WITHOUT)), base,
+          zeroIfNaN(counts.value(i, SplitCounts.LIFT_OVER_BASE)), rateQ, zeroIfNaN(counts.value(i,
+          SplitCounts.RECALL)), n == 0 ? 0 : (double) q / n, t.pValue(), t.tests(), t.significant(), u));
     }
-    double[] s = figures[0];
-    long n = (long) s[0];
-    long q = (long) s[2];
-    double rateRest = n == q ? 0 : (s[1] - s[3]) / (n - q);
-    Uncertainty u = new Uncertainty(Estimate.bootstrap(s[5], column(figures, 5), confidence),
-        Estimate.bootstrap(s[6], column(figures, 6), confidence), Estimate.bootstrap(s[7], column(figures, 7),
-        confidence));
-    return new Threshold(t.feature(), t.operator(), t.threshold(), n, q, (long) s[3], zeroIfNaN(s[5]), rateRest,
-        zeroIfNaN(s[4]), zeroIfNaN(s[6]), zeroIfNaN(s[5]), zeroIfNaN(s[7]), n == 0 ? 0 : (double) q / n, t.pValue(),
-        t.tests(), t.significant(), u);
-  }
-
-  /** Column {@code k} of the replicates 1.. (row 0 is the sample). */
-  private static double[] column(double[][] figures, int k) {
-    double[] out = new double[figures.length - 1];
-    for (int r = 1; r < figures.length; r++) out[r - 1] = figures[r][k];
-    return out;
+    return measured;
   }
 
   private static double zeroIfNaN(double v) {

@@ -211,7 +211,7 @@ public final class TrainJob {
     List<Map<String, Double>> importance = Drivers.importances(driverModel, driverRows, modelInputs,
         List.of(f -> f, FeatureNames::behaviour));
     List<Drivers.Driver> drivers = Drivers.describe(training, modelInputs, importance.get(0), importance.get(1),
-        settings.horizonDays());
+        settings.horizonDays(), resampling(settings));
     // Each refit's inputs: the refits share the driver fit's inputs and their scales.
     List<List<Drivers.Input>> refits = explaining.refits().stream()
         .map(c -> Drivers.inputs(names, c, UpgradeModel.scales(driverModel), actions)).toList();
@@ -283,6 +283,11 @@ public final class TrainJob {
     } finally {
       scored.unpersist();
     }
+  }
+
+  /** The drivers' observed figures are resampled as the gate resamples, at the drivers' confidence. */
+  private static Drivers.Resampling resampling(ModelSettings settings) {
+    return new Drivers.Resampling(settings.gate().replicates(), settings.seed(), DRIVER_CONFIDENCE);
   }
 
   /** An interval's bounds as {@code name_lo} and {@code name_hi}, when it has one. */
@@ -367,7 +372,7 @@ public final class TrainJob {
     // The behaviours the selection kept lead, as the selection model sees them; the driver fit orders the rest.
     List<Drivers.Driver> selectedDrivers = discovery.terms().isEmpty() ? List.of() : Drivers.describe(training,
         Drivers.inputs(discovery.terms()), discovery.featureImportance(), discovery.behaviourImportance(),
-        settings.horizonDays());
+        settings.horizonDays(), resampling(settings));
     // The selected behaviours' standard errors are those of the selection's account-clustered fit; their stability
     // the chance that another sample of accounts passes the same bound: Phi(z - z at the Bonferroni bound).
     Map<String, double[]> selected = new LinkedHashMap<>();
@@ -394,8 +399,9 @@ public final class TrainJob {
       driverRows.add(RowFactory.create(version, d.feature(), d.kind(), d.rank(), d.importance(),
           d.behaviour(), d.behaviourRank(), d.behaviourImportance(),
           d.leadingInput(), d.transform(), d.coefficient(), d.oddsRatioPerSd(), d.oddsRatioPerUnit(), d.direction(),
-          effects, d.support(), d.observedSplit(), nan(d.rateWith()), nan(d.rateWithout()), nan(d.observedLift()),
-          d.sentence(), d.oddsRatio().loOrNull(), d.oddsRatio().hiOrNull(), nan(d.stability())));
+          effects, d.support(), d.observedSplit(), nan(d.rateWith()), nan(d.rateWithout()),
+          d.observedLift().valueOrNull(), d.sentence(), d.oddsRatio().loOrNull(), d.oddsRatio().hiOrNull(),
+          nan(d.stability()), d.observedLift().loOrNull(), d.observedLift().hiOrNull()));
     }
     List<Row> ruleRows = new ArrayList<>();
     for (ThresholdDiscovery.Threshold t : rules) {

@@ -40,17 +40,8 @@ class IntervalCoverageTest extends SparkTestBase {
         .withColumn("upgraded_at", expr("CASE WHEN label = 1 THEN CAST(date_add(as_of_date, 1) AS TIMESTAMP) END"));
   }
 
-  /** E[sigmoid(a + b Z)] for Z ~ N(0, 1), by Simpson's rule over -10..10. */
   static double meanSigmoid(double a, double b) {
-    int n = 20_000;
-    double h = 20.0 / n;
-    double sum = 0;
-    for (int k = 0; k <= n; k++) {
-      double z = -10 + k * h;
-      double f = Math.exp(-z * z / 2) / Math.sqrt(2 * Math.PI) / (1 + Math.exp(-(a + b * z)));
-      sum += (k == 0 || k == n ? 1 : k % 2 == 1 ? 4 : 2) * f;
-    }
-    return sum * h / 3;
+    return dev.pql.Integrals.meanSigmoid(a, b);
   }
 
   @Test

@@ -173,6 +173,10 @@ class WorldsTest extends SparkTestBase {
         "each with its interval and stability");
     assertEquals(List.of(), r.drivers().stream().filter(dev.pql.model.Drivers.Driver::saysSomething)
         .map(d -> d.feature() + " " + d.oddsRatio()).toList());
+    // Nor does any observed lift's (the rates on each driver's split, accounts resampled).
+    assertEquals(List.of(), r.drivers().stream().filter(d -> d.observedLift().hasInterval()
+            && (d.observedLift().lo() > 1 || d.observedLift().hi() < 1))
+        .map(d -> d.sentence() + " " + d.observedLift()).toList());
   }
 
   @Test
