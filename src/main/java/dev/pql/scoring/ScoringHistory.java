@@ -45,11 +45,14 @@ public final class ScoringHistory {
   private static List<String> reasons(Row row, int reasons) {
     List<Row> all = row.getList(row.fieldIndex("reasons"));
     Double probability = row.getAs("probability");
-    java.util.stream.Stream<String> learned = all.stream().filter(r -> "learned".equals(r.getAs("source")))
-        .map(r -> r.getAs("feature") + "=" + r.getAs("value") + withoutIt(probability, r.getAs("probability_without")));
+    List<Row> learned = all.stream().filter(r -> "learned".equals(r.getAs("source"))).toList();
+    java.util.Set<String> shown = new java.util.HashSet<>();
+    learned.forEach(r -> shown.add(r.getAs("feature")));
+    // A rule's column the learned reasons already show with its value is not repeated.
     java.util.stream.Stream<String> others = all.stream().filter(r -> !"learned".equals(r.getAs("source")))
-        .map(r -> r.getAs("feature") + "=" + r.getAs("value"));
-    return java.util.stream.Stream.concat(learned, others).distinct().limit(reasons).toList();
+        .filter(r -> shown.add(r.getAs("feature"))).map(r -> r.getAs("feature") + "=" + r.getAs("value"));
+    return java.util.stream.Stream.concat(learned.stream().map(r -> r.getAs("feature") + "=" + r.getAs("value")
+        + withoutIt(probability, r.getAs("probability_without"))), others).limit(reasons).toList();
   }
 
   /** ": 54.1% -> 31.2% without it", to 3 significant figures; nothing when either is unknown. */
