@@ -5,10 +5,13 @@
 WITH zones AS (
   SELECT account_id, timezone FROM accounts WHERE is_current
 ),
+signups AS (
+  SELECT account_id, min(signup_at)::DATE AS signup_date FROM accounts GROUP BY account_id
+),
 ev AS (
-  SELECT e.account_id, e.event_date, e.event, e.ts, e.user_id,
+  SELECT e.account_id, e.event_date, e.event, e.ts, e.user_id, g.signup_date,
          timezone(coalesce(z.timezone, 'UTC'), e.ts::TIMESTAMPTZ) AS local_ts
-  FROM events e LEFT JOIN zones z USING (account_id)
+  FROM events e LEFT JOIN zones z USING (account_id) LEFT JOIN signups g USING (account_id)
   WHERE e.event_date < DATE '${as_of}'
 ),
 flagged AS (

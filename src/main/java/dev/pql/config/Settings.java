@@ -92,7 +92,15 @@ public record Settings(
   public record FeatureSettings(List<String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
       List<Milestone> activationMilestones, boolean weekly, java.time.DayOfWeek weekday, int sizeMidFrom,
-      int sizeLargeFrom, List<String> excludeEvents, String conversionFilter, Integer arrivalGraceDays) {
+      int sizeLargeFrom, List<String> excludeEvents, String conversionFilter, Integer arrivalGraceDays,
+      List<Integer> windows, List<Integer> signupWindows) {
+
+    /** The windows of pql.features.windows and 7 and 30, which are always built, in ascending order. */
+    public List<Integer> countWindows() {
+      java.util.TreeSet<Integer> all = new java.util.TreeSet<>(windows);
+      all.addAll(List.of(7, 30));
+      return List.copyOf(all);
+    }
 
     /** Every event the configuration names, for the report of configured events never seen. */
     public List<String> namedEvents() {

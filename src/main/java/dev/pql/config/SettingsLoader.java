@@ -297,7 +297,9 @@ public final class SettingsLoader {
             // The conversion event is never a feature: the mapping's filter names it.
             p.getString("ingest.conversions.source").equals("event")
                 ? p.getString("ingest.conversions.event-filter") : null,
-            arrivalGraceDays(c)),
+            arrivalGraceDays(c),
+            days(c, "pql.features.windows"),
+            days(c, "pql.features.signup-windows")),
         readModel(c),
         readScoring(c),
         readMetrics(c),
@@ -402,6 +404,18 @@ public final class SettingsLoader {
 
   private static LocalDate optionalDate(Config c, String key) {
     return c.getString(key).isBlank() ? null : date(c, key);
+  }
+
+  /** A list of windows in days: distinct, each 1 to 3,650, in ascending order. */
+  private static List<Integer> days(Config c, String key) {
+    java.util.TreeSet<Integer> days = new java.util.TreeSet<>();
+    for (Integer d : c.getIntList(key)) {
+      if (d < 1 || d > 3650) {
+        throw new ConfigurationError(key + " holds " + d + ": a window is 1 to 3,650 days", null);
+      }
+      days.add(d);
+    }
+    return List.copyOf(days);
   }
 
   /** pql.features.arrival-limit: the grace in days when it is on, else null; on needs a mapped arrival time. */

@@ -9,6 +9,7 @@ import static org.apache.spark.sql.types.DataTypes.createArrayType;
 
 import dev.pql.config.Settings.PlanLimit;
 import dev.pql.io.TableContract;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -20,16 +21,25 @@ public final class AccountFeatures {
 
   public static final String NAME = "account_features";
 
-  /** The contract as the README shows it: with placeholders for the configured events. */
+  /** The contract as the README shows it: with placeholders for the configured events and windows. */
   public static TableContract documented() {
-    return contract(Map.of("<key event>", "<event>"), Map.of("<event>", new PlanLimit("<limited event>", 1, false)));
+    return withWindows(Map.of("<key event>", "<event>"),
+        Map.of("<event>", new PlanLimit("<limited event>", 1, false)), List.of("7", "30", "<w>"), List.of("<k>"));
+  }
+
+  /** The contract for the key events, plan limits and windows (pql.features.windows, signup-windows). */
+  public static TableContract contract(Map<String, String> keyEvents, Map<String, PlanLimit> planLimits,
+      List<Integer> windows, List<Integer> signupWindows) {
+    return withWindows(keyEvents, planLimits, windows.stream().map(String::valueOf).toList(),
+        signupWindows.stream().map(String::valueOf).toList());
   }
 
   /**
    * The contract for a set of key events (event name → snake name) and plan limits (snake name → limit): one row
    * per account and as-of date, partitioned by as_of_date.
    */
-  public static TableContract contract(Map<String, String> keyEvents, Map<String, PlanLimit> planLimits) {
+  private static TableContract withWindows(Map<String, String> keyEvents, Map<String, PlanLimit> planLimits,
+      List<String> windows, List<String> signupWindows) {
     TableContract.Builder b = TableContract.table(NAME,
             "One row per account and as-of date D: features from events before D 00:00 UTC and the account state "
                 + "valid at that instant. Accounts that signed up on or after D are absent.")
@@ -39,13 +49,21 @@ public final class AccountFeatures {
         .required("as_of_date", DateType, "Snapshot date D: only what was true before D 00:00 UTC is used")
         .required("days_since_signup", IntegerType, "Days from the signup date to D")
         .optional("days_since_last_activity", IntegerType, "Days from the last day with events to D; null if none");
-    keyEvents.forEach((event, snake) -> b
-        .required(FeatureNames.countTotal(snake), LongType, "'" + event + "' events before D")
-        .required(FeatureNames.count7d(snake), LongType, "'" + event + "' events in the 7 days before D")
-        .required(FeatureNames.count30d(snake), LongType, "'" + event + "' events in the 30 days before D")
-        .optional(FeatureNames.daysToFirst(snake), IntegerType,
-            "Calendar days (UTC) from the signup date to the first '" + event + "', 0 = the signup day (speed of "
-                + "adoption); null if never before D"));
+    keyEvents.forEach((event, snake) -> {
+      b.required(FeatureNames.countTotal(snake), LongType, "'" + event + "' events before D");
+      for (String w : windows) {
+        b.required("cnt_" + w + "d__" + snake, LongType, "'" + event + "' events in the " + w + " days before D"
+            + (w.startsWith("<") ? " (pql.features.windows; 7 and 30 always)" : ""));
+      }
+      for (String k : signupWindows) {
+        b.optional("cnt_first_" + k + "d__" + snake, LongType, "'" + event + "' events in the account's first " + k
+            + " calendar days (UTC, the signup day first; pql.features.signup-windows); null until it is " + k
+            + " days old");
+      }
+      b.optional(FeatureNames.daysToFirst(snake), IntegerType,
+          "Calendar days (UTC) from the signup date to the first '" + event + "', 0 = the signup day (speed of "
+              + "adoption); null if never before D");
+    });
     planLimits.forEach((snake, l) -> b.required(FeatureNames.usageVsLimit(snake), DoubleType,
         "'" + l.event() + "' events " + (l.sinceSignup() ? "since signup" : "in the 30 days before D")
             + " / its free-plan limit (pql.features.plan-limits); 1.0 = at the limit"));

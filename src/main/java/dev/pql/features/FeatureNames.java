@@ -92,6 +92,16 @@ public final class FeatureNames {
     return column(COUNT_30D, snake);
   }
 
+  /** The count of the w days before D: cnt_14d__message_sent (cnt_7d__ and cnt_30d__ are two of them). */
+  public static String countWindow(int days, String snake) {
+    return "cnt_" + days + "d__" + snake;
+  }
+
+  /** The count of the account's first k days: cnt_first_7d__message_sent. */
+  public static String countFirst(int days, String snake) {
+    return "cnt_first_" + days + "d__" + snake;
+  }
+
   public static String daysToFirst(String snake) {
     return column(DAYS_TO_FIRST, snake);
   }

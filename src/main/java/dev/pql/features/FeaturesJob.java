@@ -51,7 +51,8 @@ public final class FeaturesJob {
     settings.namedEvents().stream().filter(e -> !named.contains(e)).forEach(named::add);
     List<String> unseen = named.stream().filter(e -> !seen.contains(e)).collect(Collectors.toList());
 
-    TableContract contract = AccountFeatures.contract(keyEvents, planLimits(settings));
+    TableContract contract = AccountFeatures.contract(keyEvents, planLimits(settings), settings.countWindows(),
+        settings.signupWindows());
     long rows = log.stage("features.snapshots", () -> {
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
           store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), asOfDates,

@@ -48,12 +48,13 @@ public final class PointInTimeFeatures {
    */
   public record Spec(Map<String, String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
-      List<Milestone> activationMilestones, Integer arrivalGraceDays) {
+      List<Milestone> activationMilestones, Integer arrivalGraceDays, List<Integer> windows,
+      List<Integer> signupWindows) {
 
     public static Spec of(FeatureSettings settings, Map<String, String> keyEvents) {
       return new Spec(keyEvents, settings.loginEvents(), settings.inviteEvents(), settings.limitEvents(),
           settings.handRaiseEvents(), settings.planLimits(), settings.activationMilestones(),
-          settings.arrivalGraceDays());
+          settings.arrivalGraceDays(), settings.countWindows(), settings.signupWindows());
     }
 
     /**
@@ -86,7 +87,15 @@ public final class PointInTimeFeatures {
         .select(col("account_id"), asOf, col("signup_at"), col("plan"), col("email_domain"), col("employees"),
             col("industry"), col("country"), col("timezone"));
 
-    Dataset<Row> counted = accountCounts(perEvent(daily.join(dates, spec.counted())), spec);
+    // Each account's signup day, for the counts since signup: one row per account.
+    Dataset<Row> signups = accounts.groupBy(col("account_id").as("s_account_id"))
+        .agg(min(to_date(col("signup_at"))).as("signup_date"));
+    Dataset<Row> dailyCounted = daily.join(dates, spec.counted());
+    if (!spec.signupWindows().isEmpty()) {
+      dailyCounted = dailyCounted.join(signups, col("account_id").equalTo(col("s_account_id")), "left")
+          .drop("s_account_id");
+    }
+    Dataset<Row> counted = accountCounts(perEvent(dailyCounted, spec), spec);
     Dataset<Row> users = userCounts(userDaily.join(dates, spec.counted()));
 
     Dataset<Row> joined = spine
@@ -96,10 +105,17 @@ public final class PointInTimeFeatures {
     List<Column> out = new ArrayList<>(List.of(col("account_id"), asOf,
         datediff(asOf, to_date(col("signup_at"))).as("days_since_signup"),
         datediff(asOf, col("last_active_date")).as("days_since_last_activity")));
+    Column age = datediff(asOf, to_date(col("signup_at")));
     for (String snake : spec.keyEvents().values()) {
       out.add(coalesce(col(FeatureNames.countTotal(snake)), lit(0L)).as(FeatureNames.countTotal(snake)));
-      out.add(coalesce(col(FeatureNames.count7d(snake)), lit(0L)).as(FeatureNames.count7d(snake)));
-      out.add(coalesce(col(FeatureNames.count30d(snake)), lit(0L)).as(FeatureNames.count30d(snake)));
+      for (int w : spec.windows()) {
+        out.add(coalesce(col(FeatureNames.countWindow(w, snake)), lit(0L)).as(FeatureNames.countWindow(w, snake)));
+      }
+      // Not yet k days old: the first k days are not over, so the count is not known (null), not 0.
+      for (int k : spec.signupWindows()) {
+        out.add(when(age.geq(k), coalesce(col(FeatureNames.countFirst(k, snake)), lit(0L)))
+            .as(FeatureNames.countFirst(k, snake)));
+      }
       // Calendar days (UTC), like days_since_signup: 0 = the signup day, so "within 7 days of signup" is <= 7.
       out.add(datediff(to_date(col("first_ts__" + snake)), to_date(col("signup_at")))
           .as(FeatureNames.daysToFirst(snake)));
@@ -133,14 +149,13 @@ public final class PointInTimeFeatures {
    * column): per account, as-of date and event, its counts in each window, its first time, its last day and its
    * active days in the 30 days before D as a bit mask (bit i = day D-1-i).
    */
-  static Dataset<Row> perEvent(Dataset<Row> dailyBeforeAsOf) {
+  static Dataset<Row> perEvent(Dataset<Row> dailyBeforeAsOf, Spec spec) {
     Column asOf = col("as_of_date");
     Column daysBack = datediff(asOf, col("event_date"));
     Column in7 = daysBack.leq(7);
     Column in30 = daysBack.leq(30);
     Column inPrevious7 = daysBack.gt(7).and(daysBack.leq(14));
-    return dailyBeforeAsOf.groupBy("account_id", "as_of_date", "event").agg(
-        sum("events").as("total"),
+    List<Column> sums = new ArrayList<>(List.of(
         sum(when(in7, col("events"))).as("d7"),
         sum(when(inPrevious7, col("events"))).as("prev7"),
         sum(when(in30, col("events"))).as("d30"),
@@ -148,7 +163,20 @@ public final class PointInTimeFeatures {
         sum(when(in30, col("working_hours_events"))).as("working30"),
         min("first_ts").as("first_ts"),
         max("event_date").as("last_date"),
-        bit_or(when(in30, call_function("shiftleft", lit(1L), daysBack.minus(1)))).as("days30"));
+        bit_or(when(in30, call_function("shiftleft", lit(1L), daysBack.minus(1)))).as("days30")));
+    for (int w : spec.windows()) {
+      if (w != 7 && w != 30) sums.add(sum(when(daysBack.leq(w), col("events"))).as(window(w)));
+    }
+    for (int k : spec.signupWindows()) {
+      sums.add(sum(when(datediff(col("event_date"), col("signup_date")).lt(k), col("events"))).as("first" + k));
+    }
+    return dailyBeforeAsOf.groupBy("account_id", "as_of_date", "event")
+        .agg(sum("events").as("total"), sums.toArray(Column[]::new));
+  }
+
+  /** perEvent's column of the w days before D. */
+  private static String window(int w) {
+    return w == 7 ? "d7" : w == 30 ? "d30" : "w" + w;
   }
 
   /** The second: per account and as-of date, the event counts spread into one column per feature. */
@@ -157,8 +185,12 @@ public final class PointInTimeFeatures {
     for (Map.Entry<String, String> e : spec.keyEvents().entrySet()) {
       Column isEvent = col("event").equalTo(e.getKey());
       activity.add(sum(when(isEvent, col("total"))).as(FeatureNames.countTotal(e.getValue())));
-      activity.add(sum(when(isEvent, col("d7"))).as(FeatureNames.count7d(e.getValue())));
-      activity.add(sum(when(isEvent, col("d30"))).as(FeatureNames.count30d(e.getValue())));
+      for (int w : spec.windows()) {
+        activity.add(sum(when(isEvent, col(window(w)))).as(FeatureNames.countWindow(w, e.getValue())));
+      }
+      for (int k : spec.signupWindows()) {
+        activity.add(sum(when(isEvent, col("first" + k))).as(FeatureNames.countFirst(k, e.getValue())));
+      }
       activity.add(min(when(isEvent, col("first_ts"))).as("first_ts__" + e.getValue()));
     }
     Column isKey = col("event").isin(spec.keyEvents().keySet().toArray());

@@ -39,12 +39,24 @@ final class DuckDbSnapshot {
     for (Map.Entry<String, String> e : keyEvents.entrySet()) {
       String is = "event = " + quote(e.getKey());
       String s = e.getValue();
-      aggregates.append(String.format("         count(*) FILTER (%1$s) AS %2$s, count(*) FILTER (in7 AND %1$s) AS %3$s,"
-              + " count(*) FILTER (in30 AND %1$s) AS %4$s, min(ts) FILTER (%1$s) AS first_ts__%5$s,%n", is,
-          FeatureNames.countTotal(s), FeatureNames.count7d(s), FeatureNames.count30d(s), s));
-      columns.append(String.format("       coalesce(c.%1$s, 0) AS %1$s, coalesce(c.%2$s, 0) AS %2$s, coalesce(c.%3$s, 0)"
-              + " AS %3$s, c.first_ts__%4$s::DATE - s.signup_at::DATE AS %5$s,%n", FeatureNames.countTotal(s),
-          FeatureNames.count7d(s), FeatureNames.count30d(s), s, FeatureNames.daysToFirst(s)));
+      aggregates.append(String.format("         count(*) FILTER (%1$s) AS %2$s, min(ts) FILTER (%1$s) AS first_ts__%3$s,%n",
+          is, FeatureNames.countTotal(s), s));
+      columns.append(String.format("       coalesce(c.%1$s, 0) AS %1$s,%n", FeatureNames.countTotal(s)));
+      for (int w : f.countWindows()) {
+        String name = FeatureNames.countWindow(w, s);
+        aggregates.append(String.format("         count(*) FILTER (event_date >= DATE '%s' - %d AND %s) AS %s,%n",
+            asOf, w, is, name));
+        columns.append(String.format("       coalesce(c.%1$s, 0) AS %1$s,%n", name));
+      }
+      for (int k : f.signupWindows()) {
+        String name = FeatureNames.countFirst(k, s);
+        aggregates.append(String.format("         count(*) FILTER (event_date < signup_date + %d AND %s) AS %s,%n", k,
+            is, name));
+        columns.append(String.format("       CASE WHEN DATE '%s' - s.signup_at::DATE >= %d THEN coalesce(c.%s, 0) END"
+            + " AS %s,%n", asOf, k, name, name));
+      }
+      columns.append(String.format("       c.first_ts__%s::DATE - s.signup_at::DATE AS %s,%n", s,
+          FeatureNames.daysToFirst(s)));
     }
     StringBuilder limitAggregates = new StringBuilder();
     StringBuilder limitColumns = new StringBuilder();
