@@ -188,4 +188,15 @@ class SettingsLoaderTest {
     assertEquals("warehouse", SettingsLoader.load(null, null, Map.of()).warehouse(),
         "without PQL_HOME (these tests), the working directory");
   }
+
+  @Test
+  void windowsAreDistinctDaysInOrderWithSevenAndThirtyAlwaysAndAZeroDayWindowIsRefusedByName() {
+    Settings s = SettingsLoader.load(null, null, Map.of("pql.features.windows", "[14, 1, 14]",
+        "pql.features.signup-windows", "[7, 3]"));
+    assertEquals(java.util.List.of(1, 7, 14, 30), s.features().countWindows());
+    assertEquals(java.util.List.of(3, 7), s.features().signupWindows());
+    ConfigurationError e = assertThrows(ConfigurationError.class,
+        () -> SettingsLoader.load(null, null, Map.of("pql.features.signup-windows", "[0]")));
+    assertEquals("pql.features.signup-windows holds 0: a window is 1 to 3,650 days", e.getMessage());
+  }
 }
