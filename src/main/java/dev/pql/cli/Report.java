@@ -45,8 +45,8 @@ final class Report {
     out.append(String.format("Daily tables: %d day(s) rebuilt from %,d events%n", r.daily().days().size(),
         r.daily().eventsRead()));
     List<java.time.LocalDate> dates = r.asOfDates();
-    out.append(String.format("account_features: %,d rows for %d as-of date(s) %s .. %s, %d key events%n",
-        r.featureRows(), dates.size(), dates.get(0), dates.get(dates.size() - 1), r.keyEvents().size()));
+    out.append(String.format("account_features: %,d rows for %d as-of date(s) %s .. %s, %s%n",
+        r.featureRows(), dates.size(), dates.get(0), dates.get(dates.size() - 1), r.width()));
     if (!r.unseenEvents().isEmpty()) {
       out.append("Configured events never seen in the events: ").append(String.join(", ", r.unseenEvents()))
           .append('\n');

@@ -29,9 +29,29 @@ import org.apache.spark.sql.SparkSession;
 public final class FeaturesJob {
   private FeaturesJob() {}
 
-  /** What a run did, and the configured events that were never seen (reported, never silently ignored). */
+  /**
+   * What a run did, the snapshot's width (columns, of which per key event) and the configured events that were
+   * never seen (reported, never silently ignored).
+   */
   public record Result(DailyAggregatesJob.Result daily, List<LocalDate> asOfDates, long featureRows,
-      List<String> keyEvents, List<String> unseenEvents) {}
+      List<String> keyEvents, List<String> unseenEvents, Width width) {}
+
+  /**
+   * The snapshot's width, bounded by configuration: key events x columns per key event (the total, each window,
+   * each signup window, days to first), plus the columns every account has.
+   */
+  public record Width(int columns, int keyEvents, int perKeyEvent) {
+    static Width of(TableContract contract, int keyEvents, FeatureSettings settings) {
+      return new Width(contract.columnNames().size(), keyEvents,
+          2 + settings.countWindows().size() + settings.signupWindows().size());
+    }
+
+    @Override
+    public String toString() {
+      return String.format("%,d columns (%d key events x %d + %d)", columns, keyEvents, perKeyEvent,
+          columns - keyEvents * perKeyEvent);
+    }
+  }
 
   public static Result run(StageContext context, FeatureSettings settings, DomainSettings domains,
       List<LocalDate> asOfDates) {
@@ -61,7 +81,8 @@ public final class FeaturesJob {
           new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()));
       return store.replaceDates(contract, classified, "as_of_date", asOfDates);
     }, n -> new StageCounts(0, n, 0, 0));
-    return new Result(daily, asOfDates, rows, List.copyOf(keyEvents.keySet()), unseen);
+    return new Result(daily, asOfDates, rows, List.copyOf(keyEvents.keySet()), unseen,
+        Width.of(contract, keyEvents.size(), settings));
   }
 
   /** The plan limits by the snake name of their event (their feature is usage_vs_limit__<snake>). */

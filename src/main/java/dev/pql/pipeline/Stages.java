@@ -43,8 +43,8 @@ public final class Stages {
   public static FeaturesJob.Result features(StageRunner runner, Settings settings, List<LocalDate> dates) {
     return runner.run("features", () -> FeaturesJob.run(runner.context(), settings.features(), settings.domains(),
         dates), null, r -> dates.isEmpty() ? "no snapshot due (the latest is up to date with the data)"
-        : String.format("%d snapshot%s %s .. %s, %,d rows", dates.size(), dates.size() == 1 ? "" : "s", dates.get(0),
-            dates.get(dates.size() - 1), r.featureRows()));
+        : String.format("%d snapshot%s %s .. %s, %,d rows of %s", dates.size(), dates.size() == 1 ? "" : "s",
+            dates.get(0), dates.get(dates.size() - 1), r.featureRows(), r.width()));
   }
 
   /** A trained model and, with a generated lake, how it ranks against the lake's true hazard. */

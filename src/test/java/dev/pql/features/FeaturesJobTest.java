@@ -14,6 +14,7 @@ import dev.pql.io.Tables;
 import java.time.DayOfWeek;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -106,6 +107,10 @@ class FeaturesJobTest extends SparkTestBase {
     java.util.Collections.sort(keyEvents);
     assertEquals(keyEvents, first.keyEvents(), "the events seen and the events named, so that their columns exist");
     Dataset<Row> features = spark.read().format("delta").load(store.warehouse() + "/account_features");
+    // The width the run reports is the table's: 10 key events x (total, 7 d, 30 d, days to first) and the rest.
+    assertEquals(new FeaturesJob.Width(features.columns().length, 10, 4), first.width());
+    assertEquals(features.columns().length - 40, Arrays.stream(features.columns()).filter(c -> !c.contains("__")
+        || c.startsWith("usage_vs_limit__")).count(), "every per-key-event column is counted once");
     // a3 has no events and is present with zero counts; all four accounts signed up before every Monday.
     assertEquals(9 * 4, features.count());
     assertEquals(9, features.select("as_of_date").distinct().count());
