@@ -73,16 +73,30 @@ public final class FeaturesJob {
 
     TableContract contract = AccountFeatures.contract(keyEvents, planLimits(settings), settings.countWindows(),
         settings.signupWindows());
+    List<LocalDate> dates = withBackfill(store, contract, asOfDates);
     long rows = log.stage("features.snapshots", () -> {
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
-          store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), asOfDates,
+          store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), dates,
           PointInTimeFeatures.Spec.of(settings, keyEvents));
       Dataset<Row> classified = Firmographics.classify(snapshots, domains.webmail(), domains.enterprise(),
           new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()));
-      return store.replaceDates(contract, classified, "as_of_date", asOfDates);
+      return store.replaceDates(contract, classified, "as_of_date", dates);
     }, n -> new StageCounts(0, n, 0, 0));
-    return new Result(daily, asOfDates, rows, List.copyOf(keyEvents.keySet()), unseen,
+    return new Result(daily, dates, rows, List.copyOf(keyEvents.keySet()), unseen,
         Width.of(contract, keyEvents.size(), settings));
+  }
+
+  /**
+   * The dates to build: those asked for and, when the stored snapshots lack columns of the feature set (windows or
+   * key events added), every stored date too — rebuilt in the same commit — so that no snapshot reads a new column
+   * as null, and no model mixes the old feature set with the new.
+   */
+  static List<LocalDate> withBackfill(DeltaStore store, TableContract contract, List<LocalDate> asked) {
+    Dataset<Row> stored = store.readIfExists(AccountFeatures.NAME);
+    if (stored == null || java.util.Set.of(stored.columns()).containsAll(contract.columnNames())) return asked;
+    TreeSet<LocalDate> dates = new TreeSet<>(FeatureStore.storedDates(store, null, null));
+    dates.addAll(asked);
+    return List.copyOf(dates);
   }
 
   /** The plan limits by the snake name of their event (their feature is usage_vs_limit__<snake>). */

@@ -118,7 +118,7 @@ public final class ModelRegistry {
    * The latest trained model: its version, the first day after the data it was trained and evaluated on, and the
    * gate's reason when it was withheld (else null).
    */
-  public record Latest(String version, java.time.LocalDate dataEnd, String withheldReason) {}
+  public record Latest(String version, java.time.LocalDate dataEnd, String withheldReason, String featureSetVersion) {}
 
   /** The latest trained model, or null when none is. */
   public static Latest latest(DeltaStore store) {
@@ -127,7 +127,7 @@ public final class ModelRegistry {
     Row r = runs.get(0);
     return new Latest(r.getAs("model_version"), r.<java.sql.Date>getAs("evaluation_to").toLocalDate()
         .plusDays(r.<Integer>getAs("horizon_days")), WITHHELD.equals(optional(r, "status"))
-        ? optional(r, "status_reason") : null);
+        ? optional(r, "status_reason") : null, r.getAs("feature_set_version"));
   }
 
   /** A column a model_runs row written by an older pql may lack (read as null until the table is next written). */

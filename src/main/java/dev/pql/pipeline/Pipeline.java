@@ -5,6 +5,7 @@ import dev.pql.features.FeatureStore;
 import dev.pql.features.SnapshotDates;
 import dev.pql.ingest.EventHistory;
 import dev.pql.io.DeltaStore;
+import dev.pql.model.ModelInputs;
 import dev.pql.model.ModelRegistry;
 import dev.pql.scoring.ScoringHistory;
 import java.time.LocalDate;
@@ -41,7 +42,7 @@ public final class Pipeline {
 
     ModelRegistry.Latest latest = ModelRegistry.latest(store);
     String model = latest == null ? null : latest.version();
-    String why = trainingDue(latest, settings, dataEnd);
+    String why = trainingDue(latest, settings, dataEnd, currentFeatureSet(store, settings));
     String withheld = latest == null ? null : latest.withheldReason();
     Stages.Trained trained = null;
     if (why == null) {
@@ -85,9 +86,22 @@ public final class Pipeline {
     return dates;
   }
 
-  /** Why training is due (no model yet, or the data has moved on), or null when it is not. */
-  static String trainingDue(ModelRegistry.Latest latest, Settings settings, LocalDate dataEnd) {
+  /** The fingerprint of the stored snapshots' feature columns as a model reads them, or null without snapshots. */
+  static String currentFeatureSet(DeltaStore store, Settings settings) {
+    if (FeatureStore.latestDate(store) == null) return null;
+    return ModelInputs.forFeatures(FeatureStore.snapshots(store).schema(), settings.model(), settings.features())
+        .featureSetVersion();
+  }
+
+  /**
+   * Why training is due (no model yet, the feature set changed — windows or events — so the latest model cannot
+   * read the snapshots, or the data has moved on), or null when it is not.
+   */
+  static String trainingDue(ModelRegistry.Latest latest, Settings settings, LocalDate dataEnd, String featureSet) {
     if (latest == null) return "no model yet";
+    if (featureSet != null && !featureSet.equals(latest.featureSetVersion())) {
+      return "retrained: the feature set changed (" + latest.featureSetVersion() + " -> " + featureSet + ")";
+    }
     long days = ChronoUnit.DAYS.between(latest.dataEnd(), dataEnd);
     return days >= settings.run().retrainEveryDays()
         ? String.format("retrained: the data has grown %d days past the latest model's", days) : null;

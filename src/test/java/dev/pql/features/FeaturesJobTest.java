@@ -157,4 +157,33 @@ class FeaturesJobTest extends SparkTestBase {
       }
     }
   }
+
+  @Test
+  void aWindowAddedLaterRebuildsEveryStoredSnapshotSoNoneReadsItAsNull() {
+    DeltaStore store = newWarehouse();
+    List<LocalDate> first = List.of(LocalDate.parse("2026-02-09"), LocalDate.parse("2026-02-16"));
+    FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, "w-1", "features"),
+        Instant.parse("2026-04-02T00:00:00Z")), settings.features(), settings.domains(), first);
+    Settings wider = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
+        "pql.features.windows", "[14]", "pql.features.signup-windows", "[7]"));
+    FeaturesJob.Result r = FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, "w-2", "features"),
+        Instant.parse("2026-04-02T00:00:00Z")), wider.features(), wider.domains(), List.of(LocalDate.parse(
+        "2026-02-23")));
+    assertEquals(List.of(LocalDate.parse("2026-02-09"), LocalDate.parse("2026-02-16"), LocalDate.parse("2026-02-23")),
+        r.asOfDates(), "the two stored dates are rebuilt with the new date");
+    Dataset<Row> features = spark.read().format("delta").load(store.warehouse() + "/account_features");
+    assertEquals(0, features.filter("cnt_14d__message_sent IS NULL OR cnt_first_7d__message_sent IS NULL").count(),
+        "every account is 8 or more days old at every date: no null");
+    // One event an hour from 02-01 00:00, three in four a message: the first 7 days (02-01 .. 02-07) hold 168
+    // events, 126 messages; the 14 days before 02-23 (02-09 .. 02-22) 336 events, 252 messages.
+    assertEquals(126L, features.filter("as_of_date = DATE'2026-02-09'")
+        .selectExpr("sum(cnt_first_7d__message_sent)").first().getLong(0));
+    assertEquals(252L, features.filter("as_of_date = DATE'2026-02-23'")
+        .selectExpr("sum(cnt_14d__message_sent)").first().getLong(0));
+    // A rerun with the same windows rebuilds only the date asked for.
+    FeaturesJob.Result again = FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, "w-3",
+        "features"), Instant.parse("2026-04-02T00:00:00Z")), wider.features(), wider.domains(),
+        List.of(LocalDate.parse("2026-02-23")));
+    assertEquals(List.of(LocalDate.parse("2026-02-23")), again.asOfDates());
+  }
 }

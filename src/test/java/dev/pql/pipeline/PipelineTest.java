@@ -10,18 +10,29 @@ import java.time.LocalDate;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** When the scheduled pipeline retrains: no model yet, or the data grown pql.run.retrain-every-days past it. */
+/**
+ * When the scheduled pipeline retrains: no model yet, the feature set changed, or the data grown
+ * pql.run.retrain-every-days past it.
+ */
 class PipelineTest {
   private static final Settings SETTINGS = SettingsLoader.load(null, null, Map.of("pql.run.retrain-every-days", "28"));
 
   @Test
   void trainingIsDueWithoutAModelOrOnceTheDataHasGrownTheConfiguredDays() {
     LocalDate modelDataEnd = LocalDate.parse("2026-06-01");
-    ModelRegistry.Latest latest = new ModelRegistry.Latest("m1", modelDataEnd, null);
-    assertEquals("no model yet", Pipeline.trainingDue(null, SETTINGS, modelDataEnd));
-    assertNull(Pipeline.trainingDue(latest, SETTINGS, modelDataEnd), "the data it was trained on");
-    assertNull(Pipeline.trainingDue(latest, SETTINGS, modelDataEnd.plusDays(27)));
+    ModelRegistry.Latest latest = new ModelRegistry.Latest("m1", modelDataEnd, null, "fs1");
+    assertEquals("no model yet", Pipeline.trainingDue(null, SETTINGS, modelDataEnd, "fs1"));
+    assertNull(Pipeline.trainingDue(latest, SETTINGS, modelDataEnd, "fs1"), "the data it was trained on");
+    assertNull(Pipeline.trainingDue(latest, SETTINGS, modelDataEnd.plusDays(27), "fs1"));
     assertEquals("retrained: the data has grown 28 days past the latest model's",
-        Pipeline.trainingDue(latest, SETTINGS, modelDataEnd.plusDays(28)));
+        Pipeline.trainingDue(latest, SETTINGS, modelDataEnd.plusDays(28), "fs1"));
+  }
+
+  @Test
+  void aChangedFeatureSetRetrainsAtOnce() {
+    LocalDate modelDataEnd = LocalDate.parse("2026-06-01");
+    ModelRegistry.Latest latest = new ModelRegistry.Latest("m1", modelDataEnd, null, "fs1");
+    assertEquals("retrained: the feature set changed (fs1 -> fs2)",
+        Pipeline.trainingDue(latest, SETTINGS, modelDataEnd, "fs2"));
   }
 }
