@@ -95,6 +95,18 @@ public record Settings(
       int sizeLargeFrom, List<String> excludeEvents, String conversionFilter, Integer arrivalGraceDays,
       List<Integer> windows, List<Integer> signupWindows) {
 
+    /** These settings with more windows (those a definition names), each list distinct and in order. */
+    public FeatureSettings withWindows(java.util.Collection<Integer> moreCounts,
+        java.util.Collection<Integer> moreSinceSignup) {
+      java.util.TreeSet<Integer> counts = new java.util.TreeSet<>(windows);
+      counts.addAll(moreCounts);
+      java.util.TreeSet<Integer> sinceSignup = new java.util.TreeSet<>(signupWindows);
+      sinceSignup.addAll(moreSinceSignup);
+      return new FeatureSettings(keyEvents, loginEvents, inviteEvents, limitEvents, handRaiseEvents, planLimits,
+          activationMilestones, weekly, weekday, sizeMidFrom, sizeLargeFrom, excludeEvents, conversionFilter,
+          arrivalGraceDays, List.copyOf(counts), List.copyOf(sinceSignup));
+    }
+
     /** The windows of pql.features.windows and 7 and 30, which are always built, in ascending order. */
     public List<Integer> countWindows() {
       java.util.TreeSet<Integer> all = new java.util.TreeSet<>(windows);

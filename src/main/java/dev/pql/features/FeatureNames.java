@@ -97,6 +97,21 @@ public final class FeatureNames {
     return "cnt_" + days + "d__" + snake;
   }
 
+  /** The windows an expression's columns name: cnt_<w>d__ and cnt_first_<k>d__ of any event. */
+  public record NamedWindows(java.util.SortedSet<Integer> counts, java.util.SortedSet<Integer> sinceSignup) {}
+
+  private static final java.util.regex.Pattern WINDOWED =
+      java.util.regex.Pattern.compile("\\bcnt_(first_)?(\\d{1,4})d__[A-Za-z0-9_]+");
+
+  /** The windows the columns of a Spark SQL expression (a definition's `when`) name. */
+  public static NamedWindows windowsNamed(String expression) {
+    java.util.SortedSet<Integer> counts = new java.util.TreeSet<>();
+    java.util.SortedSet<Integer> sinceSignup = new java.util.TreeSet<>();
+    java.util.regex.Matcher m = WINDOWED.matcher(expression);
+    while (m.find()) (m.group(1) == null ? counts : sinceSignup).add(Integer.parseInt(m.group(2)));
+    return new NamedWindows(counts, sinceSignup);
+  }
+
   /** The count of the account's first k days: cnt_first_7d__message_sent. */
   public static String countFirst(int days, String snake) {
     return "cnt_first_" + days + "d__" + snake;

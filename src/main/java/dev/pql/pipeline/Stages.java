@@ -40,9 +40,28 @@ public final class Stages {
             r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate(), r.accounts()));
   }
 
+  /**
+   * The feature settings with every window the active definitions name built too: a definition over
+   * cnt_14d__message_sent gets its column without a change of pql.features.windows. Without a definitions folder,
+   * the configured windows (scoring reports the missing folder).
+   */
+  static Settings.FeatureSettings featureSettings(Settings settings) {
+    java.io.File folder = new java.io.File(settings.scoring().definitions());
+    if (!folder.isDirectory()) return settings.features();
+    java.util.Set<Integer> counts = new java.util.TreeSet<>();
+    java.util.Set<Integer> sinceSignup = new java.util.TreeSet<>();
+    for (dev.pql.definitions.Definition d : dev.pql.definitions.DefinitionParser.loadFolder(folder)) {
+      if (!d.active()) continue;
+      dev.pql.features.FeatureNames.NamedWindows named = dev.pql.features.FeatureNames.windowsNamed(d.when());
+      counts.addAll(named.counts());
+      sinceSignup.addAll(named.sinceSignup());
+    }
+    return settings.features().withWindows(counts, sinceSignup);
+  }
+
   public static FeaturesJob.Result features(StageRunner runner, Settings settings, List<LocalDate> dates) {
-    return runner.run("features", () -> FeaturesJob.run(runner.context(), settings.features(), settings.domains(),
-        dates), null, r -> dates.isEmpty() ? "no snapshot due (the latest is up to date with the data)"
+    return runner.run("features", () -> FeaturesJob.run(runner.context(), featureSettings(settings),
+        settings.domains(), dates), null, r -> dates.isEmpty() ? "no snapshot due (the latest is up to date with the data)"
         : String.format("%d snapshot%s %s .. %s, %,d rows of %s", dates.size(), dates.size() == 1 ? "" : "s",
             dates.get(0), dates.get(dates.size() - 1), r.featureRows(), r.width()));
   }

@@ -35,4 +35,29 @@ class PipelineTest {
     assertEquals("retrained: the feature set changed (fs1 -> fs2)",
         Pipeline.trainingDue(latest, SETTINGS, modelDataEnd, "fs2"));
   }
+
+  @Test
+  void aWindowAnActiveDefinitionNamesIsBuiltAndAnInactiveOnesIsNot() throws java.io.IOException {
+    java.nio.file.Path folder = java.nio.file.Files.createTempDirectory("pql-definitions");
+    java.nio.file.Files.writeString(folder.resolve("reports.conf"), """
+        name = "reports"
+        version = "1"
+        type = usage
+        when = "cnt_14d__report_exported >= 10 AND cnt_first_7d__invite_sent >= 1 AND cnt_30d__message_sent > 0"
+        """);
+    java.nio.file.Files.writeString(folder.resolve("old.conf"), """
+        name = "old"
+        version = "1"
+        type = usage
+        when = "cnt_60d__report_exported >= 10"
+        active = false
+        """);
+    Settings settings = SettingsLoader.load(null, null, Map.of("pql.scoring.definitions", folder.toString()));
+    Settings.FeatureSettings features = Stages.featureSettings(settings);
+    assertEquals(java.util.List.of(7, 14, 30), features.countWindows());
+    assertEquals(java.util.List.of(7), features.signupWindows());
+    assertEquals(settings.features().countWindows(), Stages.featureSettings(SettingsLoader.load(null, null,
+        Map.of("pql.scoring.definitions", folder.resolve("none").toString()))).countWindows(),
+        "no folder: the configured windows");
+  }
 }
