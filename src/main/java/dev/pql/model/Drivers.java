@@ -369,7 +369,11 @@ public final class Drivers {
 
   /** The input with the largest absolute standardized coefficient. */
   private static Input leading(List<Input> inputs) {
-    return inputs.stream().max(Comparator.comparingDouble(in -> Math.abs(in.coefficient()))).orElseThrow();
+    // Sizes equal to 9 significant digits tie — a one-hot's two levels share |coefficient| up to rounding, which
+    // differs between a cluster and local mode — and the first input by name wins, the same everywhere.
+    return inputs.stream().max(Comparator.<Input>comparingDouble(in -> new java.math.BigDecimal(
+            Math.abs(in.coefficient())).round(new java.math.MathContext(9)).doubleValue())
+        .thenComparing(Input::input, Comparator.reverseOrder())).orElseThrow();
   }
 
   /** The input whose split the sentence shows: the feature's step when the model uses it, else its leading one. */
