@@ -49,6 +49,7 @@ users AS (
   SELECT account_id,
          count(DISTINCT user_id) FILTER (in7) AS active_users_7d,
          count(DISTINCT user_id) FILTER (in30) AS active_users_30d,
+${user_aggregates}
          count(DISTINCT user_id) AS seats
   FROM flagged WHERE user_id IS NOT NULL GROUP BY account_id
 ),

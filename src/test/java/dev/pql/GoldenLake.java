@@ -52,7 +52,7 @@ public final class GoldenLake {
     Dataset<Row> timezones = DailyAggregates.timezones(accounts);
     Dataset<Row> perUser = DailyAggregates.perUser(events, timezones, DailyAggregates.zoneIds(timezones));
     Dataset<Row> snapshots = PointInTimeFeatures.snapshots(DailyAggregates.accountDaily(perUser),
-        DailyAggregates.accountUserDaily(perUser), accounts, dates,
+        DailyAggregates.accountUserDaily(perUser), DailyAggregates.accountEventUserDaily(perUser), accounts, dates,
         PointInTimeFeatures.Spec.of(f, FeatureNames.snakeNames(f.keyEvents())));
     return Firmographics.classify(snapshots, settings.domains().webmail(), settings.domains().enterprise(),
         new Firmographics.SizeBands(f.sizeMidFrom(), f.sizeLargeFrom()));

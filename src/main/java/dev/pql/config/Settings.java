@@ -93,18 +93,21 @@ public record Settings(
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
       List<Milestone> activationMilestones, boolean weekly, java.time.DayOfWeek weekday, int sizeMidFrom,
       int sizeLargeFrom, List<String> excludeEvents, String conversionFilter, Integer arrivalGraceDays,
-      List<Integer> windows, List<Integer> signupWindows) {
+      List<Integer> windows, List<Integer> signupWindows, List<Integer> userWindows) {
 
     /** These settings with more windows (those a definition names), each list distinct and in order. */
     public FeatureSettings withWindows(java.util.Collection<Integer> moreCounts,
-        java.util.Collection<Integer> moreSinceSignup) {
-      java.util.TreeSet<Integer> counts = new java.util.TreeSet<>(windows);
-      counts.addAll(moreCounts);
-      java.util.TreeSet<Integer> sinceSignup = new java.util.TreeSet<>(signupWindows);
-      sinceSignup.addAll(moreSinceSignup);
+        java.util.Collection<Integer> moreSinceSignup, java.util.Collection<Integer> moreUsers) {
       return new FeatureSettings(keyEvents, loginEvents, inviteEvents, limitEvents, handRaiseEvents, planLimits,
           activationMilestones, weekly, weekday, sizeMidFrom, sizeLargeFrom, excludeEvents, conversionFilter,
-          arrivalGraceDays, List.copyOf(counts), List.copyOf(sinceSignup));
+          arrivalGraceDays, union(windows, moreCounts), union(signupWindows, moreSinceSignup),
+          union(userWindows, moreUsers));
+    }
+
+    private static List<Integer> union(List<Integer> some, java.util.Collection<Integer> more) {
+      java.util.TreeSet<Integer> all = new java.util.TreeSet<>(some);
+      all.addAll(more);
+      return List.copyOf(all);
     }
 
     /** The windows of pql.features.windows and 7 and 30, which are always built, in ascending order. */

@@ -7,6 +7,7 @@ import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.apache.spark.sql.types.DataTypes.createArrayType;
 
+import dev.pql.config.Settings.FeatureSettings;
 import dev.pql.config.Settings.PlanLimit;
 import dev.pql.io.TableContract;
 import java.util.List;
@@ -24,14 +25,25 @@ public final class AccountFeatures {
   /** The contract as the README shows it: with placeholders for the configured events and windows. */
   public static TableContract documented() {
     return withWindows(Map.of("<key event>", "<event>"),
-        Map.of("<event>", new PlanLimit("<limited event>", 1, false)), List.of("7", "30", "<w>"), List.of("<k>"));
+        Map.of("<event>", new PlanLimit("<limited event>", 1, false)),
+        new Windows(List.of("7", "30", "<w>"), List.of("<k>"), List.of("<w>")));
   }
 
-  /** The contract for the key events, plan limits and windows (pql.features.windows, signup-windows). */
+  /**
+   * The contract for the key events, plan limits and windows (pql.features.windows, signup-windows, user-windows,
+   * and those the active definitions name).
+   */
   public static TableContract contract(Map<String, String> keyEvents, Map<String, PlanLimit> planLimits,
-      List<Integer> windows, List<Integer> signupWindows) {
-    return withWindows(keyEvents, planLimits, windows.stream().map(String::valueOf).toList(),
-        signupWindows.stream().map(String::valueOf).toList());
+      FeatureSettings settings) {
+    return withWindows(keyEvents, planLimits, new Windows(names(settings.countWindows()),
+        names(settings.signupWindows()), names(settings.userWindows())));
+  }
+
+  /** The windows' day counts as the column names write them, or placeholders for the README. */
+  private record Windows(List<String> counts, List<String> sinceSignup, List<String> users) {}
+
+  private static List<String> names(List<Integer> days) {
+    return days.stream().map(String::valueOf).toList();
   }
 
   /**
@@ -39,7 +51,7 @@ public final class AccountFeatures {
    * per account and as-of date, partitioned by as_of_date.
    */
   private static TableContract withWindows(Map<String, String> keyEvents, Map<String, PlanLimit> planLimits,
-      List<String> windows, List<String> signupWindows) {
+      Windows windows) {
     TableContract.Builder b = TableContract.table(NAME,
             "One row per account and as-of date D: features from events before D 00:00 UTC and the account state "
                 + "valid at that instant. Accounts that signed up on or after D are absent.")
@@ -51,14 +63,18 @@ public final class AccountFeatures {
         .optional("days_since_last_activity", IntegerType, "Days from the last day with events to D; null if none");
     keyEvents.forEach((event, snake) -> {
       b.required(FeatureNames.countTotal(snake), LongType, "'" + event + "' events before D");
-      for (String w : windows) {
+      for (String w : windows.counts()) {
         b.required("cnt_" + w + "d__" + snake, LongType, "'" + event + "' events in the " + w + " days before D"
             + (w.startsWith("<") ? " (pql.features.windows; 7 and 30 always)" : ""));
       }
-      for (String k : signupWindows) {
+      for (String k : windows.sinceSignup()) {
         b.optional("cnt_first_" + k + "d__" + snake, LongType, "'" + event + "' events in the account's first " + k
             + " calendar days (UTC, the signup day first; pql.features.signup-windows); null until it is " + k
             + " days old");
+      }
+      for (String w : windows.users()) {
+        b.required("users_" + w + "d__" + snake, LongType, "Distinct users of the account with '" + event
+            + "' events in the " + w + " days before D (pql.features.user-windows); 0 when events carry no user");
       }
       b.optional(FeatureNames.daysToFirst(snake), IntegerType,
           "Calendar days (UTC) from the signup date to the first '" + event + "', 0 = the signup day (speed of "

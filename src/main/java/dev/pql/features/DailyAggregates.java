@@ -124,4 +124,14 @@ public final class DailyAggregates {
         .groupBy("account_id", "event_date", "user_id", "arrival_date")
         .agg(sum("events").as("events"), max("source_ingested_at").as("source_ingested_at"));
   }
+
+  /**
+   * Events per account, day, event and user (account_event_user_daily), from {@link #perUser}: its rows with a
+   * user. Events without a user are left out.
+   */
+  public static Dataset<Row> accountEventUserDaily(Dataset<Row> perUser) {
+    return perUser.filter(col("user_id").isNotNull())
+        .select(col("account_id"), col("event_date"), col("event"), col("user_id"), col("arrival_date"),
+            col("events"), col("source_ingested_at"));
+  }
 }

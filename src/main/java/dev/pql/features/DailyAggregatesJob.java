@@ -15,15 +15,16 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * Builds account_daily and account_user_daily incrementally: finds the days that events ingested since the
- * last build touch (late events touch old days), recomputes exactly those days from one scan of their
- * events, and replaces those day partitions atomically. A rerun with no new events does nothing.
+ * Builds account_daily, account_user_daily and account_event_user_daily incrementally: finds the days that events
+ * ingested since the last build touch (late events touch old days), recomputes exactly those days from one scan of
+ * their events, and replaces those day partitions atomically. A rerun with no new events does nothing.
  */
 public final class DailyAggregatesJob {
   private DailyAggregatesJob() {}
 
   /** What a build did: the days it recomputed and the rows it wrote. */
-  public record Result(List<LocalDate> days, long eventsRead, long accountDailyRows, long accountUserDailyRows) {}
+  public record Result(List<LocalDate> days, long eventsRead, long accountDailyRows, long accountUserDailyRows,
+      long accountEventUserDailyRows) {}
 
   public static Result build(DeltaStore store) {
     return build(store, org.apache.spark.sql.functions.lit(false));
@@ -45,12 +46,14 @@ public final class DailyAggregatesJob {
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       List<LocalDate> days = days(perUser);
-      if (days.isEmpty()) return new Result(days, 0, 0, 0);
+      if (days.isEmpty()) return new Result(days, 0, 0, 0, 0);
       long eventsRead = perUser.agg(sum("events")).first().getLong(0);
       long daily = store.replaceDates(Tables.ACCOUNT_DAILY, DailyAggregates.accountDaily(perUser), "event_date", days);
       long userDaily = store.replaceDates(Tables.ACCOUNT_USER_DAILY, DailyAggregates.accountUserDaily(perUser),
           "event_date", days);
-      return new Result(days, eventsRead, daily, userDaily);
+      long eventUserDaily = store.replaceDates(Tables.ACCOUNT_EVENT_USER_DAILY,
+          DailyAggregates.accountEventUserDaily(perUser), "event_date", days);
+      return new Result(days, eventsRead, daily, userDaily, eventUserDaily);
     } finally {
       perUser.unpersist();
     }
@@ -63,14 +66,19 @@ public final class DailyAggregatesJob {
   }
 
   /**
-   * The latest ingested_at both daily tables are built from; null (build everything) when a table is missing
-   * or account_daily is empty. An empty account_user_daily (a lake without user ids) does not hold it back.
+   * The latest ingested_at all daily tables are built from; null (build everything) when a table is missing
+   * (a warehouse from before a table existed) or account_daily is empty. An empty user table (a lake without user
+   * ids) does not hold it back.
    */
   static Timestamp builtThrough(DeltaStore store) {
-    if (!store.exists(Tables.ACCOUNT_DAILY) || !store.exists(Tables.ACCOUNT_USER_DAILY)) return null;
-    Timestamp daily = store.read(Tables.ACCOUNT_DAILY).agg(max("source_ingested_at")).first().getTimestamp(0);
-    Timestamp users = store.read(Tables.ACCOUNT_USER_DAILY).agg(max("source_ingested_at")).first().getTimestamp(0);
-    if (daily == null) return null;
-    return users == null || daily.before(users) ? daily : users;
+    Timestamp through = null;
+    for (dev.pql.io.TableContract table : List.of(Tables.ACCOUNT_DAILY, Tables.ACCOUNT_USER_DAILY,
+        Tables.ACCOUNT_EVENT_USER_DAILY)) {
+      if (!store.exists(table)) return null;
+      Timestamp built = store.read(table).agg(max("source_ingested_at")).first().getTimestamp(0);
+      if (built == null && table == Tables.ACCOUNT_DAILY) return null;
+      if (built != null && (through == null || built.before(through))) through = built;
+    }
+    return through;
   }
 }

@@ -97,19 +97,31 @@ public final class FeatureNames {
     return "cnt_" + days + "d__" + snake;
   }
 
-  /** The windows an expression's columns name: cnt_<w>d__ and cnt_first_<k>d__ of any event. */
-  public record NamedWindows(java.util.SortedSet<Integer> counts, java.util.SortedSet<Integer> sinceSignup) {}
+  /** The windows an expression's columns name: cnt_<w>d__, cnt_first_<k>d__ and users_<w>d__ of any event. */
+  public record NamedWindows(java.util.SortedSet<Integer> counts, java.util.SortedSet<Integer> sinceSignup,
+      java.util.SortedSet<Integer> users) {}
 
   private static final java.util.regex.Pattern WINDOWED =
-      java.util.regex.Pattern.compile("\\bcnt_(first_)?(\\d{1,4})d__[A-Za-z0-9_]+");
+      java.util.regex.Pattern.compile("\\b(cnt_|cnt_first_|users_)(\\d{1,4})d__[A-Za-z0-9_]+");
 
   /** The windows the columns of a Spark SQL expression (a definition's `when`) name. */
   public static NamedWindows windowsNamed(String expression) {
-    java.util.SortedSet<Integer> counts = new java.util.TreeSet<>();
-    java.util.SortedSet<Integer> sinceSignup = new java.util.TreeSet<>();
+    NamedWindows named = new NamedWindows(new java.util.TreeSet<>(), new java.util.TreeSet<>(),
+        new java.util.TreeSet<>());
     java.util.regex.Matcher m = WINDOWED.matcher(expression);
-    while (m.find()) (m.group(1) == null ? counts : sinceSignup).add(Integer.parseInt(m.group(2)));
-    return new NamedWindows(counts, sinceSignup);
+    while (m.find()) {
+      (switch (m.group(1)) {
+        case "cnt_" -> named.counts();
+        case "users_" -> named.users();
+        default -> named.sinceSignup();
+      }).add(Integer.parseInt(m.group(2)));
+    }
+    return named;
+  }
+
+  /** Distinct users of the account who did the action in the w days before D: users_30d__message_sent. */
+  public static String distinctUsers(int days, String snake) {
+    return "users_" + days + "d__" + snake;
   }
 
   /** The count of the account's first k days: cnt_first_7d__message_sent. */

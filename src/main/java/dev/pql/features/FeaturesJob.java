@@ -38,12 +38,12 @@ public final class FeaturesJob {
 
   /**
    * The snapshot's width, bounded by configuration: key events x columns per key event (the total, each window,
-   * each signup window, days to first), plus the columns every account has.
+   * each signup window, each user window, days to first), plus the columns every account has.
    */
   public record Width(int columns, int keyEvents, int perKeyEvent) {
     static Width of(TableContract contract, int keyEvents, FeatureSettings settings) {
       return new Width(contract.columnNames().size(), keyEvents,
-          2 + settings.countWindows().size() + settings.signupWindows().size());
+          2 + settings.countWindows().size() + settings.signupWindows().size() + settings.userWindows().size());
     }
 
     @Override
@@ -60,7 +60,8 @@ public final class FeaturesJob {
     RunLog log = context.log();
     DailyAggregatesJob.Result daily = log.stage("features.daily",
         () -> DailyAggregatesJob.build(store, excludedEvents(settings)),
-        r -> new StageCounts(r.eventsRead(), r.accountDailyRows() + r.accountUserDailyRows(), 0, 0));
+        r -> new StageCounts(r.eventsRead(),
+            r.accountDailyRows() + r.accountUserDailyRows() + r.accountEventUserDailyRows(), 0, 0));
 
     // Event names are few (tens): a short list, not a table.
     TreeSet<String> seen = store.read(Tables.ACCOUNT_DAILY).select("event").distinct().collectAsList().stream()
@@ -71,29 +72,36 @@ public final class FeaturesJob {
     settings.namedEvents().stream().filter(e -> !named.contains(e)).forEach(named::add);
     List<String> unseen = named.stream().filter(e -> !seen.contains(e)).collect(Collectors.toList());
 
-    TableContract contract = AccountFeatures.contract(keyEvents, planLimits(settings), settings.countWindows(),
-        settings.signupWindows());
-    List<LocalDate> dates = withBackfill(store, contract, asOfDates);
+    TableContract contract = AccountFeatures.contract(keyEvents, planLimits(settings), settings);
+    boolean changed = featureSetChanged(store, contract);
+    List<LocalDate> dates = changed ? withStoredDates(store, asOfDates) : asOfDates;
     long rows = log.stage("features.snapshots", () -> {
       Dataset<Row> snapshots = PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY),
-          store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNTS), dates,
+          store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNT_EVENT_USER_DAILY),
+          store.read(Tables.ACCOUNTS), dates,
           PointInTimeFeatures.Spec.of(settings, keyEvents));
       Dataset<Row> classified = Firmographics.classify(snapshots, domains.webmail(), domains.enterprise(),
           new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()));
-      return store.replaceDates(contract, classified, "as_of_date", dates);
+      // A changed feature set rewrites every snapshot in one commit, under the new columns only.
+      return changed ? store.replaceAll(contract, classified, "as_of_date")
+          : store.replaceDates(contract, classified, "as_of_date", dates);
     }, n -> new StageCounts(0, n, 0, 0));
     return new Result(daily, dates, rows, List.copyOf(keyEvents.keySet()), unseen,
         Width.of(contract, keyEvents.size(), settings));
   }
 
   /**
-   * The dates to build: those asked for and, when the stored snapshots lack columns of the feature set (windows or
-   * key events added), every stored date too — rebuilt in the same commit — so that no snapshot reads a new column
-   * as null, and no model mixes the old feature set with the new.
+   * Whether stored snapshots exist with other columns than the feature set's (windows or key events added or
+   * removed): then every stored date is rebuilt with the dates asked for, so that no snapshot reads a new column as
+   * null, none keeps a dropped one, and no model mixes the old feature set with the new.
    */
-  static List<LocalDate> withBackfill(DeltaStore store, TableContract contract, List<LocalDate> asked) {
+  static boolean featureSetChanged(DeltaStore store, TableContract contract) {
     Dataset<Row> stored = store.readIfExists(AccountFeatures.NAME);
-    if (stored == null || java.util.Set.of(stored.columns()).containsAll(contract.columnNames())) return asked;
+    return stored != null && !java.util.Set.of(stored.columns()).equals(java.util.Set.copyOf(contract.columnNames()));
+  }
+
+  /** The dates asked for and every stored snapshot date, in order. */
+  static List<LocalDate> withStoredDates(DeltaStore store, List<LocalDate> asked) {
     TreeSet<LocalDate> dates = new TreeSet<>(FeatureStore.storedDates(store, null, null));
     dates.addAll(asked);
     return List.copyOf(dates);

@@ -49,12 +49,12 @@ public final class PointInTimeFeatures {
   public record Spec(Map<String, String> keyEvents, List<String> loginEvents, List<String> inviteEvents,
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
       List<Milestone> activationMilestones, Integer arrivalGraceDays, List<Integer> windows,
-      List<Integer> signupWindows) {
+      List<Integer> signupWindows, List<Integer> userWindows) {
 
     public static Spec of(FeatureSettings settings, Map<String, String> keyEvents) {
       return new Spec(keyEvents, settings.loginEvents(), settings.inviteEvents(), settings.limitEvents(),
           settings.handRaiseEvents(), settings.planLimits(), settings.activationMilestones(),
-          settings.arrivalGraceDays(), settings.countWindows(), settings.signupWindows());
+          settings.arrivalGraceDays(), settings.countWindows(), settings.signupWindows(), settings.userWindows());
     }
 
     /**
@@ -70,8 +70,12 @@ public final class PointInTimeFeatures {
     }
   }
 
-  public static Dataset<Row> snapshots(Dataset<Row> daily, Dataset<Row> userDaily, Dataset<Row> accounts,
-      List<LocalDate> asOfDates, Spec spec) {
+  /**
+   * The snapshots of some dates, from the three daily tables (account_daily, account_user_daily,
+   * account_event_user_daily) and the account history.
+   */
+  public static Dataset<Row> snapshots(Dataset<Row> daily, Dataset<Row> userDaily, Dataset<Row> eventUserDaily,
+      Dataset<Row> accounts, List<LocalDate> asOfDates, Spec spec) {
     List<Row> dateRows = new ArrayList<>();
     for (LocalDate d : asOfDates) dateRows.add(RowFactory.create(Date.valueOf(d)));
     Dataset<Row> dates = broadcast(daily.sparkSession().createDataFrame(dateRows,
@@ -101,6 +105,10 @@ public final class PointInTimeFeatures {
     Dataset<Row> joined = spine
         .join(counted, col("account_id").equalTo(col("a_account_id")).and(asOf.equalTo(col("a_as_of_date"))), "left")
         .join(users, col("account_id").equalTo(col("u_account_id")).and(asOf.equalTo(col("u_as_of_date"))), "left");
+    if (!spec.userWindows().isEmpty() && !spec.keyEvents().isEmpty()) {
+      joined = joined.join(eventUserCounts(eventUserDaily, dates, spec), col("account_id")
+          .equalTo(col("p_account_id")).and(asOf.equalTo(col("p_as_of_date"))), "left");
+    }
 
     List<Column> out = new ArrayList<>(List.of(col("account_id"), asOf,
         datediff(asOf, to_date(col("signup_at"))).as("days_since_signup"),
@@ -115,6 +123,9 @@ public final class PointInTimeFeatures {
       for (int k : spec.signupWindows()) {
         out.add(when(age.geq(k), coalesce(col(FeatureNames.countFirst(k, snake)), lit(0L)))
             .as(FeatureNames.countFirst(k, snake)));
+      }
+      for (int w : spec.userWindows()) {
+        out.add(coalesce(col(FeatureNames.distinctUsers(w, snake)), lit(0L)).as(FeatureNames.distinctUsers(w, snake)));
       }
       // Calendar days (UTC), like days_since_signup: 0 = the signup day, so "within 7 days of signup" is <= 7.
       out.add(datediff(to_date(col("first_ts__" + snake)), to_date(col("signup_at")))
@@ -240,6 +251,29 @@ public final class PointInTimeFeatures {
         .groupBy(col("account_id").as("u_account_id"), col("as_of_date").as("u_as_of_date"))
         .agg(count_if(daysBack.leq(7)).as("active_users_7d"), count_if(daysBack.leq(30)).as("active_users_30d"),
             count(lit(1)).as("seats"));
+  }
+
+  /**
+   * Distinct users per key event in each user window: each user's last day with the event before D first, then
+   * counted per account. Only the rows of the longest window before each D are joined to it.
+   */
+  static Dataset<Row> eventUserCounts(Dataset<Row> eventUserDaily, Dataset<Row> dates, Spec spec) {
+    int longest = java.util.Collections.max(spec.userWindows());
+    Column asOf = col("as_of_date");
+    Dataset<Row> recent = eventUserDaily.filter(col("event").isin(spec.keyEvents().keySet().toArray()))
+        .join(dates, spec.counted().and(col("event_date").geq(org.apache.spark.sql.functions.date_sub(asOf, longest))));
+    Column daysBack = datediff(asOf, col("last_date"));
+    List<Column> counts = new ArrayList<>();
+    for (Map.Entry<String, String> e : spec.keyEvents().entrySet()) {
+      for (int w : spec.userWindows()) {
+        counts.add(count_if(col("event").equalTo(e.getKey()).and(daysBack.leq(w)))
+            .as(FeatureNames.distinctUsers(w, e.getValue())));
+      }
+    }
+    return recent.groupBy("account_id", "as_of_date", "event", "user_id")
+        .agg(max("event_date").as("last_date"))
+        .groupBy(col("account_id").as("p_account_id"), col("as_of_date").as("p_as_of_date"))
+        .agg(counts.get(0), counts.subList(1, counts.size()).toArray(Column[]::new));
   }
 
   /** activation_share (null without milestones) and activation_milestones (the names reached, in order). */

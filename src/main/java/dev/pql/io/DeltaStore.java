@@ -255,6 +255,25 @@ public final class DeltaStore {
     return Long.parseLong(metrics.getOrDefault("numOutputRows", "0"));
   }
 
+  /**
+   * Replaces the whole table with the rows under the contract's schema, in one commit: for a table whose columns
+   * changed (a feature set with other windows or events), so that no row keeps a column the contract dropped and no
+   * commit adds a column before its values are written. A failed write leaves the previous version whole.
+   */
+  public long replaceAll(TableContract table, Dataset<Row> rows, String partitionColumn) {
+    DeltaTable target = ensureExists(table);
+    Map<String, String> metrics = commit(table, target, () -> table.conform(rows)
+        .repartition(functions.col(partitionColumn)).write().format("delta")
+        .mode("overwrite").option("overwriteSchema", "true")
+        .partitionBy(table.partitionBy().toArray(String[]::new)).save(path(table)));
+    return Long.parseLong(metrics.getOrDefault("numOutputRows", "0"));
+  }
+
+  /** The table, created under its contract if missing, without altering the columns of one that exists. */
+  private DeltaTable ensureExists(TableContract table) {
+    return exists(table) ? DeltaTable.forPath(spark, path(table)) : ensure(table);
+  }
+
   /** Rows inserted, updated and deleted by one MERGE, from Delta's commit metrics. */
   public record MergeCounts(long inserted, long updated, long deleted) {}
 

@@ -142,6 +142,21 @@ public final class Tables {
       .optional("arrival_date", DateType, ARRIVAL_DATE)
       .build();
 
+  public static final TableContract ACCOUNT_EVENT_USER_DAILY = TableContract.table("account_event_user_daily",
+          "Events per account, UTC day, event name and user, so that the distinct people who did an action over any "
+              + "window (users_<w>d__<event>) are exact. Events without a user are left out.")
+      .key("account_id", "event_date", "event", "user_id", "arrival_date")
+      .partitionBy("event_date")
+      .required("account_id", StringType, "Account id")
+      .required("event_date", DateType, "UTC day of the events")
+      .required("event", StringType, "Event name")
+      .required("user_id", StringType, "User id")
+      .required("events", LongType, "Number of such events of the user that day")
+      .required("source_ingested_at", TimestampType,
+          "Latest ingested_at among the events aggregated: how far this day is built")
+      .optional("arrival_date", DateType, ARRIVAL_DATE)
+      .build();
+
   public static final TableContract FEATURE_CATALOG = TableContract.table("feature_catalog",
           "The key events whose features account_features carries: unless pql.features.key-events lists them, "
               + "every event seen when the table is first built and every event the configuration names, fixed then "
@@ -528,7 +543,7 @@ public final class Tables {
 
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
-      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES, PQL_SCORES,
+      ACCOUNT_DAILY, ACCOUNT_USER_DAILY, ACCOUNT_EVENT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS, DISCOVERED_RULES, PQL_SCORES,
       PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS, PQL_FUNNEL);
 
   /** The contracts of {@link #ALL} as Markdown, in order. */

@@ -50,13 +50,15 @@ public final class Stages {
     if (!folder.isDirectory()) return settings.features();
     java.util.Set<Integer> counts = new java.util.TreeSet<>();
     java.util.Set<Integer> sinceSignup = new java.util.TreeSet<>();
+    java.util.Set<Integer> users = new java.util.TreeSet<>();
     for (dev.pql.definitions.Definition d : dev.pql.definitions.DefinitionParser.loadFolder(folder)) {
       if (!d.active()) continue;
       dev.pql.features.FeatureNames.NamedWindows named = dev.pql.features.FeatureNames.windowsNamed(d.when());
       counts.addAll(named.counts());
       sinceSignup.addAll(named.sinceSignup());
+      users.addAll(named.users());
     }
-    return settings.features().withWindows(counts, sinceSignup);
+    return settings.features().withWindows(counts, sinceSignup, users);
   }
 
   public static FeaturesJob.Result features(StageRunner runner, Settings settings, List<LocalDate> dates) {

@@ -36,6 +36,7 @@ final class DuckDbSnapshot {
     Settings.FeatureSettings f = settings.features();
     StringBuilder aggregates = new StringBuilder();
     StringBuilder columns = new StringBuilder();
+    StringBuilder userAggregates = new StringBuilder();
     for (Map.Entry<String, String> e : keyEvents.entrySet()) {
       String is = "event = " + quote(e.getKey());
       String s = e.getValue();
@@ -54,6 +55,12 @@ final class DuckDbSnapshot {
             is, name));
         columns.append(String.format("       CASE WHEN DATE '%s' - s.signup_at::DATE >= %d THEN coalesce(c.%s, 0) END"
             + " AS %s,%n", asOf, k, name, name));
+      }
+      for (int w : f.userWindows()) {
+        String name = FeatureNames.distinctUsers(w, s);
+        userAggregates.append(String.format(
+            "         count(DISTINCT user_id) FILTER (event_date >= DATE '%s' - %d AND %s) AS %s,%n", asOf, w, is, name));
+        columns.append(String.format("       coalesce(u.%1$s, 0) AS %1$s,%n", name));
       }
       columns.append(String.format("       c.first_ts__%s::DATE - s.signup_at::DATE AS %s,%n", s,
           FeatureNames.daysToFirst(s)));
@@ -82,6 +89,7 @@ final class DuckDbSnapshot {
         .replace("${as_of}", asOf.toString())
         .replace("${key_event_aggregates}\n", aggregates.toString())
         .replace("${key_event_columns}\n", columns.toString())
+        .replace("${user_aggregates}\n", userAggregates.toString())
         .replace("${limit_aggregates}\n", limitAggregates.toString())
         .replace("${limit_columns}\n", limitColumns.toString())
         .replace("${milestone_aggregates}\n", milestoneAggregates.toString())

@@ -107,9 +107,10 @@ class FeaturesJobTest extends SparkTestBase {
     java.util.Collections.sort(keyEvents);
     assertEquals(keyEvents, first.keyEvents(), "the events seen and the events named, so that their columns exist");
     Dataset<Row> features = spark.read().format("delta").load(store.warehouse() + "/account_features");
-    // The width the run reports is the table's: 10 key events x (total, 7 d, 30 d, days to first) and the rest.
-    assertEquals(new FeaturesJob.Width(features.columns().length, 10, 4), first.width());
-    assertEquals(features.columns().length - 40, Arrays.stream(features.columns()).filter(c -> !c.contains("__")
+    // The width the run reports is the table's: 10 key events x (total, 7 windows, 5 since signup, 2 of distinct
+    // users, days to first) and the rest.
+    assertEquals(new FeaturesJob.Width(features.columns().length, 10, 16), first.width());
+    assertEquals(features.columns().length - 160, Arrays.stream(features.columns()).filter(c -> !c.contains("__")
         || c.startsWith("usage_vs_limit__")).count(), "every per-key-event column is counted once");
     // a3 has no events and is present with zero counts; all four accounts signed up before every Monday.
     assertEquals(9 * 4, features.count());
@@ -146,14 +147,16 @@ class FeaturesJobTest extends SparkTestBase {
     DailyAggregatesJob.build(store);
     for (int k : new int[] {1, 26}) {
       try (FileReadCounter daily = new FileReadCounter(store.warehouse() + "/account_daily");
-          FileReadCounter userDaily = new FileReadCounter(store.warehouse() + "/account_user_daily")) {
+          FileReadCounter userDaily = new FileReadCounter(store.warehouse() + "/account_user_daily");
+          FileReadCounter eventUserDaily = new FileReadCounter(store.warehouse() + "/account_event_user_daily")) {
         PointInTimeFeatures.snapshots(store.read(Tables.ACCOUNT_DAILY), store.read(Tables.ACCOUNT_USER_DAILY),
-                store.read(Tables.ACCOUNTS), mondays(k),
+                store.read(Tables.ACCOUNT_EVENT_USER_DAILY), store.read(Tables.ACCOUNTS), mondays(k),
                 PointInTimeFeatures.Spec.of(settings.features(), FeatureNames.snakeNames(List.of("Message Sent"))))
             .write().format("noop").mode("overwrite").save();
         assertTrue(daily.filesRead() > 0 && userDaily.filesRead() > 0, "the counters see the reads");
         assertEquals(1, daily.scans(), k + " snapshot(s): account_daily reads");
         assertEquals(1, userDaily.scans(), k + " snapshot(s): account_user_daily reads");
+        assertEquals(1, eventUserDaily.scans(), k + " snapshot(s): account_event_user_daily reads");
       }
     }
   }
@@ -162,10 +165,12 @@ class FeaturesJobTest extends SparkTestBase {
   void aWindowAddedLaterRebuildsEveryStoredSnapshotSoNoneReadsItAsNull() {
     DeltaStore store = newWarehouse();
     List<LocalDate> first = List.of(LocalDate.parse("2026-02-09"), LocalDate.parse("2026-02-16"));
+    Settings narrow = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
+        "pql.features.windows", "[7]", "pql.features.signup-windows", "[]", "pql.features.user-windows", "[]"));
     FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, "w-1", "features"),
-        Instant.parse("2026-04-02T00:00:00Z")), settings.features(), settings.domains(), first);
+        Instant.parse("2026-04-02T00:00:00Z")), narrow.features(), narrow.domains(), first);
     Settings wider = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
-        "pql.features.windows", "[14]", "pql.features.signup-windows", "[7]"));
+        "pql.features.windows", "[14]", "pql.features.signup-windows", "[7]", "pql.features.user-windows", "[]"));
     FeaturesJob.Result r = FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, "w-2", "features"),
         Instant.parse("2026-04-02T00:00:00Z")), wider.features(), wider.domains(), List.of(LocalDate.parse(
         "2026-02-23")));
@@ -185,5 +190,13 @@ class FeaturesJobTest extends SparkTestBase {
         "features"), Instant.parse("2026-04-02T00:00:00Z")), wider.features(), wider.domains(),
         List.of(LocalDate.parse("2026-02-23")));
     assertEquals(List.of(LocalDate.parse("2026-02-23")), again.asOfDates());
+    // Narrowed back: every date is rebuilt again, and the dropped columns are gone, not left null.
+    FeaturesJob.Result narrowed = FeaturesJob.run(new StageContext(spark, store, new RunLog(spark, store, "w-4",
+        "features"), Instant.parse("2026-04-02T00:00:00Z")), narrow.features(), narrow.domains(), List.of());
+    assertEquals(3, narrowed.asOfDates().size());
+    Dataset<Row> after = spark.read().format("delta").load(store.warehouse() + "/account_features");
+    assertEquals(List.of(), Arrays.stream(after.columns()).filter(c -> c.startsWith("cnt_14d__")
+        || c.startsWith("cnt_first_")).toList());
+    assertEquals(3, after.select("as_of_date").distinct().count());
   }
 }

@@ -169,30 +169,37 @@ class PointInTimeFeaturesTest extends SparkTestBase {
   }
 
   /**
-   * Windows of any length and counts since signup, by hand. Message Sent: a1 on 03-01 13:00 (its signup day),
-   * 03-05, 03-10 00:00 (not seen at D) and 03-12; a2 on 03-10 00:00, its signup instant. Integration Connected: a1
-   * on 03-04, its fourth calendar day (day 3), outside its first 3. The 1-day window is the day before D; the 14-day
-   * one 14 days back. A count since signup is null until the account is k days old: a1 is 9 days old at D, a2 7 and
-   * a3 8 at D2-7 and D2.
+   * Windows of any length, counts since signup and distinct users, by hand. Message Sent: a1 by u1 on 03-01 13:00
+   * (its signup day), by u2 on 03-05, by u4 on 03-10 00:00 (not seen at D) and 03-12; a2 by u9 on 03-10 00:00, its
+   * signup instant. Integration Connected: a1 by u2 on 03-04, its fourth calendar day (day 3), outside its first 3.
+   * The 1-day window is the day before D; the 14-day one 14 days back; 03-10 is exactly 7 days before D2 and in its
+   * 7 days. A count since signup is null until the account is k days old: a1 is 9 days old at D, a2 7 and a3 8 at
+   * D2-7 and D2.
    */
   @Test
-  void anyWindowAndCountsSinceSignupAreComputedAsByHandAndNullUntilTheAccountIsOldEnough() {
+  void anyWindowCountsSinceSignupAndDistinctUsersAreComputedAsByHandAndNullUntilTheAccountIsOldEnough() {
     Settings windows = dev.pql.config.SettingsLoader.load(golden("windows.conf"), null,
         java.util.Map.of("pql.warehouse", "unused"));
     List<String> columns = List.of("account_id", "as_of_date", "cnt_1d__message_sent", "cnt_7d__message_sent",
         "cnt_14d__message_sent", "cnt_30d__message_sent", "cnt_first_1d__message_sent", "cnt_first_3d__message_sent",
         "cnt_first_14d__message_sent", "cnt_14d__integration_connected", "cnt_first_3d__integration_connected",
-        "cnt_first_14d__integration_connected");
+        "cnt_first_14d__integration_connected", "users_7d__message_sent", "users_30d__message_sent",
+        "users_7d__integration_connected", "users_30d__integration_connected");
     Dataset<Row> actual = GoldenLake.snapshots(windows, events(), accounts(), List.of(D, D2))
         .selectExpr(columns.toArray(String[]::new));
     Dataset<Row> expected = spark.sql("""
-        SELECT account_id, CAST(d AS DATE) AS as_of_date, m1, m7, m14, m30, f1, f3, f14, i14, if3, if14 FROM VALUES
-          ('a1', '2026-03-10', 0L, 1L, 2L, 2L, 1L, 1L, CAST(NULL AS BIGINT), 1L, 0L, CAST(NULL AS BIGINT)),
-          ('a1', '2026-03-17', 0L, 2L, 3L, 4L, 1L, 1L, 4L, 1L, 0L, 1L),
-          ('a2', '2026-03-17', 0L, 1L, 1L, 1L, 1L, 1L, CAST(NULL AS BIGINT), 0L, 0L, CAST(NULL AS BIGINT)),
-          ('a3', '2026-03-10', 0L, 0L, 0L, 0L, 0L, 0L, CAST(NULL AS BIGINT), 0L, 0L, CAST(NULL AS BIGINT)),
-          ('a3', '2026-03-17', 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L)
-        AS t(account_id, d, m1, m7, m14, m30, f1, f3, f14, i14, if3, if14)""").toDF(columns.toArray(String[]::new));
+        SELECT account_id, CAST(d AS DATE) AS as_of_date, m1, m7, m14, m30, f1, f3, f14, i14, if3, if14,
+          mu7, mu30, iu7, iu30 FROM VALUES
+          ('a1', '2026-03-10', 0L, 1L, 2L, 2L, 1L, 1L, CAST(NULL AS BIGINT), 1L, 0L, CAST(NULL AS BIGINT), 1L, 2L,
+            1L, 1L),
+          ('a1', '2026-03-17', 0L, 2L, 3L, 4L, 1L, 1L, 4L, 1L, 0L, 1L, 1L, 3L, 0L, 1L),
+          ('a2', '2026-03-17', 0L, 1L, 1L, 1L, 1L, 1L, CAST(NULL AS BIGINT), 0L, 0L, CAST(NULL AS BIGINT), 1L, 1L,
+            0L, 0L),
+          ('a3', '2026-03-10', 0L, 0L, 0L, 0L, 0L, 0L, CAST(NULL AS BIGINT), 0L, 0L, CAST(NULL AS BIGINT), 0L, 0L,
+            0L, 0L),
+          ('a3', '2026-03-17', 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L, 0L)
+        AS t(account_id, d, m1, m7, m14, m30, f1, f3, f14, i14, if3, if14, mu7, mu30, iu7, iu30)""")
+        .toDF(columns.toArray(String[]::new));
     assertSameRows(expected, actual);
     // The other features do not move: the golden snapshots' columns are the same with more windows.
     Dataset<Row> plain = snapshots(events(), accounts(), List.of(D, D2));

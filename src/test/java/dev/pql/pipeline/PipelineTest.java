@@ -52,12 +52,21 @@ class PipelineTest {
         when = "cnt_60d__report_exported >= 10"
         active = false
         """);
-    Settings settings = SettingsLoader.load(null, null, Map.of("pql.scoring.definitions", folder.toString()));
+    java.nio.file.Files.writeString(folder.resolve("team.conf"), """
+        name = "team"
+        version = "1"
+        type = usage
+        when = "users_21d__message_sent >= 3"
+        """);
+    Settings settings = SettingsLoader.load(null, null, Map.of("pql.scoring.definitions", folder.toString(),
+        "pql.features.windows", "[30]", "pql.features.signup-windows", "[]", "pql.features.user-windows", "[7]"));
     Settings.FeatureSettings features = Stages.featureSettings(settings);
     assertEquals(java.util.List.of(7, 14, 30), features.countWindows());
     assertEquals(java.util.List.of(7), features.signupWindows());
-    assertEquals(settings.features().countWindows(), Stages.featureSettings(SettingsLoader.load(null, null,
-        Map.of("pql.scoring.definitions", folder.resolve("none").toString()))).countWindows(),
+    assertEquals(java.util.List.of(7, 21), features.userWindows());
+    assertEquals(java.util.List.of(7, 30), Stages.featureSettings(SettingsLoader.load(null, null,
+        Map.of("pql.scoring.definitions", folder.resolve("none").toString(), "pql.features.windows", "[30]")))
+        .countWindows(),
         "no folder: the configured windows");
   }
 }
