@@ -91,6 +91,27 @@ public final class FeaturesJob {
   }
 
   /**
+   * The contract the next feature build will write, when its key events are already known (configured, or fixed in
+   * feature_catalog by an earlier build), so that definitions can be checked before any work; null on a first build
+   * that takes its key events from the events it has not read yet.
+   */
+  public static TableContract plannedContract(DeltaStore store, FeatureSettings settings) {
+    List<String> events;
+    if (!settings.keyEvents().isEmpty()) {
+      events = store.exists(Tables.EVENTS) ? withoutExcluded(store, settings, settings.keyEvents())
+          : settings.keyEvents().stream().filter(e -> !settings.excludeEvents().contains(e)).toList();
+    } else if (store.exists(Tables.FEATURE_CATALOG)) {
+      // A few tens of event names.
+      events = store.read(Tables.FEATURE_CATALOG).orderBy("event").select("event").collectAsList().stream()
+          .map(r -> r.getString(0)).toList();
+      if (events.isEmpty()) return null;
+    } else {
+      return null;
+    }
+    return AccountFeatures.contract(FeatureNames.snakeNames(events), planLimits(settings), settings);
+  }
+
+  /**
    * Whether stored snapshots exist with other columns than the feature set's (windows or key events added or
    * removed): then every stored date is rebuilt with the dates asked for, so that no snapshot reads a new column as
    * null, none keeps a dropped one, and no model mixes the old feature set with the new.

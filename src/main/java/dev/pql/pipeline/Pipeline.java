@@ -36,9 +36,11 @@ public final class Pipeline {
   /** @param truthLake a generated lake whose true hazard the model is compared with, or null */
   public static Outcome run(StageRunner runner, Settings settings, String truthLake) {
     DeltaStore store = runner.context().store();
+    Stages.checkDefinitions(runner.context(), settings, false);
     Stages.ingest(runner, settings);
     LocalDate dataEnd = EventHistory.dataEnd(store);
     Stages.features(runner, settings, snapshotsDue(store, settings, dataEnd));
+    Stages.checkDefinitions(runner.context(), settings, true);
 
     ModelRegistry.Latest latest = ModelRegistry.latest(store);
     String model = latest == null ? null : latest.version();

@@ -61,6 +61,26 @@ public final class Stages {
     return settings.features().withWindows(counts, sinceSignup, users);
   }
 
+  /**
+   * Checks the active definitions against the feature columns before any work: against the columns the next build
+   * will write when its key events are known, else (a first build) against the snapshots just built, before
+   * training and scoring. A definition naming an unknown event or column stops the run (exit 2) with its file, its
+   * name and the nearest columns. Without a definitions folder nothing is checked (scoring reports it).
+   */
+  static void checkDefinitions(StageContext context, Settings settings, boolean built) {
+    if (!new java.io.File(settings.scoring().definitions()).isDirectory()) return;
+    org.apache.spark.sql.types.StructType columns;
+    if (built) {
+      if (FeatureStore.latestDate(context.store()) == null) return;
+      columns = FeatureStore.snapshots(context.store()).schema();
+    } else {
+      dev.pql.io.TableContract planned = FeaturesJob.plannedContract(context.store(), featureSettings(settings));
+      if (planned == null) return;
+      columns = planned.schema();
+    }
+    dev.pql.definitions.Definitions.active(context.spark(), settings.scoring().definitions(), columns);
+  }
+
   public static FeaturesJob.Result features(StageRunner runner, Settings settings, List<LocalDate> dates) {
     return runner.run("features", () -> FeaturesJob.run(runner.context(), featureSettings(settings),
         settings.domains(), dates), null, r -> dates.isEmpty() ? "no snapshot due (the latest is up to date with the data)"

@@ -58,7 +58,8 @@ public final class Bench {
   static final int DAYS = 182;
   /** The tables the feature build writes, deleted before each timed build so that each builds from scratch. */
   private static final List<String> FEATURE_TABLES =
-      List.of("account_daily", "account_user_daily", "account_features", "feature_catalog");
+      List.of("account_daily", "account_user_daily", "account_event_user_daily", "account_features",
+          "feature_catalog");
   /** The tables ingest writes: a run without the ingest stage keeps these and deletes everything else. */
   private static final Set<String> INGESTED = Set.of(Tables.EVENTS.name(), Tables.EVENTS_REJECTED.name(),
       Tables.ACCOUNTS.name(), Tables.CONVERSIONS.name(), Tables.PIPELINE_RUNS.name());
@@ -72,6 +73,10 @@ public final class Bench {
     /** The same work done by another engine (DuckDB, scikit-learn), named in the note. */
     Measure withReference(double referenceSeconds, String comparison) {
       return new Measure(events, stage, seconds, referenceSeconds, peakHeapBytes, comparison);
+    }
+
+    Measure withNote(String note) {
+      return new Measure(events, stage, seconds, referenceSeconds, peakHeapBytes, note);
     }
   }
 
@@ -155,12 +160,16 @@ public final class Bench {
           DayOfWeek.MONDAY);
       LocalDate last = mondays.get(mondays.size() - 1);
 
-      Measure one = timed(events, "features, 1 snapshot", () -> FeaturesJob.run(context, settings.features(),
-          settings.domains(), List.of(last)));
-      out.add(againstDuckDb(one, spark, settings, store, dir.resolve("accounts-" + size).toAbsolutePath(), last));
+      FeaturesJob.Result[] built = new FeaturesJob.Result[1];
+      Measure one = timed(events, "features, 1 snapshot", () -> built[0] = FeaturesJob.run(context,
+          settings.features(), settings.domains(), List.of(last)));
+      Measure compared = againstDuckDb(one, spark, settings, store, dir.resolve("accounts-" + size).toAbsolutePath(),
+          last);
+      out.add(compared.withNote(compared.note() + "; " + built[0].width()));
       for (String t : FEATURE_TABLES) deleteRecursively(warehouse.resolve(t));
-      out.add(timed(events, "features, " + mondays.size() + " snapshots", () -> FeaturesJob.run(context,
-          settings.features(), settings.domains(), mondays)));
+      Measure many = timed(events, "features, " + mondays.size() + " snapshots", () -> built[0] = FeaturesJob.run(
+          context, settings.features(), settings.domains(), mondays));
+      out.add(many.withNote(built[0].width().toString()));
       if (!stages.contains("train")) return out;
       try {
         Measure train = timed(events, "train", () -> TrainJob.run(context, settings.model(), settings.features(),

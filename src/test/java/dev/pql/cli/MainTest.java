@@ -114,7 +114,7 @@ class MainTest {
     // Twenty days are too few to learn from or to backtest: those stages say so, the others run.
     assertLine(o, "\\[1/6\\] ingest +\\.\\.\\. [0-9.]+ s: [0-9,]+ event rows read, [0-9,]+ new, [0-9,]+ rejected.*");
     assertLine(o, "\\[2/6\\] features +\\.\\.\\. [0-9.]+ s: 1 snapshot 2026-01-21 \\.\\. 2026-01-21, [0-9,]+ rows of "
-        + "[0-9,]+ columns \\([0-9]+ key events x 4 \\+ [0-9]+\\)");
+        + "[0-9,]+ columns \\([0-9]+ key events x 16 \\+ [0-9]+\\)");
     assertLine(o, "\\[3/6\\] train +\\.\\.\\. [0-9.]+ s: skipped: .*");
     assertLine(o, "\\[4/6\\] score +\\.\\.\\. [0-9.]+ s: 1 snapshot by the rules and activation \\(no model yet\\); "
         + "[0-9,]+ new PQLs; [0-9,]+ of [0-9,]+ open accounts are PQLs on 2026-01-21");

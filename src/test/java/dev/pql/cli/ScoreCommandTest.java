@@ -76,6 +76,19 @@ class ScoreCommandTest extends SparkTestBase {
     for (String table : new String[] {"pql_scores", "pql_qualifications", "pql_new"}) {
       assertFalse(Files.exists(warehouse.resolve(table)), table + " must not have been written");
     }
+
+    // `run` checks them before ingest when the key events are known: a window of an event that does not exist.
+    Files.writeString(file, "name = typo\nversion = \"1\"\ntype = usage\nwhen = \"cnt_14d__mesage_sent >= 1\"\n");
+    outcome = run("run", "--warehouse", warehouse.toString(), "-Dpql.scoring.definitions=" + definitions,
+        "-Dpql.features.key-events=[\"Message Sent\"]", "-Dpql.ingest.events.path=" + tempDir("pql-no-lake"));
+    assertEquals("2", outcome[0], outcome[1]);
+    assertEquals("pql: " + file + ": definition 'typo': 'when' uses unknown column `cnt_14d__mesage_sent`; did you "
+        + "mean one of `cnt_14d__message_sent`, `cnt_1d__message_sent`, `cnt_30d__message_sent`, "
+        + "`cnt_3d__message_sent`, `cnt_60d__message_sent`? In: cnt_14d__mesage_sent >= 1",
+        outcome[1].strip().lines().reduce((a, b) -> b).orElse(""));
+    for (String table : new String[] {"events", "events_rejected", "accounts"}) {
+      assertFalse(Files.exists(warehouse.resolve(table)), table + ": nothing is ingested");
+    }
   }
 
   /** Runs a command; returns its exit code and its standard error. */
