@@ -88,21 +88,34 @@ public final class Bench {
         Integer.parseInt(options.getOrDefault("days", String.valueOf(DAYS))),
         Path.of(options.getOrDefault("dir", "bench/work")), options.getOrDefault("master", "local[*]"),
         Set.of(options.getOrDefault("stages", "ingest,features,train").split(",")),
-        options.containsKey("event-log") ? Path.of(options.get("event-log")).toAbsolutePath() : null);
+        options.containsKey("event-log") ? Path.of(options.get("event-log")).toAbsolutePath() : null,
+        conf(options.getOrDefault("conf", "")));
     String table = table(measures);
     System.out.print(table);
     append(Path.of(options.getOrDefault("results", "bench/RESULTS.md")), table);
   }
 
   static List<Measure> run(List<Long> sizes, int snapshots, int days, Path dir, String master, Set<String> stages,
-      Path eventLog) throws IOException {
+      Path eventLog, Map<String, String> conf) throws IOException {
     List<Measure> measures = new ArrayList<>();
-    for (long size : sizes) measures.addAll(runSize(size, snapshots, days, dir, master, stages, eventLog));
+    for (long size : sizes) measures.addAll(runSize(size, snapshots, days, dir, master, stages, eventLog, conf));
     return measures;
   }
 
+  /** --conf "key=value;key=value": configuration overrides, e.g. other feature windows. */
+  private static Map<String, String> conf(String pairs) {
+    Map<String, String> conf = new LinkedHashMap<>();
+    for (String pair : pairs.split(";")) {
+      if (pair.isBlank()) continue;
+      int eq = pair.indexOf('=');
+      if (eq < 1) throw new IllegalArgumentException("--conf expects key=value pairs separated by ';', found " + pair);
+      conf.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+    }
+    return conf;
+  }
+
   private static List<Measure> runSize(long size, int snapshots, int days, Path dir, String master,
-      Set<String> stages, Path eventLog) throws IOException {
+      Set<String> stages, Path eventLog, Map<String, String> conf) throws IOException {
     Path lake = dir.resolve("lake-" + size).toAbsolutePath();
     Path warehouse = dir.resolve("warehouse-" + size).toAbsolutePath();
     // Without the ingest stage, the events ingested by an earlier run are reused (only what is derived from them
@@ -132,6 +145,7 @@ public final class Bench {
       overrides.put("pql.spark.conf.spark.eventLog.enabled", "true");
       overrides.put("pql.spark.conf.spark.eventLog.dir", eventLog.toUri().toString());
     }
+    overrides.putAll(conf);
     Settings settings = SettingsLoader.load(null, null, overrides);
     SparkSession spark = SparkSessions.create(settings.spark());
     List<Measure> out = new ArrayList<>();

@@ -15,13 +15,20 @@ class BenchTest {
 
   @Test
   void aTinyRunMeasuresEveryStageAndAppendsItsTable() throws Exception {
-    List<Bench.Measure> measures = Bench.run(List.of(20_000L), 2, 21, dir, "local[2]", java.util.Set.of("ingest", "features", "train"), null);
+    List<Bench.Measure> measures = Bench.run(List.of(20_000L), 2, 21, dir, "local[2]",
+        java.util.Set.of("ingest", "features", "train"), null,
+        java.util.Map.of("pql.features.user-windows", "[7, 14, 30]"));
     // Three weeks are too few to train on: the stage says so instead of a time.
     assertEquals(List.of("ingest", "features, 1 snapshot", "features, 2 snapshots", "train"),
         measures.stream().map(Bench.Measure::stage).toList());
     assertTrue(measures.get(3).note().startsWith("skipped: "), measures.get(3).note());
     // DuckDB computes the same snapshot from the same files: every column of every account agrees.
-    assertTrue(measures.get(1).note().matches("DuckDB; same [0-9,]+ accounts in both"), measures.get(1).note());
+    // The widths are printed: with user windows 7, 14 and 30 (--conf), per key event the total, days to first, 7
+    // windows, 5 since signup and 3 of distinct users.
+    assertTrue(measures.get(1).note().matches("DuckDB; same [0-9,]+ accounts in both; [0-9,]+ columns \\([0-9]+ key "
+        + "events x 17 \\+ [0-9]+\\)"), measures.get(1).note());
+    assertTrue(measures.get(2).note().matches("[0-9,]+ columns \\([0-9]+ key events x 17 \\+ [0-9]+\\)"),
+        measures.get(2).note());
     assertTrue(measures.get(1).referenceSeconds() > 0);
     long events = measures.get(0).events();
     assertTrue(events > 0 && measures.stream().allMatch(m -> m.events() == events), measures.toString());
