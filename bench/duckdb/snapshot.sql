@@ -49,9 +49,21 @@ users AS (
   SELECT account_id,
          count(DISTINCT user_id) FILTER (in7) AS active_users_7d,
          count(DISTINCT user_id) FILTER (in30) AS active_users_30d,
-${user_aggregates}
          count(DISTINCT user_id) AS seats
   FROM flagged WHERE user_id IS NOT NULL GROUP BY account_id
+),
+-- Distinct users per key event: each user's last day with the event first (as pql does), then counted per window.
+event_users AS (
+  SELECT account_id, event, user_id, max(event_date) AS last_date
+  FROM flagged
+  WHERE user_id IS NOT NULL AND event IN (${key_events}) AND event_date >= DATE '${as_of}' - ${longest_user_window}
+  GROUP BY account_id, event, user_id
+),
+event_user_counts AS (
+  SELECT account_id,
+${user_aggregates}
+         count(*) AS event_users
+  FROM event_users GROUP BY account_id
 ),
 spine AS (
   SELECT * FROM accounts
@@ -85,3 +97,4 @@ ${limit_columns}
        CASE WHEN s.employees IS NULL THEN NULL WHEN s.employees < ${mid_from} THEN 'small'
             WHEN s.employees < ${large_from} THEN 'mid' ELSE 'large' END AS size_band
 FROM spine s LEFT JOIN counted c USING (account_id) LEFT JOIN users u USING (account_id)
+     LEFT JOIN event_user_counts p USING (account_id)

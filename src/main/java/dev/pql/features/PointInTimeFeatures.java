@@ -113,24 +113,7 @@ public final class PointInTimeFeatures {
     List<Column> out = new ArrayList<>(List.of(col("account_id"), asOf,
         datediff(asOf, to_date(col("signup_at"))).as("days_since_signup"),
         datediff(asOf, col("last_active_date")).as("days_since_last_activity")));
-    Column age = datediff(asOf, to_date(col("signup_at")));
-    for (String snake : spec.keyEvents().values()) {
-      out.add(coalesce(col(FeatureNames.countTotal(snake)), lit(0L)).as(FeatureNames.countTotal(snake)));
-      for (int w : spec.windows()) {
-        out.add(coalesce(col(FeatureNames.countWindow(w, snake)), lit(0L)).as(FeatureNames.countWindow(w, snake)));
-      }
-      // Not yet k days old: the first k days are not over, so the count is not known (null), not 0.
-      for (int k : spec.signupWindows()) {
-        out.add(when(age.geq(k), coalesce(col(FeatureNames.countFirst(k, snake)), lit(0L)))
-            .as(FeatureNames.countFirst(k, snake)));
-      }
-      for (int w : spec.userWindows()) {
-        out.add(coalesce(col(FeatureNames.distinctUsers(w, snake)), lit(0L)).as(FeatureNames.distinctUsers(w, snake)));
-      }
-      // Calendar days (UTC), like days_since_signup: 0 = the signup day, so "within 7 days of signup" is <= 7.
-      out.add(datediff(to_date(col("first_ts__" + snake)), to_date(col("signup_at")))
-          .as(FeatureNames.daysToFirst(snake)));
-    }
+    out.addAll(keyEventColumns(spec));
     for (String counter : List.of("logins_7d", "logins_30d", "active_days_7d", "active_days_30d", "active_users_7d",
         "active_users_30d", "seats", "invites_30d", "invites_total", "events_7d", "events_prev_7d", "events_30d",
         "breadth_30d", "breadth_total", "limits_reached_30d", "limits_reached_total", "hand_raises_30d",
@@ -153,6 +136,30 @@ public final class PointInTimeFeatures {
     out.addAll(List.of(col("plan"), col("email_domain"), col("employees"), col("industry"), col("country"),
         col("timezone")));
     return joined.select(out.toArray(Column[]::new));
+  }
+
+  /** Each key event's columns, in the contract's order: the total, each window, since signup, users, days to first. */
+  private static List<Column> keyEventColumns(Spec spec) {
+    List<Column> out = new ArrayList<>();
+    Column age = datediff(col("as_of_date"), to_date(col("signup_at")));
+    for (String snake : spec.keyEvents().values()) {
+      out.add(coalesce(col(FeatureNames.countTotal(snake)), lit(0L)).as(FeatureNames.countTotal(snake)));
+      for (int w : spec.windows()) {
+        out.add(coalesce(col(FeatureNames.countWindow(w, snake)), lit(0L)).as(FeatureNames.countWindow(w, snake)));
+      }
+      // Not yet k days old: the first k days are not over, so the count is not known (null), not 0.
+      for (int k : spec.signupWindows()) {
+        out.add(when(age.geq(k), coalesce(col(FeatureNames.countFirst(k, snake)), lit(0L)))
+            .as(FeatureNames.countFirst(k, snake)));
+      }
+      for (int w : spec.userWindows()) {
+        out.add(coalesce(col(FeatureNames.distinctUsers(w, snake)), lit(0L)).as(FeatureNames.distinctUsers(w, snake)));
+      }
+      // Calendar days (UTC), like days_since_signup: 0 = the signup day, so "within 7 days of signup" is <= 7.
+      out.add(datediff(to_date(col("first_ts__" + snake)), to_date(col("signup_at")))
+          .as(FeatureNames.daysToFirst(snake)));
+    }
+    return out;
   }
 
   /**

@@ -59,8 +59,8 @@ final class DuckDbSnapshot {
       for (int w : f.userWindows()) {
         String name = FeatureNames.distinctUsers(w, s);
         userAggregates.append(String.format(
-            "         count(DISTINCT user_id) FILTER (event_date >= DATE '%s' - %d AND %s) AS %s,%n", asOf, w, is, name));
-        columns.append(String.format("       coalesce(u.%1$s, 0) AS %1$s,%n", name));
+            "         count(*) FILTER (last_date >= DATE '%s' - %d AND %s) AS %s,%n", asOf, w, is, name));
+        columns.append(String.format("       coalesce(p.%1$s, 0) AS %1$s,%n", name));
       }
       columns.append(String.format("       c.first_ts__%s::DATE - s.signup_at::DATE AS %s,%n", s,
           FeatureNames.daysToFirst(s)));
@@ -90,6 +90,7 @@ final class DuckDbSnapshot {
         .replace("${key_event_aggregates}\n", aggregates.toString())
         .replace("${key_event_columns}\n", columns.toString())
         .replace("${user_aggregates}\n", userAggregates.toString())
+        .replace("${longest_user_window}", String.valueOf(f.userWindows().stream().max(Integer::compare).orElse(0)))
         .replace("${limit_aggregates}\n", limitAggregates.toString())
         .replace("${limit_columns}\n", limitColumns.toString())
         .replace("${milestone_aggregates}\n", milestoneAggregates.toString())
