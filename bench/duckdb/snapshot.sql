@@ -20,9 +20,22 @@ flagged AS (
          isodow(local_ts) <= 5 AS weekday, isodow(local_ts) <= 5 AND hour(local_ts) BETWEEN 9 AND 17 AS working
   FROM ev
 ),
-counted AS (
+-- Key events in two steps, as a DuckDB user would write a wide pivot: each account and key event's counts per
+-- window first (a few filters per row), then one column per key event and window over those few rows.
+per_event AS (
+  SELECT account_id, event, count(*) AS total, min(ts) AS first_ts,
+${per_event_aggregates}
+         count(*) FILTER (in30) AS w30
+  FROM flagged WHERE event IN (${key_events}) GROUP BY account_id, event
+),
+key_counts AS (
   SELECT account_id,
 ${key_event_aggregates}
+         count(*) AS key_events_used
+  FROM per_event GROUP BY account_id
+),
+counted AS (
+  SELECT account_id,
          count(*) FILTER (in7) AS events_7d,
          count(*) FILTER (in_prev7) AS events_prev_7d,
          count(*) FILTER (in30) AS events_30d,
@@ -96,5 +109,5 @@ ${limit_columns}
             WHEN lower(s.email_domain) IN (${webmail_domains}) THEN 'webmail' ELSE 'corporate' END AS domain_class,
        CASE WHEN s.employees IS NULL THEN NULL WHEN s.employees < ${mid_from} THEN 'small'
             WHEN s.employees < ${large_from} THEN 'mid' ELSE 'large' END AS size_band
-FROM spine s LEFT JOIN counted c USING (account_id) LEFT JOIN users u USING (account_id)
+FROM spine s LEFT JOIN counted c USING (account_id) LEFT JOIN key_counts k USING (account_id) LEFT JOIN users u USING (account_id)
      LEFT JOIN event_user_counts p USING (account_id)

@@ -34,26 +34,32 @@ final class DuckDbSnapshot {
   static String sql(Path template, Settings settings, Map<String, String> keyEvents, LocalDate asOf)
       throws IOException {
     Settings.FeatureSettings f = settings.features();
+    StringBuilder perEvent = new StringBuilder();
+    for (int w : f.countWindows()) {
+      if (w != 30) perEvent.append(String.format("         count(*) FILTER (event_date >= DATE '%s' - %d) AS w%d,%n",
+          asOf, w, w));
+    }
+    for (int k : f.signupWindows()) {
+      perEvent.append(String.format("         count(*) FILTER (event_date < signup_date + %d) AS first%d,%n", k, k));
+    }
     StringBuilder aggregates = new StringBuilder();
     StringBuilder columns = new StringBuilder();
     StringBuilder userAggregates = new StringBuilder();
     for (Map.Entry<String, String> e : keyEvents.entrySet()) {
       String is = "event = " + quote(e.getKey());
       String s = e.getValue();
-      aggregates.append(String.format("         count(*) FILTER (%1$s) AS %2$s, min(ts) FILTER (%1$s) AS first_ts__%3$s,%n",
-          is, FeatureNames.countTotal(s), s));
-      columns.append(String.format("       coalesce(c.%1$s, 0) AS %1$s,%n", FeatureNames.countTotal(s)));
+      aggregates.append(String.format("         sum(total) FILTER (%1$s) AS %2$s, min(first_ts) FILTER (%1$s) AS "
+          + "first_ts__%3$s,%n", is, FeatureNames.countTotal(s), s));
+      columns.append(String.format("       coalesce(k.%1$s, 0) AS %1$s,%n", FeatureNames.countTotal(s)));
       for (int w : f.countWindows()) {
         String name = FeatureNames.countWindow(w, s);
-        aggregates.append(String.format("         count(*) FILTER (event_date >= DATE '%s' - %d AND %s) AS %s,%n",
-            asOf, w, is, name));
-        columns.append(String.format("       coalesce(c.%1$s, 0) AS %1$s,%n", name));
+        aggregates.append(String.format("         sum(w%d) FILTER (%s) AS %s,%n", w, is, name));
+        columns.append(String.format("       coalesce(k.%1$s, 0) AS %1$s,%n", name));
       }
       for (int k : f.signupWindows()) {
         String name = FeatureNames.countFirst(k, s);
-        aggregates.append(String.format("         count(*) FILTER (event_date < signup_date + %d AND %s) AS %s,%n", k,
-            is, name));
-        columns.append(String.format("       CASE WHEN DATE '%s' - s.signup_at::DATE >= %d THEN coalesce(c.%s, 0) END"
+        aggregates.append(String.format("         sum(first%d) FILTER (%s) AS %s,%n", k, is, name));
+        columns.append(String.format("       CASE WHEN DATE '%s' - s.signup_at::DATE >= %d THEN coalesce(k.%s, 0) END"
             + " AS %s,%n", asOf, k, name, name));
       }
       for (int w : f.userWindows()) {
@@ -62,7 +68,7 @@ final class DuckDbSnapshot {
             "         count(*) FILTER (last_date >= DATE '%s' - %d AND %s) AS %s,%n", asOf, w, is, name));
         columns.append(String.format("       coalesce(p.%1$s, 0) AS %1$s,%n", name));
       }
-      columns.append(String.format("       c.first_ts__%s::DATE - s.signup_at::DATE AS %s,%n", s,
+      columns.append(String.format("       k.first_ts__%s::DATE - s.signup_at::DATE AS %s,%n", s,
           FeatureNames.daysToFirst(s)));
     }
     StringBuilder limitAggregates = new StringBuilder();
@@ -87,6 +93,7 @@ final class DuckDbSnapshot {
     }
     return Files.readString(template)
         .replace("${as_of}", asOf.toString())
+        .replace("${per_event_aggregates}\n", perEvent.toString())
         .replace("${key_event_aggregates}\n", aggregates.toString())
         .replace("${key_event_columns}\n", columns.toString())
         .replace("${user_aggregates}\n", userAggregates.toString())
