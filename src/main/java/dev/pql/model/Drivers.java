@@ -194,7 +194,9 @@ public final class Drivers {
   public static List<ThresholdDiscovery.Threshold> leading(List<ThresholdDiscovery.Threshold> thresholds,
       int howMany) {
     Map<String, ThresholdDiscovery.Threshold> byBehaviour = new LinkedHashMap<>();
-    thresholds.forEach(t -> byBehaviour.putIfAbsent(dev.pql.features.FeatureNames.behaviour(t.feature()), t));
+    // A combination is a behaviour of its own: its two actions together.
+    thresholds.forEach(t -> byBehaviour.putIfAbsent(dev.pql.features.FeatureNames.behaviour(t.feature())
+        + (t.combination() ? " AND " + dev.pql.features.FeatureNames.behaviour(t.and().feature()) : ""), t));
     return byBehaviour.values().stream().limit(howMany).toList();
   }
 
@@ -345,8 +347,11 @@ public final class Drivers {
       Map<String, Double> importance) {
     List<Integer> order = new ArrayList<>();
     for (int i = 0; i < features.size(); i++) order.add(i);
-    order.sort(Comparator.<Integer>comparingDouble(i -> -importance.getOrDefault(features.get(i), 0.0))
-        .thenComparingDouble(i -> -Math.abs(leading(byFeature.get(features.get(i))).coefficient())));
+    // Importances and coefficients compared to 6 significant digits: two windows that hold the same counts tie,
+    // and their order must not follow rounding, which differs between a cluster and local mode; names decide.
+    order.sort(Comparator.<Integer>comparingDouble(i -> -significant(importance.getOrDefault(features.get(i), 0.0)))
+        .thenComparingDouble(i -> -significant(Math.abs(leading(byFeature.get(features.get(i))).coefficient())))
+        .thenComparing(features::get));
     return order;
   }
 
@@ -358,8 +363,13 @@ public final class Drivers {
       String b = dev.pql.features.FeatureNames.behaviour(features.get(i));
       if (!behaviours.contains(b)) behaviours.add(b);
     }
-    behaviours.sort(Comparator.comparingDouble(b -> -behaviourImportance.getOrDefault(b, 0.0)));
+    behaviours.sort(Comparator.comparingDouble(b -> -significant(behaviourImportance.getOrDefault(b, 0.0))));
     return behaviours;
+  }
+
+  private static double significant(double value) {
+    return Double.isFinite(value) ? new java.math.BigDecimal(value).round(new java.math.MathContext(6)).doubleValue()
+        : value;
   }
 
   private static InputEffect effect(Input in) {
