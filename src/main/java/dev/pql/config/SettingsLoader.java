@@ -252,7 +252,7 @@ public final class SettingsLoader {
         share(c, "pql.generate.duplicate-event-share"),
         share(c, "pql.generate.malformed-event-share"),
         positive(c, "pql.generate.files"),
-        oneOf(c, "pql.generate.world", Set.of("stepped", "graded", "null", "logins-only")));
+        oneOf(c, "pql.generate.world", Set.of("stepped", "graded", "null", "logins-only", "grammar", "interaction")));
   }
 
   private static Settings read(Config c) {

@@ -88,7 +88,8 @@ public final class LakeGenerator {
       .add("asked_for_sales", DataTypes.BooleanType)
       .add("messages_30d", DataTypes.IntegerType)
       .add("logins_30d", DataTypes.IntegerType)
-      .add("upgraded_next_day", DataTypes.BooleanType);
+      .add("upgraded_next_day", DataTypes.BooleanType)
+      .add("rules_holding", DataTypes.createArrayType(DataTypes.StringType));
   private static final StructType SIMULATED = new StructType()
       .add("account_id", DataTypes.StringType)
       .add("converted_at", DataTypes.TimestampType)
@@ -212,7 +213,7 @@ public final class LakeGenerator {
             .add("name", DataTypes.StringType).add("feature", DataTypes.StringType).add("form", DataTypes.StringType)
             .add("threshold", DataTypes.DoubleType).add("coefficient", DataTypes.DoubleType)
             .add("description", DataTypes.StringType)).coalesce(1), out + "/truth/drivers");
-    write(spark.createDataFrame(decoyRows(), new StructType()
+    write(spark.createDataFrame(decoyRows(Hazard.World.of(g.world())), new StructType()
             .add("feature", DataTypes.StringType).add("follows", DataTypes.StringType)).coalesce(1),
         out + "/truth/decoys");
 
@@ -266,7 +267,7 @@ public final class LakeGenerator {
     for (HazardRow h : a.hazard()) {
       hazard.add(RowFactory.create(h.accountId(), Date.valueOf(h.date()), h.hazard(), h.activeUsers3(),
           h.messages2000(), h.integrationWithin7(), h.limitReached30(), h.contactSales30(), h.messages30d(),
-          h.logins30d(), h.upgradedNextDay()));
+          h.logins30d(), h.upgradedNextDay(), seq(h.rulesHolding())));
     }
     return RowFactory.create(a.states().get(0).accountId(), a.convertedAt(), seq(events), seq(states), seq(hazard));
   }
@@ -280,7 +281,7 @@ public final class LakeGenerator {
     return events.stream().map(LakeGenerator::eventRow).iterator();
   }
 
-  private static scala.collection.Seq<Row> seq(List<Row> rows) {
+  private static <T> scala.collection.Seq<T> seq(List<T> rows) {
     return JavaConverters.asScalaBuffer(rows).toSeq();
   }
 
@@ -295,9 +296,9 @@ public final class LakeGenerator {
     return rows;
   }
 
-  private static List<Row> decoyRows() {
+  private static List<Row> decoyRows(Hazard.World world) {
     List<Row> rows = new ArrayList<>();
-    for (Hazard.Decoy d : Hazard.DECOYS) rows.add(RowFactory.create(d.feature(), d.follows()));
+    for (Hazard.Decoy d : Hazard.decoys(world)) rows.add(RowFactory.create(d.feature(), d.follows()));
     return rows;
   }
 }

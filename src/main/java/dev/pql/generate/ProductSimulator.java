@@ -80,7 +80,7 @@ public final class ProductSimulator implements Serializable {
   /** The true upgrade hazard for the day after {@code date}, from behaviour up to the end of {@code date}. */
   public record HazardRow(String accountId, LocalDate date, double hazard, boolean activeUsers3, boolean messages2000,
       boolean integrationWithin7, boolean limitReached30, boolean contactSales30, int messages30d, int logins30d,
-      boolean upgradedNextDay) {}
+      boolean upgradedNextDay, List<String> rulesHolding) {}
 
   public record SimulatedAccount(List<EventRow> events, List<AccountState> states, List<HazardRow> hazard,
       Timestamp convertedAt) {}
@@ -115,6 +115,11 @@ public final class ProductSimulator implements Serializable {
     private final int[] limitByDay = new int[days];
     private final int[] contactByDay = new int[days];
     private final List<HazardRow> hazard = new ArrayList<>();
+    /** Each everyday action's factor for this account (1 unless the world spreads usage). */
+    private final double[] usage = new double[NOISE_EVENTS.length];
+    /** The actions the world's rules count: per day, and each user's last day with it. */
+    private final Map<String, int[]> actionsByDay = new HashMap<>();
+    private final Map<String, List<Integer>> lastDayByUser = new HashMap<>();
     private boolean paid;
     private Timestamp convertedAt;
     private int integrationDay = -1;
@@ -156,6 +161,17 @@ public final class ProductSimulator implements Serializable {
       out.emit("u0", "Signed Up", signupAt, null);
       if (plan.equals("trial")) out.emit("u0", "Trial Started", signupAt + 1000, null);
       paid = plan.equals(PAID_PLAN);
+      double spread = Hazard.usageSpread(world);
+      for (int k = 0; k < usage.length; k++) {
+        // Drawn only where usage spreads, so that the other worlds' lakes stay as they were.
+        usage[k] = spread == 0 ? 1 : Math.exp(spread * gaussian(rng) - spread * spread / 2);
+      }
+      for (Hazard.Rule r : Hazard.rules(world)) {
+        for (Hazard.Condition c : r.conditions()) {
+          actionsByDay.putIfAbsent(c.event(), new int[days]);
+          lastDayByUser.putIfAbsent(c.event(), new ArrayList<>());
+        }
+      }
     }
 
     SimulatedAccount run() {
@@ -248,7 +264,12 @@ public final class ProductSimulator implements Serializable {
       // Decoy: settings changes follow the number of active users.
       for (int m = poisson(rng, 0.25); m > 0; m--) out.emitDuringDay(user, "Settings Changed", dayStart);
       for (int k = 0; k < NOISE_EVENTS.length; k++) {
-        for (int m = poisson(rng, NOISE_RATES[k]); m > 0; m--) out.emitDuringDay(user, NOISE_EVENTS[k], dayStart);
+        int n = poisson(rng, NOISE_RATES[k] * usage[k]);
+        for (int m = n; m > 0; m--) out.emitDuringDay(user, NOISE_EVENTS[k], dayStart);
+        if (n > 0) counted(NOISE_EVENTS[k], u, day, n, dayStart);
+      }
+      for (Hazard.Echo e : Hazard.echoes(world)) {
+        for (int m = poisson(rng, e.perUserDay()); m > 0; m--) out.emitDuringDay(user, e.event(), dayStart);
       }
       for (int m = poisson(rng, 0.2 * Math.exp(0.4 * intent)); m > 0; m--) {
         out.emitDuringDay(user, "Project Created", dayStart);
@@ -261,17 +282,52 @@ public final class ProductSimulator implements Serializable {
       return false;
     }
 
+    /** A user did an action n times today: counted where the world's rules count it, and echoed by its decoys. */
+    private void counted(String event, int u, int day, int n, long dayStart) {
+      int[] byDay = actionsByDay.get(event);
+      if (byDay != null) {
+        byDay[day] += n;
+        List<Integer> last = lastDayByUser.get(event);
+        while (last.size() <= u) last.add(Integer.MIN_VALUE / 2);
+        last.set(u, day);
+      }
+      for (Hazard.Echo e : Hazard.echoes(world)) {
+        if (!e.follows().equals(event)) continue;
+        for (int m = poisson(rng, n * e.perAction()); m > 0; m--) out.emitDuringDay("u" + u, e.event(), dayStart);
+      }
+    }
+
+    /** Whether a condition of a rule holds at the end of a day. */
+    private boolean holds(Hazard.Condition c, int day) {
+      int[] byDay = actionsByDay.get(c.event());
+      return switch (c.family()) {
+        case WINDOW -> sum(byDay, day - c.days() + 1, day) >= c.atLeast();
+        // Known once the first k days are over: on day signup + k - 1.
+        case SINCE_SIGNUP -> day - signupDay >= c.days() - 1
+            && sum(byDay, signupDay, signupDay + c.days() - 1) >= c.atLeast();
+        case USERS -> lastDayByUser.get(c.event()).stream().filter(d -> d > day - c.days()).count() >= c.atLeast();
+      };
+    }
+
     /** The true hazard of the day, from behaviour up to its end, and whether the account upgrades tomorrow. */
     private void hazard(int day) {
       int active7 = (int) lastActiveDay.stream().filter(d -> d >= day - 6).count();
       int messages30 = sum(messagesByDay, day - 29, day);
+      List<Hazard.Rule> rules = Hazard.rules(world);
+      boolean[] holding = new boolean[rules.size()];
+      List<String> holdingNames = new ArrayList<>();
+      for (int i = 0; i < rules.size(); i++) {
+        holding[i] = rules.get(i).conditions().stream().allMatch(c -> holds(c, day));
+        if (holding[i]) holdingNames.add(rules.get(i).name());
+      }
       Hazard.Behaviour b = new Hazard.Behaviour(active7 >= 3, messages30 >= 2000,
           integrationDay >= 0 && integrationDay - signupDay <= 7, sum(limitByDay, day - 29, day) > 0,
-          sum(contactByDay, day - 29, day) > 0, messages30, sum(loginsByDay, day - 29, day));
+          sum(contactByDay, day - 29, day) > 0, messages30, sum(loginsByDay, day - 29, day), holding);
       double h = Hazard.daily(world, b);
       upgradeTomorrow = day + 1 < days && rng.nextDouble() < h;
       hazard.add(new HazardRow(id, startDate.plusDays(day), h, b.activeTeam(), b.heavyMessaging(),
-          b.earlyIntegration(), b.usageLimit(), b.askedForSales(), b.messages30d(), b.logins30d(), upgradeTomorrow));
+          b.earlyIntegration(), b.usageLimit(), b.askedForSales(), b.messages30d(), b.logins30d(), upgradeTomorrow,
+          holdingNames));
     }
   }
 

@@ -518,7 +518,8 @@ public final class Tables {
       .optional("within_days_of_signup", IntegerType, "Only accounts at most this many days after signup qualify")
       .required("feature", StringType, "Feature the threshold is on")
       .required("operator", StringType, ">= or <=")
-      .required("threshold", DoubleType, "The threshold, one of the feature's quantiles")
+      .required("threshold", DoubleType, "The threshold: one of the feature's quantiles, or the number people write "
+          + "nearest to it inside its interval (threshold_curves)")
       .required("qualifying_rows", LongType, "Training rows that meet it")
       .required("rate_qualifying", DoubleType, "Upgrade rate of those rows (the rule's precision)")
       .required("rate_rest", DoubleType, "Upgrade rate of the other rows")
@@ -539,12 +540,41 @@ public final class Tables {
       .optional("lift_hi", DoubleType, "Its upper bound")
       .optional("recall_lo", DoubleType, "recall's 95% interval, lower bound (the same bootstrap)")
       .optional("recall_hi", DoubleType, "Its upper bound")
+      .optional("and_feature", StringType, "A combination's second feature (feature, operator and threshold are its "
+          + "first condition): kept only because the pair lifts beyond each condition alone; null for one condition")
+      .optional("and_operator", StringType, "The second condition's operator")
+      .optional("and_threshold", DoubleType, "The second condition's threshold")
+      .build();
+
+  public static final TableContract THRESHOLD_CURVES = TableContract.table("threshold_curves",
+          "Per model and discovered step, the upgrade rate around its cut, for plots: each cut the selection could "
+              + "place on the feature (its quantiles and the numbers people write), on the short-horizon training "
+              + "rows the selection ran on, with its conditional score and whether it lies in the reported cut's "
+              + "interval.")
+      .key("model_version", "feature", "cut")
+      .required("model_version", StringType, "Model version whose selection kept the step")
+      .required("feature", StringType, "Feature of the step")
+      .required("operator", StringType, ">= or <=: a row qualifies at the cut when feature operator cut")
+      .required("cut", DoubleType, "A cut of the feature")
+      .required("rows_qualifying", LongType, "Rows that qualify at this cut (snapshots; an account has several)")
+      .required("upgrades_qualifying", LongType, "Of those, rows followed by an upgrade within the driver horizon")
+      .optional("rate_qualifying", DoubleType, "upgrades_qualifying / rows_qualifying; null without rows")
+      .required("rows_in_band", LongType, "Rows from this cut up to the next one (the band's own rate, unsmoothed)")
+      .required("upgrades_in_band", LongType, "Of those, rows followed by an upgrade within the driver horizon")
+      .optional("rate_in_band", DoubleType, "upgrades_in_band / rows_in_band; null without rows")
+      .required("z", DoubleType, "The cut's score statistic in the round that kept the step, given the terms kept "
+          + "before it (the reported cut's is the largest, or near it when rounded)")
+      .required("in_interval", BooleanType, "Whether the cut is in the reported cut's interval: the contiguous cuts "
+          + "around the best whose z^2 is within 3.84 (a 95% chi-square bound) of the best one's, scaled from rows to accounts "
+          + "by the design effect (the best cut's z^2 against its account-clustered z^2)")
+      .required("reported", BooleanType, "Whether this is the cut discovered_rules reports: the best cut, or the "
+          + "number people write nearest to it inside its interval (1, 2, 3, 5, 10, 20, 25, 50, 100, ...)")
       .build();
 
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, ACCOUNT_EVENT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS,
-      DISCOVERED_RULES, PQL_SCORES, PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS,
+      DISCOVERED_RULES, THRESHOLD_CURVES, PQL_SCORES, PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS,
       PQL_FUNNEL);
 
   /** The contracts of {@link #ALL} as Markdown, in order. */

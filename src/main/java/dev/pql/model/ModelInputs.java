@@ -35,9 +35,11 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
     }
   }
 
-  /** These inputs with the steps of the given thresholds. */
+  /** These inputs with the steps of the given single-feature thresholds. */
   public ModelInputs withSteps(List<ThresholdDiscovery.Threshold> thresholds) {
-    List<Step> s = thresholds.stream().map(t -> new Step(t.feature(), t.operator(), t.threshold())).toList();
+    // A combination is a rule, not an input: the model reads one step per feature.
+    List<Step> s = thresholds.stream().filter(t -> !t.combination())
+        .map(t -> new Step(t.feature(), t.operator(), t.threshold())).toList();
     return new ModelInputs(numeric, categorical, s, featureSetVersion);
   }
 

@@ -12,15 +12,20 @@ final class RuleNames {
 
   static Definition definition(ThresholdDiscovery.Threshold t, String modelVersion, FeatureSettings features,
       int horizonDays) {
-    String threshold = ThresholdDiscovery.Threshold.format(t.threshold());
-    String name = t.feature() + (t.operator().equals(">=") ? "_at_least_" : "_at_most_") + threshold.replace('.', '_');
+    String name = part(t.feature(), t.operator(), t.threshold());
+    if (t.combination()) name += "_and_" + part(t.and().feature(), t.and().operator(), t.and().threshold());
     String description = String.format(Locale.ROOT,
-        "Discovered by model %s: %s %s %s; %.1f%% of these training rows upgraded within %d days, %.1fx the base "
+        "Discovered by model %s: %s; %.1f%% of these training rows upgraded within %d days, %.1fx the base "
             + "rate of %.1f%%, covering %.1f%% of rows and %.1f%% of upgrades",
-        modelVersion, t.feature(), t.operator(), threshold, 100 * t.rateQualifying(), horizonDays, t.lift(),
+        modelVersion, t.predicate().replace("`", ""), 100 * t.rateQualifying(), horizonDays, t.lift(),
         100 * t.baseRate(), 100 * t.coverage(), 100 * t.recall());
     return new Definition(name, modelVersion, description, type(t.feature(), features), t.predicate().replace("`", ""),
         null, Map.of(), true, "discovered_rules");
+  }
+
+  private static String part(String feature, String operator, double threshold) {
+    return feature + (operator.equals(">=") ? "_at_least_" : "_at_most_")
+        + ThresholdDiscovery.Threshold.format(threshold).replace('.', '_');
   }
 
   /** usage-limit-reached and hand-raiser for the features of those configured events, usage otherwise. */

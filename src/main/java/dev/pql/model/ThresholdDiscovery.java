@@ -62,18 +62,24 @@ public final class ThresholdDiscovery {
   public record Threshold(String feature, String operator, double threshold, long rows, long qualifying,
       long qualifyingPositives, double rateQualifying, double rateRest, double baseRate, double lift,
       double precision, double recall, double coverage, double pValue, long tests, boolean significant,
-      Uncertainty uncertainty) {
+      Uncertainty uncertainty, Condition and) {
 
     public Threshold(String feature, String operator, double threshold, long rows, long qualifying,
         long qualifyingPositives, double rateQualifying, double rateRest, double baseRate, double lift,
         double precision, double recall, double coverage, double pValue, long tests, boolean significant) {
       this(feature, operator, threshold, rows, qualifying, qualifyingPositives, rateQualifying, rateRest, baseRate,
-          lift, precision, recall, coverage, pValue, tests, significant, Uncertainty.NONE);
+          lift, precision, recall, coverage, pValue, tests, significant, Uncertainty.NONE, null);
+    }
+
+    /** A combination: this threshold's condition and {@code and}'s, both met. */
+    public boolean combination() {
+      return and != null;
     }
 
     /** The Spark SQL predicate of the rule, e.g. {@code cnt_30d__message_sent >= 1987}. */
     public String predicate() {
-      return predicate(feature, operator, threshold);
+      String first = predicate(feature, operator, threshold);
+      return and == null ? first : first + " AND " + predicate(and.feature(), and.operator(), and.threshold());
     }
 
     /** The one spelling of a threshold as Spark SQL, shared by rules and the model's step inputs. */
@@ -85,6 +91,9 @@ public final class ThresholdDiscovery {
       return value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value);
     }
   }
+
+  /** The second condition of a combination. */
+  public record Condition(String feature, String operator, double threshold) {}
 
   /**
    * A rule's figures with their 95% intervals from the account-level bootstrap (its accounts resampled, all their
@@ -111,11 +120,21 @@ public final class ThresholdDiscovery {
    * selection model loses without each feature and each behaviour, and how many candidates were scored.
    */
   public record Discovery(List<Threshold> thresholds, List<Term> terms, Map<String, Double> featureImportance,
-      Map<String, Double> behaviourImportance, long candidatesScored) {
+      Map<String, Double> behaviourImportance, long candidatesScored, List<CurvePoint> curves) {
     static Discovery none() {
-      return new Discovery(List.of(), List.of(), Map.of(), Map.of(), 0);
+      return new Discovery(List.of(), List.of(), Map.of(), Map.of(), 0, List.of());
     }
   }
+
+  /**
+   * One cut of a kept step's feature, as the selection saw it when it kept the step: the rows at or above the cut
+   * and in its band (up to the next cut) with their upgrades, on all training rows; the cut's conditional score z
+   * in that round; whether the cut lies in the chosen cut's interval (the cuts whose z^2 is within 3.84, a 95%
+   * chi-square bound, of the best one's, once scaled from rows to accounts by the design effect) and whether it is the reported cut (the best, or the number people write
+   * nearest to it inside that interval).
+   */
+  public record CurvePoint(String feature, String operator, double cut, long rowsAtOrAbove, long upgradesAtOrAbove,
+      long rowsInBand, long upgradesInBand, double z, boolean inInterval, boolean reported) {}
 
   static final String ACCOUNT = "account_id";
   private static final double[] GRID = grid();
@@ -123,6 +142,11 @@ public final class ThresholdDiscovery {
   private static final int MAX_TERMS = 12;
   /** A step's qualifying side must hold upgrades of at least this many distinct accounts. */
   static final int MIN_UPGRADING_ACCOUNTS = 5;
+  /** Combinations: of this many of the strongest features, in at most this many rounds. */
+  private static final int PAIR_FEATURES = 10;
+  private static final int PAIR_ROUNDS = 2;
+  /** The shares of rows a feature's pair cuts qualify. */
+  private static final double[] PAIR_SHARES = {0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
   /** Candidates in a row that fail the account-level test before the selection stops. */
   private static final int MAX_MISSES = 3;
 
@@ -169,7 +193,7 @@ public final class ThresholdDiscovery {
       measured.add(new Threshold(t.feature(), t.operator(), t.threshold(), n, q, (long) counts.sample(4 + 3 * i),
           rateQ, zeroIfNaN(counts.value(i, SplitCounts.RATE_WITHOUT)), base,
           zeroIfNaN(counts.value(i, SplitCounts.LIFT_OVER_BASE)), rateQ, zeroIfNaN(counts.value(i,
-          SplitCounts.RECALL)), n == 0 ? 0 : (double) q / n, t.pValue(), t.tests(), t.significant(), u));
+          SplitCounts.RECALL)), n == 0 ? 0 : (double) q / n, t.pValue(), t.tests(), t.significant(), u, t.and()));
     }
     return measured;
   }
@@ -198,7 +222,16 @@ public final class ThresholdDiscovery {
       for (int i = 0; i < names.length; i++) {
         TreeSet<Double> cuts = new TreeSet<>();
         for (double q : quantiles[i]) cuts.add(q);
-        if (!cuts.isEmpty()) cuts.remove(cuts.first()); // the minimum qualifies everything: no rule
+        if (!cuts.isEmpty()) {
+          // Numbers people write inside the range are cuts too, so that a rounded rule is exactly a bin edge.
+          double low = cuts.first();
+          double high = cuts.last();
+          for (double p : PeopleNumbers.upTo(Math.max(Math.abs(low), Math.abs(high)))) {
+            double edge = candidates.get(i).atLeast() ? p : -p;
+            if (edge > low && edge <= high) cuts.add(edge);
+          }
+          cuts.remove(cuts.first()); // the minimum qualifies everything: no rule
+        }
         List<Double> s = new ArrayList<>(List.of(Double.NEGATIVE_INFINITY));
         s.addAll(cuts);
         s.add(Double.POSITIVE_INFINITY);
@@ -321,10 +354,21 @@ public final class ThresholdDiscovery {
     }
   }
 
-  /** A candidate term of the selection: feature i, a step at cut j, or graded (j = -1). */
-  record Choice(int feature, int cut) {
+  /**
+   * A candidate term of the selection: feature i, a step at cut j, or graded (j = -1); or a combination, feature i
+   * at or above cut j and feature {@code other} at or above {@code otherCut}.
+   */
+  record Choice(int feature, int cut, int other, int otherCut) {
+    Choice(int feature, int cut) {
+      this(feature, cut, -1, 0);
+    }
+
     boolean graded() {
       return cut < 0;
+    }
+
+    boolean pair() {
+      return other >= 0;
     }
   }
 
@@ -342,6 +386,9 @@ public final class ThresholdDiscovery {
     private final Set<Choice> dropped = new HashSet<>();
     private Sums marginal;
     private long scored;
+    private final Map<Integer, List<CurvePoint>> curves = new LinkedHashMap<>();
+    /** Each combination found: rows, upgrades, and its qualifying rows and their upgrades. */
+    private final Map<Choice, double[]> pairFigures = new HashMap<>();
 
     Stepwise(Binned binned, long minSupport, double alpha) {
       this.binned = binned;
@@ -373,13 +420,272 @@ public final class ThresholdDiscovery {
           continue;
         }
         misses = 0;
-        kept.add(best.choice());
-        testsOf.put(best.choice(), best.tests());
+        Choice chosen = rounded(best.choice(), sums, tried.z(trial.size()));
+        if (!chosen.equals(best.choice())) {
+          trial.set(trial.size() - 1, chosen);
+          tried = fit(trial);
+        }
+        kept.add(chosen);
+        testsOf.put(chosen, best.tests());
         fit = backward(tried);
         sums = null;
       }
       if (marginal == null) marginal = sums(fit);
-      return discovery(gradedOrStepped(fit));
+      return discovery(gradedOrStepped(pairs(fit)));
+    }
+
+    /**
+     * The step at the number people write nearest to the chosen cut (1, 2, 3, 5, 10, 20, 25, 50, ...) when one lies
+     * inside the cut's interval, the chosen step otherwise; the feature's curve is recorded either way.
+     */
+    private Choice rounded(Choice chosen, Sums s, double robustZ) {
+      int i = chosen.feature();
+      double[] z = cutScores(i, s);
+      // The scores count rows; an account's snapshots are one draw. Their chi-square differences are scaled by the
+      // design effect, the chosen cut's score against its account-clustered z, to count accounts.
+      double best2 = z[chosen.cut()] * z[chosen.cut()];
+      double designEffect = Math.max(1, best2 / Math.max(1e-9, robustZ * robustZ));
+      double bound = best2 - 3.84 * designEffect;
+      int lo = chosen.cut();
+      while (lo > 1 && z[lo - 1] * z[lo - 1] >= bound && !Double.isNaN(z[lo - 1])) lo--;
+      int hi = chosen.cut();
+      while (hi < binned.values(i) && z[hi + 1] * z[hi + 1] >= bound && !Double.isNaN(z[hi + 1])) hi++;
+      double cut = Math.abs(binned.cut(i, chosen.cut()));
+      int best = chosen.cut();
+      double distance = Double.POSITIVE_INFINITY;
+      for (int j = lo; j <= hi; j++) {
+        double value = Math.abs(binned.cut(i, j));
+        double d = Math.abs(Math.log(value) - Math.log(cut));
+        if (PeopleNumbers.is(value) && d < distance && !dropped.contains(new Choice(i, j))) {
+          distance = d;
+          best = j;
+        }
+      }
+      curves.put(i, curve(i, z, lo, hi, best));
+      return new Choice(i, best);
+    }
+
+    /** The conditional score z of each cut of feature i in the round of {@code s}; NaN where support is short. */
+    private double[] cutScores(int i, Sums s) {
+      int m = binned.values(i);
+      double[] z = new double[m + 2];
+      java.util.Arrays.fill(z, Double.NaN);
+      double allW = 0;
+      for (int k = 0; k <= m + 1; k++) allW += s.weight()[i][k];
+      double u = 0;
+      double w = 0;
+      for (int j = m; j >= 1; j--) {
+        u += s.residual()[i][j];
+        w += s.weight()[i][j];
+        if (supported(i, j)) z[j] = z(u, w - w * w / allW);
+      }
+      return z;
+    }
+
+    private boolean supported(int i, int j) {
+      return support.atLeast()[i][j] >= minSupport && support.below()[i][j] >= minSupport
+          && support.upgradersAtLeast()[i][j] >= MIN_UPGRADING_ACCOUNTS;
+    }
+
+    /** Feature i's curve: each supported cut with its rows and upgrades on all rows, its z and where it stands. */
+    private List<CurvePoint> curve(int i, double[] z, int lo, int hi, int reported) {
+      Candidate c = binned.candidates().get(i);
+      int m = binned.values(i);
+      List<CurvePoint> points = new ArrayList<>();
+      long rows = 0;
+      double upgrades = 0;
+      for (int j = m; j >= 1; j--) {
+        rows += marginal.rows()[i][j];
+        upgrades += marginal.positives()[i][j];
+        if (Double.isNaN(z[j])) continue;
+        points.add(new CurvePoint(c.feature(), c.atLeast() ? ">=" : "<=", binned.cut(i, j), rows,
+            Math.round(upgrades), marginal.rows()[i][j], Math.round(marginal.positives()[i][j]), z[j],
+            j >= lo && j <= hi, j == reported));
+      }
+      java.util.Collections.reverse(points);
+      return points;
+    }
+
+    /**
+     * Combinations: pairs of conditions on two of the strongest features, each at one of a dozen cuts, scored against
+     * the model of the terms kept (a score test over quadrant sums from one pass). The best pair is kept only if it
+     * is significant beside both of its parts (an interaction: together they lift beyond what each does alone), at a
+     * Bonferroni bound over every pair scored; parts the pair explains then drop out.
+     */
+    private ClusteredLogit.Fit pairs(ClusteredLogit.Fit fit) {
+      int[] features = pairFeatures();
+      if (features.length < 2) return fit;
+      int[][] cuts = new int[features.length][];
+      for (int f = 0; f < features.length; f++) cuts[f] = pairCuts(features[f]);
+      for (int round = 0; round < PAIR_ROUNDS && kept.size() < MAX_TERMS; round++) {
+        Best best = bestPair(pairSums(fit, features, cuts), features, cuts);
+        if (best == null) return fit;
+        scored += best.tests();
+        Choice pair = best.choice();
+        List<Choice> trial = new ArrayList<>(kept);
+        for (Choice part : List.of(new Choice(pair.feature(), pair.cut()), new Choice(pair.other(), pair.otherCut()))) {
+          if (!trial.contains(part)) trial.add(part);
+        }
+        trial.add(pair);
+        if (pValue(fit(trial).z(trial.size())) >= alpha / best.tests()) return fit;
+        kept.add(pair);
+        testsOf.put(pair, best.tests());
+        fit = backward(fit(kept));
+      }
+      return fit;
+    }
+
+    /** The features pairs are made of: the strongest alone (by their best cut's marginal z), kept steps first. */
+    private int[] pairFeatures() {
+      java.util.LinkedHashSet<Integer> chosen = new java.util.LinkedHashSet<>();
+      kept.stream().filter(c -> !c.graded() && !c.pair()).forEach(c -> chosen.add(c.feature()));
+      List<double[]> strength = new ArrayList<>();
+      for (int i = 0; i < binned.candidates().size(); i++) {
+        double best = Double.NEGATIVE_INFINITY;
+        for (double z : cutScores(i, marginal)) {
+          if (!Double.isNaN(z)) best = Math.max(best, z);
+        }
+        if (best > 0) strength.add(new double[] {i, best});
+      }
+      strength.sort(java.util.Comparator.comparingDouble(a -> -a[1]));
+      for (double[] f : strength) {
+        if (chosen.size() >= PAIR_FEATURES) break;
+        chosen.add((int) f[0]);
+      }
+      return chosen.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * A feature's cuts for pairs, ascending: the supported cuts nearest to qualifying 5% to 70% of the rows, and the
+     * supported numbers people write qualifying 3% to 80%.
+     */
+    private int[] pairCuts(int i) {
+      int m = binned.values(i);
+      double total = 0;
+      for (int k = 0; k <= m + 1; k++) total += marginal.rows()[i][k];
+      double[] share = new double[m + 2];
+      double above = 0;
+      for (int j = m; j >= 1; j--) {
+        above += marginal.rows()[i][j];
+        share[j] = above / total;
+      }
+      TreeSet<Integer> cuts = new TreeSet<>();
+      for (double target : PAIR_SHARES) {
+        int nearest = -1;
+        for (int j = 1; j <= m; j++) {
+          if (supported(i, j) && (nearest < 0 || Math.abs(share[j] - target) < Math.abs(share[nearest] - target))) {
+            nearest = j;
+          }
+        }
+        if (nearest > 0) cuts.add(nearest);
+      }
+      for (int j = 1; j <= m; j++) {
+        if (supported(i, j) && PeopleNumbers.is(Math.abs(binned.cut(i, j))) && share[j] >= 0.03 && share[j] <= 0.8) {
+          cuts.add(j);
+        }
+      }
+      return cuts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /**
+     * One pass: for each pair of features, the rows, upgrades, residuals and weights of each cell of their levels
+     * (a feature's level is how many of its pair cuts it reaches; a null reaches none).
+     */
+    private double[][] pairSums(ClusteredLogit.Fit fit, int[] features, int[][] cuts) {
+      int n = features.length;
+      int[] offset = new int[n * n + 1];
+      for (int f = 0; f < n; f++) {
+        for (int g = 0; g < n; g++) {
+          int cell = f * n + g;
+          offset[cell + 1] = offset[cell] + (g > f ? (cuts[f].length + 1) * (cuts[g].length + 1) : 0);
+        }
+      }
+      int cells = offset[n * n];
+      int[] last = new int[n];
+      for (int f = 0; f < n; f++) last[f] = binned.values(features[f]);
+      List<ClusteredLogit.Term> terms = terms(kept);
+      double[] h = binned.rows().mapPartitions((java.util.Iterator<ClusteredLogit.Observation> it) -> {
+        double[] a = new double[4 * cells];
+        int[] level = new int[n];
+        while (it.hasNext()) {
+          ClusteredLogit.Observation o = it.next();
+          double p = 1 / (1 + Math.exp(-fit.margin(o, terms)));
+          for (int f = 0; f < n; f++) {
+            int bin = o.bins()[features[f]];
+            int l = 0;
+            while (l < cuts[f].length && bin <= last[f] && bin >= cuts[f][l]) l++;
+            level[f] = l;
+          }
+          for (int f = 0; f < n; f++) {
+            for (int g = f + 1; g < n; g++) {
+              int cell = offset[f * n + g] + level[f] * (cuts[g].length + 1) + level[g];
+              a[cell] += 1;
+              a[cells + cell] += o.label();
+              a[2 * cells + cell] += o.label() - p;
+              a[3 * cells + cell] += p * (1 - p);
+            }
+          }
+        }
+        return List.of(a).iterator();
+      }).treeReduce(ThresholdDiscovery::add, 2);
+      double[][] out = new double[n * n][];
+      for (int f = 0; f < n; f++) {
+        for (int g = f + 1; g < n; g++) {
+          int cell = f * n + g;
+          int size = offset[cell + 1] - offset[cell];
+          out[cell] = new double[4 * size];
+          for (int k = 0; k < 4; k++) System.arraycopy(h, k * cells + offset[cell], out[cell], k * size, size);
+        }
+      }
+      return out;
+    }
+
+    /** The pair with the largest score among the supported ones, and how many were scored; its figures recorded. */
+    private Best bestPair(double[][] sums, int[] features, int[][] cuts) {
+      int n = features.length;
+      Choice best = null;
+      double bestZ = 0;
+      double[] bestFigures = null;
+      long tests = 0;
+      for (int f = 0; f < n; f++) {
+        for (int g = f + 1; g < n; g++) {
+          int cf = cuts[f].length + 1;
+          int cg = cuts[g].length + 1;
+          double[] cell = sums[f * n + g];
+          int size = cf * cg;
+          // Suffix sums: q[k][x][y] = the cells at level x or more of f and y or more of g.
+          double[][][] q = new double[4][cf + 1][cg + 1];
+          for (int k = 0; k < 4; k++) {
+            for (int x = cf - 1; x >= 0; x--) {
+              for (int y = cg - 1; y >= 0; y--) {
+                q[k][x][y] = cell[k * size + x * cg + y] + q[k][x + 1][y] + q[k][x][y + 1] - q[k][x + 1][y + 1];
+              }
+            }
+          }
+          double rows = q[0][0][0];
+          double allW = q[3][0][0];
+          for (int x = 1; x < cf; x++) {
+            for (int y = 1; y < cg; y++) {
+              if (q[0][x][y] < minSupport || rows - q[0][x][y] < minSupport
+                  || q[1][x][y] < MIN_UPGRADING_ACCOUNTS) {
+                continue;
+              }
+              tests++;
+              Choice c = new Choice(features[f], cuts[f][x - 1], features[g], cuts[g][y - 1]);
+              double w = q[3][x][y];
+              double z = z(q[2][x][y], w - w * w / allW);
+              if (z > bestZ && !dropped.contains(c) && !kept.contains(c)) {
+                bestZ = z;
+                best = c;
+                bestFigures = new double[] {rows, q[1][0][0], q[0][x][y], q[1][x][y]};
+              }
+            }
+          }
+        }
+      }
+      if (best == null) return null;
+      pairFigures.put(best, bestFigures);
+      return new Best(best, bestZ, tests);
     }
 
     /** Drops, one at a time, the least significant kept term while one is no longer significant. */
@@ -408,7 +714,7 @@ public final class ThresholdDiscovery {
     private ClusteredLogit.Fit gradedOrStepped(ClusteredLogit.Fit fit) {
       boolean changed = false;
       for (Choice step : List.copyOf(kept)) {
-        if (step.graded() || !binned.candidates().get(step.feature()).graded()) continue;
+        if (step.graded() || step.pair() || !binned.candidates().get(step.feature()).graded()) continue;
         // "Did it at all" (a count at 1 or more) is presence, not a point on a scale: no graded alternative.
         if (binned.cut(step.feature(), step.cut()) <= 1) continue;
         Choice graded = new Choice(step.feature(), -1);
@@ -445,8 +751,15 @@ public final class ThresholdDiscovery {
     }
 
     private List<ClusteredLogit.Term> terms(List<Choice> choices) {
-      return choices.stream().map(c -> c.graded() ? binned.graded(c.feature()) : binned.step(c.feature(), c.cut()))
-          .toList();
+      return choices.stream().map(this::term).toList();
+    }
+
+    private ClusteredLogit.Term term(Choice c) {
+      if (c.graded()) return binned.graded(c.feature());
+      ClusteredLogit.Term first = binned.step(c.feature(), c.cut());
+      if (!c.pair()) return first;
+      ClusteredLogit.Term second = binned.step(c.other(), c.otherCut());
+      return o -> first.value(o) * second.value(o);
     }
 
     /** Per feature and bin, the sums of the round's residuals and weights: one pass over the rows. */
@@ -499,7 +812,7 @@ public final class ThresholdDiscovery {
       long tests = 0;
       for (int i = 0; i < binned.candidates().size(); i++) {
         final int feature = i;
-        boolean stepped = kept.stream().anyMatch(c -> c.feature() == feature && !c.graded());
+        boolean stepped = kept.stream().anyMatch(c -> c.feature() == feature && !c.graded() && !c.pair());
         int m = binned.values(i);
         double allW = 0;
         for (int k = 0; k <= m + 1; k++) allW += s.weight()[i][k];
@@ -509,14 +822,13 @@ public final class ThresholdDiscovery {
           u += s.residual()[i][j];
           w += s.weight()[i][j];
           // Support is counted in accounts: 200 snapshots can be ten accounts.
-          if (support.atLeast()[i][j] < minSupport || support.below()[i][j] < minSupport
-              || support.upgradersAtLeast()[i][j] < MIN_UPGRADING_ACCOUNTS) {
-            continue;
-          }
+          if (!supported(i, j)) continue;
           tests++;
           Choice c = new Choice(i, j);
           double z = z(u, w - w * w / allW);
-          if (z > bestZ && !dropped.contains(c)) {
+          // Equal scores (the same rows: users_30d >= 1 is cnt_30d >= 1) go to the candidate listed first, the
+          // simpler family of the grammar, not to rounding noise.
+          if (z > bestZ * (1 + 1e-9) && !dropped.contains(c)) {
             bestZ = z;
             best = c;
           }
@@ -543,15 +855,51 @@ public final class ThresholdDiscovery {
         long tests = testsOf.get(c);
         String operator = candidate.atLeast() ? ">=" : "<=";
         double cut = c.graded() ? Double.NaN : binned.cut(c.feature(), c.cut());
+        if (c.pair()) {
+          thresholds.add(combination(c, p, tests));
+          continue;
+        }
         double sd = Math.sqrt(Math.max(0, moments[1][t] - moments[0][t] * moments[0][t]));
         terms.add(new Term(candidate.feature(), c.graded() ? "graded" : "step", c.graded() ? null : operator, cut,
             fit.beta()[t + 1], sd, z, p, tests, featureImportance.getOrDefault(candidate.feature(), 0.0)));
         if (!c.graded()) thresholds.add(threshold(c, operator, cut, p, tests));
       }
       terms.sort(java.util.Comparator.comparingDouble(t -> -t.importance()));
-      thresholds.sort(java.util.Comparator.comparingDouble(t -> -featureImportance.getOrDefault(t.feature(), 0.0)));
+      thresholds.sort(java.util.Comparator.comparingDouble(t -> -featureImportance.getOrDefault(
+          t.predicate().contains(" AND ") ? label(t) : t.feature(), 0.0)));
+      List<CurvePoint> keptCurves = new ArrayList<>();
+      for (Choice c : kept) {
+        if (!c.graded() && curves.containsKey(c.feature())) keptCurves.addAll(curves.get(c.feature()));
+      }
       return new Discovery(List.copyOf(thresholds), List.copyOf(terms), featureImportance, behaviourImportance,
-          scored);
+          scored, List.copyOf(keptCurves));
+    }
+
+    /** A combination's name in the importance maps: its two features, joined. */
+    private String label(Choice c) {
+      return binned.candidates().get(c.feature()).feature() + " AND " + binned.candidates().get(c.other()).feature();
+    }
+
+    private static String label(Threshold t) {
+      return t.feature() + " AND " + t.and().feature();
+    }
+
+    /** A kept combination's figures on the rows (from the pass that found it), with the selection's p-value. */
+    private Threshold combination(Choice c, double p, long tests) {
+      Candidate first = binned.candidates().get(c.feature());
+      Candidate second = binned.candidates().get(c.other());
+      double[] f = pairFigures.get(c);
+      long rows = (long) f[0];
+      double positives = f[1];
+      long q = (long) f[2];
+      double qp = f[3];
+      double base = positives / rows;
+      double rateQ = q == 0 ? 0 : qp / q;
+      double rateRest = rows == q ? 0 : (positives - qp) / (rows - q);
+      return new Threshold(first.feature(), first.atLeast() ? ">=" : "<=", binned.cut(c.feature(), c.cut()), rows, q,
+          (long) qp, rateQ, rateRest, base, base == 0 ? 0 : rateQ / base, rateQ, positives == 0 ? 0 : qp / positives,
+          (double) q / rows, p, tests, true, Uncertainty.NONE, new Condition(second.feature(),
+          second.atLeast() ? ">=" : "<=", binned.cut(c.other(), c.otherCut())));
     }
 
     /** The marginal figures of a kept step on the rows, with the selection's p-value. */
@@ -604,9 +952,15 @@ public final class ThresholdDiscovery {
       }
       Map<String, List<Integer>> groups = new LinkedHashMap<>();
       for (int t = 0; t < k; t++) {
-        String feature = binned.candidates().get(kept.get(t).feature()).feature();
+        Choice c = kept.get(t);
+        String feature = binned.candidates().get(c.feature()).feature();
+        String behaviour = FeatureNames.behaviour(feature);
+        if (c.pair()) {
+          feature = label(c);
+          behaviour += " AND " + FeatureNames.behaviour(binned.candidates().get(c.other()).feature());
+        }
         groups.computeIfAbsent("f:" + feature, g -> new ArrayList<>()).add(t);
-        groups.computeIfAbsent("b:" + FeatureNames.behaviour(feature), g -> new ArrayList<>()).add(t);
+        groups.computeIfAbsent("b:" + behaviour, g -> new ArrayList<>()).add(t);
       }
       List<List<Integer>> members = List.copyOf(groups.values());
       double[] means = moments[0];

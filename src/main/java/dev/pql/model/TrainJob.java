@@ -385,13 +385,14 @@ public final class TrainJob {
         Drivers.merged(selectedDrivers, fitted.drivers()), fitted.refits(), selected, DRIVER_CONFIDENCE),
         fitted.refits());
     List<ThresholdDiscovery.Threshold> rules = Drivers.leading(thresholds, settings.leadingDrivers());
-    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, settings, features);
+    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, discovery.curves(), settings,
+        features);
     return new Explained(driverFit, rules);
   }
 
   private static void writeExplanations(DeltaStore store, String version,
-      List<Drivers.Driver> drivers, List<ThresholdDiscovery.Threshold> rules, ModelSettings settings,
-      FeatureSettings features) {
+      List<Drivers.Driver> drivers, List<ThresholdDiscovery.Threshold> rules, List<ThresholdDiscovery.CurvePoint> curves,
+      ModelSettings settings, FeatureSettings features) {
     List<Row> driverRows = new ArrayList<>();
     for (Drivers.Driver d : drivers) {
       List<Row> effects = d.inputs().stream().map(e -> RowFactory.create(e.input(), e.transform(), e.coefficient(),
@@ -411,12 +412,26 @@ public final class TrainJob {
           t.rateRest(), t.baseRate(), t.lift(), t.recall(), t.coverage(), PValue.stored(t.pValue()), t.tests(),
           d.toHocon(), t.uncertainty().rateQualifying().loOrNull(), t.uncertainty().rateQualifying().hiOrNull(),
           t.uncertainty().lift().loOrNull(), t.uncertainty().lift().hiOrNull(), t.uncertainty().recall().loOrNull(),
-          t.uncertainty().recall().hiOrNull()));
+          t.uncertainty().recall().hiOrNull(), t.combination() ? t.and().feature() : null,
+          t.combination() ? t.and().operator() : null, t.combination() ? t.and().threshold() : null));
     }
-    // Two tables, two commits: made at once.
+    java.util.Set<String> reported = new java.util.HashSet<>();
+    rules.forEach(t -> reported.add(t.feature()));
+    List<Row> curveRows = curves.stream().filter(c -> reported.contains(c.feature()))
+        .map(c -> RowFactory.create(version, c.feature(), c.operator(), c.cut(), c.rowsAtOrAbove(),
+            c.upgradesAtOrAbove(), rate(c.upgradesAtOrAbove(), c.rowsAtOrAbove()), c.rowsInBand(), c.upgradesInBand(),
+            rate(c.upgradesInBand(), c.rowsInBand()), c.z(), c.inInterval(), c.reported())).toList();
+    // Three tables, three commits: made at once.
     Concurrently.both(
         () -> store.upsert(Tables.MODEL_DRIVERS, store.frame(Tables.MODEL_DRIVERS, driverRows)),
-        () -> store.upsert(Tables.DISCOVERED_RULES, store.frame(Tables.DISCOVERED_RULES, ruleRows)));
+        () -> {
+          store.upsert(Tables.DISCOVERED_RULES, store.frame(Tables.DISCOVERED_RULES, ruleRows));
+          return store.upsert(Tables.THRESHOLD_CURVES, store.frame(Tables.THRESHOLD_CURVES, curveRows));
+        });
+  }
+
+  private static Double rate(long upgrades, long rows) {
+    return rows == 0 ? null : (double) upgrades / rows;
   }
 
   /** The model_runs row: written last, after the model and its explanations, so a failed run is never the latest. */

@@ -123,4 +123,95 @@ class ThresholdDiscoveryTest extends SparkTestBase {
       binned.rows().unpersist(false);
     }
   }
+
+  /**
+   * 4,000 accounts over ten snapshots, counts a and b drawn apart per account; the log-odds rise by {@code together}
+   * where a >= 48 and b >= 30 both hold, and by {@code alone} for each of them alone (added, no interaction).
+   */
+  private static Dataset<Row> pairs(double together, double alone) {
+    return spark.sql("""
+        SELECT account_id, a, b, n,
+               CASE WHEN u < 1 / (1 + exp(3.5 - %s * CASE WHEN a >= 48 AND b >= 30 THEN 1 ELSE 0 END
+                                              - %s * (CASE WHEN a >= 48 THEN 1 ELSE 0 END
+                                                      + CASE WHEN b >= 30 THEN 1 ELSE 0 END)))
+                    THEN 1D ELSE 0D END AS label
+        FROM (SELECT id %% 4000 AS account_id,
+                     CAST((xxhash64(id %% 4000, 1) & 1023) * 100 / 1024 AS BIGINT) AS a,
+                     CAST((xxhash64(id %% 4000, 2) & 1023) * 60 / 1024 AS BIGINT) AS b,
+                     CAST((xxhash64(id %% 4000, 4) & 1023) * 80 / 1024 AS BIGINT) AS n,
+                     (xxhash64(id, 3) & 268435455) / 268435456.0 AS u
+              FROM range(0, 40000))""".formatted(together, alone));
+  }
+
+  private static List<ThresholdDiscovery.Candidate> abn() {
+    return List.of(new ThresholdDiscovery.Candidate("a", true, true), new ThresholdDiscovery.Candidate("b", true, true),
+        new ThresholdDiscovery.Candidate("n", true, true));
+  }
+
+  @Test
+  void findsTwoActionsTogetherAsOneCombinationAndNotAsTwoRules() {
+    ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(pairs(1.6, 0), abn(), 100, 0.01);
+    List<ThresholdDiscovery.Threshold> pairs = d.thresholds().stream()
+        .filter(ThresholdDiscovery.Threshold::combination).toList();
+    assertEquals(1, pairs.size(), "one combination: " + d.thresholds());
+    ThresholdDiscovery.Threshold p = pairs.get(0);
+    Map<String, Double> cuts = Map.of(p.feature(), p.threshold(), p.and().feature(), p.and().threshold());
+    assertEquals(java.util.Set.of("a", "b"), cuts.keySet(), p.predicate());
+    // Each cut where it was planted, or the number people write nearest to it (50 for 48, 30 for 30).
+    assertTrue(Math.abs(cuts.get("a") - 48) <= 4.8 || cuts.get("a") == 50, p.predicate());
+    assertTrue(Math.abs(cuts.get("b") - 30) <= 3, p.predicate());
+    assertEquals(List.of(), d.thresholds().stream().filter(t -> !t.combination()).toList(),
+        "neither part alone is a rule: " + d.thresholds());
+  }
+
+  @Test
+  void keepsTwoActionsThatAddUpAsTwoRulesAndNoCombination() {
+    ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(pairs(0, 1.0), abn(), 100, 0.01);
+    assertEquals(java.util.Set.of("a", "b"), d.thresholds().stream().map(ThresholdDiscovery.Threshold::feature)
+        .collect(Collectors.toSet()), "two rules: " + d.thresholds());
+    assertTrue(d.thresholds().stream().noneMatch(ThresholdDiscovery.Threshold::combination), d.thresholds()
+        .toString());
+  }
+
+  @Test
+  void findsNoCombinationWhereNothingMovesTheRate() {
+    ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(pairs(0, 0), abn(), 100, 0.01);
+    assertEquals(List.of(), d.thresholds(), "nothing moves the rate");
+  }
+
+  @Test
+  void reportsTheNumberPeopleWriteInsideTheCutsIntervalAndTheCurveAroundIt() {
+    // 2,000 accounts seen three times, a count from 0 to 99 whose step is at 51: the cuts next to it fit about as
+    // well at this size, 50 among them; cuts far from it do not.
+    Dataset<Row> rows = spark.sql("""
+        SELECT account_id, a, CASE WHEN u < 1 / (1 + exp(3 - 1.2 * CASE WHEN a >= 51 THEN 1 ELSE 0 END))
+                                THEN 1D ELSE 0D END AS label
+        FROM (SELECT id % 2000 AS account_id, CAST((xxhash64(id % 2000, 1) & 1023) * 100 / 1024 AS BIGINT) AS a,
+                     (xxhash64(id, 3) & 268435455) / 268435456.0 AS u
+              FROM range(0, 6000))""");
+    ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(rows,
+        List.of(new ThresholdDiscovery.Candidate("a", true, true)), 100, 0.01);
+    ThresholdDiscovery.Threshold a = d.thresholds().get(0);
+    List<ThresholdDiscovery.CurvePoint> curve = d.curves();
+    List<Double> interval = curve.stream().filter(ThresholdDiscovery.CurvePoint::inInterval)
+        .map(ThresholdDiscovery.CurvePoint::cut).toList();
+    System.out.println("a: " + a.predicate() + ", interval " + interval);
+    assertTrue(interval.contains(50.0) && interval.contains(51.0), "50 fits about as well as 51: " + interval);
+    assertEquals(50.0, a.threshold(), "the number people write, inside the interval: " + a);
+    assertEquals(List.of(50.0), curve.stream().filter(ThresholdDiscovery.CurvePoint::reported)
+        .map(ThresholdDiscovery.CurvePoint::cut).toList());
+    assertFalse(interval.contains(20.0) || interval.contains(80.0), "far cuts fit worse: " + interval);
+    // The curve: cuts ascending, rows at or above each falling, each band's rows what lies between two cuts.
+    for (int k = 1; k < curve.size(); k++) {
+      assertTrue(curve.get(k).cut() > curve.get(k - 1).cut());
+      assertEquals(curve.get(k - 1).rowsAtOrAbove() - curve.get(k - 1).rowsInBand(), curve.get(k).rowsAtOrAbove());
+    }
+    ThresholdDiscovery.CurvePoint first = curve.get(0);
+    ThresholdDiscovery.CurvePoint reported = curve.stream().filter(ThresholdDiscovery.CurvePoint::reported)
+        .findFirst().orElseThrow();
+    double below = (double) (first.upgradesAtOrAbove() - reported.upgradesAtOrAbove())
+        / (first.rowsAtOrAbove() - reported.rowsAtOrAbove());
+    assertTrue((double) reported.upgradesAtOrAbove() / reported.rowsAtOrAbove() > 2 * below,
+        "the rate steps up at the cut: " + reported + " against " + below + " below it");
+  }
 }
