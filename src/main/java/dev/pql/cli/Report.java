@@ -100,7 +100,8 @@ final class Report {
             silent) : "");
     out.append(String.format("Discovered rules (steps the stepwise selection kept, one per behaviour; %,d candidate "
         + "terms scored):%n", r.thresholdsScanned()));
-    for (ThresholdDiscovery.Threshold t : r.rules()) {
+    for (int i = 0; i < r.rules().size(); i++) {
+      ThresholdDiscovery.Threshold t = r.rules().get(i);
       dev.pql.model.ThresholdDiscovery.Uncertainty u = t.uncertainty();
       out.append(String.format("  %-48s %,d of %,d rows upgraded: %s vs %.1f%%, lift %s, recall %s of upgrading "
               + "accounts, coverage %.1f%% of rows, p %s%s%n", t.predicate().replace("`", ""),
@@ -108,6 +109,12 @@ final class Report {
           orValue(u.rateQualifying(), t.rateQualifying()).format("%.1f%%", 100), 100 * t.rateRest(),
           orValue(u.lift(), t.lift()).format("%.2fx", 1), orValue(u.recall(), t.recall()).format("%.0f%%", 100),
           100 * t.coverage(), dev.pql.model.PValue.text(t.pValue()), t.significant() ? "" : " (not significant)"));
+      ThresholdDiscovery.Threshold l = r.lockedRules().get(i);
+      dev.pql.model.ThresholdDiscovery.Uncertainty lu = l.uncertainty();
+      out.append(String.format("  %-48s locked window: %,d of %,d rows upgraded: %s, lift %s, recall %s — %s%n", "",
+          l.qualifyingPositives(), l.qualifying(), lu.rateQualifying().format("%.1f%%", 100),
+          lu.lift().format("%.2fx", 1), lu.recall().format("%.0f%%", 100),
+          lu.lift().surelyAbove(1) ? "confirmed" : "not confirmed (its lift's interval reaches 1)"));
     }
     out.append(stages(stages));
     return out.toString();

@@ -544,6 +544,21 @@ public final class Tables {
           + "first condition): kept only because the pair lifts beyond each condition alone; null for one condition")
       .optional("and_operator", StringType, "The second condition's operator")
       .optional("and_threshold", DoubleType, "The second condition's threshold")
+      .optional("locked_qualifying_rows", LongType, "On the locked evaluation window, which chose nothing: rows "
+          + "that meet the rule (30-day label)")
+      .optional("locked_qualifying_upgrades", LongType, "Of those, rows followed by an upgrade within the horizon")
+      .optional("locked_precision", DoubleType, "The rule's upgrade rate on the locked window")
+      .optional("locked_precision_lo", DoubleType, "Its 95% interval, lower bound (accounts resampled with all "
+          + "their rows)")
+      .optional("locked_precision_hi", DoubleType, "Its upper bound")
+      .optional("locked_recall", DoubleType, "Share of the locked window's upgrading accounts the rule flags on an "
+          + "upgrade row")
+      .optional("locked_recall_lo", DoubleType, "Its 95% interval, lower bound")
+      .optional("locked_recall_hi", DoubleType, "Its upper bound")
+      .optional("locked_lift", DoubleType, "locked_precision over the locked window's base rate")
+      .optional("locked_lift_lo", DoubleType, "Its 95% interval, lower bound")
+      .optional("locked_lift_hi", DoubleType, "Its upper bound")
+      .optional("confirmed", BooleanType, "Whether the locked window confirms the rule: locked_lift_lo above 1")
       .build();
 
   public static final TableContract THRESHOLD_CURVES = TableContract.table("threshold_curves",

@@ -142,7 +142,7 @@ public final class ThresholdDiscovery {
   private static final int MAX_TERMS = 12;
   /** A step's qualifying side must hold upgrades of at least this many distinct accounts. */
   static final int MIN_UPGRADING_ACCOUNTS = 5;
-  /** Combinations: of this many of the strongest features, in at most this many rounds. */
+  /** Combinations: of at most this many of the kept steps' features, in at most this many rounds. */
   private static final int PAIR_FEATURES = 10;
   private static final int PAIR_ROUNDS = 2;
   /** The shares of rows a feature's pair cuts qualify. */
@@ -507,7 +507,7 @@ public final class ThresholdDiscovery {
     }
 
     /**
-     * Combinations: pairs of conditions on two of the strongest features, each at one of a dozen cuts, scored against
+     * Combinations: pairs of conditions on two features of the kept steps, each at one of a dozen cuts, scored against
      * the model of the terms kept (a score test over quadrant sums from one pass). The best pair is kept only if it
      * is significant beside both of its parts (an interaction: together they lift beyond what each does alone), at a
      * Bonferroni bound over every pair scored; parts the pair explains then drop out.
@@ -535,24 +535,14 @@ public final class ThresholdDiscovery {
       return fit;
     }
 
-    /** The features pairs are made of: the strongest alone (by their best cut's marginal z), kept steps first. */
+    /**
+     * The features pairs are made of: those of the kept steps (a pair is looked for among what already matters
+     * alone, as an interaction is among its main effects), at most {@value #PAIR_FEATURES}. Two actions that only
+     * move the rate together still each move it alone, so each is kept first.
+     */
     private int[] pairFeatures() {
-      java.util.LinkedHashSet<Integer> chosen = new java.util.LinkedHashSet<>();
-      kept.stream().filter(c -> !c.graded() && !c.pair()).forEach(c -> chosen.add(c.feature()));
-      List<double[]> strength = new ArrayList<>();
-      for (int i = 0; i < binned.candidates().size(); i++) {
-        double best = Double.NEGATIVE_INFINITY;
-        for (double z : cutScores(i, marginal)) {
-          if (!Double.isNaN(z)) best = Math.max(best, z);
-        }
-        if (best > 0) strength.add(new double[] {i, best});
-      }
-      strength.sort(java.util.Comparator.comparingDouble(a -> -a[1]));
-      for (double[] f : strength) {
-        if (chosen.size() >= PAIR_FEATURES) break;
-        chosen.add((int) f[0]);
-      }
-      return chosen.stream().mapToInt(Integer::intValue).toArray();
+      return kept.stream().filter(c -> !c.graded() && !c.pair()).mapToInt(Choice::feature).distinct()
+          .limit(PAIR_FEATURES).toArray();
     }
 
     /**

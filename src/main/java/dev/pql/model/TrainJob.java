@@ -51,7 +51,8 @@ public final class TrainJob {
       LocalDate evaluationTo, long trainingRows, long trainingPositives, long calibrationRows,
       long calibrationPositives, long evaluationRows, long evaluationPositives, Map<String, Double> metrics,
       List<Evaluation.CalibrationBin> calibration, List<Drivers.Driver> drivers,
-      List<ThresholdDiscovery.Threshold> rules, int thresholdsScanned, String bestRule,
+      List<ThresholdDiscovery.Threshold> rules, List<ThresholdDiscovery.Threshold> lockedRules,
+      int thresholdsScanned, String bestRule,
       UpgradeModel.GridPoint chosen, int driverHorizonDays, long driverRows, long driverPositives,
       UpgradeModel.GridPoint driverChosen, ChampionGate.Verdict verdict) {}
 
@@ -137,7 +138,7 @@ public final class TrainJob {
       Concurrently.Both<Modelled, Explained> both = Concurrently.both(
           () -> modelled(log, splits, train.rows(), inputs, thresholds, snapshots.columns(), settings, features,
               store.location("models/" + version)),
-          () -> explained(context, shortRows, shortCounts, training, inputs, discovery, thresholds, settings,
+          () -> explained(context, shortRows, shortCounts, splits, inputs, discovery, thresholds, settings,
               features));
       Modelled modelled = both.first();
       DriverFit driverFit = both.second().driverFit();
@@ -147,7 +148,8 @@ public final class TrainJob {
       Result result = new Result(version, modelled.path(), inputs.featureSetVersion(), train.from(), w.trainTo(),
           w.calibrationFrom(), w.calibrationTo(), w.evaluationFrom(), w.evaluationTo(), train.rows(),
           train.positives(), calibration.rows(), calibration.positives(), eval.rows(), eval.positives(),
-          modelled.metrics(), modelled.calibration(), driverFit.drivers(), rules, (int) discovery.candidatesScored(),
+          modelled.metrics(), modelled.calibration(), driverFit.drivers(), rules, both.second().locked(),
+          (int) discovery.candidatesScored(),
           modelled.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
           driverFit.counts().positives(), driverFit.chosen(), modelled.verdict());
       writeRun(store, result, settings, fitted, context.start(), version);
@@ -363,11 +365,13 @@ public final class TrainJob {
   }
 
   /** The driver fit and the discovered rules its drivers confirm, both written for model version {@code version}. */
-  private record Explained(DriverFit driverFit, List<ThresholdDiscovery.Threshold> rules) {}
+  private record Explained(DriverFit driverFit, List<ThresholdDiscovery.Threshold> rules,
+      List<ThresholdDiscovery.Threshold> locked) {}
 
   private static Explained explained(StageContext context, Dataset<Row> shortRows, Counts shortCounts,
-      Dataset<Row> training, ModelInputs inputs, ThresholdDiscovery.Discovery discovery,
+      Splits splits, ModelInputs inputs, ThresholdDiscovery.Discovery discovery,
       List<ThresholdDiscovery.Threshold> thresholds, ModelSettings settings, FeatureSettings features) {
+    Dataset<Row> training = splits.training();
     DriverFit fitted = drivers(context, shortRows, shortCounts, training, inputs, settings);
     // The behaviours the selection kept lead, as the selection model sees them; the driver fit orders the rest.
     List<Drivers.Driver> selectedDrivers = discovery.terms().isEmpty() ? List.of() : Drivers.describe(training,
@@ -385,14 +389,18 @@ public final class TrainJob {
         Drivers.merged(selectedDrivers, fitted.drivers()), fitted.refits(), selected, DRIVER_CONFIDENCE),
         fitted.refits());
     List<ThresholdDiscovery.Threshold> rules = Drivers.leading(thresholds, settings.leadingDrivers());
-    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, discovery.curves(), settings,
-        features);
-    return new Explained(driverFit, rules);
+    // Each rule confirmed, or not, where nothing chose it: its figures on the locked window, accounts resampled.
+    List<ThresholdDiscovery.Threshold> locked = ThresholdDiscovery.measuredOn(splits.evaluation(), rules,
+        settings.gate().replicates(), settings.seed() + 1, settings.gate().confidence());
+    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, locked, discovery.curves(),
+        settings, features);
+    return new Explained(driverFit, rules, locked);
   }
 
   private static void writeExplanations(DeltaStore store, String version,
-      List<Drivers.Driver> drivers, List<ThresholdDiscovery.Threshold> rules, List<ThresholdDiscovery.CurvePoint> curves,
-      ModelSettings settings, FeatureSettings features) {
+      List<Drivers.Driver> drivers, List<ThresholdDiscovery.Threshold> rules,
+      List<ThresholdDiscovery.Threshold> locked, List<ThresholdDiscovery.CurvePoint> curves, ModelSettings settings,
+      FeatureSettings features) {
     List<Row> driverRows = new ArrayList<>();
     for (Drivers.Driver d : drivers) {
       List<Row> effects = d.inputs().stream().map(e -> RowFactory.create(e.input(), e.transform(), e.coefficient(),
@@ -405,7 +413,10 @@ public final class TrainJob {
           nan(d.stability()), d.observedLift().loOrNull(), d.observedLift().hiOrNull()));
     }
     List<Row> ruleRows = new ArrayList<>();
-    for (ThresholdDiscovery.Threshold t : rules) {
+    for (int i = 0; i < rules.size(); i++) {
+      ThresholdDiscovery.Threshold t = rules.get(i);
+      ThresholdDiscovery.Threshold l = locked.get(i);
+      ThresholdDiscovery.Uncertainty lu = l.uncertainty();
       Definition d = RuleNames.definition(t, version, features, settings.horizonDays());
       ruleRows.add(RowFactory.create(version, d.name(), d.version(), d.type().key(), d.when(),
           d.withinDaysOfSignup(), t.feature(), t.operator(), t.threshold(), t.qualifying(), t.rateQualifying(),
@@ -413,7 +424,11 @@ public final class TrainJob {
           d.toHocon(), t.uncertainty().rateQualifying().loOrNull(), t.uncertainty().rateQualifying().hiOrNull(),
           t.uncertainty().lift().loOrNull(), t.uncertainty().lift().hiOrNull(), t.uncertainty().recall().loOrNull(),
           t.uncertainty().recall().hiOrNull(), t.combination() ? t.and().feature() : null,
-          t.combination() ? t.and().operator() : null, t.combination() ? t.and().threshold() : null));
+          t.combination() ? t.and().operator() : null, t.combination() ? t.and().threshold() : null,
+          l.qualifying(), l.qualifyingPositives(), lu.rateQualifying().valueOrNull(), lu.rateQualifying().loOrNull(),
+          lu.rateQualifying().hiOrNull(), lu.recall().valueOrNull(), lu.recall().loOrNull(), lu.recall().hiOrNull(),
+          lu.lift().valueOrNull(), lu.lift().loOrNull(), lu.lift().hiOrNull(),
+          lu.lift().surelyAbove(1)));
     }
     java.util.Set<String> reported = new java.util.HashSet<>();
     rules.forEach(t -> reported.add(t.feature()));
