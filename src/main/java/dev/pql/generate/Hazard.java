@@ -130,9 +130,9 @@ public final class Hazard {
       new Echo("Calendar Viewed", "Calendar Synced", 0.8, 0.03));
   static final double GRAMMAR_INTERCEPT = -7.3;
   static final List<Rule> INTERACTION_RULES = List.of(
-      new Rule("searching_on_mobile", List.of(new Condition(Family.WINDOW, 30, "Search Performed", 6),
-          new Condition(Family.WINDOW, 30, "Mobile App Opened", 3)), 3.2,
-          "6+ searches and 3+ mobile app opens in the last 30 days, together; neither alone"));
+      new Rule("channel_and_search", List.of(new Condition(Family.WINDOW, 30, "Channel Created", 1),
+          new Condition(Family.WINDOW, 30, "Search Performed", 6)), 3.2,
+          "a channel created and 6+ searches in the last 30 days, together; neither alone"));
   static final double INTERACTION_INTERCEPT = -7.6;
 
   /** The planted rules of a world whose drivers are rules on actions (none in the other worlds). */

@@ -522,10 +522,12 @@ public final class ThresholdDiscovery {
         if (best == null) return fit;
         scored += best.tests();
         Choice pair = best.choice();
+        // Beside its two parts at its own cuts, in place of kept steps of the same features: two steps of one count
+        // a cut apart say the same and would blur what the pair adds.
         List<Choice> trial = new ArrayList<>(kept);
-        for (Choice part : List.of(new Choice(pair.feature(), pair.cut()), new Choice(pair.other(), pair.otherCut()))) {
-          if (!trial.contains(part)) trial.add(part);
-        }
+        trial.removeIf(c -> !c.pair() && !c.graded() && (c.feature() == pair.feature() || c.feature() == pair.other()));
+        trial.add(new Choice(pair.feature(), pair.cut()));
+        trial.add(new Choice(pair.other(), pair.otherCut()));
         trial.add(pair);
         if (pValue(fit(trial).z(trial.size())) >= alpha / best.tests()) return fit;
         kept.add(pair);
