@@ -804,24 +804,17 @@ public final class ThresholdDiscovery {
       long tests = 0;
       for (int i = 0; i < binned.candidates().size(); i++) {
         final int feature = i;
-        boolean stepped = kept.stream().anyMatch(c -> c.feature() == feature && !c.graded() && !c.pair());
-        int m = binned.values(i);
-        double allW = 0;
-        for (int k = 0; k <= m + 1; k++) allW += s.weight()[i][k];
-        double u = 0;
-        double w = 0;
-        for (int j = m; j >= 1 && !stepped; j--) {
-          u += s.residual()[i][j];
-          w += s.weight()[i][j];
-          // Support is counted in accounts: 200 snapshots can be ten accounts.
-          if (!supported(i, j)) continue;
+        if (kept.stream().anyMatch(c -> c.feature() == feature && !c.graded() && !c.pair())) continue;
+        // Support is counted in accounts: 200 snapshots can be ten accounts (an unsupported cut's z is NaN).
+        double[] z = cutScores(i, s);
+        for (int j = binned.values(i); j >= 1; j--) {
+          if (Double.isNaN(z[j])) continue;
           tests++;
           Choice c = new Choice(i, j);
-          double z = z(u, w - w * w / allW);
           // Equal scores (the same rows: users_30d >= 1 is cnt_30d >= 1) go to the candidate listed first, the
           // simpler family of the grammar, not to rounding noise.
-          if (z > bestZ * (1 + 1e-9) && !dropped.contains(c)) {
-            bestZ = z;
+          if (z[j] > bestZ * (1 + 1e-9) && !dropped.contains(c)) {
+            bestZ = z[j];
             best = c;
           }
         }
@@ -881,17 +874,9 @@ public final class ThresholdDiscovery {
       Candidate first = binned.candidates().get(c.feature());
       Candidate second = binned.candidates().get(c.other());
       double[] f = pairFigures.get(c);
-      long rows = (long) f[0];
-      double positives = f[1];
-      long q = (long) f[2];
-      double qp = f[3];
-      double base = positives / rows;
-      double rateQ = q == 0 ? 0 : qp / q;
-      double rateRest = rows == q ? 0 : (positives - qp) / (rows - q);
-      return new Threshold(first.feature(), first.atLeast() ? ">=" : "<=", binned.cut(c.feature(), c.cut()), rows, q,
-          (long) qp, rateQ, rateRest, base, base == 0 ? 0 : rateQ / base, rateQ, positives == 0 ? 0 : qp / positives,
-          (double) q / rows, p, tests, true, Uncertainty.NONE, new Condition(second.feature(),
-          second.atLeast() ? ">=" : "<=", binned.cut(c.other(), c.otherCut())));
+      return figures(first.feature(), first.atLeast() ? ">=" : "<=", binned.cut(c.feature(), c.cut()), (long) f[0],
+          f[1], (long) f[2], f[3], p, tests, new Condition(second.feature(), second.atLeast() ? ">=" : "<=",
+          binned.cut(c.other(), c.otherCut())));
     }
 
     /** The marginal figures of a kept step on the rows, with the selection's p-value. */
@@ -910,12 +895,18 @@ public final class ThresholdDiscovery {
           qp += marginal.positives()[i][k];
         }
       }
+      return figures(binned.candidates().get(i).feature(), operator, cut, rows, positives, q, qp, p, tests, null);
+    }
+
+    /** A rule's rates, lift, recall and coverage from its rows and upgrades and those of all rows. */
+    private static Threshold figures(String feature, String operator, double cut, long rows, double positives, long q,
+        double qp, double p, long tests, Condition and) {
       double base = positives / rows;
       double rateQ = q == 0 ? 0 : qp / q;
       double rateRest = rows == q ? 0 : (positives - qp) / (rows - q);
-      return new Threshold(binned.candidates().get(i).feature(), operator, cut, rows, q, (long) qp, rateQ,
-          rateRest, base, base == 0 ? 0 : rateQ / base, rateQ, positives == 0 ? 0 : qp / positives,
-          (double) q / rows, p, tests, true);
+      return new Threshold(feature, operator, cut, rows, q, (long) qp, rateQ, rateRest, base,
+          base == 0 ? 0 : rateQ / base, rateQ, positives == 0 ? 0 : qp / positives, (double) q / rows, p, tests, true,
+          Uncertainty.NONE, and);
     }
 
     /**
