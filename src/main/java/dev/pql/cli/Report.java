@@ -83,8 +83,9 @@ final class Report {
           + "ratio %.3f%n", truth.rows(), truth.modelAucRoc(), truth.truthAucRoc(), truth.ratio()));
     }
     out.append(String.format("Top behaviours, each by its leading feature (first those the stepwise selection kept, "
-        + "then the rest by a fit; both on %,d rows labelled with a %d-day horizon, %,d upgrades; reg %s):%n",
-        r.driverRows(), r.driverHorizonDays(), r.driverPositives(), r.driverChosen().regParam()));
+        + "then the rest by a fit; both on %,d rows: the eve of %,d upgrades (within %d day%s) beside the snapshots "
+        + "of open accounts; reg %s):%n", r.driverRows(), r.driverPositives(), r.driverHorizonDays(),
+        r.driverHorizonDays() == 1 ? "" : "s", r.driverChosen().regParam()));
     // Only the drivers whose simultaneous interval excludes "no effect"; model_drivers keeps them all.
     java.util.Collection<dev.pql.model.Drivers.Driver> shown = r.drivers().stream()
         .filter(dev.pql.model.Drivers.Driver::saysSomething)
@@ -115,6 +116,12 @@ final class Report {
           l.qualifyingPositives(), l.qualifying(), lu.rateQualifying().format("%.1f%%", 100),
           lu.lift().format("%.2fx", 1), lu.recall().format("%.0f%%", 100),
           lu.lift().surelyAbove(1) ? "confirmed" : "not confirmed (its lift's interval reaches 1)"));
+      if (i < r.lockedReach().size()) {
+        dev.pql.model.TrainJob.Reach reach = r.lockedReach().get(i);
+        out.append(String.format("  %-48s lead %s days; %,d of %,d upgrades caught that no active definition "
+            + "catches: %s of the upgrades%n", "", reach.upgrades().leadDays(), reach.added(),
+            reach.upgrades().upgrades(), reach.addedRecall().format("%.0f%%", 100)));
+      }
     }
     out.append(stages(stages));
     return out.toString();
@@ -251,7 +258,7 @@ final class Report {
   static String table(List<Backtest.Figures> figures) {
     int name = Math.max(10, figures.stream().mapToInt(f -> f.name().length()).max().orElse(0));
     int version = Math.max(3, figures.stream().mapToInt(f -> f.version().length()).max().orElse(0));
-    String columns = "%-" + name + "s %-" + version + "s %-21s %-30s %-9s %-19s %8s %9s%n";
+    String columns = "%-" + name + "s %-" + version + "s %-21s %-30s %-13s %-19s %8s %9s%n";
     StringBuilder out = new StringBuilder(String.format(Locale.ROOT, columns, "definition", "ver", "precision",
         "recall of upgrades", "lead days", "lift", "coverage", "PQLs/week"));
     for (Backtest.Figures f : figures) {
@@ -259,7 +266,7 @@ final class Report {
       String recall = u.upgrades() == 0 ? "-" : String.format(Locale.ROOT, "%d/%d %s", u.caught(), u.upgrades(),
           u.recall().format("%.0f%%", 100));
       out.append(String.format(Locale.ROOT, columns, f.name(), f.version(), f.precision().format("%.1f%%", 100),
-          recall, format(u.leadDaysMedian(), "%.0f"), f.lift().format("%.2fx", 1), format(100 * f.coverage(),
+          recall, u.leadDays(), f.lift().format("%.2fx", 1), format(100 * f.coverage(),
               "%.1f%%"), format(f.pqlsPerWeek(), "%.1f")));
     }
     return out.toString();

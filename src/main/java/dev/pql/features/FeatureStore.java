@@ -5,15 +5,23 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 
 import dev.pql.PqlException.NotEnoughData;
+import dev.pql.config.Settings.DomainSettings;
+import dev.pql.config.Settings.FeatureSettings;
 import dev.pql.io.DeltaStore;
+import dev.pql.io.Tables;
 import java.sql.Date;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 
-/** The stored account_features snapshots: the one place that reads them and says when there are none. */
+/**
+ * The stored account_features snapshots: the one place that reads them and says when there are none, and that
+ * builds a snapshot of the same columns for an account at a date the cadence skipped.
+ */
 public final class FeatureStore {
   private FeatureStore() {}
 
@@ -44,5 +52,32 @@ public final class FeatureStore {
     // One row per snapshot date: a short list.
     return snapshots.select(date).distinct().filter(in).orderBy(date).collectAsList().stream()
         .map(r -> r.getDate(0).toLocalDate()).toList();
+  }
+
+  /**
+   * Snapshots of some accounts at their own dates ({@code moments}: account_id, as_of_date), with the columns of
+   * the stored snapshots, from the daily tables the last feature build brought up to date; built on the fly, never
+   * stored. Training reads the eve of each upgrade this way when the snapshot cadence has no row that day.
+   */
+  public static Dataset<Row> snapshotsAt(DeltaStore store, FeatureSettings settings, DomainSettings domains,
+      Dataset<Row> moments) {
+    List<String> events = FeaturesJob.knownKeyEvents(store, settings);
+    Dataset<Row> stored = snapshots(store);
+    // The windows the stored columns have (the configured ones and those the definitions name), built alike.
+    FeatureNames.NamedWindows named = FeatureNames.windowsNamed(String.join(" ", stored.columns()));
+    FeatureSettings built = settings.withWindows(named.counts(), named.sinceSignup(), named.users());
+    Dataset<Row> snapshots = events == null ? null : PointInTimeFeatures.snapshotsAt(store.read(Tables.ACCOUNT_DAILY),
+        store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNT_EVENT_USER_DAILY), store.read(Tables.ACCOUNTS),
+        moments, PointInTimeFeatures.Spec.of(built, FeatureNames.snakeNames(events)));
+    Set<String> missing = new java.util.TreeSet<>(Set.of(stored.columns()));
+    if (snapshots != null) missing.removeAll(Set.of(snapshots.columns()));
+    missing.removeAll(Set.of("domain_class", "size_band"));
+    if (snapshots == null || !missing.isEmpty()) {
+      throw new NotEnoughData("account_features in " + store.warehouse() + " holds columns this configuration does "
+          + "not build (" + String.join(", ", missing.stream().limit(5).toList()) + "): run `pql features` first");
+    }
+    return Firmographics.classify(snapshots, domains.webmail(), domains.enterprise(),
+        new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()))
+        .select(Arrays.stream(stored.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new));
   }
 }

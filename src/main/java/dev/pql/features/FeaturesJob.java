@@ -96,19 +96,22 @@ public final class FeaturesJob {
    * that takes its key events from the events it has not read yet.
    */
   public static TableContract plannedContract(DeltaStore store, FeatureSettings settings) {
-    List<String> events;
+    List<String> events = knownKeyEvents(store, settings);
+    return events == null ? null : AccountFeatures.contract(FeatureNames.snakeNames(events), planLimits(settings),
+        settings);
+  }
+
+  /** The key events when they are known without reading the events: configured, or in feature_catalog; or null. */
+  static List<String> knownKeyEvents(DeltaStore store, FeatureSettings settings) {
     if (!settings.keyEvents().isEmpty()) {
-      events = store.exists(Tables.EVENTS) ? withoutExcluded(store, settings, settings.keyEvents())
+      return store.exists(Tables.EVENTS) ? withoutExcluded(store, settings, settings.keyEvents())
           : settings.keyEvents().stream().filter(e -> !settings.excludeEvents().contains(e)).toList();
-    } else if (store.exists(Tables.FEATURE_CATALOG)) {
-      // A few tens of event names.
-      events = store.read(Tables.FEATURE_CATALOG).orderBy("event").select("event").collectAsList().stream()
-          .map(r -> r.getString(0)).toList();
-      if (events.isEmpty()) return null;
-    } else {
-      return null;
     }
-    return AccountFeatures.contract(FeatureNames.snakeNames(events), planLimits(settings), settings);
+    if (!store.exists(Tables.FEATURE_CATALOG)) return null;
+    // A few tens of event names.
+    List<String> events = store.read(Tables.FEATURE_CATALOG).orderBy("event").select("event").collectAsList()
+        .stream().map(r -> r.getString(0)).toList();
+    return events.isEmpty() ? null : events;
   }
 
   /**

@@ -80,33 +80,61 @@ public final class PointInTimeFeatures {
     for (LocalDate d : asOfDates) dateRows.add(RowFactory.create(Date.valueOf(d)));
     Dataset<Row> dates = broadcast(daily.sparkSession().createDataFrame(dateRows,
         new StructType().add("as_of_date", DataTypes.DateType, false)));
+    return snapshots(new Daily(daily, userDaily, eventUserDaily, accounts), dates, null, spec);
+  }
+
+  /**
+   * The snapshots of some accounts, each at its own dates: {@code moments} holds (account_id, as_of_date) pairs,
+   * few of them (the eve of each upgrade), broadcast; only the daily rows of those accounts are read for them.
+   */
+  public static Dataset<Row> snapshotsAt(Dataset<Row> daily, Dataset<Row> userDaily, Dataset<Row> eventUserDaily,
+      Dataset<Row> accounts, Dataset<Row> moments, Spec spec) {
+    Dataset<Row> at = broadcast(moments.select(col("account_id").as(MOMENT_ACCOUNT), col("as_of_date")).distinct());
+    return snapshots(new Daily(daily, userDaily, eventUserDaily, accounts), at,
+        col("account_id").equalTo(col(MOMENT_ACCOUNT)), spec);
+  }
+
+  private static final String MOMENT_ACCOUNT = "moment_account_id";
+
+  /** The three daily tables and the account history a snapshot reads. */
+  private record Daily(Dataset<Row> events, Dataset<Row> users, Dataset<Row> eventUsers, Dataset<Row> accounts) {}
+
+  /** A join of rows of some account with the as-of dates: every date, or (with {@code sameAccount}) its own. */
+  private static Dataset<Row> atDates(Dataset<Row> rows, Dataset<Row> dates, Column condition, Column sameAccount) {
+    return sameAccount == null ? rows.join(dates, condition)
+        : rows.join(dates, condition.and(sameAccount)).drop(MOMENT_ACCOUNT);
+  }
+
+  private static Dataset<Row> snapshots(Daily tables, Dataset<Row> dates, Column sameAccount, Spec spec) {
+    Dataset<Row> daily = tables.events();
+    Dataset<Row> accounts = tables.accounts();
     Column asOf = col("as_of_date");
     Column asOfInstant = to_timestamp(asOf);
 
     // The accounts that exist at D, with the attributes valid at D 00:00 (a state that ends exactly then is
     // the one in force just before D).
-    Dataset<Row> spine = accounts.join(dates, col("signup_at").lt(asOfInstant)
+    Dataset<Row> spine = atDates(accounts, dates, col("signup_at").lt(asOfInstant)
             .and(col("valid_from").lt(asOfInstant))
-            .and(col("valid_to").isNull().or(col("valid_to").geq(asOfInstant))))
+            .and(col("valid_to").isNull().or(col("valid_to").geq(asOfInstant))), sameAccount)
         .select(col("account_id"), asOf, col("signup_at"), col("plan"), col("email_domain"), col("employees"),
             col("industry"), col("country"), col("timezone"));
 
     // Each account's signup day, for the counts since signup: one row per account.
     Dataset<Row> signups = accounts.groupBy(col("account_id").as("s_account_id"))
         .agg(min(to_date(col("signup_at"))).as("signup_date"));
-    Dataset<Row> dailyCounted = daily.join(dates, spec.counted());
+    Dataset<Row> dailyCounted = atDates(daily, dates, spec.counted(), sameAccount);
     if (!spec.signupWindows().isEmpty()) {
       dailyCounted = dailyCounted.join(signups, col("account_id").equalTo(col("s_account_id")), "left")
           .drop("s_account_id");
     }
     Dataset<Row> counted = accountCounts(perEvent(dailyCounted, spec), spec);
-    Dataset<Row> users = userCounts(userDaily.join(dates, spec.counted()));
+    Dataset<Row> users = userCounts(atDates(tables.users(), dates, spec.counted(), sameAccount));
 
     Dataset<Row> joined = spine
         .join(counted, col("account_id").equalTo(col("a_account_id")).and(asOf.equalTo(col("a_as_of_date"))), "left")
         .join(users, col("account_id").equalTo(col("u_account_id")).and(asOf.equalTo(col("u_as_of_date"))), "left");
     if (!spec.userWindows().isEmpty() && !spec.keyEvents().isEmpty()) {
-      joined = joined.join(eventUserCounts(eventUserDaily, dates, spec), col("account_id")
+      joined = joined.join(eventUserCounts(tables.eventUsers(), dates, sameAccount, spec), col("account_id")
           .equalTo(col("p_account_id")).and(asOf.equalTo(col("p_as_of_date"))), "left");
     }
 
@@ -264,11 +292,13 @@ public final class PointInTimeFeatures {
    * Distinct users per key event in each user window: each user's last day with the event before D first, then
    * counted per account. Only the rows of the longest window before each D are joined to it.
    */
-  static Dataset<Row> eventUserCounts(Dataset<Row> eventUserDaily, Dataset<Row> dates, Spec spec) {
+  static Dataset<Row> eventUserCounts(Dataset<Row> eventUserDaily, Dataset<Row> dates, Column sameAccount,
+      Spec spec) {
     int longest = java.util.Collections.max(spec.userWindows());
     Column asOf = col("as_of_date");
-    Dataset<Row> recent = eventUserDaily.filter(col("event").isin(spec.keyEvents().keySet().toArray()))
-        .join(dates, spec.counted().and(col("event_date").geq(org.apache.spark.sql.functions.date_sub(asOf, longest))));
+    Dataset<Row> recent = atDates(eventUserDaily.filter(col("event").isin(spec.keyEvents().keySet().toArray())),
+        dates, spec.counted().and(col("event_date").geq(org.apache.spark.sql.functions.date_sub(asOf, longest))),
+        sameAccount);
     Column daysBack = datediff(asOf, col("last_date"));
     List<Column> counts = new ArrayList<>();
     for (Map.Entry<String, String> e : spec.keyEvents().entrySet()) {

@@ -217,7 +217,8 @@ public final class Tables {
       .build();
 
   public static final TableContract MODEL_DRIVERS = TableContract.table("model_drivers",
-          "Per model and feature, from the driver fit (an upgrade within driver-horizon-days, over the features "
+          "Per model and feature, from the driver fit (the eve of each upgrade beside open accounts' snapshots, over "
+              + "the features "
               + "of one action, of the team and of who the account is): how much the fit loses without the feature "
               + "and without its behaviour (the ranks), what it learned about each of the feature's inputs "
               + "(standardized coefficients, odds ratios), beside the upgrade rates observed on the training rows "
@@ -492,6 +493,9 @@ public final class Tables {
       .optional("row_recall", DoubleType, "pql_upgrade_rows / upgrade_rows: the share of upgrade rows qualified")
       .optional("lead_days_median", DoubleType, "Median days from the first qualification within the horizon to "
           + "the upgrade, over the upgrades caught")
+      .optional("lead_days_median_lo", DoubleType, "Lower bound of the median's 95% distribution-free interval (the "
+          + "order statistics of ranks k/2 -+ 0.98 sqrt(k) among the k upgrades caught)")
+      .optional("lead_days_median_hi", DoubleType, "Upper bound of that interval")
       .optional("lead_days_p90", DoubleType, "90th percentile of those lead days")
       .optional("lift", DoubleType, "precision / (upgrade_rows / rows)")
       .optional("lift_lo", DoubleType, "Lower bound of lift's 95% interval (resampling accounts)")
@@ -559,23 +563,35 @@ public final class Tables {
       .optional("locked_lift_lo", DoubleType, "Its 95% interval, lower bound")
       .optional("locked_lift_hi", DoubleType, "Its upper bound")
       .optional("confirmed", BooleanType, "Whether the locked window confirms the rule: locked_lift_lo above 1")
+      .optional("locked_lead_days_median", DoubleType, "On the locked window, the median days from the rule's first "
+          + "qualification within the horizon to the upgrade, over the upgrades it caught")
+      .optional("locked_lead_days_median_lo", DoubleType, "Lower bound of the median's 95% distribution-free "
+          + "interval")
+      .optional("locked_lead_days_median_hi", DoubleType, "Upper bound of that interval")
+      .optional("locked_added_upgrades", LongType, "On the locked window, the upgrades the rule caught beforehand that "
+          + "no active definition caught (conf/definitions)")
+      .optional("locked_added_recall", DoubleType, "locked_added_upgrades over the locked window's upgrades: the "
+          + "recall the rule adds to the active definitions")
+      .optional("locked_added_recall_lo", DoubleType, "Lower bound of its 95% Wilson interval (one trial per upgrade)")
+      .optional("locked_added_recall_hi", DoubleType, "Upper bound of its 95% Wilson interval")
       .build();
 
   public static final TableContract THRESHOLD_CURVES = TableContract.table("threshold_curves",
           "Per model and discovered step, the upgrade rate around its cut, for plots: each cut the selection could "
-              + "place on the feature (its quantiles and the numbers people write), on the short-horizon training "
-              + "rows the selection ran on, with its conditional score and whether it lies in the reported cut's "
-              + "interval.")
+              + "place on the feature (its quantiles and the numbers people write), its rows and upgrades counted on "
+              + "the training rows of the model's 30-day label, with its conditional score on the driver rows the "
+              + "selection ran on and whether it lies in the reported cut's interval.")
       .key("model_version", "feature", "cut")
       .required("model_version", StringType, "Model version whose selection kept the step")
       .required("feature", StringType, "Feature of the step")
       .required("operator", StringType, ">= or <=: a row qualifies at the cut when feature operator cut")
       .required("cut", DoubleType, "A cut of the feature")
       .required("rows_qualifying", LongType, "Rows that qualify at this cut (snapshots; an account has several)")
-      .required("upgrades_qualifying", LongType, "Of those, rows followed by an upgrade within the driver horizon")
+      .required("upgrades_qualifying", LongType, "Of those, rows followed by an upgrade within horizon-days")
       .optional("rate_qualifying", DoubleType, "upgrades_qualifying / rows_qualifying; null without rows")
-      .required("rows_in_band", LongType, "Rows from this cut up to the next one (the band's own rate, unsmoothed)")
-      .required("upgrades_in_band", LongType, "Of those, rows followed by an upgrade within the driver horizon")
+      .required("rows_in_band", LongType, "Rows from this cut up to the next listed one (the band's own rate, "
+          + "unsmoothed)")
+      .required("upgrades_in_band", LongType, "Of those, rows followed by an upgrade within horizon-days")
       .optional("rate_in_band", DoubleType, "upgrades_in_band / rows_in_band; null without rows")
       .required("z", DoubleType, "The cut's score statistic in the round that kept the step, given the terms kept "
           + "before it (the reported cut's is the largest, or near it when rounded)")

@@ -74,7 +74,8 @@ public final class Backtest {
       return new Object[] {name, version, kind, java.sql.Date.valueOf(from), java.sql.Date.valueOf(to), snapshots,
           horizonDays, rows, upgradeRows, pqlRows, pqlUpgradeRows, precision.valueOrNull(), precision.loOrNull(),
           precision.hiOrNull(), u.upgrades(), u.caught(), u.recall().valueOrNull(), u.recall().loOrNull(),
-          u.recall().hiOrNull(), finite(u.rowRecall()), finite(u.leadDaysMedian()), finite(u.leadDaysP90()),
+          u.recall().hiOrNull(), finite(u.rowRecall()), finite(u.leadDaysMedian()), finite(u.leadDaysMedianLo()),
+          finite(u.leadDaysMedianHi()), finite(u.leadDaysP90()),
           lift.valueOrNull(), lift.loOrNull(), lift.hiOrNull(), finite(coverage), accounts, finite(pqlsPerWeek),
           overlap.entrySet().stream().map(e -> org.apache.spark.sql.RowFactory.create(e.getKey(),
               finite(e.getValue()))).toList(), modelVersion};
@@ -91,7 +92,32 @@ public final class Backtest {
    * pqlUpgradeRows / upgradeRows, and the median and 90th percentile of days from the first flag to the upgrade.
    */
   public record Upgrades(long upgrades, long caught, Estimate recall, double rowRecall, double leadDaysMedian,
-      double leadDaysP90) {}
+      double leadDaysMedianLo, double leadDaysMedianHi, double leadDaysP90) {
+    /** The median lead in days with its interval, e.g. "8 (5–12)"; "-" when nothing was caught. */
+    public String leadDays() {
+      if (!Double.isFinite(leadDaysMedian)) return "-";
+      return String.format(java.util.Locale.ROOT, "%.0f (%.0f–%.0f)", leadDaysMedian, leadDaysMedianLo,
+          leadDaysMedianHi);
+    }
+  }
+
+  /** The lead days' quantiles read per candidate: 0, 1%, ..., 100%, from which the median's interval is taken. */
+  private static final int LEAD_GRID = 100;
+  private static final String LEAD_FRACTIONS = java.util.stream.IntStream.rangeClosed(0, LEAD_GRID)
+      .mapToObj(j -> String.format(java.util.Locale.ROOT, "%.2f", (double) j / LEAD_GRID))
+      .collect(java.util.stream.Collectors.joining(", ", "array(", ")"));
+
+  /**
+   * The median's distribution-free interval from the quantile grid: the order statistics of ranks k/2 -+ 0.98
+   * sqrt(k) among k caught upgrades (the normal bound of Binomial(k, 1/2) at 95%), rounded outward to the grid.
+   */
+  static double[] medianInterval(List<Double> quantiles, long k) {
+    double half = 0.98 * Math.sqrt(k);
+    double lo = Math.max(0, (k / 2.0 - half - 1) / Math.max(1, k - 1));
+    double hi = Math.min(1, (k / 2.0 + half) / Math.max(1, k - 1));
+    return new double[] {quantiles.get((int) Math.floor(lo * LEAD_GRID)),
+        quantiles.get((int) Math.ceil(hi * LEAD_GRID))};
+  }
 
   /**
    * @param labelled rows of {@link TrainingSet#label}: one per open account and snapshot, with the label and
@@ -179,7 +205,7 @@ public final class Backtest {
     List<Column> t = new ArrayList<>(List.of(sum("rows"), sum("upgrade_rows"), sum("upgraded")));
     for (int i = 0; i < n; i++) {
       t.addAll(List.of(sum("p" + i), sum("pu" + i), sum("a" + i), sum("c" + i),
-          expr("percentile(lead" + i + ", array(0.5, 0.9))")));
+          expr("percentile(lead" + i + ", " + LEAD_FRACTIONS + ")")));
       for (int j = 0; j < n; j++) {
         if (i != j) t.add(sum("b" + i + "_" + j));
       }
@@ -243,9 +269,10 @@ public final class Backtest {
     double[][] draws = resampled == null ? new double[0][1 + 2 * n] : resampled;
     Estimate precisionCi = Estimate.bootstrap(precision, column(draws, 1 + 2 * i), CONFIDENCE);
     Estimate liftCi = Estimate.bootstrap(ratio(precision, base), column(draws, 2 + 2 * i), CONFIDENCE);
+    double[] leadInterval = lead.isEmpty() ? new double[] {Double.NaN, Double.NaN} : medianInterval(lead, caught);
     Upgrades caughtUpgrades = new Upgrades(upgrades, caught, Estimate.wilson(caught, upgrades, CONFIDENCE),
-        ratio(pqlUpgradeRows, upgradeRows), lead.isEmpty() ? Double.NaN : lead.get(0),
-        lead.isEmpty() ? Double.NaN : lead.get(1));
+        ratio(pqlUpgradeRows, upgradeRows), lead.isEmpty() ? Double.NaN : lead.get(LEAD_GRID / 2), leadInterval[0],
+        leadInterval[1], lead.isEmpty() ? Double.NaN : lead.get(LEAD_GRID * 9 / 10));
     Candidate c = candidates.get(i);
     return new Figures(c.name(), c.version(), c.kind(), history.getDate(2).toLocalDate(),
         history.getDate(3).toLocalDate(), history.getLong(1), rows, upgradeRows, pqlRows, pqlUpgradeRows,

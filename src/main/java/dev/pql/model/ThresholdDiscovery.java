@@ -198,6 +198,68 @@ public final class ThresholdDiscovery {
     return measured;
   }
 
+  /**
+   * The curves' rows and upgrades counted again on other rows — the training rows of the model's own label — so
+   * that a plot reads upgrade rates, not the driver rows' (whose upgrades are over-sampled); the score, interval and
+   * reported cut stay the selection's. A point's band runs from its cut to the next point's. One aggregation over
+   * the rows; only (feature, band) counts reach the driver.
+   */
+  public static List<CurvePoint> curvesOn(Dataset<Row> rows, List<CurvePoint> curves) {
+    if (curves.isEmpty()) return curves;
+    Map<String, List<CurvePoint>> byFeature = new LinkedHashMap<>();
+    for (CurvePoint p : curves) byFeature.computeIfAbsent(p.feature(), f -> new ArrayList<>()).add(p);
+    List<String> features = new ArrayList<>(byFeature.keySet());
+    String[] names = new String[features.size()];
+    String[] bins = new String[features.size()];
+    double[][] splits = new double[features.size()][];
+    List<Column> values = new ArrayList<>(List.of(col(TrainingSet.LABEL)));
+    for (int f = 0; f < features.size(); f++) {
+      List<CurvePoint> points = byFeature.get(features.get(f));
+      boolean atLeast = points.get(0).operator().equals(">=");
+      // Oriented so that qualifying is "value >= cut"; a null qualifies for nothing (the invalid bucket).
+      Column value = col("`" + features.get(f) + "`").cast("double");
+      names[f] = "v" + f;
+      bins[f] = "b" + f;
+      values.add(when(value.isNull(), Double.NaN).otherwise(atLeast ? value : value.multiply(-1)).as(names[f]));
+      double[] edges = points.stream().mapToDouble(p -> atLeast ? p.cut() : -p.cut()).sorted().distinct().toArray();
+      splits[f] = new double[edges.length + 2];
+      splits[f][0] = Double.NEGATIVE_INFINITY;
+      System.arraycopy(edges, 0, splits[f], 1, edges.length);
+      splits[f][edges.length + 1] = Double.POSITIVE_INFINITY;
+    }
+    StringBuilder stack = new StringBuilder("stack(" + features.size());
+    for (int f = 0; f < features.size(); f++) stack.append(", ").append(f).append(", ").append(bins[f]);
+    List<Row> counts = new Bucketizer().setInputCols(names).setOutputCols(bins).setSplitsArray(splits)
+        .setHandleInvalid("keep").transform(rows.select(values.toArray(Column[]::new)))
+        .selectExpr(TrainingSet.LABEL, stack + ") AS (f, bin)")
+        .groupBy("f", "bin").agg(count(lit(1)), sum(TrainingSet.LABEL)).collectAsList();
+    List<CurvePoint> out = new ArrayList<>();
+    for (int f = 0; f < features.size(); f++) {
+      int m = splits[f].length - 1; // buckets 0..m-1 hold values; bucket m the nulls
+      long[] n = new long[m + 1];
+      double[] up = new double[m + 1];
+      for (Row r : counts) {
+        if (r.getInt(0) != f) continue;
+        int b = (int) r.getDouble(1);
+        n[b] = r.getLong(2);
+        up[b] = r.isNullAt(3) ? 0 : r.getDouble(3);
+      }
+      for (CurvePoint p : byFeature.get(features.get(f))) {
+        double edge = p.operator().equals(">=") ? p.cut() : -p.cut();
+        int b = java.util.Arrays.binarySearch(splits[f], edge);
+        long atOrAbove = 0;
+        double upgrades = 0;
+        for (int k = b; k < m; k++) {
+          atOrAbove += n[k];
+          upgrades += up[k];
+        }
+        out.add(new CurvePoint(p.feature(), p.operator(), p.cut(), atOrAbove, Math.round(upgrades), n[b],
+            Math.round(up[b]), p.z(), p.inInterval(), p.reported()));
+      }
+    }
+    return out;
+  }
+
   private static double zeroIfNaN(double v) {
     return Double.isNaN(v) ? 0 : v;
   }
@@ -513,12 +575,16 @@ public final class ThresholdDiscovery {
      * Bonferroni bound over every pair scored; parts the pair explains then drop out.
      */
     private ClusteredLogit.Fit pairs(ClusteredLogit.Fit fit) {
+      return combinations(interactions(fit));
+    }
+
+    private ClusteredLogit.Fit interactions(ClusteredLogit.Fit fit) {
       int[] features = pairFeatures();
       if (features.length < 2) return fit;
       int[][] cuts = new int[features.length][];
       for (int f = 0; f < features.length; f++) cuts[f] = pairCuts(features[f]);
       for (int round = 0; round < PAIR_ROUNDS && kept.size() < MAX_TERMS; round++) {
-        Best best = bestPair(pairSums(fit, features, cuts), features, cuts);
+        Best best = bestPair(pairSums(fit, kept, features, cuts), features, cuts);
         if (best == null) return fit;
         scored += best.tests();
         Choice pair = best.choice();
@@ -538,13 +604,65 @@ public final class ThresholdDiscovery {
     }
 
     /**
+     * Two kept steps that only move the rate together: for each two kept steps of two features, the best pair of
+     * those features, scored in place of both (against the model without them), replaces them when it is
+     * significant and neither step is significant beside it, at its own cut or at the pair's (p >= alpha, not
+     * corrected: the doubt goes to the two single rules). Where only the combination moves the hazard each part
+     * alone stands in for it, and with fewer upgrades than an interaction test needs beside both parts, the parts
+     * say nothing beside the combination; where two steps add up, each still says something beside their pair.
+     */
+    private ClusteredLogit.Fit combinations(ClusteredLogit.Fit fit) {
+      List<Choice> steps = kept.stream().filter(c -> !c.graded() && !c.pair()).toList();
+      for (int a = 0; a < steps.size(); a++) {
+        for (int b = a + 1; b < steps.size(); b++) {
+          Choice first = steps.get(a);
+          Choice second = steps.get(b);
+          if (!kept.contains(first) || !kept.contains(second) || first.feature() == second.feature()) continue;
+          List<Choice> without = new ArrayList<>(kept);
+          without.remove(first);
+          without.remove(second);
+          int[] features = {first.feature(), second.feature()};
+          int[][] cuts = {pairCuts(first.feature()), pairCuts(second.feature())};
+          Best best = bestPair(pairSums(fit(without), without, features, cuts), features, cuts);
+          if (best == null) continue;
+          scored += best.tests();
+          Choice pair = best.choice();
+          List<Choice> trial = new ArrayList<>(without);
+          trial.add(pair);
+          if (pValue(fit(trial).z(trial.size())) >= alpha / best.tests()
+              || addsBeside(trial, first, pair.cut()) || addsBeside(trial, second, pair.otherCut())) {
+            continue;
+          }
+          kept.set(kept.indexOf(first), pair);
+          kept.remove(second);
+          testsOf.put(pair, best.tests());
+          fit = backward(fit(kept));
+        }
+      }
+      return fit;
+    }
+
+    /** Whether a kept step, at its own cut or at the pair's cut of its feature, is significant beside the model. */
+    private boolean addsBeside(List<Choice> model, Choice step, int pairCut) {
+      for (int cut : new int[] {step.cut(), pairCut}) {
+        List<Choice> with = new ArrayList<>(model);
+        with.add(new Choice(step.feature(), cut));
+        if (pValue(fit(with).z(with.size())) < alpha) return true;
+      }
+      return false;
+    }
+
+    /**
      * The features pairs are made of: those of the kept steps (a pair is looked for among what already matters
-     * alone, as an interaction is among its main effects), at most {@value #PAIR_FEATURES}. Two actions that only
-     * move the rate together still each move it alone, so each is kept first.
+     * alone, as an interaction is among its main effects), then who the account is (its size: an action that
+     * matters only in large accounts), at most {@value #PAIR_FEATURES}. Two actions that only move the rate
+     * together still each move it alone, so each is kept first.
      */
     private int[] pairFeatures() {
-      return kept.stream().filter(c -> !c.graded() && !c.pair()).mapToInt(Choice::feature).distinct()
-          .limit(PAIR_FEATURES).toArray();
+      java.util.stream.IntStream firmographic = java.util.stream.IntStream.range(0, binned.candidates().size())
+          .filter(i -> Drivers.FIRMOGRAPHIC.contains(binned.candidates().get(i).feature()));
+      return java.util.stream.IntStream.concat(kept.stream().filter(c -> !c.graded() && !c.pair())
+          .mapToInt(Choice::feature), firmographic).distinct().limit(PAIR_FEATURES).toArray();
     }
 
     /**
@@ -583,7 +701,7 @@ public final class ThresholdDiscovery {
      * One pass: for each pair of features, the rows, upgrades, residuals and weights of each cell of their levels
      * (a feature's level is how many of its pair cuts it reaches; a null reaches none).
      */
-    private double[][] pairSums(ClusteredLogit.Fit fit, int[] features, int[][] cuts) {
+    private double[][] pairSums(ClusteredLogit.Fit fit, List<Choice> model, int[] features, int[][] cuts) {
       int n = features.length;
       int[] offset = new int[n * n + 1];
       for (int f = 0; f < n; f++) {
@@ -595,7 +713,7 @@ public final class ThresholdDiscovery {
       int cells = offset[n * n];
       int[] last = new int[n];
       for (int f = 0; f < n; f++) last[f] = binned.values(features[f]);
-      List<ClusteredLogit.Term> terms = terms(kept);
+      List<ClusteredLogit.Term> terms = terms(model);
       double[] h = binned.rows().mapPartitions((java.util.Iterator<ClusteredLogit.Observation> it) -> {
         double[] a = new double[4 * cells];
         int[] level = new int[n];
@@ -840,11 +958,12 @@ public final class ThresholdDiscovery {
         long tests = testsOf.get(c);
         String operator = candidate.atLeast() ? ">=" : "<=";
         double cut = c.graded() ? Double.NaN : binned.cut(c.feature(), c.cut());
+        double sd = Math.sqrt(Math.max(0, moments[1][t] - moments[0][t] * moments[0][t]));
         if (c.pair()) {
           thresholds.add(combination(c, p, tests));
+          terms.addAll(parts(c, fit.beta()[t + 1], sd, z, p, tests, featureImportance, behaviourImportance));
           continue;
         }
-        double sd = Math.sqrt(Math.max(0, moments[1][t] - moments[0][t] * moments[0][t]));
         terms.add(new Term(candidate.feature(), c.graded() ? "graded" : "step", c.graded() ? null : operator, cut,
             fit.beta()[t + 1], sd, z, p, tests, featureImportance.getOrDefault(candidate.feature(), 0.0)));
         if (!c.graded()) thresholds.add(threshold(c, operator, cut, p, tests));
@@ -854,10 +973,31 @@ public final class ThresholdDiscovery {
           t.predicate().contains(" AND ") ? label(t) : t.feature(), 0.0)));
       List<CurvePoint> keptCurves = new ArrayList<>();
       for (Choice c : kept) {
-        if (!c.graded() && curves.containsKey(c.feature())) keptCurves.addAll(curves.get(c.feature()));
+        if (!c.graded() && !c.pair() && curves.containsKey(c.feature())) keptCurves.addAll(curves.get(c.feature()));
       }
       return new Discovery(List.copyOf(thresholds), List.copyOf(terms), featureImportance, behaviourImportance,
           scored, List.copyOf(keptCurves));
+    }
+
+    /**
+     * A kept combination's two parts as terms of the selection, so that the drivers lead with both behaviours: each a
+     * step at its own cut carrying the combination's coefficient, z and importance.
+     */
+    private List<Term> parts(Choice c, double coefficient, double sd, double z, double p, long tests,
+        Map<String, Double> featureImportance, Map<String, Double> behaviourImportance) {
+      double importance = featureImportance.getOrDefault(label(c), 0.0);
+      String together = FeatureNames.behaviour(binned.candidates().get(c.feature()).feature()) + " AND "
+          + FeatureNames.behaviour(binned.candidates().get(c.other()).feature());
+      List<Term> parts = new ArrayList<>();
+      for (int[] part : new int[][] {{c.feature(), c.cut()}, {c.other(), c.otherCut()}}) {
+        Candidate candidate = binned.candidates().get(part[0]);
+        featureImportance.putIfAbsent(candidate.feature(), importance);
+        behaviourImportance.putIfAbsent(FeatureNames.behaviour(candidate.feature()),
+            behaviourImportance.getOrDefault(together, importance));
+        parts.add(new Term(candidate.feature(), "step", candidate.atLeast() ? ">=" : "<=",
+            binned.cut(part[0], part[1]), coefficient, sd, z, p, tests, importance));
+      }
+      return parts;
     }
 
     /** A combination's name in the importance maps: its two features, joined. */

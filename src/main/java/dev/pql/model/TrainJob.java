@@ -1,12 +1,20 @@
 package dev.pql.model;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.date_sub;
+import static org.apache.spark.sql.functions.explode;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
+import static org.apache.spark.sql.functions.sequence;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.to_date;
 
 import dev.pql.PqlException.NotEnoughData;
+import dev.pql.config.Settings.DomainSettings;
 import dev.pql.config.Settings.FeatureSettings;
 import dev.pql.config.Settings.ModelSettings;
 import dev.pql.definitions.Definition;
@@ -20,6 +28,7 @@ import dev.pql.io.RunLog;
 import dev.pql.io.RunLog.StageCounts;
 import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
+import dev.pql.metrics.Backtest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Date;
@@ -31,6 +40,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -52,7 +62,7 @@ public final class TrainJob {
       long calibrationPositives, long evaluationRows, long evaluationPositives, Map<String, Double> metrics,
       List<Evaluation.CalibrationBin> calibration, List<Drivers.Driver> drivers,
       List<ThresholdDiscovery.Threshold> rules, List<ThresholdDiscovery.Threshold> lockedRules,
-      int thresholdsScanned, String bestRule,
+      List<Reach> lockedReach, int thresholdsScanned, String bestRule,
       UpgradeModel.GridPoint chosen, int driverHorizonDays, long driverRows, long driverPositives,
       UpgradeModel.GridPoint driverChosen, ChampionGate.Verdict verdict) {}
 
@@ -94,8 +104,12 @@ public final class TrainJob {
   /** The labelled rows of the three splits. */
   private record Splits(Dataset<Row> training, Dataset<Row> calibration, Dataset<Row> evaluation) {}
 
+  /**
+   * @param activeDefinitions the active definitions' conditions, beside which each discovered rule's added recall
+   *     is measured on the locked window (none: every upgrade a rule catches is added)
+   */
   public static Result run(StageContext context, ModelSettings settings, FeatureSettings features,
-      List<String> freePlans) {
+      DomainSettings domains, List<String> freePlans, List<Column> activeDefinitions) {
     DeltaStore store = context.store();
     RunLog log = context.log();
     Dataset<Row> snapshots = history(store, settings);
@@ -104,7 +118,7 @@ public final class TrainJob {
         settings.horizonDays(), w.labelEnd()).persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())))
         .persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> shortRows = shortHorizonRows(store, snapshots, settings, freePlans, w)
+    Dataset<Row> shortRows = driverRows(store, snapshots, settings, features, domains, freePlans, w)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Splits splits = new Splits(training, labelled.filter(col("as_of_date")
@@ -122,7 +136,7 @@ public final class TrainJob {
       }
 
       ModelInputs plain = ModelInputs.forFeatures(snapshots.schema(), settings, features).withoutConstants(training);
-      // Drivers and thresholds, first: the stepwise selection on the short-horizon rows of one action each.
+      // Drivers and thresholds, first: the stepwise selection on the driver rows, over the inputs of one action each.
       ThresholdDiscovery.Discovery discovery = log.stage("train.thresholds",
           () -> ThresholdDiscovery.discover(shortRows, plain.actionsOnly().scanned(), settings.minSupport(),
               settings.alpha()),
@@ -139,7 +153,7 @@ public final class TrainJob {
           () -> modelled(log, splits, train.rows(), inputs, thresholds, snapshots.columns(), settings, features,
               store.location("models/" + version)),
           () -> explained(context, shortRows, shortCounts, splits, inputs, discovery, thresholds, settings,
-              features));
+              features, activeDefinitions));
       Modelled modelled = both.first();
       DriverFit driverFit = both.second().driverFit();
       List<ThresholdDiscovery.Threshold> rules = both.second().rules();
@@ -149,6 +163,7 @@ public final class TrainJob {
           w.calibrationFrom(), w.calibrationTo(), w.evaluationFrom(), w.evaluationTo(), train.rows(),
           train.positives(), calibration.rows(), calibration.positives(), eval.rows(), eval.positives(),
           modelled.metrics(), modelled.calibration(), driverFit.drivers(), rules, both.second().locked(),
+          both.second().reach(),
           (int) discovery.candidatesScored(),
           modelled.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
           driverFit.counts().positives(), driverFit.chosen(), modelled.verdict());
@@ -162,15 +177,36 @@ public final class TrainJob {
   }
 
   /**
-   * The short-horizon rows: every snapshot whose driver horizon (an upgrade within pql.model.driver-horizon-days)
-   * ends before the locked window, labelled on that horizon. What an account does just before it upgrades, rather
-   * than every early sign of it that a 30-day label rewards; nothing of the locked window.
+   * The driver rows: what accounts looked like on the eve of an upgrade, beside what open accounts look like. Every
+   * stored snapshot whose driver horizon (an upgrade within pql.model.driver-horizon-days, default 1) ends before
+   * the locked window, labelled on that horizon; and, for each upgrade among them, the account on each day of the
+   * horizon before it that no stored snapshot holds, built from the daily tables. On a weekly cadence that is every
+   * upgrade's eve (the cases) beside one day in seven of each open account (the controls): sampling on the outcome
+   * leaves odds ratios and the place of a step as the daily hazard has them (Prentice and Pyke, 1979), so a rule on
+   * 14 days is found on 14 days, not on the 7 that best foretell next week; only the base rate is not the hazard's,
+   * and nothing reads it from these rows. Nothing of the locked window.
    */
-  private static Dataset<Row> shortHorizonRows(DeltaStore store, Dataset<Row> snapshots, ModelSettings settings,
-      List<String> freePlans, Windows w) {
+  private static Dataset<Row> driverRows(DeltaStore store, Dataset<Row> snapshots, ModelSettings settings,
+      FeatureSettings features, DomainSettings domains, List<String> freePlans, Windows w) {
     int dh = settings.driverHorizonDays();
-    return TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans, dh, w.labelEnd())
-        .filter(col("as_of_date").leq(Date.valueOf(w.evaluationFrom().minusDays(dh))));
+    Dataset<Row> conversions = store.read(Tables.CONVERSIONS);
+    Row range = snapshots.agg(min("as_of_date"), max("as_of_date")).first();
+    Date last = Date.valueOf(w.evaluationFrom().minusDays(dh));
+    if (!range.isNullAt(1) && range.getDate(1).before(last)) last = range.getDate(1);
+    Dataset<Row> stored = TrainingSet.label(snapshots, conversions, freePlans, dh, w.labelEnd())
+        .filter(col("as_of_date").leq(last));
+    // Snapshots built elsewhere (no daily tables here) give only the stored rows.
+    if (range.isNullAt(0) || !store.exists(Tables.ACCOUNT_DAILY)) return stored;
+    Column upgradeDay = to_date(col("upgraded_at"));
+    Dataset<Row> eves = conversions.groupBy("account_id").agg(min("converted_at").as("upgraded_at"))
+        .select(col("account_id"), explode(sequence(date_sub(upgradeDay, dh - 1), upgradeDay)).as("as_of_date"))
+        .filter(col("as_of_date").between(range.getDate(0), last))
+        .alias("eve").join(snapshots.select("account_id", "as_of_date").alias("held"),
+            col("eve.account_id").equalTo(col("held.account_id"))
+                .and(col("eve.as_of_date").equalTo(col("held.as_of_date"))), "left_anti");
+    Dataset<Row> cases = TrainingSet.label(FeatureStore.snapshotsAt(store, features, domains, eves), conversions,
+        freePlans, dh, w.labelEnd()).filter(col(TrainingSet.LABEL).equalTo(1.0));
+    return stored.unionByName(cases);
   }
 
   /** The stored snapshots within pql.model.train-from / train-to. */
@@ -197,7 +233,7 @@ public final class TrainJob {
 
   /**
    * The driver fit orders the features the selection did not keep: a second fit with the short driver horizon, on
-   * the inputs that name one action (or the team, or who the account is), over the short-horizon rows.
+   * the inputs that name one action (or the team, or who the account is), over the driver rows.
    */
   private static DriverFit drivers(StageContext context, Dataset<Row> driverRows, Counts counts,
       Dataset<Row> training, ModelInputs inputs, ModelSettings settings) {
@@ -366,11 +402,45 @@ public final class TrainJob {
 
   /** The driver fit and the discovered rules its drivers confirm, both written for model version {@code version}. */
   private record Explained(DriverFit driverFit, List<ThresholdDiscovery.Threshold> rules,
-      List<ThresholdDiscovery.Threshold> locked) {}
+      List<ThresholdDiscovery.Threshold> locked, List<Reach> reach) {}
+
+  /**
+   * A discovered rule beside the active definitions on the locked window, upgrades counted once (Backtest's replay):
+   * its lead time, and the upgrades it catches that no active definition catches with their share of the window's
+   * upgrades (Wilson interval).
+   */
+  public record Reach(Backtest.Upgrades upgrades, long added, Estimate addedRecall) {}
+
+  /**
+   * Each rule's reach: the rules, "any active definition" and each "rule or any active definition" replayed at once;
+   * what a rule adds is what its union catches beyond the definitions alone.
+   */
+  static List<Reach> reach(Dataset<Row> locked, List<ThresholdDiscovery.Threshold> rules, List<Column> active,
+      int cadenceDays) {
+    if (rules.isEmpty()) return List.of();
+    Column any = active.stream().map(c -> coalesce(c, lit(false))).reduce(Column::or).orElse(lit(false));
+    List<Backtest.Candidate> candidates = new ArrayList<>(List.of(new Backtest.Candidate("active", "", "rule", any)));
+    for (int i = 0; i < rules.size(); i++) {
+      Column rule = coalesce(expr(rules.get(i).predicate()), lit(false));
+      candidates.add(new Backtest.Candidate("rule" + i, "", "discovered", rule));
+      candidates.add(new Backtest.Candidate("rule" + i + "+active", "", "discovered", rule.or(any)));
+    }
+    List<Backtest.Figures> figures = Backtest.run(locked, candidates, cadenceDays);
+    if (figures.isEmpty()) return List.of();
+    Backtest.Upgrades byDefinitions = figures.get(0).upgrades();
+    List<Reach> out = new ArrayList<>();
+    for (int i = 0; i < rules.size(); i++) {
+      long added = figures.get(2 + 2 * i).upgrades().caught() - byDefinitions.caught();
+      out.add(new Reach(figures.get(1 + 2 * i).upgrades(), added,
+          Estimate.wilson(added, byDefinitions.upgrades(), Backtest.CONFIDENCE)));
+    }
+    return out;
+  }
 
   private static Explained explained(StageContext context, Dataset<Row> shortRows, Counts shortCounts,
       Splits splits, ModelInputs inputs, ThresholdDiscovery.Discovery discovery,
-      List<ThresholdDiscovery.Threshold> thresholds, ModelSettings settings, FeatureSettings features) {
+      List<ThresholdDiscovery.Threshold> thresholds, ModelSettings settings, FeatureSettings features,
+      List<Column> activeDefinitions) {
     Dataset<Row> training = splits.training();
     DriverFit fitted = drivers(context, shortRows, shortCounts, training, inputs, settings);
     // The behaviours the selection kept lead, as the selection model sees them; the driver fit orders the rest.
@@ -392,15 +462,16 @@ public final class TrainJob {
     // Each rule confirmed, or not, where nothing chose it: its figures on the locked window, accounts resampled.
     List<ThresholdDiscovery.Threshold> locked = ThresholdDiscovery.measuredOn(splits.evaluation(), rules,
         settings.gate().replicates(), settings.seed() + 1, settings.gate().confidence());
-    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, locked, discovery.curves(),
-        settings, features);
-    return new Explained(driverFit, rules, locked);
+    List<Reach> reach = reach(splits.evaluation(), rules, activeDefinitions, features.weekly() ? 7 : 1);
+    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, locked, reach,
+        ThresholdDiscovery.curvesOn(training, discovery.curves()), settings, features);
+    return new Explained(driverFit, rules, locked, reach);
   }
 
   private static void writeExplanations(DeltaStore store, String version,
       List<Drivers.Driver> drivers, List<ThresholdDiscovery.Threshold> rules,
-      List<ThresholdDiscovery.Threshold> locked, List<ThresholdDiscovery.CurvePoint> curves, ModelSettings settings,
-      FeatureSettings features) {
+      List<ThresholdDiscovery.Threshold> locked, List<Reach> reach, List<ThresholdDiscovery.CurvePoint> curves,
+      ModelSettings settings, FeatureSettings features) {
     List<Row> driverRows = new ArrayList<>();
     for (Drivers.Driver d : drivers) {
       List<Row> effects = d.inputs().stream().map(e -> RowFactory.create(e.input(), e.transform(), e.coefficient(),
@@ -417,6 +488,7 @@ public final class TrainJob {
       ThresholdDiscovery.Threshold t = rules.get(i);
       ThresholdDiscovery.Threshold l = locked.get(i);
       ThresholdDiscovery.Uncertainty lu = l.uncertainty();
+      Reach reached = reach.isEmpty() ? null : reach.get(i);
       Definition d = RuleNames.definition(t, version, features, settings.horizonDays());
       ruleRows.add(RowFactory.create(version, d.name(), d.version(), d.type().key(), d.when(),
           d.withinDaysOfSignup(), t.feature(), t.operator(), t.threshold(), t.qualifying(), t.rateQualifying(),
@@ -428,7 +500,12 @@ public final class TrainJob {
           l.qualifying(), l.qualifyingPositives(), lu.rateQualifying().valueOrNull(), lu.rateQualifying().loOrNull(),
           lu.rateQualifying().hiOrNull(), lu.recall().valueOrNull(), lu.recall().loOrNull(), lu.recall().hiOrNull(),
           lu.lift().valueOrNull(), lu.lift().loOrNull(), lu.lift().hiOrNull(),
-          lu.lift().surelyAbove(1)));
+          lu.lift().surelyAbove(1), reached == null ? null : finite(reached.upgrades().leadDaysMedian()),
+          reached == null ? null : finite(reached.upgrades().leadDaysMedianLo()),
+          reached == null ? null : finite(reached.upgrades().leadDaysMedianHi()),
+          reached == null ? null : reached.added(), reached == null ? null : reached.addedRecall().valueOrNull(),
+          reached == null ? null : reached.addedRecall().loOrNull(),
+          reached == null ? null : reached.addedRecall().hiOrNull()));
     }
     java.util.Set<String> reported = new java.util.HashSet<>();
     rules.forEach(t -> reported.add(t.feature()));
@@ -443,6 +520,10 @@ public final class TrainJob {
           store.upsert(Tables.DISCOVERED_RULES, store.frame(Tables.DISCOVERED_RULES, ruleRows));
           return store.upsert(Tables.THRESHOLD_CURVES, store.frame(Tables.THRESHOLD_CURVES, curveRows));
         });
+  }
+
+  private static Double finite(double v) {
+    return Double.isFinite(v) ? v : null;
   }
 
   private static Double rate(long upgrades, long rows) {

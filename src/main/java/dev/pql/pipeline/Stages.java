@@ -100,12 +100,20 @@ public final class Stages {
    */
   public static Trained train(StageRunner runner, Settings settings, String why, String truthLake) {
     return runner.run("train", () -> {
-      TrainJob.Result r = TrainJob.run(runner.context(), settings.model(), settings.features(),
-          settings.plans().free());
+      TrainJob.Result r = TrainJob.run(runner.context(), settings.model(), featureSettings(settings),
+          settings.domains(), settings.plans().free(), activeDefinitions(runner.context(), settings));
       return new Trained(r, truthLake == null ? null : truth(runner, settings, r, truthLake));
     }, t -> new StageCounts(t.result().trainingRows() + t.result().evaluationRows(), t.result().drivers().size(), 0,
         0), t -> why + ": model " + t.result().modelVersion() + " " + t.result().verdict().status()
         + (t.result().verdict().published() ? "" : " by the champion gate (the summary says why)"));
+  }
+
+  /** The active definitions' conditions, checked against the stored snapshots; none without a definitions folder. */
+  static List<org.apache.spark.sql.Column> activeDefinitions(StageContext context, Settings settings) {
+    if (!new java.io.File(settings.scoring().definitions()).isDirectory()) return List.of();
+    return dev.pql.definitions.Definitions.active(context.spark(), settings.scoring().definitions(),
+            FeatureStore.snapshots(context.store()).schema()).stream()
+        .map(r -> dev.pql.definitions.DefinitionTranslator.condition(r.definition())).toList();
   }
 
   private static TruthCheck.Comparison truth(StageRunner runner, Settings settings, TrainJob.Result r, String lake) {

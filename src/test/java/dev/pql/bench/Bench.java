@@ -187,7 +187,7 @@ public final class Bench {
       if (!stages.contains("train")) return out;
       try {
         Measure train = timed(events, "train", () -> TrainJob.run(context, settings.model(), settings.features(),
-            settings.plans().free()));
+            settings.domains(), settings.plans().free(), List.of()));
         out.addAll(againstScikitLearn(train, spark, settings, store, context.runId(),
             dir.resolve("matrix-" + size).toAbsolutePath()));
         out.add(timed(events, "score, 1 snapshot", () -> ScoreJob.run(context, settings, List.of(last))));

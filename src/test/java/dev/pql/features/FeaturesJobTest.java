@@ -199,4 +199,34 @@ class FeaturesJobTest extends SparkTestBase {
         || c.startsWith("cnt_first_")).toList());
     assertEquals(3, after.select("as_of_date").distinct().count());
   }
+  @Test
+  void snapshotsOfSomeAccountsAtTheirOwnDatesAreTheStoredSnapshotsOfThoseDates() {
+    DeltaStore store = newWarehouse();
+    List<LocalDate> days = SnapshotDates.between(LocalDate.parse("2026-02-02"), LocalDate.parse("2026-03-12"), false,
+        DayOfWeek.MONDAY);
+    run(store, days, "at-1");
+    // Four accounts at dates of their own, one of them (a3) without events; a2 twice.
+    Dataset<Row> moments = spark.sql("""
+        SELECT account_id, CAST(as_of_date AS DATE) AS as_of_date FROM VALUES ('a0', '2026-02-05'),
+          ('a1', '2026-02-19'), ('a2', '2026-02-27'), ('a2', '2026-03-11'), ('a3', '2026-02-10')
+          AS m(account_id, as_of_date)""");
+    Dataset<Row> built = FeatureStore.snapshotsAt(store, settings.features(), settings.domains(), moments);
+    Dataset<Row> stored = spark.read().format("delta").load(store.warehouse() + "/account_features")
+        .join(moments, scala.collection.JavaConverters.asScalaBuffer(List.of("account_id", "as_of_date")).toSeq())
+        .select(Arrays.stream(built.columns()).map(c -> org.apache.spark.sql.functions.col("`" + c + "`"))
+            .toArray(org.apache.spark.sql.Column[]::new));
+    assertEquals(5, stored.count());
+    assertSameRows(stored, built);
+    // Fewer windows configured: the stored ones are built all the same.
+    Settings narrower = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
+        "pql.features.windows", "[7]", "pql.features.login-events", "[\"Signed In\", \"Logged In\"]"));
+    assertSameRows(stored, FeatureStore.snapshotsAt(store, narrower.features(), narrower.domains(), moments));
+    // Other key events: the stored columns of the others cannot be built.
+    Settings other = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
+        "pql.features.key-events", "[\"Message Sent\"]"));
+    dev.pql.PqlException.NotEnoughData e = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.pql.PqlException.NotEnoughData.class, () -> FeatureStore.snapshotsAt(store, other.features(),
+            other.domains(), moments));
+    assertTrue(e.getMessage().contains("run `pql features` first"), e.getMessage());
+  }
 }

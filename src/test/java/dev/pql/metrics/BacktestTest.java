@@ -85,4 +85,19 @@ class BacktestTest extends SparkTestBase {
     assertTrue(none.upgrades().recall().hi() > 0.4, "and its interval says four upgrades cannot say much");
     assertTrue(Double.isNaN(none.upgrades().leadDaysMedian()));
   }
+
+  @Test
+  void theMedianLeadsIntervalIsTheOrderStatisticsAroundTheMiddleRoundedOutward() {
+    // Leads 1..100 read on the 1% grid as Spark's percentile does (interpolated): q(p) = 1 + 99p.
+    List<Double> grid = new java.util.ArrayList<>();
+    for (int j = 0; j <= 100; j++) grid.add(1 + 0.99 * j);
+    double[] ci = Backtest.medianInterval(grid, 100);
+    // The exact binomial interval of the median of 100 is ranks 40 to 61; the normal bound rounded outward holds it.
+    assertEquals(1 + 0.99 * 39, ci[0], 1e-9);
+    assertEquals(1 + 0.99 * 61, ci[1], 1e-9);
+    assertTrue(ci[0] <= 40 && ci[1] >= 61);
+    // One upgrade caught: the interval is everything seen.
+    assertEquals(List.of(grid.get(0), grid.get(100)), java.util.Arrays.stream(Backtest.medianInterval(grid, 1))
+        .boxed().toList());
+  }
 }

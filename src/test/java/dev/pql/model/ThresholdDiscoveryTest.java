@@ -174,6 +174,35 @@ class ThresholdDiscoveryTest extends SparkTestBase {
   }
 
   @Test
+  void findsAnActionThatMattersOnlyInLargeAccountsAsACombinationWithTheirSize() {
+    // 4,000 accounts of 1 to 4,096 employees (log-uniform); the log-odds rise by 1.8 only where a >= 50 in an
+    // account of 250 or more employees. (Pairs are cut at a dozen shares and the numbers people write: a size cut
+    // planted between them, at 200, came out as 250 beside a single size step that picks up the rest.)
+    Dataset<Row> rows = spark.sql("""
+        SELECT account_id, a, employees,
+               CASE WHEN u < 1 / (1 + exp(3.5 - 1.8 * CASE WHEN a >= 50 AND employees >= 250 THEN 1 ELSE 0 END))
+                    THEN 1D ELSE 0D END AS label
+        FROM (SELECT id % 4000 AS account_id,
+                     CAST((xxhash64(id % 4000, 1) & 1023) * 100 / 1024 AS BIGINT) AS a,
+                     CAST(pow(2, (xxhash64(id % 4000, 5) & 1023) * 12 / 1024.0) AS INT) AS employees,
+                     (xxhash64(id, 3) & 268435455) / 268435456.0 AS u
+              FROM range(0, 40000))""");
+    ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(rows, List.of(
+        new ThresholdDiscovery.Candidate("a", true, true), new ThresholdDiscovery.Candidate("employees", true, true)),
+        100, 0.01);
+    List<ThresholdDiscovery.Threshold> pairs = d.thresholds().stream()
+        .filter(ThresholdDiscovery.Threshold::combination).toList();
+    assertEquals(1, pairs.size(), "one combination: " + d.thresholds());
+    ThresholdDiscovery.Threshold p = pairs.get(0);
+    Map<String, Double> cuts = Map.of(p.feature(), p.threshold(), p.and().feature(), p.and().threshold());
+    assertEquals(java.util.Set.of("a", "employees"), cuts.keySet(), p.predicate());
+    assertEquals(50.0, cuts.get("a"), p.predicate());
+    assertEquals(250.0, cuts.get("employees"), p.predicate());
+    assertEquals(List.of(), d.thresholds().stream().filter(t -> !t.combination()).toList(),
+        "neither part alone is a rule: " + d.thresholds());
+  }
+
+  @Test
   void findsNoCombinationWhereNothingMovesTheRate() {
     ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(pairs(0, 0), abn(), 100, 0.01);
     assertEquals(List.of(), d.thresholds(), "nothing moves the rate");
@@ -206,6 +235,12 @@ class ThresholdDiscoveryTest extends SparkTestBase {
       assertTrue(curve.get(k).cut() > curve.get(k - 1).cut());
       assertEquals(curve.get(k - 1).rowsAtOrAbove() - curve.get(k - 1).rowsInBand(), curve.get(k).rowsAtOrAbove());
     }
+    // Counted again on the same rows, the same curve; the last listed cut's band runs to the end.
+    List<ThresholdDiscovery.CurvePoint> again = ThresholdDiscovery.curvesOn(rows, curve);
+    assertEquals(curve.subList(0, curve.size() - 1), again.subList(0, curve.size() - 1));
+    ThresholdDiscovery.CurvePoint last = again.get(again.size() - 1);
+    assertEquals(curve.get(curve.size() - 1).rowsAtOrAbove(), last.rowsInBand());
+    assertEquals(last.rowsAtOrAbove(), last.rowsInBand());
     ThresholdDiscovery.CurvePoint first = curve.get(0);
     ThresholdDiscovery.CurvePoint reported = curve.stream().filter(ThresholdDiscovery.CurvePoint::reported)
         .findFirst().orElseThrow();

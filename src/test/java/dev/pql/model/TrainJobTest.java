@@ -42,7 +42,7 @@ class TrainJobTest extends SparkTestBase {
   static void warehouse() throws Exception {
     Path conf = tempDir("pql-train-conf").resolve("train.conf");
     Files.writeString(conf, "pql.model { reg-params = [0.001, 0.01], min-support = 30, evaluation-days = 21, "
-        + "calibration-days = 7 }\n");
+        + "calibration-days = 7, driver-horizon-days = 7 }\n");
     store = new DeltaStore(spark, tempDir("pql-train").toString());
     settings = SettingsLoader.load(conf.toFile(), null, Map.of("pql.warehouse", store.warehouse()));
     spark.sql("""
@@ -73,7 +73,8 @@ class TrainJobTest extends SparkTestBase {
   void learnsThePlantedStepsRanksThemAboveTheDecoyAndRegistersAReloadableModel() {
     TrainJob.Result r = TrainJob.run(new StageContext(spark, store,
         new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z")), settings.model(),
-        settings.features(), settings.plans().free());
+        settings.features(), settings.domains(), settings.plans().free(),
+        List.of(org.apache.spark.sql.functions.expr("x >= 700")));
 
     assertEquals(List.of(LocalDate.parse("2026-02-09"), LocalDate.parse("2026-02-10"), LocalDate.parse("2026-02-16"),
         LocalDate.parse("2026-03-18"), LocalDate.parse("2026-04-07")), List.of(r.trainTo(), r.calibrationFrom(),
@@ -92,6 +93,18 @@ class TrainJobTest extends SparkTestBase {
         .findFirst().orElseThrow();
     assertEquals("<=", y.operator());
     assertTrue(Math.abs(y.threshold() - 7) <= 0.7, "y within 7 days: " + y);
+    // Beside the one active definition (x >= 700) on the locked window: the x step adds (almost) nothing, the y
+    // step what the definition misses; every caught upgrade came 5 days after its account's one snapshot.
+    TrainJob.Reach xReach = r.lockedReach().get(r.rules().indexOf(xStep));
+    TrainJob.Reach yReach = r.lockedReach().get(r.rules().indexOf(y));
+    System.out.println("reach: x " + xReach + "\n y " + yReach);
+    assertTrue(xReach.added() <= 0.2 * xReach.upgrades().caught(), xReach.toString());
+    assertTrue(yReach.added() > 0 && yReach.added() < yReach.upgrades().caught(), yReach.toString());
+    assertEquals(yReach.added(), Math.round(yReach.addedRecall().value() * yReach.upgrades().upgrades()));
+    assertTrue(yReach.addedRecall().lo() < yReach.addedRecall().value()
+        && yReach.addedRecall().value() < yReach.addedRecall().hi(), yReach.toString());
+    assertEquals(List.of(5.0, 5.0, 5.0), List.of(yReach.upgrades().leadDaysMedian(),
+        yReach.upgrades().leadDaysMedianLo(), yReach.upgrades().leadDaysMedianHi()));
 
     List<Drivers.Driver> drivers = r.drivers();
     assertEquals(List.of("x", "days_to_first__y"), drivers.stream().limit(2).map(Drivers.Driver::feature).toList(),
@@ -164,7 +177,7 @@ class TrainJobTest extends SparkTestBase {
         List.of(0.5), 0.25, 7, 50, 8, 100, 0.01, List.of(), 10_000_000, new Settings.Gate(true, 0, 200, 0.95), 20);
     NotEnoughData e = assertThrows(NotEnoughData.class, () -> TrainJob.run(new StageContext(spark, store,
         new RunLog(spark, store, "train-2", "train"), Instant.parse("2026-05-08T00:00:00Z")), longHorizon,
-        settings.features(), settings.plans().free()));
+        settings.features(), settings.domains(), settings.plans().free(), List.of()));
     assertTrue(e.getMessage().startsWith(
         "Too little labelled history to train, calibrate and evaluate honestly: 0 training rows"),
         e.getMessage());

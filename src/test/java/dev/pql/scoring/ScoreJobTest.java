@@ -46,6 +46,8 @@ class ScoreJobTest extends SparkTestBase {
     store = new DeltaStore(spark, tempDir("pql-score").toString());
     settings = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
         "pql.model.reg-params", "[0.01]", "pql.model.min-support", "100", "pql.model.calibration-days", "7",
+        // Snapshots without daily tables, upgrades 5 days after: the driver rows are the snapshots on a 7-day horizon.
+        "pql.model.driver-horizon-days", "7",
         // One step is the whole truth here, so the model cannot beat the rule on it: the gate would withhold it.
         "pql.model.gate.enabled", "false",
         "pql.scoring.definitions", definitions.toString(), "pql.scoring.top-k", "20"));
@@ -72,7 +74,8 @@ class ScoreJobTest extends SparkTestBase {
         FROM synthetic WHERE upgrades"""));
     lastEventOn(store, "2026-05-06");
     TrainJob.run(new StageContext(spark, store, new RunLog(spark, store, "train-1", "train"),
-        Instant.parse("2026-05-08T00:00:00Z")), settings.model(), settings.features(), settings.plans().free());
+        Instant.parse("2026-05-08T00:00:00Z")), settings.model(), settings.features(), settings.domains(),
+        settings.plans().free(), List.of());
   }
 
   private static StageContext context(DeltaStore store, String runId) {

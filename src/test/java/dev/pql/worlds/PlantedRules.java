@@ -60,6 +60,18 @@ final class PlantedRules {
     return !t.combination() && matches(t.feature(), t.operator(), t.threshold(), planted, settings);
   }
 
+  /** Whether a combination's two conditions are the planted rule's two, in either order. */
+  static boolean matchesCombination(ThresholdDiscovery.Threshold t, Hazard.Rule planted, FeatureSettings settings) {
+    if (!t.combination() || planted.conditions().size() != 2) return false;
+    Hazard.Condition a = planted.conditions().get(0);
+    Hazard.Condition b = planted.conditions().get(1);
+    ThresholdDiscovery.Condition other = t.and();
+    return matches(t.feature(), t.operator(), t.threshold(), a, settings)
+        && matches(other.feature(), other.operator(), other.threshold(), b, settings)
+        || matches(t.feature(), t.operator(), t.threshold(), b, settings)
+        && matches(other.feature(), other.operator(), other.threshold(), a, settings);
+  }
+
   /** Within 10%, or the number people write nearest to the planted count. */
   static boolean countMatches(double found, int planted) {
     if (Math.abs(found - planted) <= 0.1 * planted) return true;
