@@ -2,6 +2,7 @@ package dev.pql.definitions;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pql.GoldenLake;
 import dev.pql.PqlException.ConfigurationError;
@@ -52,5 +53,25 @@ class DefinitionCheckTest extends SparkTestBase {
         + "function: rank() OVER (ORDER BY seats) < 10", errorOf("rank() OVER (ORDER BY seats) < 10"));
     assertEquals(at + "'when' must not contain a subquery: seats > (SELECT 1)", errorOf("seats > (SELECT 1)"));
     assertEquals(at + "'when' must be deterministic (no rand(), uuid(), ...): rand() < 0.5", errorOf("rand() < 0.5"));
+  }
+
+  @Test
+  void onlyTheAllowedFunctionsPassAndTheTextIsCheckedAsScoringReadsIt() {
+    String at = "conf/definitions/heavy.conf: definition 'heavy': ";
+    String allowed = "(comparison, arithmetic, logic, null handling, casts, date and string functions only; "
+        + "README \"Definitions\"): ";
+    assertEquals(at + "'when' calls raise_error, which a definition may not call " + allowed
+        + "seats > 3 OR raise_error('boom') IS NULL", errorOf("seats > 3 OR raise_error('boom') IS NULL"));
+    assertEquals(at + "'when' calls assert_true, which a definition may not call " + allowed
+        + "assert_true(seats > 0) IS NULL", errorOf("assert_true(seats > 0) IS NULL"));
+    // Balanced only once wrapped in parentheses: scoring reads the text as it is, so the check does too.
+    assertTrue(errorOf("true) OR (false").startsWith(at + "'when' is not a Spark SQL expression"),
+        errorOf("true) OR (false"));
+    // The functions people write in a rule pass.
+    Definition ok = DefinitionParser.parse("name = ok\nversion = \"1\"\ntype = usage\nwhen = \"\"\""
+        + "coalesce(cnt_30d__message_sent, 0) >= greatest(100, seats * 10) AND lower(plan) = 'free' "
+        + "AND NOT array_contains(activation_milestones, 'x') AND log1p(double(seats)) > 0\"\"\"\n",
+        "conf/definitions/ok.conf");
+    DefinitionCheck.check(spark, ok, features);
   }
 }
