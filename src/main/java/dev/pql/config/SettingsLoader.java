@@ -46,11 +46,6 @@ public final class SettingsLoader {
       List.of("pql.spark.conf", "pql.ingest.events.options", "pql.ingest.accounts.options", "pql.submit.conf",
           "pql.submit.resources");
 
-  /** Settings that hold a credential; s3a and the cloud SDKs read those from the environment or provider chain. */
-  private static final Pattern CREDENTIAL =
-      Pattern.compile("(?i).*(access[.-]key|secret[.-]key|token|secret|password)$");
-
-  private static final Pattern SECRET = Pattern.compile("(?i).*(secret|password|token|credential|key)$");
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]*");
   private static final Set<String> FORMATS = Set.of("parquet", "delta", "json", "csv");
 
@@ -261,8 +256,7 @@ public final class SettingsLoader {
     if (!RUN_ID.matcher(runId).matches()) {
       throw bad(c, "pql.run-id", "must contain only letters, digits, '-' and '_'");
     }
-    rejectCredentials(c, "pql.spark.conf");
-    rejectCredentials(c, "pql.submit.conf");
+    for (String block : FREE_FORM) rejectCredentials(c, block);
     SparkSettings spark = new SparkSettings(
         p.getString("spark.master"),
         p.getString("spark.app-name"),
@@ -612,11 +606,12 @@ public final class SettingsLoader {
   private static void rejectCredentials(Config c, String block) {
     for (Map.Entry<String, ConfigValue> e : c.getConfig(block).entrySet()) {
       String key = String.join(".", ConfigUtil.splitPath(e.getKey()));
-      if (CREDENTIAL.matcher(key).matches()) {
+      if (Secrets.isSecret(key)) {
         throw new ConfigurationError("Invalid configuration: '" + block + "." + key + "' in "
             + where(e.getValue().origin()) + " is a credential; pql takes credentials only from the environment "
-            + "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...) or the provider chain (instance profile, IRSA, "
-            + "~/.aws/credentials), never from configuration files", null);
+            + "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...), the provider chain (instance profile, IRSA, "
+            + "~/.aws/credentials, managed identities) or the cluster's own Hadoop configuration (core-site.xml, "
+            + "a credential provider), never from pql's configuration", null);
       }
     }
   }
@@ -627,7 +622,7 @@ public final class SettingsLoader {
       String value = e.getValue().valueType() == ConfigValueType.STRING
           ? "\"" + e.getValue().unwrapped() + "\""
           : e.getValue().render(com.typesafe.config.ConfigRenderOptions.concise());
-      if (SECRET.matcher(e.getKey().replace("\"", "")).matches()) value = "\"***\"";
+      if (Secrets.isSecret(e.getKey())) value = "\"***\"";
       return e.getKey() + " = " + value;
     };
     return c.getConfig("pql").atKey("pql").entrySet().stream()

@@ -107,23 +107,46 @@ class SettingsLoaderTest {
   }
 
   @Test
-  void sparkSettingsAreFreeFormKeysAreMaskedInTheLogAndCredentialsRefused() throws IOException {
-    File env = file("s3.conf", "pql.spark.conf { \"spark.hadoop.fs.s3a.encryption.key\" = \"arn:aws:kms:k1\", "
-        + "\"spark.executor.memory\" = \"4g\" }\n");
+  void sparkSettingsAreFreeFormAndCredentialsAreRefusedByNameInEveryFreeFormBlock() throws IOException {
+    File env = file("s3.conf", "pql.spark.conf { \"spark.hadoop.fs.s3a.aws.credentials.provider\" = "
+        + "\"com.amazonaws.auth.InstanceProfileCredentialsProvider\", \"spark.executor.memory\" = \"4g\" }\n");
     Settings s = SettingsLoader.load(env, null, Map.of());
     assertEquals("4g", s.spark().conf().get("spark.executor.memory"));
-    assertEquals("arn:aws:kms:k1", s.spark().conf().get("spark.hadoop.fs.s3a.encryption.key"));
-    assertFalse(s.effectiveConfiguration().contains("arn:aws:kms:k1"), s.effectiveConfiguration());
-    assertTrue(s.effectiveConfiguration().contains("\"spark.hadoop.fs.s3a.encryption.key\" = \"***\""));
+    assertTrue(s.effectiveConfiguration().contains("InstanceProfileCredentialsProvider"), "a provider is no secret");
 
-    for (String key : List.of("spark.hadoop.fs.s3a.secret.key", "spark.hadoop.fs.s3a.access.key",
-        "spark.hadoop.fs.s3a.session.token", "spark.hadoop.javax.jdo.option.ConnectionPassword")) {
+    Map<String, String> secrets = Map.of(
+        "pql.spark.conf", "spark.hadoop.fs.s3a.secret.key", "pql.submit.conf", "spark.hadoop.fs.s3a.session.token",
+        "pql.ingest.events.options", "password");
+    List<String> keys = List.of("spark.hadoop.fs.s3a.secret.key", "spark.hadoop.fs.s3a.access.key",
+        "spark.hadoop.fs.s3a.session.token", "spark.hadoop.fs.s3a.encryption.key",
+        "spark.hadoop.fs.s3a.bucket.lake.secret.key", "spark.hadoop.javax.jdo.option.ConnectionPassword",
+        "spark.hadoop.fs.azure.account.key.myaccount.dfs.core.windows.net",
+        "spark.hadoop.fs.azure.account.key.myaccount.blob.core.windows.net",
+        "spark.hadoop.fs.azure.account.oauth2.client.secret.myaccount.dfs.core.windows.net",
+        "spark.hadoop.fs.azure.account.oauth2.client.secret",
+        "spark.hadoop.fs.azure.sas.data.myaccount.blob.core.windows.net",
+        "spark.hadoop.fs.gs.auth.service.account.private.key", "spark.hadoop.fs.gs.auth.client.secret",
+        "spark.hadoop.fs.gs.encryption.key", "spark.authenticate.secret");
+    for (String key : keys) {
       File secret = file("secret.conf", "pql.spark.conf { \"" + key + "\" = \"hunter2\" }\n");
-      ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(secret, null, Map.of()));
+      ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(secret, null, Map.of()),
+          key);
       assertTrue(e.getMessage().contains("'pql.spark.conf." + key + "' in " + secret.getPath() + ":1 is a credential"),
           e.getMessage());
       assertFalse(e.getMessage().contains("hunter2"));
     }
+    for (Map.Entry<String, String> block : secrets.entrySet()) {
+      File secret = file("secret.conf", block.getKey() + " { \"" + block.getValue() + "\" = \"hunter2\" }\n");
+      ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(secret, null, Map.of()));
+      assertTrue(e.getMessage().contains("'" + block.getKey() + "." + block.getValue() + "'"), e.getMessage());
+    }
+    for (String key : List.of("spark.hadoop.fs.s3a.endpoint", "spark.hadoop.fs.azure.account.auth.type",
+        "spark.hadoop.fs.azure.account.oauth2.client.id", "spark.hadoop.fs.s3a.delegation.token.binding",
+        "spark.hadoop.google.cloud.auth.service.account.json.keyfile", "spark.sql.shuffle.partitions")) {
+      assertFalse(Secrets.isSecret(key), key);
+      assertEquals("v", Secrets.shown(key, "v"));
+    }
+    assertEquals("***", Secrets.shown("spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net", "v"));
   }
 
   @Test
