@@ -44,6 +44,7 @@ public final class AccountHistory {
     List<Column> columns = new java.util.ArrayList<>();
     stateColumns(source, sourceKey, c, c.validFrom(), "millis").forEach((name, value) -> columns.add(value.as(name)));
     columns.add(new SourceMapping(source, sourceKey).rawRecord().as(EventNormalizer.RAW));
+    columns.add(org.apache.spark.sql.functions.input_file_name().as(EventNormalizer.FILE));
     return source.select(columns.toArray(Column[]::new))
         .withColumn(EventNormalizer.REASON,
             when(EventNormalizer.blank(col("account_id")), lit(RejectReason.MISSING_ACCOUNT_ID.name()))

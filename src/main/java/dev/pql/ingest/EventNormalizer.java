@@ -3,6 +3,7 @@ package dev.pql.ingest;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
+import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sha2;
@@ -28,6 +29,8 @@ public final class EventNormalizer {
   public static final String REASON = "reject_reason";
   public static final String DETAIL = "reject_detail";
   public static final String RAW = "raw_record";
+  /** The source file a row was read from (empty for a table source). */
+  public static final String FILE = "source_file";
 
   private EventNormalizer() {}
 
@@ -57,6 +60,7 @@ public final class EventNormalizer {
         (c.receivedAt().isBlank() ? lit(null).cast("timestamp") : m.timestamp(k + "received-at", c.receivedAt(),
             c.tsUnit())).as("received_at"),
         raw.as(RAW),
+        input_file_name().as(FILE),
         m.malformed().as("malformed")));
     columns.addAll(extra);
     Dataset<Row> mapped = source.select(columns.toArray(Column[]::new));
@@ -111,17 +115,27 @@ public final class EventNormalizer {
   }
 
   /** The rejected rows, keyed by a hash of source and raw record so that a rerun stores nothing twice. */
+  /**
+   * The rejected rows, each its own row however many identical ones a file holds: its id hashes the source, the
+   * file, the raw record and which of the file's identical records it is — the same ids on a rerun, so a reread
+   * file adds nothing.
+   */
   public static Dataset<Row> rejected(Dataset<Row> normalized, String sourceKey, Instant ingestedAt, String runId) {
-    return normalized.filter(col(REASON).isNotNull())
+    Dataset<Row> rows = normalized.filter(col(REASON).isNotNull());
+    Column file = java.util.Arrays.asList(rows.columns()).contains(FILE) ? coalesce(col(FILE), lit("")) : lit("");
+    Column raw = coalesce(col(RAW), lit(""));
+    return rows.withColumn("pql_file", file)
+        .withColumn("copy", row_number().over(Window.partitionBy(col("pql_file"), raw).orderBy(raw)))
         .select(
-            sha2(concat_ws("\u0001", lit(sourceKey), col(RAW)), 256).as("record_id"),
+            sha2(concat_ws("\u0001", lit(sourceKey), col("pql_file"), raw, col("copy").cast("string")), 256)
+                .as("record_id"),
             lit(sourceKey).as("source"),
             col(REASON).as("reason"),
             col(DETAIL).as("detail"),
-            coalesce(col(RAW), lit("")).as("raw_record"),
+            raw.as("raw_record"),
             lit(Timestamp.from(ingestedAt)).as("ingested_at"),
-            lit(runId).as("run_id"))
-        .dropDuplicates("record_id");
+            lit(runId).as("run_id"),
+            when(col("pql_file").equalTo(""), lit(null).cast("string")).otherwise(col("pql_file")).as("source_file"));
   }
 
   static Column blank(Column c) {

@@ -40,7 +40,8 @@ public final class Tables {
   public static final TableContract EVENTS_REJECTED = TableContract.table("events_rejected",
           "Source rows that could not be used, kept with their raw record and a stable reason code.")
       .key("record_id")
-      .required("record_id", StringType, "SHA-256 of the source table and raw record: identical rejects are stored once")
+      .required("record_id", StringType, "SHA-256 of the source, its file, the raw record and which of the file's "
+          + "identical records it is: each rejected row is its own row, and a reread file adds none")
       .required("source", StringType, "Configuration key of the source the row came from, e.g. pql.ingest.events")
       .required("reason", StringType,
           "MALFORMED_RECORD, MISSING_EVENT_ID, MISSING_ACCOUNT_ID, MISSING_EVENT_NAME, MISSING_TIMESTAMP, "
@@ -49,6 +50,7 @@ public final class Tables {
       .required("raw_record", StringType, "The source row as JSON (or the unparseable text)")
       .required("ingested_at", TimestampType, "Start of the ingest run that rejected it (UTC)")
       .required("run_id", StringType, "Id of the run that rejected it")
+      .optional("source_file", StringType, "The file it was read from; null for a table source")
       .build();
 
   public static final TableContract ACCOUNTS = TableContract.table("accounts",

@@ -128,6 +128,23 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void identicalMalformedLinesAreEachTheirOwnRejectAndARerunAddsNone() throws IOException {
+    List<String> events = new java.util.ArrayList<>(EVENTS);
+    events.add("{\"event_id\":\"e11\", this is not json"); // the same broken line again
+    Path lake = lake(events, ACCOUNTS);
+    Path warehouse = tempDir("pql-w");
+    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of()), "run-1");
+    assertEquals(2L, r.rejectedByReason().get("MALFORMED_RECORD"));
+    Dataset<Row> malformed = table(warehouse, Tables.EVENTS_REJECTED).filter("reason = 'MALFORMED_RECORD'");
+    assertEquals(2, malformed.count(), "counted twice, kept twice");
+    assertEquals(2, malformed.select("record_id").distinct().count());
+    assertTrue(malformed.first().getString(malformed.first().fieldIndex("source_file")).endsWith("events/part-1.json"));
+    ingest(settings(lake, warehouse, Map.of()), "run-2");
+    assertEquals(r.eventsRejected() + 1, table(warehouse, Tables.EVENTS_REJECTED).count(),
+        "a rerun adds no reject (8 events' and 1 account's)");
+  }
+
+  @Test
   void accountHistoryKeepsOneStatePerChangeAndConversionsComeFromIt() throws IOException {
     Path warehouse = tempDir("pql-w");
     ingest(settings(lake(EVENTS, ACCOUNTS), warehouse, Map.of()), "run-1");
