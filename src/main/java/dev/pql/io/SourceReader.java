@@ -27,6 +27,8 @@ public final class SourceReader {
         case "json", "csv" -> readPermissive(spark, table, reader);
         default -> reader.load(table.path());
       };
+    } catch (ReadError e) {
+      throw e;
     } catch (Exception e) { // Spark's AnalysisException is thrown undeclared from Scala
       throw new ReadError("Cannot read " + table.key() + ".path = '" + table.path() + "' as " + table.format()
           + ": " + e.getMessage(), e);
@@ -38,6 +40,11 @@ public final class SourceReader {
     if (csv && !table.options().containsKey("header")) reader = reader.option("header", "true");
     reader = reader.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT_RECORD);
     StructType inferred = reader.load(table.path()).schema();
+    if (inferred.fields().length == 0) {
+      // Nothing to infer a column from: the files hold no line at all (or blank lines only).
+      throw new ReadError(table.key() + ".path = '" + table.path() + "' holds no rows: its " + table.format()
+          + " files are empty", null);
+    }
     if (!Arrays.asList(inferred.fieldNames()).contains(CORRUPT_RECORD)) {
       inferred = inferred.add(CORRUPT_RECORD, DataTypes.StringType);
     }

@@ -128,6 +128,16 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void anEmptySourceSaysItHoldsNoRowsWithTheReadExitCode() throws IOException {
+    Path lake = lake(List.of("", "  "), ACCOUNTS);
+    dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
+        () -> ingest(settings(lake, tempDir("pql-w"), Map.of()), "run-1"));
+    assertEquals(3, e.exitCode(), e.getMessage());
+    assertTrue(e.getMessage().startsWith("pql.ingest.events.path = '" + lake + "/events' holds no rows"),
+        e.getMessage());
+  }
+
+  @Test
   void identicalMalformedLinesAreEachTheirOwnRejectAndARerunAddsNone() throws IOException {
     List<String> events = new java.util.ArrayList<>(EVENTS);
     events.add("{\"event_id\":\"e11\", this is not json"); // the same broken line again
