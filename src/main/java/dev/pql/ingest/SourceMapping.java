@@ -80,14 +80,22 @@ final class SourceMapping {
    * A UTC timestamp from a timestamp, a date, a date-time string or an epoch number ({@code unit} millis or
    * seconds). A value that cannot be read becomes null; callers tell that apart from a missing value.
    */
+  /** 9999-12-31T23:59:59Z in epoch seconds. */
+  private static final double MAX_EPOCH_SECONDS = 253_402_300_799.0;
+
   Column timestamp(String key, String expression, String unit) {
     DataType type = typeOf(key, expression);
     Column value = expr(expression);
     if (type instanceof TimestampType) return value;
     if (type instanceof DateType || type instanceof StringType) return value.cast(DataTypes.TimestampType);
     if (type instanceof NumericType) {
+      // Beyond year 9999 in either direction the conversion would overflow and fail the whole read: such a row's
+      // time is unparseable (null), and ingest rejects that row alone.
+      boolean seconds = unit.equals("seconds");
+      double bound = seconds ? MAX_EPOCH_SECONDS : MAX_EPOCH_SECONDS * 1000.0;
       Column whole = value.cast(DataTypes.LongType);
-      return unit.equals("seconds") ? functions.timestamp_seconds(whole) : functions.timestamp_millis(whole);
+      return functions.when(value.cast(DataTypes.DoubleType).between(-bound, bound),
+          seconds ? functions.timestamp_seconds(whole) : functions.timestamp_millis(whole));
     }
     throw new SchemaError("Mapping " + key + " = \"" + expression + "\" in " + sourceKey + " gives "
         + type.simpleString() + "; a timestamp, date, string or epoch number is needed");

@@ -128,6 +128,18 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void anEpochNumberBeyondAnyDateRejectsItsRowAloneAndTheRestIsIngested() throws IOException {
+    Path lake = lake(List.of(
+        "{\"event_id\":\"m1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Signed In\",\"ts\":1772359200000}",
+        "{\"event_id\":\"m2\",\"account_id\":\"a1\",\"event\":\"Signed In\",\"ts\":1e17}",
+        "{\"event_id\":\"m3\",\"account_id\":\"a1\",\"event\":\"Signed In\",\"ts\":-1e300}"), ACCOUNTS);
+    IngestJob.Result r = ingest(settings(lake, tempDir("pql-w"), Map.of("pql.ingest.events.columns.properties",
+        "")), "run-1");
+    assertEquals(1, r.eventsWritten(), "2026-03-01 10:00 UTC in epoch milliseconds");
+    assertEquals(Map.of("UNPARSEABLE_TIMESTAMP", 2L), r.rejectedByReason());
+  }
+
+  @Test
   void anEmptySourceSaysItHoldsNoRowsWithTheReadExitCode() throws IOException {
     Path lake = lake(List.of("", "  "), ACCOUNTS);
     dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
