@@ -30,12 +30,32 @@ public final class Main {
    * The commands, each named and described by its options (dev.pql.options, which jobs/pql-submit parses with too),
    * then tables and help.
    */
+  /** The exit-code contract, as every command's --help lists it. */
+  static final java.util.Map<String, String> EXIT_CODES = exitCodes();
+
+  private static java.util.Map<String, String> exitCodes() {
+    java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
+    codes.put("0", "success");
+    codes.put("1", "a bug: anything else (the stack trace is in the log)");
+    codes.put("2", "bad configuration, mapping, definition or schema, found before anything is written");
+    codes.put("3", "a source could not be read or holds no rows, or too little data to do the work honestly");
+    codes.put("4", "a table could not be written (its previous version is intact)");
+    codes.put("6", "--strict only: the champion gate withheld the model or a stage was skipped");
+    return java.util.Collections.unmodifiableMap(codes);
+  }
+
+  /** Adds the exit codes to a command's usage help. */
+  static CommandLine withExitCodes(CommandLine line) {
+    line.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(EXIT_CODES);
+    return line;
+  }
+
   static CommandLine commandLine() {
-    CommandLine line = new CommandLine(new Main());
+    CommandLine line = withExitCodes(new CommandLine(new Main()));
     for (SparkCommand<?> command : List.of(new GenerateCommand(), new IngestCommand(), new FeaturesCommand(),
         new TrainCommand(), new ScoreCommand(), new EvaluateCommand(), new BacktestCommand(), new MetricsCommand(),
         new RunCommand(), new DemoCommand(), new ServeSqlCommand())) {
-      line.addSubcommand(command.name(), command.commandLine());
+      line.addSubcommand(command.name(), withExitCodes(command.commandLine()));
     }
     line.addSubcommand("tables", new TablesCommand());
     line.addSubcommand("help", new CommandLine.HelpCommand());

@@ -58,7 +58,12 @@ class MainTest {
       Outcome o = run(command, "--help");
       assertEquals(0, o.exitCode(), command);
       assertTrue(o.out().startsWith("Usage: pql " + command), o.out());
+      if (!command.equals("tables")) {
+        assertTrue(o.out().contains("Exit codes:") && o.out().contains("  4   a table could not be written"),
+            command + " lists the exit codes: " + o.out());
+      }
     }
+    assertTrue(run("--help").out().contains("  3   a source could not be read"), run("--help").out());
   }
 
   @Test
