@@ -63,21 +63,25 @@ public final class FeatureStore {
       Dataset<Row> moments) {
     List<String> events = FeaturesJob.knownKeyEvents(store, settings);
     Dataset<Row> stored = snapshots(store);
+    if (events == null) throw notBuilt(store, Set.of(stored.columns()));
     // The windows the stored columns have (the configured ones and those the definitions name), built alike.
     FeatureNames.NamedWindows named = FeatureNames.windowsNamed(String.join(" ", stored.columns()));
     FeatureSettings built = settings.withWindows(named.counts(), named.sinceSignup(), named.users());
-    Dataset<Row> snapshots = events == null ? null : PointInTimeFeatures.snapshotsAt(store.read(Tables.ACCOUNT_DAILY),
+    Dataset<Row> snapshots = PointInTimeFeatures.snapshotsAt(store.read(Tables.ACCOUNT_DAILY),
         store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNT_EVENT_USER_DAILY), store.read(Tables.ACCOUNTS),
         moments, PointInTimeFeatures.Spec.of(built, FeatureNames.snakeNames(events)));
     Set<String> missing = new java.util.TreeSet<>(Set.of(stored.columns()));
-    if (snapshots != null) missing.removeAll(Set.of(snapshots.columns()));
-    missing.removeAll(Set.of("domain_class", "size_band"));
-    if (snapshots == null || !missing.isEmpty()) {
-      throw new NotEnoughData("account_features in " + store.warehouse() + " holds columns this configuration does "
-          + "not build (" + String.join(", ", missing.stream().limit(5).toList()) + "): run `pql features` first");
-    }
+    missing.removeAll(Set.of(snapshots.columns()));
+    missing.removeAll(Set.of("domain_class", "size_band")); // added by Firmographics below
+    if (!missing.isEmpty()) throw notBuilt(store, missing);
     return Firmographics.classify(snapshots, domains.webmail(), domains.enterprise(),
         new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()))
         .select(Arrays.stream(stored.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new));
+  }
+
+  private static NotEnoughData notBuilt(DeltaStore store, Set<String> missing) {
+    return new NotEnoughData("account_features in " + store.warehouse() + " holds columns this configuration does "
+        + "not build (" + String.join(", ", new java.util.TreeSet<>(missing).stream().limit(5).toList())
+        + "): run `pql features` first");
   }
 }
