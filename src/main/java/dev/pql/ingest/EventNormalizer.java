@@ -114,20 +114,24 @@ public final class EventNormalizer {
         .withColumn("run_id", lit(runId));
   }
 
-  /** The rejected rows, keyed by a hash of source and raw record so that a rerun stores nothing twice. */
   /**
    * The rejected rows, each its own row however many identical ones a file holds: its id hashes the source, the
-   * file, the raw record and which of the file's identical records it is — the same ids on a rerun, so a reread
-   * file adds nothing.
+   * file's path below {@code sourceRoot}, the raw record and which of the file's identical records it is — the same
+   * ids on a rerun, and wherever the lake is read from, so a reread file adds nothing.
+   *
+   * @param sourceRoot the path part of the source's directory ({@code SourceReader.root}); empty to key on the full
+   *     file name
    */
-  public static Dataset<Row> rejected(Dataset<Row> normalized, String sourceKey, Instant ingestedAt, String runId) {
+  public static Dataset<Row> rejected(Dataset<Row> normalized, String sourceKey, String sourceRoot,
+      Instant ingestedAt, String runId) {
     Dataset<Row> rows = normalized.filter(col(REASON).isNotNull());
     Column file = java.util.Arrays.asList(rows.columns()).contains(FILE) ? coalesce(col(FILE), lit("")) : lit("");
     Column raw = coalesce(col(RAW), lit(""));
     return rows.withColumn("pql_file", file)
+        .withColumn("pql_relative_file", belowRoot(col("pql_file"), sourceRoot))
         .withColumn("copy", row_number().over(Window.partitionBy(col("pql_file"), raw).orderBy(raw)))
         .select(
-            sha2(concat_ws("\u0001", lit(sourceKey), col("pql_file"), raw, col("copy").cast("string")), 256)
+            sha2(concat_ws("\u0001", lit(sourceKey), col("pql_relative_file"), raw, col("copy").cast("string")), 256)
                 .as("record_id"),
             lit(sourceKey).as("source"),
             col(REASON).as("reason"),
@@ -136,6 +140,13 @@ public final class EventNormalizer {
             lit(Timestamp.from(ingestedAt)).as("ingested_at"),
             lit(runId).as("run_id"),
             when(col("pql_file").equalTo(""), lit(null).cast("string")).otherwise(col("pql_file")).as("source_file"));
+  }
+
+  /** A file's name after the first occurrence of {@code root}; the whole name when root is empty or absent. */
+  static Column belowRoot(Column file, String root) {
+    if (root.isEmpty()) return file;
+    Column at = org.apache.spark.sql.functions.locate(root, file);
+    return when(at.gt(0), file.substr(at.plus(root.length()), lit(Integer.MAX_VALUE))).otherwise(file);
   }
 
   static Column blank(Column c) {

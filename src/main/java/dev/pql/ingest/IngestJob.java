@@ -95,9 +95,11 @@ public final class IngestJob {
 
     try {
       EventOutcome ev = log.stage("ingest.events",
-          () -> writeEvents(store, normalized, events, in.events().key(), start, runId), EventOutcome::counts);
+          () -> writeEvents(store, normalized, events, in.events().key(), SourceReader.root(spark, in.events()), start,
+              runId), EventOutcome::counts);
       AccountOutcome ac = log.stage("ingest.accounts",
-          () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId),
+          () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId,
+              accountSource == null ? "" : SourceReader.root(spark, in.accounts())),
           AccountOutcome::counts);
       MergeCounts conversions = log.stage("ingest.conversions",
           () -> writeConversions(store, settings, found), c -> new StageCounts(0, c.inserted(), 0, 0));
@@ -118,7 +120,7 @@ public final class IngestJob {
   }
 
   private static EventOutcome writeEvents(DeltaStore store, Dataset<Row> normalized, Dataset<Row> events,
-      String sourceKey, Instant start, String runId) {
+      String sourceKey, String sourceRoot, Instant start, String runId) {
     long usable = 0;
     Map<String, Long> byReason = new TreeMap<>();
     for (Row r : normalized.groupBy(EventNormalizer.REASON).count().collectAsList()) {
@@ -127,7 +129,7 @@ public final class IngestJob {
     }
     long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
     long inserted = store.insertNew(Tables.EVENTS, events);
-    store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rejected(normalized, sourceKey, start, runId));
+    store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rejected(normalized, sourceKey, sourceRoot, start, runId));
     return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);
   }
 
@@ -138,14 +140,15 @@ public final class IngestJob {
   }
 
   private static AccountOutcome writeAccounts(DeltaStore store, IngestSettings in, Dataset<Row> normalized,
-      Dataset<Row> accountRows, Dataset<Row> newStates, Dataset<Row> storedAccounts, Instant start, String runId) {
+      Dataset<Row> accountRows, Dataset<Row> newStates, Dataset<Row> storedAccounts, Instant start, String runId,
+      String accountsRoot) {
     long read = 0;
     long rejected = 0;
     if (accountRows != null) {
       read = accountRows.count();
       rejected = accountRows.filter(col(EventNormalizer.REASON).isNotNull()).count();
       store.insertNew(Tables.EVENTS_REJECTED,
-          EventNormalizer.rejected(accountRows, in.accounts().key(), start, runId));
+          EventNormalizer.rejected(accountRows, in.accounts().key(), accountsRoot, start, runId));
     }
     Dataset<Row> usable = normalized.filter(col(EventNormalizer.REASON).isNull());
     Dataset<Row> states = newStates != null ? newStates : AccountHistory.statesFromFirstEvents(usable);

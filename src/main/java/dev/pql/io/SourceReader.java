@@ -35,6 +35,34 @@ public final class SourceReader {
     }
   }
 
+  /**
+   * The directory a source's files lie under, as the path part of the URI Spark reports for each file
+   * ({@code input_file_name}): "/lake/tracks" for both {@code s3a://bucket/lake/tracks} and a local
+   * {@code /lake/tracks}. Empty when the source is not a file path. Ingest keys a rejected row on its file's path
+   * below this directory, so the same lake read from another place gives the same ids.
+   */
+  public static String root(SparkSession spark, SourceTable table) {
+    String path = table.path();
+    int glob = indexOfGlob(path);
+    if (glob >= 0) path = path.substring(0, Math.max(0, path.lastIndexOf('/', glob)));
+    if (path.isBlank()) return "";
+    try {
+      org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(path);
+      return dir.getFileSystem(spark.sparkContext().hadoopConfiguration()).makeQualified(dir).toUri().getRawPath();
+    } catch (Exception e) { // not a file system path (a table name, an unknown scheme): files keep their full name
+      return "";
+    }
+  }
+
+  private static int indexOfGlob(String path) {
+    int first = -1;
+    for (char c : new char[] {'*', '?', '[', '{'}) {
+      int i = path.indexOf(c);
+      if (i >= 0 && (first < 0 || i < first)) first = i;
+    }
+    return first;
+  }
+
   private static Dataset<Row> readPermissive(SparkSession spark, SourceTable table, DataFrameReader reader) {
     boolean csv = table.format().equals("csv");
     if (csv && !table.options().containsKey("header")) reader = reader.option("header", "true");

@@ -40,8 +40,9 @@ public final class Tables {
   public static final TableContract EVENTS_REJECTED = TableContract.table("events_rejected",
           "Source rows that could not be used, kept with their raw record and a stable reason code.")
       .key("record_id")
-      .required("record_id", StringType, "SHA-256 of the source, its file, the raw record and which of the file's "
-          + "identical records it is: each rejected row is its own row, and a reread file adds none")
+      .required("record_id", StringType, "SHA-256 of the source, its file's path below the source's "
+          + "directory, the raw record and which of the file's identical records it is: each rejected row is its own "
+          + "row, and a reread file adds none, wherever the lake is read from")
       .required("source", StringType, "Configuration key of the source the row came from, e.g. pql.ingest.events")
       .required("reason", StringType,
           "MALFORMED_RECORD, MISSING_EVENT_ID, MISSING_ACCOUNT_ID, MISSING_EVENT_NAME, MISSING_TIMESTAMP, "
@@ -99,7 +100,8 @@ public final class Tables {
       .required("rows_out", LongType, "Rows written (new rows in the output table)")
       .required("rows_rejected", LongType, "Rows rejected (see events_rejected)")
       .required("rows_duplicate", LongType, "Rows dropped as duplicates of a row already kept")
-      .required("status", StringType, "running, succeeded, failed or skipped")
+      .required("status", StringType, "running (written when the stage starts), succeeded, failed, skipped, or "
+          + "abandoned: the run died while the stage ran, as a later run found")
       .optional("message", StringType, "Error message of a failed stage; why a skipped stage did not run")
       .optional("busiest_spark_stage_tasks", LongType,
           "Tasks of the Spark stage with the most task time within this stage")

@@ -164,6 +164,12 @@ class IngestJobTest extends SparkTestBase {
     ingest(settings(lake, warehouse, Map.of()), "run-2");
     assertEquals(r.eventsRejected() + 1, table(warehouse, Tables.EVENTS_REJECTED).count(),
         "a rerun adds no reject (8 events' and 1 account's)");
+
+    Path moved = tempDir("pql-moved-lake").resolve("elsewhere");
+    org.apache.commons.io.FileUtils.copyDirectory(lake.toFile(), moved.toFile());
+    ingest(settings(moved, warehouse, Map.of()), "run-3");
+    assertEquals(r.eventsRejected() + 1, table(warehouse, Tables.EVENTS_REJECTED).count(),
+        "the same lake read from another directory adds no reject either");
   }
 
   @Test

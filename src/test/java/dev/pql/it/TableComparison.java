@@ -31,7 +31,7 @@ import org.apache.spark.sql.types.StructType;
 final class TableComparison {
   /** Columns that record when or where a run happened, or how its tasks were split: they differ by nature. */
   static final Set<String> RUN_SPECIFIC = Set.of("ingested_at", "source_ingested_at", "started_at", "ended_at",
-      "added_at", "trained_at", "model_path", "busiest_spark_stage_tasks", "largest_task_share");
+      "added_at", "trained_at", "model_path", "source_file", "busiest_spark_stage_tasks", "largest_task_share");
   static final double TOLERANCE = 1e-6;
   /** The largest difference between two floating point values compared so far (relative above 1), for the log. */
   static double largestDifference;
