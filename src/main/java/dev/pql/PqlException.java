@@ -50,4 +50,11 @@ public abstract class PqlException extends RuntimeException {
       super(message, null, 3);
     }
   }
+
+  /** Another run holds the warehouse (its lease), or wrote a table at the same time as this run. */
+  public static final class WarehouseBusy extends PqlException {
+    public WarehouseBusy(String message) {
+      super(message, null, 5);
+    }
+  }
 }

@@ -32,4 +32,9 @@ final class EvaluateCommand extends SparkCommand<EvaluateOptions> {
       throw new ConfigurationError("Cannot read definition file " + file + ": " + e.getMessage(), e);
     }
   }
+
+  @Override
+  boolean writesWarehouse() {
+    return false;
+  }
 }

@@ -18,4 +18,9 @@ final class GenerateCommand extends SparkCommand<GenerateOptions> {
     summary.counts().forEach((k, v) -> System.out.printf("  %-24s %,d%n", k, v));
     return 0;
   }
+
+  @Override
+  boolean writesWarehouse() {
+    return false;
+  }
 }

@@ -33,6 +33,10 @@ public final class Main {
   /** The exit-code contract, as every command's --help lists it. */
   static final java.util.Map<String, String> EXIT_CODES = exitCodes();
 
+  /** The commands that write the warehouse and hold its lease while they run ({@link SparkCommand#writesWarehouse}). */
+  static final java.util.Set<String> LEASED_COMMANDS = java.util.Set.of("ingest", "features", "train", "score",
+      "backtest", "metrics", "run", "demo");
+
   private static java.util.Map<String, String> exitCodes() {
     java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
     codes.put("0", "success");
@@ -40,6 +44,7 @@ public final class Main {
     codes.put("2", "bad configuration, mapping, definition or schema, found before anything is written");
     codes.put("3", "a source could not be read or holds no rows, or too little data to do the work honestly");
     codes.put("4", "a table could not be written (its previous version is intact)");
+    codes.put("5", "another run holds the warehouse (wait for it, or for a dead run's lease to expire)");
     codes.put("6", "--strict only: the champion gate withheld the model or a stage was skipped");
     return java.util.Collections.unmodifiableMap(codes);
   }

@@ -51,4 +51,9 @@ final class ServeSqlCommand extends SparkCommand<ServeSqlOptions> {
     }
     return 0;
   }
+
+  @Override
+  boolean writesWarehouse() {
+    return false;
+  }
 }

@@ -4,6 +4,8 @@ import dev.pql.config.Settings;
 import dev.pql.io.RunIds;
 import dev.pql.io.SparkSessions;
 import dev.pql.io.StageContext;
+import dev.pql.io.WarehouseLease;
+import java.time.Duration;
 import dev.pql.options.CommandOptions;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -57,10 +59,24 @@ abstract class SparkCommand<O extends CommandOptions> implements Callable<Intege
     boolean joined = SparkSession.getDefaultSession().isDefined();
     SparkSession spark = startSpark(settings);
     try {
-      return run(settings, StageContext.open(spark, settings.warehouse(), runId, name(), start));
+      StageContext context = StageContext.open(spark, settings.warehouse(), runId, name(), start);
+      if (!writesWarehouse()) return run(settings, context);
+      try (WarehouseLease lease = WarehouseLease.acquire(spark.sparkContext().hadoopConfiguration(),
+          context.store().location(""), runId, name(), Duration.ofSeconds(settings.run().leaseSeconds()), dead -> {})) {
+        context.log().abandonDeadRuns(Main.LEASED_COMMANDS);
+        return run(settings, context);
+      }
     } finally {
       if (!joined) spark.stop();
     }
+  }
+
+  /**
+   * Whether the command writes the warehouse's tables, and so holds its lease while it runs: one such command at a
+   * time. Those that only read (evaluate, serve-sql) or write elsewhere (generate) do not wait for it.
+   */
+  boolean writesWarehouse() {
+    return true;
   }
 
   /** The session this command runs in. */

@@ -58,7 +58,8 @@ public record Settings(
   /**
    * The scheduled pipeline: where the first run's snapshot history starts and how often the model is retrained.
    */
-  public record RunSettings(int firstSnapshotAfterDays, int retrainEveryDays) {}
+  /** @param leaseSeconds how long a run's warehouse lease outlives its last renewal (a driver killed elsewhere) */
+  public record RunSettings(int firstSnapshotAfterDays, int retrainEveryDays, int leaseSeconds) {}
 
   /** `pql serve-sql`: where the Thrift server listens, the database it serves and its metastore folder. */
   public record ServeSettings(String host, int port, String database, String metastore) {}

@@ -299,7 +299,7 @@ public final class SettingsLoader {
         readScoring(c),
         readMetrics(c),
         new Settings.RunSettings(positive(c, "pql.run.first-snapshot-after-days"),
-            positive(c, "pql.run.retrain-every-days")),
+            positive(c, "pql.run.retrain-every-days"), positive(c, "pql.run.lease-seconds")),
         SubmitSettings.read(c),
         readServe(c),
         describe(c));

@@ -48,6 +48,34 @@ public final class DefinitionCheck {
       // arrays (activation_milestones)
       "array_contains", "size", "cardinality", "element_at");
 
+  /**
+   * The checks that need no feature columns, for a run that does not know them yet: the very text scoring reads
+   * parses, and calls only allowed functions.
+   */
+  public static void checkText(SparkSession spark, Definition d) {
+    String where = d.source() + ": definition '" + d.name() + "'";
+    Expression parsed;
+    try {
+      parsed = spark.sessionState().sqlParser().parseExpression(d.when());
+    } catch (Exception failure) {
+      if (failure instanceof ParseException) {
+        throw new ConfigurationError(where + ": 'when' is not a Spark SQL expression: "
+            + firstLine(failure.getMessage()) + " In: " + d.when(), failure);
+      }
+      throw failure instanceof RuntimeException r ? r : new IllegalStateException(failure);
+    }
+    refuseFunctions(where, d, parsed);
+  }
+
+  private static void refuseFunctions(String where, Definition d, Expression parsed) {
+    List<String> refused = calledFunctions(parsed).stream().filter(f -> !FUNCTIONS.contains(f)).distinct().toList();
+    if (!refused.isEmpty()) {
+      throw new ConfigurationError(where + ": 'when' calls " + String.join(", ", refused) + ", which a definition "
+          + "may not call (comparison, arithmetic, logic, null handling, casts, date and string functions only; "
+          + "README \"Definitions\"): " + d.when(), null);
+    }
+  }
+
   /** Checks the definition; returns the feature columns its `when` reads, in the order of the feature table. */
   public static List<String> check(SparkSession spark, Definition d, StructType features) {
     String where = d.source() + ": definition '" + d.name() + "'";
@@ -96,12 +124,7 @@ public final class DefinitionCheck {
       throw new ConfigurationError(where + ": 'when' must be a boolean expression, but it is of type "
           + e.dataType().simpleString() + ": " + d.when(), null);
     }
-    List<String> refused = calledFunctions(parsed).stream().filter(f -> !FUNCTIONS.contains(f)).distinct().toList();
-    if (!refused.isEmpty()) {
-      throw new ConfigurationError(where + ": 'when' calls " + String.join(", ", refused) + ", which a definition "
-          + "may not call (comparison, arithmetic, logic, null handling, casts, date and string functions only; "
-          + "README \"Definitions\"): " + d.when(), null);
-    }
+    refuseFunctions(where, d, parsed);
     java.util.Set<String> read = new java.util.HashSet<>();
     scala.collection.JavaConverters.asJavaCollection(e.references().toSeq()).forEach(a -> read.add(a.name()));
     return java.util.Arrays.stream(features.fieldNames()).filter(read::contains).toList();

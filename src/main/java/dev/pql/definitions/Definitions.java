@@ -19,6 +19,21 @@ public final class Definitions {
     return rules;
   }
 
+  /**
+   * The active definitions of the folder, checked as far as possible without the feature columns (a first run,
+   * before any event names are known): the folder exists, each file parses, each `when` parses and calls only
+   * allowed functions. Returns how many are active.
+   */
+  public static int checkedText(SparkSession spark, String folder) {
+    int active = 0;
+    for (Definition d : DefinitionParser.loadFolder(new File(folder))) {
+      if (!d.active()) continue;
+      DefinitionCheck.checkText(spark, d);
+      active++;
+    }
+    return active;
+  }
+
   /** One definition checked against the features, with the columns its `when` reads. */
   public static RuleMatches.Rule checked(SparkSession spark, Definition d, StructType features) {
     return new RuleMatches.Rule(d, DefinitionCheck.check(spark, d, features));

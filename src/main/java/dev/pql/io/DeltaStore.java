@@ -179,6 +179,25 @@ public final class DeltaStore {
     return rows.size();
   }
 
+  /**
+   * Updates the rows matching a SQL condition, setting columns to SQL expressions, in one commit; returns the rows
+   * updated (0 and no commit when the table does not exist or nothing matches).
+   */
+  public long update(TableContract table, String condition, Map<String, String> set) {
+    if (!exists(table)) return 0;
+    DeltaTable target = DeltaTable.forPath(spark, path(table));
+    Map<String, String> metrics = commit(table, target, () -> target.updateExpr(condition, set));
+    return Long.parseLong(metrics.getOrDefault("numUpdatedRows", "0"));
+  }
+
+  /** Deletes the rows matching a SQL condition in one commit; returns the rows deleted. */
+  public long delete(TableContract table, String condition) {
+    if (!exists(table)) return 0;
+    DeltaTable target = DeltaTable.forPath(spark, path(table));
+    Map<String, String> metrics = commit(table, target, () -> target.delete(condition));
+    return Long.parseLong(metrics.getOrDefault("numDeletedRows", "0"));
+  }
+
   /** Rows held on the driver as a frame of the table's schema. */
   public Dataset<Row> frame(TableContract table, List<Row> rows) {
     return spark.createDataFrame(rows, table.schema());
@@ -299,14 +318,26 @@ public final class DeltaStore {
   private Map<String, String> commit(TableContract table, DeltaTable target, Runnable write) {
     long before = version(target);
     try {
-      write.run();
+      FaultInjection.writing(spark.sparkContext(), table.name(), write);
     } catch (RuntimeException e) {
       throw new WriteError("Writing table " + table.name() + " at " + path(table) + " failed; its previous version "
           + before + " is intact: " + e.getMessage(), e);
     }
-    Row last = target.history(1).select("version", "operationMetrics").first();
-    return last.getLong(0) == before ? Map.of() : last.getJavaMap(1);
+    // This write's own commit: the first after `before` that carries this run's commit info, not "the latest",
+    // which may be another writer's.
+    String mine = spark.conf().get(USER_METADATA, null);
+    List<Row> after = target.history(HISTORY_SCAN).filter(functions.col("version").gt(before))
+        .orderBy("version").select("version", "operationMetrics", "userMetadata").collectAsList();
+    Map<String, String> metrics = after.stream().filter(r -> mine == null || mine.equals(r.getString(2))).findFirst()
+        .map(r -> r.<String, String>getJavaMap(1)).orElse(Map.of());
+    if (!after.isEmpty()) FaultInjection.committed(table.name());
+    return metrics;
   }
+
+  /** The session setting whose value Delta writes into every commit's info: the run that made the commit. */
+  public static final String USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata";
+  /** How many recent commits to look through for this write's own (other writers' commits may come between). */
+  private static final int HISTORY_SCAN = 20;
 
   private static long version(DeltaTable table) {
     return table.history(1).select("version").first().getLong(0);

@@ -12,8 +12,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Records each stage of a run in {@code pipeline_runs}: a row when the stage ends, succeeded or failed,
- * keyed by (run_id, stage) so that a rerun of the same run id overwrites rather than adds.
+ * Records each stage of a run in {@code pipeline_runs}: a row when the stage starts (running), replaced when it
+ * ends (succeeded, failed or skipped), keyed by (run_id, stage) so that a rerun of the same run id overwrites
+ * rather than adds. A run that dies leaves its stage running until a later run marks it abandoned.
  */
 public final class RunLog {
   private static final Logger LOG = LoggerFactory.getLogger(RunLog.class);
@@ -82,6 +83,9 @@ public final class RunLog {
     TaskBalance watch = TaskBalance.watch(spark.sparkContext(), "pql " + stage);
     T outcome;
     StageCounts counts;
+    // A stage's start is on record before its work, so a run that dies leaves a trace a later run can mark
+    // abandoned; a stage within a stage is recorded with the enclosing one.
+    if (depth.get() == 0) write(stage, start, start, StageCounts.NONE, RUNNING, null, TaskBalance.Balance.NONE);
     depth.incrementAndGet();
     try {
       outcome = work.get();
@@ -111,6 +115,27 @@ public final class RunLog {
     LOG.info("run {}: stage {} skipped: {}", runId, stage, reason);
     write(stage, now, now, StageCounts.NONE, "skipped", reason, TaskBalance.Balance.NONE);
     results.add(new StageResult(stage, StageCounts.NONE, 0, TaskBalance.Balance.NONE));
+  }
+
+  /** The status of a stage that has started and not yet ended; a dead run's stay so until a later run looks. */
+  public static final String RUNNING = "running";
+  /** The status a later run gives the stages a dead run left running. */
+  public static final String ABANDONED = "abandoned";
+
+  /**
+   * Marks the stages other runs of the given commands left running as abandoned: called by a run that holds the
+   * warehouse's lease, when no other such run can be alive. Returns how many stages were marked.
+   */
+  public long abandonDeadRuns(java.util.Collection<String> commands) {
+    if (!store.exists(Tables.PIPELINE_RUNS) || commands.isEmpty()) return 0;
+    String quoted = commands.stream().map(c -> "'" + c.replace("'", "") + "'")
+        .collect(java.util.stream.Collectors.joining(", "));
+    long marked = store.update(Tables.PIPELINE_RUNS,
+        "status = '" + RUNNING + "' AND run_id <> '" + runId.replace("'", "") + "' AND command IN (" + quoted + ")",
+        java.util.Map.of("status", "'" + ABANDONED + "'",
+            "message", "'the run died before this stage ended; run " + runId.replace("'", "") + " found it dead'"));
+    if (marked > 0) LOG.warn("run {}: marked {} stage(s) of dead runs abandoned", runId, marked);
+    return marked;
   }
 
   /** The stages finished so far in this run, in order. */

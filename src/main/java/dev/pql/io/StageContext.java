@@ -11,6 +11,10 @@ public record StageContext(SparkSession spark, DeltaStore store, RunLog log, Ins
   /** A context for a new run log of the given run and command on the warehouse. */
   public static StageContext open(SparkSession spark, String warehouse, String runId, String command, Instant start) {
     DeltaStore store = new DeltaStore(spark, warehouse);
+    // Every Delta commit of the run carries its id (DESCRIBE HISTORY's userMetadata), so a table's history says
+    // which run wrote each version, and a write finds its own commit's counts among other writers'.
+    spark.conf().set(DeltaStore.USER_METADATA, "pql run " + runId + " (" + command + ")");
+    FaultInjection.install(spark.sparkContext());
     return new StageContext(spark, store, new RunLog(spark, store, runId, command), start);
   }
 

@@ -513,6 +513,7 @@ public final class TrainJob {
         .map(c -> RowFactory.create(version, c.feature(), c.operator(), c.cut(), c.rowsAtOrAbove(),
             c.upgradesAtOrAbove(), rate(c.upgradesAtOrAbove(), c.rowsAtOrAbove()), c.rowsInBand(), c.upgradesInBand(),
             rate(c.upgradesInBand(), c.rowsInBand()), c.z(), c.inInterval(), c.reported())).toList();
+    dropUnregistered(store);
     // Three tables, three commits: made at once.
     Concurrently.both(
         () -> store.upsert(Tables.MODEL_DRIVERS, store.frame(Tables.MODEL_DRIVERS, driverRows)),
@@ -520,6 +521,21 @@ public final class TrainJob {
           store.upsert(Tables.DISCOVERED_RULES, store.frame(Tables.DISCOVERED_RULES, ruleRows));
           return store.upsert(Tables.THRESHOLD_CURVES, store.frame(Tables.THRESHOLD_CURVES, curveRows));
         });
+  }
+
+  /**
+   * Deletes the explanations of models that are not in model_runs: a run killed after writing them and before
+   * registering its model (registration is the train stage's last commit) trains again under another version.
+   */
+  static void dropUnregistered(DeltaStore store) {
+    List<String> registered = store.read(Tables.MODEL_RUNS).select("model_version")
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList(); // the registry: one row per model
+    String orphan = registered.isEmpty() ? "true" : "model_version NOT IN (" + registered.stream()
+        .map(v -> "'" + v.replace("'", "\\'") + "'").collect(java.util.stream.Collectors.joining(", ")) + ")";
+    for (dev.pql.io.TableContract table : List.of(Tables.MODEL_DRIVERS, Tables.DISCOVERED_RULES,
+        Tables.THRESHOLD_CURVES)) {
+      if (!store.read(table).filter(orphan).isEmpty()) store.delete(table, orphan);
+    }
   }
 
   private static Double finite(double v) {

@@ -65,17 +65,21 @@ public final class Stages {
    * Checks the active definitions against the feature columns before any work: against the columns the next build
    * will write when its key events are known, else (a first build) against the snapshots just built, before
    * training and scoring. A definition naming an unknown event or column stops the run (exit 2) with its file, its
-   * name and the nearest columns. Without a definitions folder nothing is checked (scoring reports it).
+   * name and the nearest columns. Before the first ingest, when no column is known yet, the folder, each file and
+   * each `when`'s text and functions are checked; a missing folder stops the run too.
    */
   static void checkDefinitions(StageContext context, Settings settings, boolean built) {
-    if (!new java.io.File(settings.scoring().definitions()).isDirectory()) return;
     org.apache.spark.sql.types.StructType columns;
     if (built) {
       if (FeatureStore.latestDate(context.store()) == null) return;
       columns = FeatureStore.snapshots(context.store()).schema();
     } else {
       dev.pql.io.TableContract planned = FeaturesJob.plannedContract(context.store(), featureSettings(settings));
-      if (planned == null) return;
+      if (planned == null) {
+        // The columns are not known before the first ingest: the folder, the files and each `when` are.
+        dev.pql.definitions.Definitions.checkedText(context.spark(), settings.scoring().definitions());
+        return;
+      }
       columns = planned.schema();
     }
     dev.pql.definitions.Definitions.active(context.spark(), settings.scoring().definitions(), columns);

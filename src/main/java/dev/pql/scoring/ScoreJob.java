@@ -95,8 +95,11 @@ public final class ScoreJob {
     try {
       Applied applied = new Applied(scorers.rules(), model, learnedVersion, learnedText(scoring, model, cutoff),
           activationVersion(scoring), dates, context.runId());
-      Dataset<Row> scored = write(context, leads, applied);
+      Dataset<Row> scored = writeHistory(context, leads, applied);
+      // pql_new before pql_scores: the pipeline rescores every date pql_scores lacks, so a run killed between the
+      // two commits rescores the date and adds the missing new PQLs (insertNew keeps those already added).
       long newPqls = store.insertNew(Tables.PQL_NEW, fresh(scored));
+      store.syncDates(Tables.PQL_SCORES, scored, "as_of_date", applied.dates(), Set.of("run_id"));
       Row counts = scored.filter(col("as_of_date").equalTo(Date.valueOf(dates.get(dates.size() - 1))))
           .agg(count(lit(1)), count(when(col("is_pql"), true))).first();
       return new Result(dates, model == null ? null : model.version(), learnedVersion, cutoff, counts.getLong(0),
@@ -131,10 +134,10 @@ public final class ScoreJob {
       String learnedText, String activationVersion, List<LocalDate> dates, String runId) {}
 
   /**
-   * Writes pql_qualifications, pql_definitions and pql_scores for the dates; returns the scores as written, each
-   * row with the first date its account qualified on anything when that date is on or before the row's.
+   * Writes pql_qualifications and pql_definitions for the dates; returns the scores to write, each row with the
+   * first date its account qualified on anything when that date is on or before the row's.
    */
-  private static Dataset<Row> write(StageContext context, Dataset<Row> leads, Applied a) {
+  private static Dataset<Row> writeHistory(StageContext context, Dataset<Row> leads, Applied a) {
     DeltaStore store = context.store();
     ModelRegistry.Registered model = a.model();
     Dataset<Row> scores = leads.select(col("account_id"), col("as_of_date"),
@@ -156,7 +159,6 @@ public final class ScoreJob {
     Dataset<Row> scored = scores.join(first, "account_id", "left")
         .withColumn("first_qualified_on", when(col("first_ever").leq(col("as_of_date")), col("first_ever")))
         .drop("first_ever");
-    store.syncDates(Tables.PQL_SCORES, scored, "as_of_date", a.dates(), Set.of("run_id"));
     return scored;
   }
 

@@ -64,6 +64,16 @@ class MainTest {
       }
     }
     assertTrue(run("--help").out().contains("  3   a source could not be read"), run("--help").out());
+    assertTrue(run("run", "--help").out().contains("  5   another run holds the warehouse"));
+  }
+
+  @Test
+  void theCommandsThatWriteTheWarehouseAreTheOnesThatTakeItsLease() {
+    picocli.CommandLine line = Main.commandLine();
+    for (var e : line.getSubcommands().entrySet()) {
+      if (!(e.getValue().getCommand() instanceof SparkCommand<?> command)) continue;
+      assertEquals(Main.LEASED_COMMANDS.contains(e.getKey()), command.writesWarehouse(), e.getKey());
+    }
   }
 
   @Test

@@ -89,6 +89,22 @@ class ScoreCommandTest extends SparkTestBase {
     for (String table : new String[] {"events", "events_rejected", "accounts"}) {
       assertFalse(Files.exists(warehouse.resolve(table)), table + ": nothing is ingested");
     }
+
+    // Before the first ingest no column is known, but the text and its functions are; and the folder must exist.
+    Files.writeString(file, "name = typo\nversion = \"1\"\ntype = usage\nwhen = \"raise_error('no') IS NULL\"\n");
+    outcome = run("run", "--warehouse", warehouse.toString(), "-Dpql.scoring.definitions=" + definitions,
+        "-Dpql.ingest.events.path=" + tempDir("pql-no-lake"));
+    assertEquals("2", outcome[0], outcome[1]);
+    assertTrue(outcome[1].contains("definition 'typo': 'when' calls raise_error, which a definition may not call"),
+        outcome[1]);
+    outcome = run("run", "--warehouse", warehouse.toString(), "-Dpql.scoring.definitions=" + definitions.resolve("gone"),
+        "-Dpql.ingest.events.path=" + tempDir("pql-no-lake"));
+    assertEquals("2", outcome[0], outcome[1]);
+    assertTrue(outcome[1].contains("Definitions folder does not exist: " + definitions.resolve("gone")
+        + " (pql.scoring.definitions)"), outcome[1]);
+    for (String table : new String[] {"events", "events_rejected", "accounts"}) {
+      assertFalse(Files.exists(warehouse.resolve(table)), table + ": nothing is ingested");
+    }
   }
 
   /** Runs a command; returns its exit code and its standard error. */

@@ -178,7 +178,7 @@ class SettingsLoaderTest {
   void metricsSegmentsMustBeKnownAccountAttributes() throws IOException {
     Settings s = SettingsLoader.load(null, null, Map.of());
     assertEquals(new Settings.MetricsSettings(30, 30, java.util.List.of("size_band", "signup_plan")), s.metrics());
-    assertEquals(new Settings.RunSettings(28, 28), s.run());
+    assertEquals(new Settings.RunSettings(28, 28, 120), s.run());
     File bad = file("segments.conf", "pql.metrics.segments = [size_band, plan]\n");
     ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
     assertEquals("Invalid configuration: 'pql.metrics.segments' in " + bad.getPath() + ":1 lists 'plan', which is "

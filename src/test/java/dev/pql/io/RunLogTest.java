@@ -58,8 +58,41 @@ class RunLogTest extends SparkTestBase {
     assertEquals(5, tasks.get("train.drivers"));
     assertEquals(5, tasks.get("train"), "the enclosing stage sees both");
     assertEquals(3, store.read(Tables.PIPELINE_RUNS).filter("run_id = 'run-2'").count());
-    assertEquals(1, io.delta.tables.DeltaTable.forPath(spark, store.path(Tables.PIPELINE_RUNS)).history()
-        .filter("operation <> 'CREATE TABLE'").count(), "one commit for the stage and both substages");
+    assertEquals(2, io.delta.tables.DeltaTable.forPath(spark, store.path(Tables.PIPELINE_RUNS)).history()
+        .filter("operation <> 'CREATE TABLE'").count(), "the stage's start, then one commit for its end and both "
+        + "substages'");
+  }
+
+  @Test
+  void aStageOnRecordFromItsStartIsMarkedAbandonedByALaterRunAndEveryCommitNamesItsRun() {
+    String warehouse = tempDir("pql-runlog-dead").toString();
+    StageContext dying = StageContext.open(spark, warehouse, "run-dies", "run", java.time.Instant.now());
+    // An Error is not caught as a failure: the stage's row stays as its start wrote it, as after a kill -9.
+    assertThrows(StackOverflowError.class, () -> dying.log().stage("ingest.events", () -> {
+      throw new StackOverflowError("killed");
+    }, x -> RunLog.StageCounts.NONE));
+    StageContext evaluating = StageContext.open(spark, warehouse, "run-evaluates", "evaluate", java.time.Instant.now());
+    assertThrows(StackOverflowError.class, () -> evaluating.log().stage("evaluate", () -> {
+      throw new StackOverflowError("still running, elsewhere");
+    }, x -> RunLog.StageCounts.NONE));
+    DeltaStore store = dying.store();
+    assertEquals("running", status(store, "run-dies"));
+
+    StageContext next = StageContext.open(spark, warehouse, "run-next", "run", java.time.Instant.now());
+    assertEquals(1, next.log().abandonDeadRuns(java.util.Set.of("run", "ingest")));
+    assertEquals("abandoned", status(store, "run-dies"));
+    assertEquals("running", status(store, "run-evaluates"), "a command that does not take the lease may be alive");
+    assertTrue(store.read(Tables.PIPELINE_RUNS).filter("run_id = 'run-dies'").first().<String>getAs("message")
+        .contains("run run-next found it dead"));
+    assertEquals(List.of("pql run run-dies (run)", "pql run run-evaluates (evaluate)", "pql run run-next (run)"),
+        io.delta.tables.DeltaTable.forPath(spark, store.path(Tables.PIPELINE_RUNS)).history()
+            .filter("operation <> 'CREATE TABLE'").select("userMetadata").distinct().orderBy("userMetadata")
+            .as(org.apache.spark.sql.Encoders.STRING()).collectAsList(), "each commit names the run that made it");
+    spark.conf().unset(DeltaStore.USER_METADATA);
+  }
+
+  private static String status(DeltaStore store, String runId) {
+    return store.read(Tables.PIPELINE_RUNS).filter("run_id = '" + runId + "'").first().getAs("status");
   }
 
   /** One Spark stage of {@code n} tasks of 200 ms each. */
