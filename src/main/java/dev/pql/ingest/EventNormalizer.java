@@ -114,6 +114,43 @@ public final class EventNormalizer {
         .withColumn("run_id", lit(runId));
   }
 
+  /** What an event says, hashed: two rows with one id and other payloads differ in it. */
+  static Column payload(Column accountId, Column userId, Column event, Column ts, Column properties) {
+    return sha2(concat_ws("\u0001", accountId, coalesce(userId, lit("\u0000")), event, ts.cast("string"),
+        coalesce(org.apache.spark.sql.functions.to_json(properties), lit("\u0000"))), 256);
+  }
+
+  private static Column payload() {
+    return payload(col("account_id"), col("user_id"), col("event"), col("ts"), col("properties"));
+  }
+
+  /**
+   * The usable rows that lose their event id to another payload: to the kept row of the same ingest ({@link
+   * #events}' choice), or to the event an earlier ingest stored ({@code stored}, the events table). Rows that
+   * repeat the kept payload are plain duplicates and left out; each distinct losing payload is one row.
+   */
+  public static Dataset<Row> duplicates(Dataset<Row> normalized, Dataset<Row> stored, String sourceKey,
+      Instant ingestedAt, String runId) {
+    org.apache.spark.sql.expressions.WindowSpec byId = Window.partitionBy("event_id").orderBy(col("ts"), col(RAW));
+    Dataset<Row> storedPayloads = stored.select(col("event_id").as("stored_id"), payload(col("account_id"),
+        col("user_id"), col("event"), col("ts"), col("properties")).as("stored_payload"));
+    // The kept event is the stored one when there is one (insertNew keeps it), else this ingest's first.
+    Dataset<Row> losers = normalized.filter(col(REASON).isNull())
+        .withColumn("pql_payload", payload())
+        .withColumn("batch_kept", org.apache.spark.sql.functions.first("pql_payload").over(byId))
+        .join(storedPayloads, col("event_id").equalTo(col("stored_id")), "left")
+        .filter(col("pql_payload").notEqual(coalesce(col("stored_payload"), col("batch_kept"))))
+        .withColumn("kept_from", when(col("stored_payload").isNotNull(), lit("earlier_run")).otherwise(lit("this_run")));
+    Column file = java.util.Arrays.asList(normalized.columns()).contains(FILE) ? col(FILE) : lit(null).cast("string");
+    return losers
+        .select(sha2(concat_ws("\u0001", lit(sourceKey), col("event_id"), col("pql_payload")), 256).as("record_id"),
+            col("event_id"), col("kept_from"), lit(sourceKey).as("source"), col("account_id"), col("user_id"),
+            col("event"), col("ts"), col(RAW).as("raw_record"),
+            when(file.equalTo(""), lit(null).cast("string")).otherwise(file).as("source_file"),
+            lit(Timestamp.from(ingestedAt)).as("ingested_at"), lit(runId).as("run_id"))
+        .dropDuplicates("record_id");
+  }
+
   /**
    * The rejected rows, each its own row however many identical ones a file holds: its id hashes the source, the
    * file's path below {@code sourceRoot}, the raw record and which of the file's identical records it is — the same

@@ -62,7 +62,8 @@ public final class IngestJob {
     Instant latest = start.plus(in.futureTolerance());
 
     // Plan everything first: mapping errors surface here, before any table is touched.
-    Dataset<Row> eventSource = SourceReader.read(spark, in.events());
+    Dataset<Row> eventSource = SourceReader.read(spark, in.events(), columnNames(in.eventColumns().eventId(),
+        in.eventColumns().accountId(), in.eventColumns().userId()));
     List<Column> carried = new ArrayList<>();
     if (in.accountSource() == AccountSource.EVENTS) {
       AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),
@@ -72,7 +73,8 @@ public final class IngestJob {
         in.earliestTimestamp(), latest, carried);
 
     Dataset<Row> accountSource =
-        in.accountSource() == AccountSource.TABLE ? SourceReader.read(spark, in.accounts()) : null;
+        in.accountSource() == AccountSource.TABLE
+            ? SourceReader.read(spark, in.accounts(), columnNames(in.accountColumns().accountId())) : null;
     Dataset<Row> accountRows = accountSource == null ? null
         : AccountHistory.states(accountSource, in.accounts().key(), in.accountColumns())
             .persist(StorageLevel.MEMORY_AND_DISK());
@@ -113,6 +115,12 @@ public final class IngestJob {
     }
   }
 
+  /** The mappings that name a source column as it is (ids read as written); expressions are left to the mapping. */
+  private static java.util.Set<String> columnNames(String... mappings) {
+    return java.util.Arrays.stream(mappings).filter(m -> m != null && m.matches("[A-Za-z_][A-Za-z0-9_]*"))
+        .collect(java.util.stream.Collectors.toSet());
+  }
+
   private record EventOutcome(long rowsIn, long usable, long inserted, long rejected, Map<String, Long> byReason) {
     StageCounts counts() {
       return new StageCounts(rowsIn, inserted, rejected, usable - inserted);
@@ -128,9 +136,19 @@ public final class IngestJob {
       else byReason.merge(r.getString(0), r.getLong(1), Long::sum);
     }
     long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
-    long inserted = store.insertNew(Tables.EVENTS, events);
-    store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rejected(normalized, sourceKey, sourceRoot, start, runId));
-    return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);
+    // Before the events' MERGE: a losing payload is one that differs from what events held before this run.
+    Dataset<Row> losers = EventNormalizer.duplicates(normalized, store.read(Tables.EVENTS), sourceKey, start, runId)
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      long lost = losers.count();
+      long inserted = store.insertNew(Tables.EVENTS, events);
+      if (lost > 0) store.insertNew(Tables.EVENTS_DUPLICATES, losers);
+      store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rejected(normalized, sourceKey, sourceRoot, start,
+          runId));
+      return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);
+    } finally {
+      losers.unpersist();
+    }
   }
 
   private record AccountOutcome(long rowsRead, long rowsRejected, MergeCounts states) {

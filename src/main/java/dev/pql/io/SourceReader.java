@@ -21,10 +21,18 @@ public final class SourceReader {
   private SourceReader() {}
 
   public static Dataset<Row> read(SparkSession spark, SourceTable table) {
+    return read(spark, table, java.util.Set.of());
+  }
+
+  /**
+   * @param textColumns top-level columns of a text source to read as the text written in the file, whatever type
+   *     inference would give them: ids, so that an account id {@code 1e3} stays "1e3" instead of the double 1000.0
+   */
+  public static Dataset<Row> read(SparkSession spark, SourceTable table, java.util.Set<String> textColumns) {
     try {
       DataFrameReader reader = spark.read().format(table.format()).options(table.options());
       return switch (table.format()) {
-        case "json", "csv" -> readPermissive(spark, table, reader);
+        case "json", "csv" -> readPermissive(spark, table, reader, textColumns);
         default -> reader.load(table.path());
       };
     } catch (ReadError e) {
@@ -63,7 +71,8 @@ public final class SourceReader {
     return first;
   }
 
-  private static Dataset<Row> readPermissive(SparkSession spark, SourceTable table, DataFrameReader reader) {
+  private static Dataset<Row> readPermissive(SparkSession spark, SourceTable table, DataFrameReader reader,
+      java.util.Set<String> textColumns) {
     boolean csv = table.format().equals("csv");
     if (csv && !table.options().containsKey("header")) reader = reader.option("header", "true");
     reader = reader.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT_RECORD);
@@ -73,6 +82,11 @@ public final class SourceReader {
       throw new ReadError(table.key() + ".path = '" + table.path() + "' holds no rows: its " + table.format()
           + " files are empty", null);
     }
+    // Spark's JSON and CSV parsers give a string field the token's text as written (1e3, 007, 12.50).
+    inferred = new StructType(Arrays.stream(inferred.fields())
+        .map(f -> textColumns.contains(f.name()) && f.dataType() instanceof org.apache.spark.sql.types.AtomicType
+            ? new org.apache.spark.sql.types.StructField(f.name(), DataTypes.StringType, true, f.metadata()) : f)
+        .toArray(org.apache.spark.sql.types.StructField[]::new));
     if (!Arrays.asList(inferred.fieldNames()).contains(CORRUPT_RECORD)) {
       inferred = inferred.add(CORRUPT_RECORD, DataTypes.StringType);
     }

@@ -23,8 +23,11 @@ public final class SqlCatalog {
    * server's address, which it reads only when the session starts.
    */
   public static Map<String, String> sessionConf(ServeSettings serve, Map<String, String> sparkConf) {
+    requireAuthenticationBeyondLoopback(serve.host(), sparkConf);
     String folder = new File(serve.metastore()).getAbsolutePath();
     Map<String, String> conf = new LinkedHashMap<>();
+    // Read-only SQL (enforced once the tables are registered), beside Delta's extension.
+    conf.put("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension," + ReadOnlySql.class.getName());
     conf.put("spark.sql.catalogImplementation", "hive");
     conf.put("spark.sql.warehouse.dir", folder + "/managed");
     if (!sparkConf.containsKey("spark.hadoop.hive.metastore.uris")) {
@@ -37,6 +40,34 @@ public final class SqlCatalog {
     conf.put("spark.hadoop.hive.server2.thrift.bind.host", serve.host());
     conf.put("spark.hadoop.hive.server2.thrift.port", String.valueOf(serve.port()));
     return conf;
+  }
+
+  /** The Hive setting that names the Thrift server's authentication (NONE: any user and password get in). */
+  public static final String AUTHENTICATION = "spark.hadoop.hive.server2.authentication";
+
+  /**
+   * The server may listen beyond this machine only with Hive's own authentication configured (LDAP, KERBEROS,
+   * PAM or CUSTOM in pql.spark.conf): without it any user and password get in.
+   */
+  static void requireAuthenticationBeyondLoopback(String host, Map<String, String> sparkConf) {
+    String authentication = sparkConf.getOrDefault(AUTHENTICATION, "NONE").trim();
+    if (isLoopback(host) || !authentication.equalsIgnoreCase("NONE") && !authentication.equalsIgnoreCase("NOSASL")) {
+      return;
+    }
+    throw new dev.pql.PqlException.ConfigurationError("pql.serve.host = \"" + host + "\" serves the warehouse beyond "
+        + "this machine, but the server has no authentication (pql.spark.conf.\"" + AUTHENTICATION + "\" is "
+        + authentication + "): set it to LDAP, KERBEROS, PAM or CUSTOM with its Hive settings (README \"BI access\"), "
+        + "or serve on 127.0.0.1 behind your own proxy", null);
+  }
+
+  private static boolean isLoopback(String host) {
+    if (host.equalsIgnoreCase("localhost")) return true;
+    try {
+      // A literal address only: no name lookup decides what is exposed.
+      return host.matches("[0-9.]+|\\[?[0-9a-fA-F:]+]?") && java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   /**

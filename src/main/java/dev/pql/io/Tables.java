@@ -54,6 +54,27 @@ public final class Tables {
       .optional("source_file", StringType, "The file it was read from; null for a table source")
       .build();
 
+  public static final TableContract EVENTS_DUPLICATES = TableContract.table("events_duplicates",
+          "Rows whose event id is already taken by another payload: the losers of duplicated event ids, kept so "
+              + "that nothing a source sent is lost. A row that repeats its kept event exactly is a plain duplicate, "
+              + "counted (pipeline_runs.rows_duplicate) and not kept here.")
+      .key("record_id")
+      .required("record_id", StringType, "SHA-256 of the source, the event id and the payload: one row per "
+          + "distinct losing payload, so a reread lake adds none")
+      .required("event_id", StringType, "The event id; the kept event is the row of events with this id")
+      .required("kept_from", StringType, "this_run: the kept payload came in the same ingest (the earliest ts, then "
+          + "the smallest raw record, wins); earlier_run: an earlier ingest stored it first")
+      .required("source", StringType, "Configuration key of the source the row came from, e.g. pql.ingest.events")
+      .required("account_id", StringType, "The losing row's account")
+      .optional("user_id", StringType, "The losing row's user")
+      .required("event", StringType, "The losing row's event name")
+      .required("ts", TimestampType, "The losing row's time (UTC)")
+      .required("raw_record", StringType, "The losing source row as JSON")
+      .optional("source_file", StringType, "The file it was read from; null for a table source")
+      .required("ingested_at", TimestampType, "Start of the ingest run that found it (UTC)")
+      .required("run_id", StringType, "Id of the run that found it")
+      .build();
+
   public static final TableContract ACCOUNTS = TableContract.table("accounts",
           "Account attributes with their history: one row per account and state, valid from `valid_from` "
               + "until `valid_to`. The state at instant T is the row with valid_from <= T < valid_to.")
@@ -607,7 +628,7 @@ public final class Tables {
       .build();
 
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
-  public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
+  public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, EVENTS_DUPLICATES, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, ACCOUNT_EVENT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS,
       DISCOVERED_RULES, THRESHOLD_CURVES, PQL_SCORES, PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS,
       PQL_FUNNEL);

@@ -140,6 +140,50 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void idsThatLookLikeNumbersKeepTheirDigitsInsteadOfTheTypeInferenceGivesTheColumn() throws IOException {
+    // Inference makes each column a double (one value has a fraction): 1000 would be "1000.0", and users 7 and
+    // 7.0 one user. Read as text, an integer keeps its digits; a fraction is as Spark's JSON parser prints it.
+    Path lake = lake(List.of(
+        "{\"event_id\":1,\"account_id\":1000,\"user_id\":7,\"event\":\"Signed In\",\"ts\":1772359200000}",
+        "{\"event_id\":2,\"account_id\":12.5,\"user_id\":7.0,\"event\":\"Signed In\",\"ts\":1772359200000}",
+        "{\"event_id\":3,\"account_id\":123456789012345678901234,\"event\":\"Signed In\",\"ts\":1772359200000}"),
+        ACCOUNTS);
+    Path warehouse = tempDir("pql-w");
+    ingest(settings(lake, warehouse, Map.of("pql.ingest.events.columns.properties", "")), "run-1");
+    assertEquals("[[1,1000,7], [2,12.5,7.0], [3,123456789012345678901234,null]]", table(warehouse, Tables.EVENTS)
+        .orderBy("event_id").select("event_id", "account_id", "user_id").collectAsList().toString());
+  }
+
+  @Test
+  void theLosingPayloadsOfADuplicatedEventIdAreKeptAndAnExactRepeatIsNot() throws IOException {
+    Path lake = lake(List.of(
+        "{\"event_id\":\"d1\",\"account_id\":\"a1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}",
+        "{\"event_id\":\"d1\",\"account_id\":\"a1\",\"event\":\"Message Sent\",\"ts\":\"2026-03-01T11:00:00Z\"}",
+        "{\"event_id\":\"d2\",\"account_id\":\"a1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}",
+        "{\"event_id\":\"d2\",\"account_id\":\"a1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}"),
+        ACCOUNTS);
+    Path warehouse = tempDir("pql-w");
+    Settings s = settings(lake, warehouse, Map.of("pql.ingest.events.columns.properties", "",
+        "pql.ingest.events.columns.user-id", ""));
+    IngestJob.Result first = ingest(s, "run-1");
+    assertEquals(2, first.eventsWritten());
+    assertEquals(2, first.eventsDuplicate(), "one losing payload and one exact repeat");
+    assertEquals("[[d1,this_run,Message Sent]]", table(warehouse, Tables.EVENTS_DUPLICATES)
+        .select("event_id", "kept_from", "event").collectAsList().toString());
+
+    // A later file sends d1 once more, with a third payload and an earlier time: it loses to the stored event
+    // (which stays kept, though it is no longer the earliest of the lake).
+    Files.writeString(lake.resolve("events/part-2.json"), "{\"event_id\":\"d1\",\"account_id\":\"a2\","
+        + "\"event\":\"Signed In\",\"ts\":\"2026-03-01T09:00:00Z\"}\n");
+    ingest(s, "run-2");
+    ingest(s, "run-3");
+    assertEquals("[[d1,earlier_run,a2,run-2], [d1,this_run,a1,run-1]]", table(warehouse, Tables.EVENTS_DUPLICATES)
+        .orderBy("kept_from", "account_id").select("event_id", "kept_from", "account_id", "run_id").collectAsList().toString(),
+        "each losing payload once, however often the lake is read");
+    assertEquals("Signed In", table(warehouse, Tables.EVENTS).filter("event_id = 'd1'").first().getAs("event"));
+  }
+
+  @Test
   void anEmptySourceSaysItHoldsNoRowsWithTheReadExitCode() throws IOException {
     Path lake = lake(List.of("", "  "), ACCOUNTS);
     dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
