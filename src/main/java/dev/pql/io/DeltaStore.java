@@ -76,12 +76,17 @@ public final class DeltaStore {
 
   /** Creates the table from its contract if needed, and checks that an existing one still fits it. */
   public DeltaTable ensure(TableContract table) {
-    DeltaTable delta = DeltaTable.createIfNotExists(spark)
-        .location(path(table))
-        .addColumns(table.schema())
-        .partitionedBy(table.partitionBy().toArray(String[]::new))
-        .comment(table.description())
-        .execute();
+    DeltaTable delta;
+    try {
+      delta = DeltaTable.createIfNotExists(spark)
+          .location(path(table))
+          .addColumns(table.schema())
+          .partitionedBy(table.partitionBy().toArray(String[]::new))
+          .comment(table.description())
+          .execute();
+    } catch (Exception e) { // Delta's IOExceptions arrive undeclared from Scala
+      throw writeFailure(table, -1, e);
+    }
     StructType existing = delta.toDF().schema();
     List<String> added = new ArrayList<>();
     for (StructField wanted : table.schema().fields()) {
@@ -319,9 +324,8 @@ public final class DeltaStore {
     long before = version(target);
     try {
       FaultInjection.writing(spark.sparkContext(), table.name(), write);
-    } catch (RuntimeException e) {
-      throw new WriteError("Writing table " + table.name() + " at " + path(table) + " failed; its previous version "
-          + before + " is intact: " + e.getMessage(), e);
+    } catch (Exception e) { // Delta's IOExceptions arrive undeclared from Scala
+      throw writeFailure(table, before, e);
     }
     // This write's own commit: the first after `before` that carries this run's commit info, not "the latest",
     // which may be another writer's.
@@ -332,6 +336,32 @@ public final class DeltaStore {
         .map(r -> r.<String, String>getJavaMap(1)).orElse(Map.of());
     if (!after.isEmpty()) FaultInjection.committed(table.name());
     return metrics;
+  }
+
+  /**
+   * A failed write as pql's exit-code contract has it: another writer's commit (Delta's concurrent-modification
+   * errors, or a table created meanwhile) is {@link dev.pql.PqlException.WarehouseBusy} (exit 5), anything else a
+   * {@link WriteError} (exit 4) that names the version still intact.
+   */
+  RuntimeException writeFailure(TableContract table, long before, Exception e) {
+    String intact = before < 0 ? "it was not created" : "its previous version " + before + " is intact";
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String error = t instanceof org.apache.spark.SparkThrowable s ? String.valueOf(s.getErrorClass()) : "";
+      if (t instanceof io.delta.exceptions.DeltaConcurrentModificationException
+          || error.startsWith("DELTA_TABLE_NOT_FOUND") || error.startsWith("DELTA_TABLE_ALREADY_EXISTS")) {
+        return new dev.pql.PqlException.WarehouseBusy("Another writer changed table " + table.name() + " at "
+            + path(table) + " while this run wrote it (" + intact + "): run one writer per warehouse (README "
+            + "\"Crashes, retries and two runs at once\"); " + firstLine(t.getMessage()));
+      }
+    }
+    return new WriteError("Writing table " + table.name() + " at " + path(table) + " failed; " + intact + ": "
+        + firstLine(e.getMessage()), e);
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) return "";
+    int end = message.indexOf('\n');
+    return end < 0 ? message : message.substring(0, end);
   }
 
   /** The session setting whose value Delta writes into every commit's info: the run that made the commit. */

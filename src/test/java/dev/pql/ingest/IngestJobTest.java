@@ -184,6 +184,17 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void aWarehouseThatCannotBeWrittenIsAWriteErrorWithTheWriteExitCode() throws IOException {
+    Path blocked = tempDir("pql-blocked").resolve("a-file");
+    Files.writeString(blocked, "not a folder");
+    dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
+        () -> ingest(settings(lake(EVENTS, ACCOUNTS), blocked.resolve("warehouse"), Map.of()), "run-1"));
+    assertEquals(4, e.exitCode(), e.getMessage());
+    assertTrue(e.getMessage().startsWith("Writing table pipeline_runs at ") && e.getMessage().contains("it was not created"),
+        e.getMessage());
+  }
+
+  @Test
   void anEmptySourceSaysItHoldsNoRowsWithTheReadExitCode() throws IOException {
     Path lake = lake(List.of("", "  "), ACCOUNTS);
     dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,

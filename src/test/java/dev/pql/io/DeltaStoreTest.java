@@ -4,6 +4,7 @@ import static org.apache.spark.sql.types.DataTypes.LongType;
 import static org.apache.spark.sql.types.DataTypes.StringType;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pql.PqlException.SchemaError;
 import dev.pql.SparkTestBase;
@@ -98,5 +99,21 @@ class DeltaStoreTest extends SparkTestBase {
     java.util.Map<String, Long> rows = new java.util.TreeMap<>();
     store.read(V1).collectAsList().forEach(r -> rows.put(r.getString(0), r.getLong(1)));
     assertEquals(java.util.Map.of("a", 1L, "it's b", 20L, "c\\d", 3L), rows, "one row per key, the latest");
+  }
+
+  @Test
+  void anotherWritersCommitIsABusyWarehouseAndAnyOtherFailureAWriteError() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-busy").toString());
+    dev.pql.PqlException busy = (dev.pql.PqlException) store.writeFailure(Tables.EVENTS, 3,
+        new IllegalStateException("wrapped", new io.delta.exceptions.ConcurrentAppendException(
+            "Files were added to the root of the table by a concurrent update.")));
+    assertEquals(5, busy.exitCode());
+    assertTrue(busy.getMessage().contains("Another writer changed table events") && busy.getMessage()
+        .contains("its previous version 3 is intact"), busy.getMessage());
+    dev.pql.PqlException failed = (dev.pql.PqlException) store.writeFailure(Tables.EVENTS, 3,
+        new IllegalStateException("disk full\n\tat some.Frame"));
+    assertEquals(4, failed.exitCode());
+    assertTrue(failed.getMessage().endsWith("failed; its previous version 3 is intact: disk full"),
+        failed.getMessage());
   }
 }
