@@ -50,7 +50,18 @@ public final class IngestJob {
       MergeCounts accountStates,
       long accounts,
       MergeCounts conversions,
-      long convertedAccounts) {}
+      long convertedAccounts,
+      SourceReader.LineCounts eventLines) {
+    /** The source's lines that held no record of their own, in words; empty when there were none. */
+    public String linesExplained() {
+      List<String> parts = new ArrayList<>();
+      if (eventLines.blank() > 0) parts.add(String.format("%,d blank line%s skipped", eventLines.blank(),
+          eventLines.blank() == 1 ? "" : "s"));
+      if (eventLines.arrays() > 0) parts.add(String.format("%,d line%s held a JSON array (each element read as a "
+          + "row)", eventLines.arrays(), eventLines.arrays() == 1 ? "" : "s"));
+      return String.join("; ", parts);
+    }
+  }
 
   public static Result run(StageContext context, Settings settings) {
     SparkSession spark = context.spark();
@@ -108,7 +119,8 @@ public final class IngestJob {
       return new Result(ev.rowsIn(), ev.inserted(), ev.rejected(), ev.usable() - ev.inserted(), ev.byReason(),
           ac.rowsRead(), ac.rowsRejected(), ac.states(),
           store.read(Tables.ACCOUNTS).select("account_id").distinct().count(),
-          conversions, store.read(Tables.CONVERSIONS).filter(col("is_first")).count());
+          conversions, store.read(Tables.CONVERSIONS).filter(col("is_first")).count(),
+          SourceReader.lineCounts(spark, in.events()));
     } finally {
       normalized.unpersist();
       if (accountRows != null) accountRows.unpersist();

@@ -44,6 +44,26 @@ public final class SourceReader {
   }
 
   /**
+   * Lines of a text source that hold no record of their own: blank lines, which Spark's readers skip, and (JSON)
+   * lines holding an array, whose elements Spark reads as one row each.
+   */
+  public record LineCounts(long blank, long arrays) {
+    public static final LineCounts NONE = new LineCounts(0, 0);
+  }
+
+  /** The source's blank and array lines: one scan of its text, for JSON and CSV sources (others: none). */
+  public static LineCounts lineCounts(SparkSession spark, SourceTable table) {
+    if (!table.format().equals("json") && !table.format().equals("csv")) return LineCounts.NONE;
+    org.apache.spark.sql.Column line = org.apache.spark.sql.functions.trim(org.apache.spark.sql.functions.col("value"));
+    Row counts = spark.read().text(table.path()).agg(
+        org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.when(line.equalTo(""), 1)),
+        org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.when(
+            org.apache.spark.sql.functions.lit(table.format().equals("json")).and(line.startsWith("[")), 1)))
+        .first();
+    return new LineCounts(counts.getLong(0), counts.getLong(1));
+  }
+
+  /**
    * The directory a source's files lie under, as the path part of the URI Spark reports for each file
    * ({@code input_file_name}): "/lake/tracks" for both {@code s3a://bucket/lake/tracks} and a local
    * {@code /lake/tracks}. Empty when the source is not a file path. Ingest keys a rejected row on its file's path

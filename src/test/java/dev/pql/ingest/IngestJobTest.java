@@ -195,6 +195,22 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void blankLinesAndJsonArrayLinesAreCountedAndExplained() throws IOException {
+    Path lake = lake(List.of(
+        "{\"event_id\":\"b1\",\"account_id\":\"a1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}",
+        "",
+        "   ",
+        "[{\"event_id\":\"b2\",\"account_id\":\"a1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"},"
+            + "{\"event_id\":\"b3\",\"account_id\":\"a1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T11:00:00Z\"}]"),
+        ACCOUNTS);
+    IngestJob.Result r = ingest(settings(lake, tempDir("pql-w"), Map.of("pql.ingest.events.columns.properties", "",
+        "pql.ingest.events.columns.user-id", "")), "run-1");
+    assertEquals(3, r.eventsWritten(), "the array's two elements are events");
+    assertEquals(new dev.pql.io.SourceReader.LineCounts(2, 1), r.eventLines());
+    assertEquals("2 blank lines skipped; 1 line held a JSON array (each element read as a row)", r.linesExplained());
+  }
+
+  @Test
   void anEmptySourceSaysItHoldsNoRowsWithTheReadExitCode() throws IOException {
     Path lake = lake(List.of("", "  "), ACCOUNTS);
     dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
