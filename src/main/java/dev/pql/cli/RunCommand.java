@@ -20,14 +20,19 @@ final class RunCommand extends SparkCommand<RunOptions> {
     return exitCode(outcome, options.strict);
   }
 
-  /** Exit code 6 under --strict when the model is withheld or a stage was skipped for too little data; else 0. */
+  /**
+   * Exit code 6 under --strict when the model is withheld, a stage was skipped for too little data, or the lake
+   * drew a warning (an event never seen, a definition that cannot fire); else 0.
+   */
   static int exitCode(Pipeline.Outcome outcome, boolean strict) {
-    boolean incomplete = outcome.withheld() != null || !outcome.skipped().isEmpty();
-    if (strict && incomplete) {
-      System.out.println("--strict: exit 6, since " + (outcome.withheld() != null ? "the model is withheld" : "")
-          + (outcome.withheld() != null && !outcome.skipped().isEmpty() ? " and " : "")
-          + (outcome.skipped().isEmpty() ? "" : "skipped for too little data: " + String.join(", ",
-              outcome.skipped())));
+    List<String> reasons = new java.util.ArrayList<>();
+    if (outcome.withheld() != null) reasons.add("the model is withheld");
+    if (!outcome.skipped().isEmpty()) reasons.add("skipped for too little data: " + String.join(", ",
+        outcome.skipped()));
+    if (!outcome.warnings().isEmpty()) reasons.add(outcome.warnings().size() + " warning"
+        + (outcome.warnings().size() == 1 ? "" : "s") + " about the lake");
+    if (strict && !reasons.isEmpty()) {
+      System.out.println("--strict: exit 6, since " + String.join(" and ", reasons));
       return 6;
     }
     return 0;
@@ -45,6 +50,7 @@ final class RunCommand extends SparkCommand<RunOptions> {
           outcome.withheld())));
     }
     out.append(String.format("%nRun %s -> %s%n", context.runId(), settings.warehouse()));
+    outcome.warnings().forEach(w -> out.append("warning: ").append(w).append('\n'));
     out.append(Report.run(Summaries.run(context.store(), outcome)));
     out.append(Report.stages(context.log().results()));
     return out.toString();

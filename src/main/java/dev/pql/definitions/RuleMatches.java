@@ -44,6 +44,22 @@ public final class RuleMatches {
         .withColumn(REASONS, nonNull(reasons, dev.pql.io.Tables.REASON.simpleString()));
   }
 
+  /**
+   * The rules no row meets (one aggregate over the rows): on the stored snapshots, the definitions that never
+   * fired on this lake — an event name it does not have, a bar above anything seen.
+   */
+  public static List<String> neverMet(Dataset<Row> rows, List<Rule> rules) {
+    if (rules.isEmpty()) return List.of();
+    Column[] met = rules.stream().map(r -> org.apache.spark.sql.functions.count(
+        when(DefinitionTranslator.condition(r.definition()), 1))).toArray(Column[]::new);
+    Row counts = rows.agg(met[0], java.util.Arrays.copyOfRange(met, 1, met.length)).first();
+    List<String> never = new ArrayList<>();
+    for (int i = 0; i < rules.size(); i++) {
+      if (counts.getLong(i) == 0) never.add(rules.get(i).definition().name());
+    }
+    return never;
+  }
+
   /** The non-null elements of the columns as an array (empty, of the element type, when there are none). */
   public static Column nonNull(List<Column> elements, String elementType) {
     if (elements.isEmpty()) return expr("CAST(array() AS array<" + elementType + ">)");

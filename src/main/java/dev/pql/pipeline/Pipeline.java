@@ -31,7 +31,7 @@ public final class Pipeline {
    * too little data.
    */
   public record Outcome(String modelVersion, LocalDate latestScored, Stages.Trained trained, String withheld,
-      List<String> skipped) {}
+      List<String> skipped, List<String> warnings) {}
 
   /** @param truthLake a generated lake whose true hazard the model is compared with, or null */
   public static Outcome run(StageRunner runner, Settings settings, String truthLake) {
@@ -39,8 +39,11 @@ public final class Pipeline {
     Stages.checkDefinitions(runner.context(), settings, false);
     Stages.ingest(runner, settings);
     LocalDate dataEnd = EventHistory.dataEnd(store);
-    Stages.features(runner, settings, snapshotsDue(store, settings, dataEnd));
+    dev.pql.features.FeaturesJob.Result built = Stages.features(runner, settings,
+        snapshotsDue(store, settings, dataEnd));
     Stages.checkDefinitions(runner.context(), settings, true);
+    List<String> warnings = Stages.lakeWarnings(runner.context(), settings, built);
+    warnings.forEach(w -> System.out.println("warning: " + w));
 
     ModelRegistry.Latest latest = ModelRegistry.latest(store);
     String model = latest == null ? null : latest.version();
@@ -69,7 +72,8 @@ public final class Pipeline {
     }
     Stages.backtest(runner, scoring);
     Stages.metrics(runner, settings);
-    return new Outcome(model, ScoringHistory.latestScored(store), trained, withheld, runner.skippedForData());
+    return new Outcome(model, ScoringHistory.latestScored(store), trained, withheld, runner.skippedForData(),
+        warnings);
   }
 
   /**

@@ -86,6 +86,26 @@ public final class Stages {
     dev.pql.definitions.Definitions.active(context.spark(), settings.scoring().definitions(), columns);
   }
 
+  /**
+   * What the run should warn about once the snapshots are built: configured key events the lake never had, and
+   * active definitions no stored snapshot meets (they cannot fire on this lake as it is).
+   */
+  static List<String> lakeWarnings(StageContext context, Settings settings, FeaturesJob.Result built) {
+    List<String> warnings = new java.util.ArrayList<>();
+    if (built != null && !built.unseenEvents().isEmpty()) {
+      warnings.add("configured events never seen in the events: " + String.join(", ", built.unseenEvents()));
+    }
+    if (FeatureStore.latestDate(context.store()) == null) return warnings;
+    org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> snapshots = FeatureStore.snapshots(context.store());
+    List<String> never = dev.pql.definitions.RuleMatches.neverMet(snapshots,
+        dev.pql.definitions.Definitions.active(context.spark(), settings.scoring().definitions(), snapshots.schema()));
+    for (String name : never) {
+      warnings.add("definition '" + name + "' is met by no account on any stored snapshot: on this lake it cannot "
+          + "fire (an event it names never occurs, or its bar is above anything seen)");
+    }
+    return warnings;
+  }
+
   public static FeaturesJob.Result features(StageRunner runner, Settings settings, List<LocalDate> dates) {
     return runner.run("features", () -> FeaturesJob.run(runner.context(), featureSettings(settings),
         settings.domains(), dates), null, r -> dates.isEmpty() ? "no snapshot due (the latest is up to date with the data)"

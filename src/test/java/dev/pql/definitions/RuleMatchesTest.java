@@ -105,6 +105,17 @@ class RuleMatchesTest extends SparkTestBase {
   }
 
   @Test
+  void theDefinitionsNoRowMeetsAreNamedAndOnlyThose() {
+    List<RuleMatches.Rule> rules = Definitions.active(spark, "conf/definitions", features.schema());
+    List<String> all = rules.stream().map(r -> r.definition().name()).toList();
+    assertEquals(List.of(), RuleMatches.neverMet(features, rules), "each is met by a row made for it");
+    List<String> allButHeavy = new java.util.ArrayList<>(all);
+    allButHeavy.remove("heavy-messaging");
+    assertEquals(allButHeavy, RuleMatches.neverMet(features.filter("account_id = 'heavy'"), rules));
+    assertEquals(all, RuleMatches.neverMet(features.limit(0), rules), "no row: none is met");
+  }
+
+  @Test
   void segmentsAndTheWindowAfterSignupNarrowADefinition() {
     dev.pql.definitions.Definition d = dev.pql.definitions.DefinitionParser.parse("""
         name = early-team

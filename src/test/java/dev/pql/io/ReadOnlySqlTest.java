@@ -13,15 +13,19 @@ import org.junit.jupiter.api.Test;
 class ReadOnlySqlTest extends SparkTestBase {
   @Test
   void registeredTablesAreReadAndEveryWriteCodeCallOrPathReadIsRefusedBeforeItRuns() {
-    String path = tempDir("pql-read-only").resolve("pql_new").toString();
+    java.nio.file.Path warehouse = tempDir("pql-read-only");
+    String path = warehouse.resolve("pql_new").toString();
+    String served = new DeltaStore(spark, warehouse.toString()).location("");
     spark.sql("SELECT 'a1' AS account_id, DATE'2026-03-02' AS qualified_on").write().format("delta").save(path);
     spark.sql("CREATE DATABASE IF NOT EXISTS served");
     spark.sql("CREATE TABLE IF NOT EXISTS served.pql_new USING DELTA LOCATION '" + path + "'");
 
-    for (String reading : List.of("SELECT * FROM served.pql_new", "SHOW TABLES IN served", "DESCRIBE served.pql_new",
+    String elsewhere = tempDir("pql-elsewhere-table").toString();
+    spark.range(1).write().format("delta").save(elsewhere);
+    for (String reading : List.of("SELECT * FROM served.pql_new", "SELECT * FROM delta.`" + path + "`", "SHOW TABLES IN served", "DESCRIBE served.pql_new",
         "SELECT count(*) FROM served.pql_new WHERE account_id IN (SELECT account_id FROM served.pql_new)",
         "EXPLAIN SELECT * FROM served.pql_new", "SHOW DATABASES", "USE served")) {
-      assertDoesNotThrow(() -> ReadOnlySql.check(analyzed(reading)), reading);
+      assertDoesNotThrow(() -> ReadOnlySql.check(analyzed(reading), served), reading);
     }
     for (String hostile : List.of("DELETE FROM served.pql_new", "UPDATE served.pql_new SET account_id = 'x'",
         "INSERT INTO served.pql_new VALUES ('a2', DATE'2026-03-09')",
@@ -30,10 +34,10 @@ class ReadOnlySqlTest extends SparkTestBase {
         "ALTER TABLE served.pql_new SET TBLPROPERTIES ('x' = 'y')", "TRUNCATE TABLE served.pql_new",
         "SELECT reflect('java.lang.System', 'exit', '0')",
         "SELECT * FROM served.pql_new WHERE java_method('java.lang.Runtime', 'version') IS NULL",
-        "SELECT * FROM delta.`" + path + "`", "SELECT * FROM parquet.`" + path + "`",
+        "SELECT * FROM delta.`" + elsewhere + "`", "SELECT * FROM parquet.`" + elsewhere + "`",
         "SELECT * FROM served.pql_new WHERE account_id IN (SELECT value FROM text.`/etc/hostname`)")) {
       UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-          () -> ReadOnlySql.check(analyzed(hostile)), hostile);
+          () -> ReadOnlySql.check(analyzed(hostile), served), hostile);
       assertTrue(e.getMessage().startsWith("pql serve-sql is read-only: this statement is refused because "),
           e.getMessage());
     }
