@@ -21,15 +21,14 @@ public final class Main {
             cmd.getErr().println("pql: " + p.getMessage());
             return p.exitCode();
           }
-          throw e;
+          // A bug: one line for the person, the stack trace for the log (and the issue they may file).
+          org.slf4j.LoggerFactory.getLogger(Main.class).error("pql " + cmd.getCommandName() + " failed", e);
+          cmd.getErr().println("pql: internal error (exit 1, a bug; the stack trace is in the log): " + e);
+          return 1;
         })
         .execute(args);
   }
 
-  /**
-   * The commands, each named and described by its options (dev.pql.options, which jobs/pql-submit parses with too),
-   * then tables and help.
-   */
   /** The exit-code contract, as every command's --help lists it. */
   static final java.util.Map<String, String> EXIT_CODES = exitCodes();
 
@@ -45,7 +44,8 @@ public final class Main {
     codes.put("3", "a source could not be read or holds no rows, or too little data to do the work honestly");
     codes.put("4", "a table could not be written (its previous version is intact)");
     codes.put("5", "another run holds the warehouse (wait for it, or for a dead run's lease to expire)");
-    codes.put("6", "--strict only: the champion gate withheld the model or a stage was skipped");
+    codes.put("6", "--strict only: the champion gate withheld the model, a stage was skipped, or the lake drew a "
+        + "warning (an event never seen, a definition that cannot fire)");
     return java.util.Collections.unmodifiableMap(codes);
   }
 
@@ -55,6 +55,10 @@ public final class Main {
     return line;
   }
 
+  /**
+   * The commands, each named and described by its options (dev.pql.options, which jobs/pql-submit parses with too),
+   * then tables and help.
+   */
   static CommandLine commandLine() {
     CommandLine line = withExitCodes(new CommandLine(new Main()));
     for (SparkCommand<?> command : List.of(new GenerateCommand(), new IngestCommand(), new FeaturesCommand(),
