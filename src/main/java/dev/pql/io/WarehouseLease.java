@@ -68,6 +68,7 @@ public final class WarehouseLease implements AutoCloseable {
   public static WarehouseLease acquire(Configuration conf, String warehouseUri, String runId, String command,
       Duration ttl, java.util.function.Consumer<String> abandoned) {
     Path path = new Path(warehouseUri, NAME);
+    String warehouse = warehouseUri.replaceAll("/+$", "");
     try {
       FileSystem fs = path.getFileSystem(conf);
       for (int attempt = 0; attempt < 3; attempt++) {
@@ -76,14 +77,14 @@ public final class WarehouseLease implements AutoCloseable {
         Holder other = read(fs, path);
         if (other == null) continue; // released between our attempt and our read
         if (!other.dead(ttl, Instant.now())) {
-          throw new WarehouseBusy("The warehouse " + warehouseUri + " is in use by " + other.describe()
+          throw new WarehouseBusy("The warehouse " + warehouse + " is in use by " + other.describe()
               + ": wait for it to finish, or, if it died on another machine, for its lease to expire "
               + ttl.toSeconds() + " s after its last renewal (pql.run.lease-seconds)");
         }
         fs.delete(path, false);
         if (!other.runId().equals(runId)) abandoned.accept(other.runId());
       }
-      throw new WarehouseBusy("The warehouse " + warehouseUri + " lease " + path + " keeps changing hands: another "
+      throw new WarehouseBusy("The warehouse " + warehouse + " lease " + path + " keeps changing hands: another "
           + "run is starting; try again");
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot take the lease " + path, e);

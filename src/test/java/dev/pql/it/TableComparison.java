@@ -7,6 +7,7 @@ import dev.pql.io.Tables;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
@@ -40,14 +41,25 @@ final class TableComparison {
 
   /** Every table of either warehouse; returns the names compared. */
   static List<String> assertSameTables(SparkSession spark, String expectedWarehouse, String actualWarehouse) {
+    return assertSameTables(spark, expectedWarehouse, actualWarehouse, Set.of(), Map.of(), Set.of());
+  }
+
+  /**
+   * Every table of either warehouse but {@code skipped}, leaving out the {@code ignored} columns too, with each
+   * {@code renamed} text (another run's model version) read as its replacement in the actual warehouse's string
+   * columns.
+   */
+  static List<String> assertSameTables(SparkSession spark, String expectedWarehouse, String actualWarehouse,
+      Set<String> ignored, Map<String, String> renamed, Set<String> skipped) {
     List<String> compared = new ArrayList<>();
     for (String table : Stream.concat(Tables.ALL.stream().map(t -> t.name()), Stream.of(dev.pql.features.AccountFeatures.NAME))
         .toList()) {
       boolean inExpected = isDelta(spark, expectedWarehouse + "/" + table);
       assertEquals(inExpected, isDelta(spark, actualWarehouse + "/" + table), table + " in both or in neither");
-      if (!inExpected) continue;
-      Dataset<Row> expected = canonical(spark.read().format("delta").load(expectedWarehouse + "/" + table));
-      Dataset<Row> actual = canonical(spark.read().format("delta").load(actualWarehouse + "/" + table));
+      if (!inExpected || skipped.contains(table)) continue;
+      Dataset<Row> expected = canonical(spark.read().format("delta").load(expectedWarehouse + "/" + table), ignored);
+      Dataset<Row> actual = canonical(renamed(spark.read().format("delta").load(actualWarehouse + "/" + table),
+          renamed), ignored);
       assertEquals(expected.schema(), actual.schema(), table + ": schema");
       assertSameRows(table, expected, actual);
       compared.add(table);
@@ -59,11 +71,30 @@ final class TableComparison {
     return io.delta.tables.DeltaTable.isDeltaTable(spark, path);
   }
 
-  /** Without the run-specific columns, maps as sorted entry arrays (comparable, and order-free). */
+  /** The table with each text of {@code renamed} replaced in its top-level string columns. */
+  private static Dataset<Row> renamed(Dataset<Row> table, Map<String, String> renamed) {
+    if (renamed.isEmpty()) return table;
+    for (StructField f : table.schema().fields()) {
+      if (!(f.dataType() instanceof org.apache.spark.sql.types.StringType)) continue;
+      Column c = functions.col(f.name());
+      for (Map.Entry<String, String> r : renamed.entrySet()) {
+        c = functions.regexp_replace(c, java.util.regex.Pattern.quote(r.getKey()),
+            java.util.regex.Matcher.quoteReplacement(r.getValue()));
+      }
+      table = table.withColumn(f.name(), c.as(f.name(), f.metadata())); // the comment is part of the schema
+    }
+    return table;
+  }
+
   static Dataset<Row> canonical(Dataset<Row> table) {
+    return canonical(table, Set.of());
+  }
+
+  /** Without the run-specific columns (and {@code ignored}), maps as sorted entry arrays (comparable, order-free). */
+  static Dataset<Row> canonical(Dataset<Row> table, Set<String> ignored) {
     List<Column> columns = new ArrayList<>();
     for (StructField f : table.schema().fields()) {
-      if (RUN_SPECIFIC.contains(f.name())) continue;
+      if (RUN_SPECIFIC.contains(f.name()) || ignored.contains(f.name())) continue;
       Column c = functions.col(f.name());
       // A rejected timestamp's detail names the accepted range, which ends at the run's start + future-tolerance.
       if (f.name().equals("detail")) {
