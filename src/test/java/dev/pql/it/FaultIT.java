@@ -28,7 +28,7 @@ class FaultIT {
       "in-write:events",               // ingest: nothing of the events' MERGE committed
       "after-commit:account_daily",    // features: daily aggregates written, snapshots not
       "after-commit:model_drivers",    // train: explanations written, the model not registered
-      "after-commit:pql_new",          // score: new PQLs added, pql_scores not written (the CRM feed's bug)
+      "after-commit:pql_scores",       // score: the kill that lost the CRM feed when pql_new came last
       "in-write:pql_metrics");         // metrics: the last stage, mid-write
 
   /** Columns that say which run wrote a row or when: they differ between the chain and the uninterrupted run. */

@@ -43,6 +43,7 @@ class ServeSqlIT {
     List<List<Object>> served = new ArrayList<>();
     Map<String, String> comments = new HashMap<>();
     List<String> tables = new ArrayList<>();
+    long newPqls;
     ServiceProcess server = ServiceProcess.start("pql serve-sql", command, Map.of("PQL_JAVA_OPTS", "-Xmx1g"),
         work.resolve("serve-sql.log"));
     try (server) {
@@ -60,6 +61,17 @@ class ServeSqlIT {
             served.add(List.of(r.getDate("week").toLocalDate(), r.getString("size_band"), r.getLong("new_pqls"),
                 r.getLong("signups")));
           }
+        }
+        // Read-only: a write, a Java call and a file read by path are refused, and nothing changed.
+        for (String hostile : List.of("DELETE FROM pql.pql_new", "SELECT reflect('java.lang.System', 'exit', '1')",
+            "SELECT * FROM text.`/etc/hostname`", "DROP TABLE pql.pql_new")) {
+          java.sql.SQLException e = org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class,
+              () -> sql.execute(hostile), hostile);
+          assertTrue(e.getMessage().contains("pql serve-sql is read-only"), hostile + ": " + e.getMessage());
+        }
+        try (ResultSet r = sql.executeQuery("SELECT count(*) FROM pql.pql_new")) {
+          r.next();
+          newPqls = r.getLong(1);
         }
       }
       // SIGTERM, as a service manager stops it: the server and Spark stop and the JVM exits on its own.
@@ -83,6 +95,7 @@ class ServeSqlIT {
       expected.add(List.of(row.getDate(0).toLocalDate(), row.getString(1), row.getLong(2), row.getLong(3)));
     }
     assertTrue(expected.size() >= 9, "several weeks and bands: " + expected);
+    assertEquals(spark.read().format("delta").load(warehouse + "/pql_new").count(), newPqls, "pql_new intact");
     assertEquals(expected, served);
   }
 
