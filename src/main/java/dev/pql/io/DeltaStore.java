@@ -189,7 +189,7 @@ public final class DeltaStore {
    * updated (0 and no commit when the table does not exist or nothing matches).
    */
   public long update(TableContract table, String condition, Map<String, String> set) {
-    if (!exists(table)) return 0;
+    if (!exists(table) || read(table).filter(condition).isEmpty()) return 0; // no empty commit
     DeltaTable target = DeltaTable.forPath(spark, path(table));
     Map<String, String> metrics = commit(table, target, () -> target.updateExpr(condition, set));
     return Long.parseLong(metrics.getOrDefault("numUpdatedRows", "0"));
@@ -197,7 +197,7 @@ public final class DeltaStore {
 
   /** Deletes the rows matching a SQL condition in one commit; returns the rows deleted. */
   public long delete(TableContract table, String condition) {
-    if (!exists(table)) return 0;
+    if (!exists(table) || read(table).filter(condition).isEmpty()) return 0; // no empty commit
     DeltaTable target = DeltaTable.forPath(spark, path(table));
     Map<String, String> metrics = commit(table, target, () -> target.delete(condition));
     return Long.parseLong(metrics.getOrDefault("numDeletedRows", "0"));

@@ -534,7 +534,7 @@ public final class TrainJob {
         .map(v -> "'" + v.replace("'", "\\'") + "'").collect(java.util.stream.Collectors.joining(", ")) + ")";
     for (dev.pql.io.TableContract table : List.of(Tables.MODEL_DRIVERS, Tables.DISCOVERED_RULES,
         Tables.THRESHOLD_CURVES)) {
-      if (!store.read(table).filter(orphan).isEmpty()) store.delete(table, orphan);
+      store.delete(table, orphan);
     }
   }
 
