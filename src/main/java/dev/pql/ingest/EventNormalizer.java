@@ -140,7 +140,8 @@ public final class EventNormalizer {
         .withColumn("batch_kept", org.apache.spark.sql.functions.first("pql_payload").over(byId))
         .join(storedPayloads, col("event_id").equalTo(col("stored_id")), "left")
         .filter(col("pql_payload").notEqual(coalesce(col("stored_payload"), col("batch_kept"))))
-        .withColumn("kept_from", when(col("stored_payload").isNotNull(), lit("earlier_run")).otherwise(lit("this_run")));
+        .withColumn("kept_from",
+            when(col("stored_payload").isNotNull(), lit("earlier_run")).otherwise(lit("this_run")));
     Column file = java.util.Arrays.asList(normalized.columns()).contains(FILE) ? col(FILE) : lit(null).cast("string");
     return losers
         .select(sha2(concat_ws("\u0001", lit(sourceKey), col("event_id"), col("pql_payload")), 256).as("record_id"),

@@ -73,15 +73,7 @@ public final class IngestJob {
     Instant latest = start.plus(in.futureTolerance());
 
     // Plan everything first: mapping errors surface here, before any table is touched.
-    Dataset<Row> eventSource = SourceReader.read(spark, in.events(), columnNames(in.eventColumns().eventId(),
-        in.eventColumns().accountId(), in.eventColumns().userId()));
-    List<Column> carried = new ArrayList<>();
-    if (in.accountSource() == AccountSource.EVENTS) {
-      AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),
-          in.eventColumns().tsUnit()).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
-    }
-    Dataset<Row> checked = EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(),
-        in.earliestTimestamp(), latest, carried);
+    Dataset<Row> checked = mappedEvents(spark, in, latest);
 
     Dataset<Row> accountSource =
         in.accountSource() == AccountSource.TABLE
@@ -107,9 +99,10 @@ public final class IngestJob {
         : null;
 
     try {
+      String eventsRoot = SourceReader.root(spark, in.events());
       EventOutcome ev = log.stage("ingest.events",
-          () -> writeEvents(store, normalized, events, in.events().key(), SourceReader.root(spark, in.events()), start,
-              runId), EventOutcome::counts);
+          () -> writeEvents(store, normalized, events, in.events().key(), eventsRoot, start, runId),
+          EventOutcome::counts);
       AccountOutcome ac = log.stage("ingest.accounts",
           () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId,
               accountSource == null ? "" : SourceReader.root(spark, in.accounts())),
@@ -125,6 +118,22 @@ public final class IngestJob {
       normalized.unpersist();
       if (accountRows != null) accountRows.unpersist();
     }
+  }
+
+  /**
+   * The event source read and mapped (with the account-state columns it carries when accounts come from events):
+   * not yet run, so a mapping that does not fit fails here, before any write.
+   */
+  private static Dataset<Row> mappedEvents(SparkSession spark, IngestSettings in, Instant latest) {
+    Dataset<Row> eventSource = SourceReader.read(spark, in.events(), columnNames(in.eventColumns().eventId(),
+        in.eventColumns().accountId(), in.eventColumns().userId()));
+    List<Column> carried = new ArrayList<>();
+    if (in.accountSource() == AccountSource.EVENTS) {
+      AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),
+          in.eventColumns().tsUnit()).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
+    }
+    return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.earliestTimestamp(),
+        latest, carried);
   }
 
   /** The mappings that name a source column as it is (ids read as written); expressions are left to the mapping. */

@@ -16,7 +16,8 @@ import scala.runtime.BoxedUnit;
  * and nothing else. Refused, at analysis, before anything runs: every command but SHOW, DESCRIBE, EXPLAIN, USE and
  * SET (so INSERT, DELETE, UPDATE, MERGE, CREATE, DROP, ALTER, ADD JAR, CACHE ...); Hive's TRANSFORM scripts;
  * {@code reflect} and {@code java_method}; and files outside the warehouse ({@code text.`/etc/hostname`},
- * {@code delta.`s3a://other`}), which reach past the served tables. The switch is one-way and per JVM: no client setting turns it off.
+ * {@code delta.`s3a://other`}), which reach past the served tables. The switch is one-way and per JVM: no client
+ * setting turns it off.
  */
 public final class ReadOnlySql extends AbstractFunction1<SparkSessionExtensions, BoxedUnit> {
   /** The warehouse whose files may be read, once enforced; null before. */

@@ -628,7 +628,8 @@ public final class Tables {
       .build();
 
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
-  public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, EVENTS_DUPLICATES, ACCOUNTS, CONVERSIONS, PIPELINE_RUNS,
+  public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, EVENTS_DUPLICATES, ACCOUNTS,
+      CONVERSIONS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, ACCOUNT_EVENT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS,
       DISCOVERED_RULES, THRESHOLD_CURVES, PQL_SCORES, PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS,
       PQL_FUNNEL);

@@ -97,7 +97,8 @@ class ScoreCommandTest extends SparkTestBase {
     assertEquals("2", outcome[0], outcome[1]);
     assertTrue(outcome[1].contains("definition 'typo': 'when' calls raise_error, which a definition may not call"),
         outcome[1]);
-    outcome = run("run", "--warehouse", warehouse.toString(), "-Dpql.scoring.definitions=" + definitions.resolve("gone"),
+    outcome = run("run", "--warehouse", warehouse.toString(),
+        "-Dpql.scoring.definitions=" + definitions.resolve("gone"),
         "-Dpql.ingest.events.path=" + tempDir("pql-no-lake"));
     assertEquals("2", outcome[0], outcome[1]);
     assertTrue(outcome[1].contains("Definitions folder does not exist: " + definitions.resolve("gone")

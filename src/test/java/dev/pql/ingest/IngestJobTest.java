@@ -178,7 +178,8 @@ class IngestJobTest extends SparkTestBase {
     ingest(s, "run-2");
     ingest(s, "run-3");
     assertEquals("[[d1,earlier_run,a2,run-2], [d1,this_run,a1,run-1]]", table(warehouse, Tables.EVENTS_DUPLICATES)
-        .orderBy("kept_from", "account_id").select("event_id", "kept_from", "account_id", "run_id").collectAsList().toString(),
+        .orderBy("kept_from", "account_id").select("event_id", "kept_from", "account_id", "run_id").collectAsList()
+        .toString(),
         "each losing payload once, however often the lake is read");
     assertEquals("Signed In", table(warehouse, Tables.EVENTS).filter("event_id = 'd1'").first().getAs("event"));
   }
@@ -190,7 +191,8 @@ class IngestJobTest extends SparkTestBase {
     dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
         () -> ingest(settings(lake(EVENTS, ACCOUNTS), blocked.resolve("warehouse"), Map.of()), "run-1"));
     assertEquals(4, e.exitCode(), e.getMessage());
-    assertTrue(e.getMessage().startsWith("Writing table pipeline_runs at ") && e.getMessage().contains("it was not created"),
+    assertTrue(e.getMessage().startsWith("Writing table pipeline_runs at ")
+        && e.getMessage().contains("it was not created"),
         e.getMessage());
   }
 
