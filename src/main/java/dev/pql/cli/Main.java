@@ -23,7 +23,9 @@ public final class Main {
           }
           // A bug: one line for the person, the stack trace for the log (and the issue they may file).
           org.slf4j.LoggerFactory.getLogger(Main.class).error("pql " + cmd.getCommandName() + " failed", e);
-          cmd.getErr().println("pql: internal error (exit 1, a bug; the stack trace is in the log): " + e);
+          String log = System.getenv("PQL_LOG_FILE");
+          cmd.getErr().println("pql: internal error (exit 1, a bug; the stack trace is in the log"
+              + (log == null ? "" : ", " + log) + "): " + e);
           return 1;
         })
         .execute(args);

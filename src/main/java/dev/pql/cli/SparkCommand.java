@@ -52,7 +52,11 @@ abstract class SparkCommand<O extends CommandOptions> implements Callable<Intege
   @Override
   public Integer call() {
     Settings settings = options.load();
-    LOG.info("Effective configuration:\n{}", settings.effectiveConfiguration());
+    if (options.common.showConfig) {
+      System.out.println("Effective configuration (secrets masked):\n" + settings.effectiveConfiguration());
+    } else {
+      LOG.debug("Effective configuration:\n{}", settings.effectiveConfiguration());
+    }
     Instant start = Instant.now();
     String runId = settings.runId().isBlank() ? RunIds.newId(start) : settings.runId();
     // A session the platform already runs (Databricks, a notebook) is joined and left running.

@@ -21,6 +21,10 @@ public final class CommonOptions {
   @Option(names = "-D", paramLabel = "KEY=VALUE", description = "Override any configuration key, e.g. -Dpql.spark.master=local[2].")
   public Map<String, String> properties = new LinkedHashMap<>();
 
+  @Option(names = "--show-config", description = "Print the effective configuration (secrets masked) before the "
+      + "work; it is always in the log at DEBUG.")
+  public boolean showConfig;
+
   /** The overrides these options make: -D first, then --warehouse and --run-id. */
   Map<String, String> overrides() {
     Map<String, String> overrides = new LinkedHashMap<>(properties);
