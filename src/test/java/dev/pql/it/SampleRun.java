@@ -115,6 +115,10 @@ final class SampleRun {
           "--lake", "s3a://" + BUCKET + "/lake", "--warehouse", "s3a://" + BUCKET + "/warehouse",
           "--run-id", RUN_ID), "run on s3a");
       runOutput = read(runLog);
+      // And the log files beside them (PQL_LOG_FILE), with pql's INFO lines and any stack trace.
+      for (Path console : List.of(generateLog, runLog)) {
+        if (Files.exists(logFile(console))) outputs.add(logFile(console));
+      }
     }
     return new Reference(store.resolve(BUCKET).resolve("lake"), store.resolve(BUCKET).resolve("warehouse"), secret,
         List.copyOf(outputs), eventLogs, endpoint, runOutput);
@@ -131,11 +135,17 @@ final class SampleRun {
     command.addAll(List.of(args));
     Map<String, String> environment = new java.util.HashMap<>(env);
     environment.putIfAbsent("PQL_JAVA_OPTS", "-Xmx2g");
+    environment.putIfAbsent("PQL_LOG_FILE", logFile(log).toString());
     try (ServiceProcess p = ServiceProcess.start("pql " + args[0], command, environment, log, directory)) {
       int code = p.await(RUN_TIMEOUT);
       if (code != 0) System.err.println(p.tail());
       return code;
     }
+  }
+
+  /** The log file (PQL_LOG_FILE) of a process whose console goes to {@code console}: beside it. */
+  static Path logFile(Path console) {
+    return console.resolveSibling(console.getFileName() + ".pql.log");
   }
 
   /** An environment file over the shared configuration: its include, then the given lines. */
