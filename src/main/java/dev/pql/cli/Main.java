@@ -63,7 +63,7 @@ public final class Main {
    */
   static CommandLine commandLine() {
     CommandLine line = withExitCodes(new CommandLine(new Main()));
-    for (SparkCommand<?> command : List.of(new GenerateCommand(), new IngestCommand(), new FeaturesCommand(),
+    for (SparkCommand<?> command : List.of(new GenerateCommand(), new EventsCommand(), new IngestCommand(), new FeaturesCommand(),
         new TrainCommand(), new ScoreCommand(), new EvaluateCommand(), new BacktestCommand(), new MetricsCommand(),
         new RunCommand(), new DemoCommand(), new ServeSqlCommand())) {
       line.addSubcommand(command.name(), withExitCodes(command.commandLine()));

@@ -293,4 +293,24 @@ final class Report {
     }
     return out.toString();
   }
+
+  /** `pql events`: the lake's events, one line each, then what the listing leaves out and the rejected rows. */
+  static String events(String lake, dev.pql.ingest.LakeEvents.Listing l) {
+    StringBuilder out = new StringBuilder(String.format(
+        "Events in %s (%,d names, %,d usable rows, duplicates included):%n", lake, l.distinctEvents(),
+        l.usableRows()));
+    int width = Math.max(5, l.events().stream().mapToInt(e -> e.event().length()).max().orElse(5));
+    out.append(String.format("  %-" + width + "s %12s %9s %9s  %-10s  %-10s%n", "event", "rows", "accounts", "users",
+        "first day", "last day"));
+    for (dev.pql.ingest.LakeEvents.EventCount e : l.events()) {
+      out.append(String.format("  %-" + width + "s %,12d %,9d %,9d  %s  %s%n", e.event(), e.rows(), e.accounts(),
+          e.users(), e.firstDay(), e.lastDay()));
+    }
+    if (l.distinctEvents() > l.events().size()) {
+      out.append(String.format("  ... and %,d rarer names (--limit)%n", l.distinctEvents() - l.events().size()));
+    }
+    out.append(String.format("Rows the mapping rejects: %,d (pql ingest keeps them in events_rejected, with the "
+        + "reason)%n", l.rejectedRows()));
+    return out.toString();
+  }
 }

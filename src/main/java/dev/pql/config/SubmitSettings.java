@@ -26,8 +26,8 @@ public record SubmitSettings(
     Map<String, Map<String, String>> resources) {
 
   /** The commands a resources block may name, besides default. */
-  public static final Set<String> COMMANDS = Set.of("generate", "ingest", "features", "train", "score", "evaluate",
-      "backtest", "metrics", "run", "demo", "serve-sql");
+  public static final Set<String> COMMANDS = Set.of("generate", "events", "ingest", "features", "train", "score",
+      "evaluate", "backtest", "metrics", "run", "demo", "serve-sql");
 
   /** The resource keys, in the order spark-submit's options are written. */
   public static final List<String> RESOURCE_KEYS =

@@ -124,7 +124,7 @@ public final class IngestJob {
    * The event source read and mapped (with the account-state columns it carries when accounts come from events):
    * not yet run, so a mapping that does not fit fails here, before any write.
    */
-  private static Dataset<Row> mappedEvents(SparkSession spark, IngestSettings in, Instant latest) {
+  static Dataset<Row> mappedEvents(SparkSession spark, IngestSettings in, Instant latest) {
     Dataset<Row> eventSource = SourceReader.read(spark, in.events(), columnNames(in.eventColumns().eventId(),
         in.eventColumns().accountId(), in.eventColumns().userId()));
     List<Column> carried = new ArrayList<>();

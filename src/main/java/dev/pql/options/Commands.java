@@ -15,8 +15,8 @@ public final class Commands {
   private static final Map<String, Supplier<CommandOptions>> OPTIONS = new LinkedHashMap<>();
 
   static {
-    for (Supplier<CommandOptions> s : List.<Supplier<CommandOptions>>of(GenerateOptions::new, IngestOptions::new,
-        FeaturesOptions::new, TrainOptions::new, ScoreOptions::new, EvaluateOptions::new, BacktestOptions::new,
+    for (Supplier<CommandOptions> s : List.<Supplier<CommandOptions>>of(GenerateOptions::new, EventsOptions::new,
+        IngestOptions::new, FeaturesOptions::new, TrainOptions::new, ScoreOptions::new, EvaluateOptions::new, BacktestOptions::new,
         MetricsOptions::new, RunOptions::new, DemoOptions::new, ServeSqlOptions::new)) {
       OPTIONS.put(s.get().name(), s);
     }

@@ -53,7 +53,8 @@ class MainTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String command : new String[] {"generate", "ingest", "features", "train", "score", "evaluate", "backtest", "metrics",
+    for (String command : new String[] {"generate", "events", "ingest", "features", "train", "score", "evaluate",
+        "backtest", "metrics",
         "run", "demo", "serve-sql", "tables"}) {
       Outcome o = run(command, "--help");
       assertEquals(0, o.exitCode(), command);

@@ -213,6 +213,30 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void theLakesEventsAreListedWithTheirRowsAccountsUsersAndDaysAndNothingIsWritten() throws IOException {
+    String row = "{\"event_id\":\"%s\",\"account_id\":\"%s\",\"user_id\":\"%s\",\"event\":\"%s\","
+        + "\"ts\":\"%s\"}";
+    Path lake = lake(List.of(
+        String.format(row, "l1", "a1", "u1", "Message Sent", "2026-03-01T10:00:00Z"),
+        String.format(row, "l2", "a1", "u2", "Message Sent", "2026-03-04T10:00:00Z"),
+        String.format(row, "l3", "a2", "u3", "Message Sent", "2026-03-02T23:30:00Z"),
+        String.format(row, "l4", "a2", "u3", "Signed In", "2026-03-02T09:00:00Z"),
+        String.format(row, "l5", "", "u4", "Signed In", "2026-03-02T09:00:00Z")),
+        ACCOUNTS);
+    Path warehouse = tempDir("pql-w");
+    LakeEvents.Listing listing = LakeEvents.list(spark, settings(lake, warehouse,
+        Map.of("pql.ingest.events.columns.properties", "")), 1);
+    assertEquals(List.of(new LakeEvents.EventCount("Message Sent", 3, 2, 3, java.time.LocalDate.parse("2026-03-01"),
+        java.time.LocalDate.parse("2026-03-04"))), listing.events(), "the most frequent, within the limit");
+    assertEquals(2, listing.distinctEvents());
+    assertEquals(4, listing.usableRows());
+    assertEquals(1, listing.rejectedRows(), "the row without an account");
+    try (var files = Files.list(warehouse)) {
+      assertEquals(0, files.count(), "nothing written");
+    }
+  }
+
+  @Test
   void anEmptySourceSaysItHoldsNoRowsWithTheReadExitCode() throws IOException {
     Path lake = lake(List.of("", "  "), ACCOUNTS);
     dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
