@@ -34,7 +34,7 @@ final class ServeSqlCommand extends SparkCommand<ServeSqlOptions> {
     Settings.ServeSettings serve = settings.serve();
     List<String> tables = SqlCatalog.register(context.spark(), context.store(), serve.database(),
         Contracts.tableNames());
-    dev.pql.io.ReadOnlySql.enforce(context.store().location("")); // the registrations were this JVM's last writes
+    dev.pql.io.ReadOnlySql.enforce(context.warehouseLocation()); // the registrations were this JVM's last writes
     HiveThriftServer2 server = HiveThriftServer2.startWithContext(context.spark().sqlContext());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -66,7 +66,7 @@ abstract class SparkCommand<O extends CommandOptions> implements Callable<Intege
       StageContext context = StageContext.open(spark, settings.warehouse(), runId, name(), start);
       if (!writesWarehouse()) return run(settings, context);
       try (WarehouseLease lease = WarehouseLease.acquire(spark.sparkContext().hadoopConfiguration(),
-          context.store().location(""), runId, name(), Duration.ofSeconds(settings.run().leaseSeconds()), dead -> {})) {
+          context.warehouseLocation(), runId, name(), Duration.ofSeconds(settings.run().leaseSeconds()), dead -> {})) {
         context.log().abandonDeadRuns(Main.LEASED_COMMANDS);
         return run(settings, context);
       }

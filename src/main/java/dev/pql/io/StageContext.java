@@ -18,6 +18,11 @@ public record StageContext(SparkSession spark, DeltaStore store, RunLog log, Ins
     return new StageContext(spark, store, new RunLog(spark, store, runId, command), start);
   }
 
+  /** The warehouse as a fully qualified location (file:/..., s3a://...), for the lease and serve-sql's check. */
+  public String warehouseLocation() {
+    return store.location("");
+  }
+
   public String runId() {
     return log.runId();
   }
