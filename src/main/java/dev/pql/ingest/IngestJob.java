@@ -163,7 +163,12 @@ public final class IngestJob {
     try {
       long lost = losers.count();
       long inserted = store.insertNew(Tables.EVENTS, events);
-      if (lost > 0) store.insertNew(Tables.EVENTS_DUPLICATES, losers);
+      // The table exists from the first ingest, empty when no id lost a payload: BI tools and readers find it.
+      if (lost > 0) {
+        store.insertNew(Tables.EVENTS_DUPLICATES, losers);
+      } else if (!store.exists(Tables.EVENTS_DUPLICATES)) {
+        store.ensure(Tables.EVENTS_DUPLICATES);
+      }
       store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rejected(normalized, sourceKey, sourceRoot, start,
           runId));
       return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);

@@ -355,8 +355,8 @@ class IngestJobTest extends SparkTestBase {
   void writtenTablesCarryTheirContractsColumnComments() throws IOException {
     Path warehouse = tempDir("pql-w");
     ingest(settings(lake(EVENTS, ACCOUNTS), warehouse, Map.of()), "run-1");
-    for (TableContract contract : List.of(Tables.EVENTS, Tables.EVENTS_REJECTED, Tables.ACCOUNTS, Tables.CONVERSIONS,
-        Tables.PIPELINE_RUNS)) {
+    for (TableContract contract : List.of(Tables.EVENTS, Tables.EVENTS_REJECTED, Tables.EVENTS_DUPLICATES,
+        Tables.ACCOUNTS, Tables.CONVERSIONS, Tables.PIPELINE_RUNS)) {
       Dataset<Row> stored = spark.read().format("delta").load(warehouse + "/" + contract.name());
       for (TableContract.ColumnSpec column : contract.columns()) {
         StructField field = stored.schema().apply(column.name());
