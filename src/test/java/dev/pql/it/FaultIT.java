@@ -59,8 +59,16 @@ class FaultIT {
 
     SparkSession spark = ItSpark.session();
     String expectedModel = latestModel(spark, expected);
-    List<String> compared = TableComparison.assertSameTables(spark, expected.toString(), warehouse.toString(),
-        RUN_COLUMNS, Map.of(latestModel(spark, warehouse), expectedModel), Set.of("pipeline_runs"));
+    // The rerun reads the same rows from other files (a killed MERGE's rewrite, other partitions), so the fits sum
+    // them in another order: a driver's stability over 20 refits differed by 1.7e-5 relative between two runs.
+    List<String> compared;
+    TableComparison.tolerance = 1e-4;
+    try {
+      compared = TableComparison.assertSameTables(spark, expected.toString(), warehouse.toString(), RUN_COLUMNS,
+          Map.of(latestModel(spark, warehouse), expectedModel), Set.of("pipeline_runs"));
+    } finally {
+      TableComparison.tolerance = TableComparison.TOLERANCE;
+    }
     assertTrue(compared.containsAll(List.of("events", "events_rejected", "account_daily", "account_features",
         "model_runs", "model_drivers", "pql_scores", "pql_new", "pql_metrics")), "compared " + compared);
 
