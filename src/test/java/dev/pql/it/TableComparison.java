@@ -34,11 +34,6 @@ final class TableComparison {
   static final Set<String> RUN_SPECIFIC = Set.of("ingested_at", "source_ingested_at", "started_at", "ended_at",
       "added_at", "trained_at", "model_path", "source_file", "busiest_spark_stage_tasks", "largest_task_share");
   static final double TOLERANCE = 1e-6;
-  /**
-   * The relative tolerance in force: {@link #TOLERANCE}, unless a test that writes the same rows in other file
-   * layouts (a crashed run's rerun) widens it for the fits that sum them in another order.
-   */
-  static double tolerance = TOLERANCE;
   /** The largest difference between two floating point values compared so far (relative above 1), for the log. */
   static double largestDifference;
 
@@ -180,7 +175,7 @@ final class TableComparison {
       if (Double.isNaN(x) && Double.isNaN(y)) return null;
       double relative = Math.abs(x - y) / Math.max(1.0, Math.max(Math.abs(x), Math.abs(y)));
       largestDifference = Math.max(largestDifference, relative);
-      return relative <= tolerance ? null : x + " vs " + y;
+      return relative <= TOLERANCE ? null : x + " vs " + y;
     }
     if (expected instanceof Row e && actual instanceof Row a) {
       if (e.length() != a.length()) return "fields";
