@@ -161,14 +161,15 @@ public final class IngestJob {
     Dataset<Row> losers = EventNormalizer.duplicates(normalized, store.read(Tables.EVENTS), sourceKey, start, runId)
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      long lost = losers.count();
-      long inserted = store.insertNew(Tables.EVENTS, events);
+      // The losers go first: a run killed between the two commits leaves events as they were, so its rerun finds
+      // the same losers against the same stored events (the other order would see this run's events as stored).
       // The table exists from the first ingest, empty when no id lost a payload: BI tools and readers find it.
-      if (lost > 0) {
+      if (losers.count() > 0) {
         store.insertNew(Tables.EVENTS_DUPLICATES, losers);
       } else if (!store.exists(Tables.EVENTS_DUPLICATES)) {
         store.ensure(Tables.EVENTS_DUPLICATES);
       }
+      long inserted = store.insertNew(Tables.EVENTS, events);
       store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rejected(normalized, sourceKey, sourceRoot, start,
           runId));
       return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);

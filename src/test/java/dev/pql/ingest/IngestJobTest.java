@@ -196,6 +196,49 @@ class IngestJobTest extends SparkTestBase {
         e.getMessage());
   }
 
+  /**
+   * A warehouse on a file system mounted read-only (a bind mount: root ignores file permissions, so chmod cannot
+   * make one): the next ingest of new events is a write error, exit 4, and every table keeps its version and rows.
+   * Needs mount rights (root with CAP_SYS_ADMIN, as here and in CI); elsewhere it is skipped, saying why.
+   */
+  @Test
+  void aReadOnlyWarehouseIsAWriteErrorAndKeepsItsTables() throws Exception {
+    Path warehouse = tempDir("pql-read-only").resolve("warehouse");
+    ingest(settings(lake(EVENTS, ACCOUNTS), warehouse, Map.of()), "run-1");
+    long versionBefore = io.delta.tables.DeltaTable.forPath(spark, warehouse.resolve("events").toString()).history(1)
+        .first().getLong(0);
+    long rowsBefore = table(warehouse, Tables.EVENTS).count();
+    List<String> more = new java.util.ArrayList<>(EVENTS);
+    more.add("{\"event_id\":\"e9\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Signed In\","
+        + "\"ts\":\"2026-03-03T10:00:00Z\"}");
+    Path newer = lake(more, ACCOUNTS);
+    org.junit.jupiter.api.Assumptions.assumeTrue(mount(warehouse, "--bind", warehouse.toString(),
+        warehouse.toString()), "bind mounts are not allowed here");
+    try {
+      org.junit.jupiter.api.Assumptions.assumeTrue(mount(warehouse, "-o", "remount,ro,bind", warehouse.toString()),
+          "a read-only remount is not allowed here");
+      dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
+          () -> ingest(settings(newer, warehouse, Map.of()), "run-2"));
+      assertEquals(4, e.exitCode(), e.getMessage());
+      assertTrue(e.getMessage().startsWith("Writing table ") && !e.getMessage().contains("\n"), e.getMessage());
+    } finally {
+      new ProcessBuilder("umount", warehouse.toString()).inheritIO().start().waitFor();
+    }
+    assertEquals(versionBefore, io.delta.tables.DeltaTable.forPath(spark, warehouse.resolve("events").toString())
+        .history(1).first().getLong(0), "events keeps its version");
+    assertEquals(rowsBefore, table(warehouse, Tables.EVENTS).count(), "and its rows");
+  }
+
+  private static boolean mount(Path at, String... args) throws IOException, InterruptedException {
+    List<String> command = new java.util.ArrayList<>(List.of("mount"));
+    command.addAll(List.of(args));
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String output = new String(p.getInputStream().readAllBytes());
+    boolean ok = p.waitFor() == 0;
+    if (!ok) System.out.println("mount " + String.join(" ", args) + " (at " + at + "): " + output.trim());
+    return ok;
+  }
+
   @Test
   void blankLinesAndJsonArrayLinesAreCountedAndExplained() throws IOException {
     Path lake = lake(List.of(
