@@ -36,17 +36,19 @@ class FaultIT {
   /** Columns that say which run wrote a row or when: they differ between the chain and the uninterrupted run. */
   static final Set<String> RUN_COLUMNS = Set.of("run_id", "model_version", "model_path");
 
+  /** The reference run's lake, which every run of the chain reads. */
+  private static Path lake;
+
   @Test
   void aRunKilledAtAnyPointIsFinishedByTheNextAndTwoRunsAtOnceAreRefused() throws Exception {
+    // The uninterrupted run is the reference run every integration test compares with (on s3a, same lake and
+    // configuration); the chain reads that lake from the folder the S3 server kept it in.
+    SampleRun.Reference reference = SampleRun.reference();
+    Path expected = reference.warehouse();
     Path work = SampleRun.WORK.resolve("fault");
     SampleRun.deleteRecursively(work);
-    Path lake = work.resolve("lake");
-    dev.pql.config.Settings generate = dev.pql.config.SettingsLoader.load(config(work).toFile(), null,
-        Map.of("pql.generate.output", lake.toString()));
-    dev.pql.generate.LakeGenerator.generate(ItSpark.session(), generate.generate(), generate.domains());
-
-    Path expected = work.resolve("uninterrupted");
-    assertEquals(0, run(work, expected, "uninterrupted", Map.of()), "the uninterrupted run");
+    Files.createDirectories(work);
+    lake = reference.lake();
 
     Path warehouse = work.resolve("chain");
     List<String> killed = new ArrayList<>();
@@ -130,26 +132,8 @@ class FaultIT {
   }
 
   private static List<String> command(Path work, Path warehouse, String runId) {
-    return List.of(ServiceProcess.HOME.resolve("jobs/pql").toString(), "run", "--config", config(work).toString(),
-        "--lake", work.resolve("lake").toString(), "--warehouse", warehouse.toString(), "--run-id", runId);
-  }
-
-  /**
-   * A lake small enough for seven runs and large enough to train: 400 accounts over 110 days, most on a trial,
-   * short windows and horizons, the gate off (the question here is what a crash leaves, not the model's worth).
-   */
-  private static Path config(Path work) {
-    Path config = work.resolve("fault.conf");
-    SampleRun.write(config, String.join("\n",
-        "include file(\"" + ServiceProcess.HOME.resolve("conf/application.conf") + "\")",
-        "pql {",
-        "  spark { master = \"local[2]\", shuffle-partitions = 2, conf { \"spark.ui.enabled\" = \"false\" } }",
-        "  generate { accounts = 400, days = 110, big-account-event-share = 0, trial-share = 0.6 }",
-        "  model { horizon-days = 14, driver-horizon-days = 14, evaluation-days = 14, calibration-days = 14,",
-        "          min-support = 10, reg-params = [0.003], max-iterations = 20, gate.enabled = false }",
-        "  run.first-snapshot-after-days = 14",
-        "  features { windows = [7, 30], signup-windows = [7], user-windows = [30] }",
-        "}", ""));
-    return config;
+    return List.of(ServiceProcess.HOME.resolve("jobs/pql").toString(), "run", "--config",
+        SampleRun.config().toString(), "--lake", lake.toString(), "--warehouse", warehouse.toString(), "--run-id",
+        runId);
   }
 }

@@ -39,9 +39,9 @@ final class SampleRun {
   private SampleRun() {}
 
   /**
-   * The configuration of every integration run: 500 accounts over 120 days, short label windows and snapshots from
-   * the third week so the model trains on several snapshots before its calibration and locked windows, fewer
-   * feature windows, one
+   * The configuration of every integration run: 400 accounts over 110 days, most on a trial (enough upgrades to
+   * train at this size), short label windows and snapshots from the third week so the model trains on several
+   * snapshots before its calibration and locked windows, fewer feature windows, one
    * regularization point and few optimizer iterations (speed, not quality), and
    * no Spark UI (no ports to share).
    */
@@ -51,7 +51,7 @@ final class SampleRun {
         "include file(\"" + ServiceProcess.HOME.resolve("conf/application.conf") + "\")",
         "pql {",
         "  spark { master = \"local[2]\", shuffle-partitions = 4, conf { \"spark.ui.enabled\" = \"false\" } }",
-        "  generate { accounts = 500, days = 120, big-account-event-share = 0.1 }",
+        "  generate { accounts = 400, days = 110, big-account-event-share = 0.1, trial-share = 0.6 }",
         "  model { horizon-days = 14, driver-horizon-days = 14, evaluation-days = 14, calibration-days = 14,",
         "          min-support = 20, reg-params = [0.003], max-iterations = 25,",
         // These runs check that a cluster, s3a and another directory write what local mode writes, the learned
