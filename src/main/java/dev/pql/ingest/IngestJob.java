@@ -24,6 +24,11 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -61,19 +66,125 @@ public final class IngestJob {
           + "row)", eventLines.arrays(), eventLines.arrays() == 1 ? "" : "s"));
       return String.join("; ", parts);
     }
+
+    /** The batches of one run together: their counts summed, the account and conversion totals of the last. */
+    static Result sum(List<Result> batches) {
+      Result last = batches.get(batches.size() - 1);
+      Map<String, Long> byReason = new TreeMap<>();
+      long[] n = new long[9];
+      for (Result b : batches) {
+        b.rejectedByReason().forEach((reason, count) -> byReason.merge(reason, count, Long::sum));
+        long[] add = {b.eventRowsRead(), b.eventsWritten(), b.eventsRejected(), b.eventsDuplicate(),
+            b.accountRowsRead(), b.accountRowsRejected(), b.accountStates().inserted(), b.conversions().inserted(),
+            b.eventLines().blank()};
+        for (int i = 0; i < n.length; i++) n[i] += add[i];
+      }
+      long arrays = batches.stream().mapToLong(b -> b.eventLines().arrays()).sum();
+      return new Result(n[0], n[1], n[2], n[3], byReason, n[4], n[5],
+          new MergeCounts(n[6], last.accountStates().updated(), last.accountStates().deleted()), last.accounts(),
+          new MergeCounts(n[7], last.conversions().updated(), last.conversions().deleted()), last.convertedAccounts(),
+          new SourceReader.LineCounts(n[8], arrays));
+    }
   }
 
+  /**
+   * Ingests what the lake holds that no earlier run read. A file source (Parquet, JSON, CSV) is read as a stream
+   * with {@code Trigger.AvailableNow} and a checkpoint in the warehouse, so only files not read before are read,
+   * each batch through {@link #ingest}; a crash between reading and committing replays the batch, whose keyed
+   * writes change nothing the second time. A Delta source is read whole. With no new event file, the account
+   * source and conversions are still brought up to date.
+   */
   public static Result run(StageContext context, Settings settings) {
+    SparkSession spark = context.spark();
+    IngestSettings in = settings.ingest();
+    Instant latest = context.start().plus(in.futureTolerance());
+    // The whole source, planned only: its schema, and the mapping checked against it before any write.
+    Dataset<Row> whole = wholeSource(spark, in);
+    mappedEvents(whole, in, latest);
+    if (!SourceReader.streamable(in.events())) return ingest(context, settings, whole, false);
+
+    List<Result> batches = new ArrayList<>();
+    String checkpoint = context.store().location(checkpoint(in));
+    // A warehouse without events (new, or its tables deleted) reads every file again, whatever a checkpoint says.
+    if (!context.store().exists(Tables.EVENTS)) context.store().deleteLocation(checkpoint);
+    Dataset<Row> stream = SourceReader.stream(spark, in.events(), whole.schema());
+    StreamingQuery query;
+    try {
+      query = stream.writeStream().trigger(Trigger.AvailableNow()).option("checkpointLocation", checkpoint)
+          .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (batch, id) -> batches.add(ingest(context, settings,
+              batch, false)))
+          .start();
+    } catch (Exception e) { // the checkpoint cannot be written: Hadoop's IOExceptions come undeclared from Scala
+      throw new dev.pql.PqlException.WriteError("Writing the ingest stream's checkpoint at " + checkpoint
+          + " failed (" + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).lines().findFirst()
+          .orElse("") + "); nothing was ingested and every table is as it was", e);
+    }
+    awaitStream(query);
+    if (batches.isEmpty()) batches.add(nothingNew(context, settings, whole.schema()));
+    return Result.sum(batches);
+  }
+
+  /**
+   * No new event file: events, their rejects and duplicates stay as they are, with a zero row in the run log. An
+   * account table (a full snapshot) is still read and merged, and conversions found in the plan history; accounts
+   * and conversions that come from events cannot have changed, and are left alone.
+   */
+  private static Result nothingNew(StageContext context, Settings settings, StructType schema) {
+    IngestSettings in = settings.ingest();
+    if (in.accountSource() == AccountSource.TABLE) {
+      return ingest(context, settings, context.spark().createDataFrame(List.of(), schema), true);
+    }
+    context.log().stage("ingest.events", () -> 0L, n -> new StageCounts(0, 0, 0, 0));
+    MergeCounts none = new MergeCounts(0, 0, 0);
+    DeltaStore store = context.store();
+    return new Result(0, 0, 0, 0, Map.of(), 0, 0, none,
+        store.read(Tables.ACCOUNTS).select("account_id").distinct().count(), none,
+        store.read(Tables.CONVERSIONS).filter(col("is_first")).count(), SourceReader.LineCounts.NONE);
+  }
+
+  /**
+   * Where the stream over an event source keeps the files it has read: one checkpoint per source (path, format,
+   * options) and mapping, so a lake read from elsewhere or through another mapping is read again in full (its
+   * events already stored are duplicates then, its rejected rows the same rows).
+   */
+  static String checkpoint(IngestSettings in) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest((in.events() + " "
+          + in.eventColumns()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return "_pql_checkpoints/events-" + java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Waits for the stream's last batch; a batch's own failure (a pql error above all) is thrown as it was. */
+  private static void awaitStream(StreamingQuery query) {
+    try {
+      query.awaitTermination();
+    } catch (StreamingQueryException e) {
+      Throwable cause = e.getCause();
+      while (cause != null && !(cause instanceof dev.pql.PqlException) && cause.getCause() != null
+          && cause.getCause() != cause) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof dev.pql.PqlException p) throw p;
+      throw new IllegalStateException("Ingest failed: " + e.getMessage(), e.getCause() != null ? e.getCause() : e);
+    }
+  }
+
+  /**
+   * One batch of event rows (the whole source, or the files a stream batch read) ingested with its accounts.
+   *
+   * @param noEvents the batch is known to be empty: the events' writes are skipped, their counts zero
+   */
+  static Result ingest(StageContext context, Settings settings, Dataset<Row> eventSource, boolean noEvents) {
     SparkSession spark = context.spark();
     DeltaStore store = context.store();
     RunLog log = context.log();
     Instant start = context.start();
     IngestSettings in = settings.ingest();
     String runId = log.runId();
-    Instant latest = start.plus(in.futureTolerance());
-
-    // Plan everything first: mapping errors surface here, before any table is touched.
-    Dataset<Row> checked = mappedEvents(spark, in, latest);
+    Dataset<Row> checked = mappedEvents(eventSource, in, start.plus(in.futureTolerance()));
 
     Dataset<Row> accountSource =
         in.accountSource() == AccountSource.TABLE
@@ -100,8 +211,8 @@ public final class IngestJob {
 
     try {
       String eventsRoot = SourceReader.root(spark, in.events());
-      EventOutcome ev = log.stage("ingest.events",
-          () -> writeEvents(store, normalized, events, in.events().key(), eventsRoot, start, runId),
+      EventOutcome ev = log.stage("ingest.events", () -> noEvents ? new EventOutcome(0, 0, 0, 0, Map.of())
+          : writeEvents(store, normalized, events, in.events().key(), eventsRoot, start, runId),
           EventOutcome::counts);
       AccountOutcome ac = log.stage("ingest.accounts",
           () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId,
@@ -113,20 +224,36 @@ public final class IngestJob {
           ac.rowsRead(), ac.rowsRejected(), ac.states(),
           store.read(Tables.ACCOUNTS).select("account_id").distinct().count(),
           conversions, store.read(Tables.CONVERSIONS).filter(col("is_first")).count(),
-          SourceReader.lineCounts(spark, in.events()));
+          SourceReader.lineCounts(spark, in.events(), filesOf(normalized, in.events())));
     } finally {
       normalized.unpersist();
       if (accountRows != null) accountRows.unpersist();
     }
   }
 
-  /**
-   * The event source read and mapped (with the account-state columns it carries when accounts come from events):
-   * not yet run, so a mapping that does not fit fails here, before any write.
-   */
+  /** The files a batch's rows came from (their names only), when the source's lines are counted: text sources. */
+  private static List<String> filesOf(Dataset<Row> normalized, Settings.SourceTable source) {
+    if (!source.format().equals("json") && !source.format().equals("csv")) return List.of();
+    return normalized.select(EventNormalizer.FILE).distinct().filter(col(EventNormalizer.FILE).notEqual(""))
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+  }
+
+  /** The whole event source read and mapped: not yet run (see {@link #mappedEvents(Dataset, IngestSettings, Instant)}). */
   static Dataset<Row> mappedEvents(SparkSession spark, IngestSettings in, Instant latest) {
-    Dataset<Row> eventSource = SourceReader.read(spark, in.events(), columnNames(in.eventColumns().eventId(),
+    return mappedEvents(wholeSource(spark, in), in, latest);
+  }
+
+  /** The whole event source, its id columns read as written. */
+  private static Dataset<Row> wholeSource(SparkSession spark, IngestSettings in) {
+    return SourceReader.read(spark, in.events(), columnNames(in.eventColumns().eventId(),
         in.eventColumns().accountId(), in.eventColumns().userId()));
+  }
+
+  /**
+   * The event source mapped (with the account-state columns it carries when accounts come from events): not yet
+   * run, so a mapping that does not fit fails here, before any write.
+   */
+  static Dataset<Row> mappedEvents(Dataset<Row> eventSource, IngestSettings in, Instant latest) {
     List<Column> carried = new ArrayList<>();
     if (in.accountSource() == AccountSource.EVENTS) {
       AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),

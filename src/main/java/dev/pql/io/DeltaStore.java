@@ -58,6 +58,17 @@ public final class DeltaStore {
     return root + "/" + name;
   }
 
+  /** Deletes a location under the warehouse that is no table (a stream's checkpoint), if it is there. */
+  public void deleteLocation(String location) {
+    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(location);
+    try {
+      org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (fs.exists(path)) fs.delete(path, true);
+    } catch (java.io.IOException e) {
+      throw new WriteError("Cannot delete " + location + ": " + e.getMessage(), e);
+    }
+  }
+
   public boolean exists(TableContract table) {
     return DeltaTable.isDeltaTable(spark, path(table));
   }

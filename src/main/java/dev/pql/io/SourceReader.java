@@ -3,6 +3,7 @@ package dev.pql.io;
 import dev.pql.PqlException.ReadError;
 import dev.pql.config.Settings.SourceTable;
 import java.util.Arrays;
+import java.util.Set;
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -51,11 +52,14 @@ public final class SourceReader {
     public static final LineCounts NONE = new LineCounts(0, 0);
   }
 
-  /** The source's blank and array lines: one scan of its text, for JSON and CSV sources (others: none). */
-  public static LineCounts lineCounts(SparkSession spark, SourceTable table) {
-    if (!table.format().equals("json") && !table.format().equals("csv")) return LineCounts.NONE;
+  /**
+   * The blank and array lines of the given files of a source: one scan of their text, for JSON and CSV sources
+   * (others, or no files: none).
+   */
+  public static LineCounts lineCounts(SparkSession spark, SourceTable table, java.util.List<String> files) {
+    if (!table.format().equals("json") && !table.format().equals("csv") || files.isEmpty()) return LineCounts.NONE;
     org.apache.spark.sql.Column line = org.apache.spark.sql.functions.trim(org.apache.spark.sql.functions.col("value"));
-    Row counts = spark.read().text(table.path()).agg(
+    Row counts = spark.read().text(files.toArray(String[]::new)).agg(
         org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.when(line.equalTo(""), 1)),
         org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.when(
             org.apache.spark.sql.functions.lit(table.format().equals("json")).and(line.startsWith("[")), 1)))
@@ -82,6 +86,11 @@ public final class SourceReader {
     }
   }
 
+  /** A file name as a glob that matches only it. */
+  private static String globEscaped(String name) {
+    return name.replaceAll("([*?\\[\\]{}\\\\])", "\\\\$1");
+  }
+
   private static int indexOfGlob(String path) {
     int first = -1;
     for (char c : new char[] {'*', '?', '[', '{'}) {
@@ -89,6 +98,40 @@ public final class SourceReader {
       if (i >= 0 && (first < 0 || i < first)) first = i;
     }
     return first;
+  }
+
+  /**
+   * Whether ingest reads the source as a stream of files (Structured Streaming's file source, which remembers the
+   * files it has read): the file formats. A Delta source is read whole each time.
+   */
+  public static boolean streamable(SourceTable table) {
+    return Set.of("parquet", "json", "csv").contains(table.format());
+  }
+
+  /**
+   * The source as a stream of the files not read before, with the schema its batch read gives ({@link #read}):
+   * the same columns, ids as text and the corrupt-record column included, and the same parser options. Every file
+   * counts however old it is (the file source's default forgets files a week older than the newest).
+   */
+  public static Dataset<Row> stream(SparkSession spark, SourceTable table, StructType schema) {
+    org.apache.spark.sql.streaming.DataStreamReader reader = spark.readStream().format(table.format())
+        .options(table.options()).schema(schema).option("maxFileAge", "36500d");
+    if (table.format().equals("json") || table.format().equals("csv")) {
+      if (table.format().equals("csv") && !table.options().containsKey("header")) reader = reader.option("header", "true");
+      reader = reader.option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", CORRUPT_RECORD);
+    }
+    try {
+      // A stream reads directories: a single file is read as its folder's only file of that name.
+      org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(table.path());
+      if (indexOfGlob(table.path()) < 0 && path.getParent() != null
+          && path.getFileSystem(spark.sparkContext().hadoopConfiguration()).getFileStatus(path).isFile()) {
+        return reader.option("pathGlobFilter", globEscaped(path.getName())).load(path.getParent().toString());
+      }
+      return reader.load(table.path());
+    } catch (Exception e) { // Spark's AnalysisException is thrown undeclared from Scala
+      throw new ReadError("Cannot read " + table.key() + ".path = '" + table.path() + "' as a stream of "
+          + table.format() + " files: " + e.getMessage(), e);
+    }
   }
 
   private static Dataset<Row> readPermissive(SparkSession spark, SourceTable table, DataFrameReader reader,

@@ -191,9 +191,8 @@ class IngestJobTest extends SparkTestBase {
     dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
         () -> ingest(settings(lake(EVENTS, ACCOUNTS), blocked.resolve("warehouse"), Map.of()), "run-1"));
     assertEquals(4, e.exitCode(), e.getMessage());
-    assertTrue(e.getMessage().startsWith("Writing table pipeline_runs at ")
-        && e.getMessage().contains("it was not created"),
-        e.getMessage());
+    assertTrue(e.getMessage().startsWith("Writing the ingest stream's checkpoint at ")
+        && e.getMessage().contains("every table is as it was"), e.getMessage());
   }
 
   /**
@@ -220,7 +219,7 @@ class IngestJobTest extends SparkTestBase {
       dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
           () -> ingest(settings(newer, warehouse, Map.of()), "run-2"));
       assertEquals(4, e.exitCode(), e.getMessage());
-      assertTrue(e.getMessage().startsWith("Writing table ") && !e.getMessage().contains("\n"), e.getMessage());
+      assertTrue(e.getMessage().startsWith("Writing ") && !e.getMessage().contains("\n"), e.getMessage());
     } finally {
       new ProcessBuilder("umount", warehouse.toString()).inheritIO().start().waitFor();
     }
@@ -336,7 +335,7 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
-  void aRerunAddsNothingAndNewInputIsAppended() throws IOException {
+  void aRerunReadsNoFileAgainAndNewFilesAreAppended() throws IOException {
     Path lake = lake(EVENTS, ACCOUNTS);
     Path warehouse = tempDir("pql-w");
     Settings s = settings(lake, warehouse, Map.of());
@@ -344,29 +343,35 @@ class IngestJobTest extends SparkTestBase {
     List<Row> eventsBefore = table(warehouse, Tables.EVENTS).collectAsList();
     List<Row> accountsBefore = table(warehouse, Tables.ACCOUNTS).collectAsList();
 
+    // The stream's checkpoint remembers the file: a rerun reads no event row, and changes nothing.
     IngestJob.Result again = ingest(s, "run-2");
-    assertEquals(0, again.eventsWritten());
-    assertEquals(5, again.eventsDuplicate());
-    assertEquals(7, again.eventsRejected());
+    assertEquals(List.of(0L, 0L, 0L, 0L), List.of(again.eventRowsRead(), again.eventsWritten(),
+        again.eventsDuplicate(), again.eventsRejected()));
     assertEquals(0, again.accountStates().inserted() + again.accountStates().updated() + again.accountStates().deleted());
     assertSameRows(spark.createDataFrame(eventsBefore, Tables.EVENTS.schema()), table(warehouse, Tables.EVENTS));
     assertSameRows(spark.createDataFrame(accountsBefore, Tables.ACCOUNTS.schema()), table(warehouse, Tables.ACCOUNTS));
     assertEquals(8, table(warehouse, Tables.EVENTS_REJECTED).count());
 
-    // New input arrives: a late event for an old day, and a resent one.
+    // A new file arrives: a late event for an old day, and a resent one. Only it is read.
     Files.write(lake.resolve("events/part-2.json"), List.of(
         "{\"event_id\":\"e12\",\"account_id\":\"a2\",\"event\":\"Invite Sent\",\"ts\":\"2026-03-01T08:00:00Z\"}",
         "{\"event_id\":\"e1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}"));
     IngestJob.Result third = ingest(s, "run-3");
-    assertEquals(1, third.eventsWritten());
-    assertEquals(6, third.eventsDuplicate());
+    assertEquals(List.of(2L, 1L, 1L, 0L), List.of(third.eventRowsRead(), third.eventsWritten(),
+        third.eventsDuplicate(), third.eventsRejected()));
     assertEquals(5, table(warehouse, Tables.EVENTS).count());
     assertEquals("run-3", table(warehouse, Tables.EVENTS).filter("event_id = 'e12'").first().getAs("run_id"));
+    assertEquals(8, table(warehouse, Tables.EVENTS_REJECTED).count());
 
     List<Row> runs = table(warehouse, Tables.PIPELINE_RUNS).filter("stage = 'ingest.events'").orderBy("run_id")
         .select("run_id", "rows_in", "rows_out", "rows_rejected", "rows_duplicate", "status").collectAsList();
-    assertEquals("[[run-1,12,4,7,1,succeeded], [run-2,12,0,7,5,succeeded], [run-3,14,1,7,6,succeeded]]",
+    assertEquals("[[run-1,12,4,7,1,succeeded], [run-2,0,0,0,0,succeeded], [run-3,2,1,0,1,succeeded]]",
         runs.toString());
+
+    // A warehouse whose events table is gone reads every file again, whatever the checkpoint says.
+    org.apache.commons.io.FileUtils.deleteDirectory(warehouse.resolve("events").toFile());
+    assertEquals(14, ingest(s, "run-4").eventRowsRead());
+    assertEquals(5, table(warehouse, Tables.EVENTS).count());
   }
 
   @Test
