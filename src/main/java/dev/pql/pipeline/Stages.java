@@ -36,8 +36,9 @@ public final class Stages {
 
   public static IngestJob.Result ingest(StageRunner runner, Settings settings) {
     return runner.run("ingest", () -> IngestJob.run(runner.context(), settings), null,
-        r -> String.format("%,d event rows read, %,d new, %,d rejected, %,d duplicates; %,d accounts",
-            r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate(), r.accounts())
+        r -> (r.eventRowsRead() == 0 ? String.format("no new event rows; %,d accounts", r.accounts())
+            : String.format("%,d event rows read, %,d new, %,d rejected, %,d duplicates; %,d accounts",
+                r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate(), r.accounts()))
             + (r.linesExplained().isEmpty() ? "" : "; " + r.linesExplained()));
   }
 

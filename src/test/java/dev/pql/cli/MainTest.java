@@ -142,7 +142,7 @@ class MainTest {
     tiny[tiny.length - 1] = "run-2";
     Outcome again = run(concat(new String[] {"run"}, tiny));
     assertEquals(0, again.exitCode(), again.err());
-    assertLine(again, "\\[1/6\\] ingest +\\.\\.\\. [0-9.]+ s: [0-9,]+ event rows read, 0 new, .*");
+    assertLine(again, "\\[1/6\\] ingest +\\.\\.\\. [0-9.]+ s: no new event rows; 61 accounts");
     assertLine(again, "\\[2/6\\] features +\\.\\.\\. [0-9.]+ s: no snapshot due .*");
     assertLine(again, "\\[4/6\\] score +\\.\\.\\. [0-9.]+ s: no snapshot left to score");
     assertLine(again, "\\[6/6\\] metrics +\\.\\.\\. [0-9.]+ s: [0-9,]+ rows over .* \\(0 changed\\)");
