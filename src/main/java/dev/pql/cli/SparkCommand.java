@@ -64,6 +64,10 @@ abstract class SparkCommand<O extends CommandOptions> implements Callable<Intege
     SparkSession spark = startSpark(settings);
     try {
       StageContext context = StageContext.open(spark, settings.warehouse(), runId, name(), start);
+      // Where to watch the work, while it lasts (pql's stages are job groups there: "pql train.fit").
+      if (spark.sparkContext().uiWebUrl().isDefined()) {
+        System.out.println("Spark UI: " + spark.sparkContext().uiWebUrl().get() + " (while this " + name() + " runs)");
+      }
       if (!writesWarehouse()) return run(settings, context);
       try (WarehouseLease lease = WarehouseLease.acquire(spark.sparkContext().hadoopConfiguration(),
           context.warehouseLocation(), runId, name(), Duration.ofSeconds(settings.run().leaseSeconds()), dead -> {})) {

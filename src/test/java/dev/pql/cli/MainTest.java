@@ -138,10 +138,15 @@ class MainTest {
     assertLine(o, "\\[6/6\\] metrics +\\.\\.\\. [0-9.]+ s: [0-9,]+ rows over the scores of 2026-01-21 \\.\\. 2026-01-21 .*");
     assertLine(o, "pql_metrics: no complete week scored yet");
 
-    // The same lake again, as a scheduler would: nothing to build, train or score; the metrics unchanged.
+    // The same lake again, as a scheduler would: nothing to build, train or score; the metrics unchanged. With the
+    // Spark UI on (any free port), its address comes first.
     tiny[tiny.length - 1] = "run-2";
+    tiny[tiny.length - 3] = "-Dpql.spark.conf.spark.ui.port=0";
     Outcome again = run(concat(new String[] {"run"}, tiny));
     assertEquals(0, again.exitCode(), again.err());
+    assertTrue(again.out().lines().findFirst().orElse("").matches("Spark UI: http://[^ ]+:[0-9]+ \\(while this run "
+        + "runs\\)"), again.out());
+    assertTrue(o.out().lines().noneMatch(l -> l.startsWith("Spark UI")), "none with the UI off: " + o.out());
     assertLine(again, "\\[1/6\\] ingest +\\.\\.\\. [0-9.]+ s: no new event rows; 61 accounts");
     assertLine(again, "\\[2/6\\] features +\\.\\.\\. [0-9.]+ s: no snapshot due .*");
     assertLine(again, "\\[4/6\\] score +\\.\\.\\. [0-9.]+ s: no snapshot left to score");
