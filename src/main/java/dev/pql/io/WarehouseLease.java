@@ -23,8 +23,9 @@ import org.apache.hadoop.fs.Path;
 /**
  * One writing run per warehouse: a lease file ({@value #NAME}) created atomically when a run starts, renewed while
  * it runs and deleted when it ends. A second run finds it and refuses (exit 5) unless its holder is dead: a process
- * of this host that no longer exists, or a holder anywhere that has not renewed it for the lease's time (a killed
- * driver on another machine). Creation is atomic on a local file system and on HDFS; on S3 it is not (S3A has no
+ * of this host that no longer exists (its pid gone, or taken by a process started at another time: pids are reused,
+ * some sandboxes hand a dead process's pid to the very next one), or a holder anywhere that has not renewed it for
+ * the lease's time (a killed driver on another machine). Creation is atomic on a local file system and on HDFS; on S3 it is not (S3A has no
  * create-if-absent), so two runs started in the same instant may both proceed: the README says one writer per
  * warehouse on s3a://.
  */
@@ -49,10 +50,13 @@ public final class WarehouseLease implements AutoCloseable {
     renewer.scheduleAtFixedRate(this::renew, every, every, TimeUnit.MILLISECONDS);
   }
 
-  /** Who holds a lease: the run, its command, host and process, and when it last renewed it. */
-  public record Holder(String runId, String command, String host, long pid, Instant renewedAt) {
+  /**
+   * Who holds a lease: the run, its command, host and process (with the process's start time, 0 when unknown), and
+   * when it last renewed it.
+   */
+  public record Holder(String runId, String command, String host, long pid, long startedAtMs, Instant renewedAt) {
     boolean dead(Duration ttl, Instant now) {
-      if (host.equals(thisHost()) && pid > 0 && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) return true;
+      if (host.equals(thisHost()) && pid > 0 && !processAlive(pid, startedAtMs)) return true;
       return renewedAt.plus(ttl).isBefore(now);
     }
 
@@ -89,6 +93,20 @@ public final class WarehouseLease implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot take the lease " + path, e);
     }
+  }
+
+  /**
+   * Whether the process with this pid still runs and is the one started then, when its start time is known (to a
+   * second: the kernel counts it in clock ticks, and two readers may round the boot time differently).
+   */
+  static boolean processAlive(long pid, long startedAtMs) {
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+        .filter(p -> startedAtMs <= 0 || startedAtMs(p) <= 0 || Math.abs(startedAtMs(p) - startedAtMs) <= 1_000)
+        .isPresent();
+  }
+
+  private static long startedAtMs(ProcessHandle process) {
+    return process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
   }
 
   /** The lease's holder, or null when nobody holds it. */
@@ -129,7 +147,7 @@ public final class WarehouseLease implements AutoCloseable {
       return null;
     }
     return new Holder(p.getProperty("run_id", "?"), p.getProperty("command", "?"), p.getProperty("host", "?"),
-        Long.parseLong(p.getProperty("pid", "-1")),
+        Long.parseLong(p.getProperty("pid", "-1")), Long.parseLong(p.getProperty("process_started_at_ms", "0")),
         Instant.ofEpochMilli(Long.parseLong(p.getProperty("renewed_at_ms", "0"))));
   }
 
@@ -139,6 +157,7 @@ public final class WarehouseLease implements AutoCloseable {
     p.setProperty("command", command);
     p.setProperty("host", thisHost());
     p.setProperty("pid", String.valueOf(ProcessHandle.current().pid()));
+    p.setProperty("process_started_at_ms", String.valueOf(startedAtMs(ProcessHandle.current())));
     p.setProperty("renewed_at_ms", String.valueOf(System.currentTimeMillis()));
     return p;
   }

@@ -50,6 +50,26 @@ class WarehouseLeaseTest {
   }
 
   @Test
+  void aLeaseWhosePidNowBelongsToAnotherProcessIsTakenOver() throws Exception {
+    // Pids are reused (some sandboxes give a dead run's pid to the next process at once): the lease's pid is this
+    // very process's, but the process that wrote it started an hour earlier.
+    long started = ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli();
+    String host = InetAddress.getLocalHost().getHostName();
+    long pid = ProcessHandle.current().pid();
+    Files.writeString(warehouse.resolve(WarehouseLease.NAME), "command=run\nhost=" + host + "\npid=" + pid
+        + "\nprocess_started_at_ms=" + started + "\nrenewed_at_ms=" + System.currentTimeMillis() + "\nrun_id=same\n");
+    assertThrows(WarehouseBusy.class,
+        () -> WarehouseLease.acquire(conf, warehouse.toUri().toString(), "run-2", "run", TTL, id -> {}),
+        "the same process, started then: alive");
+    Files.writeString(warehouse.resolve(WarehouseLease.NAME), "command=run\nhost=" + host + "\npid=" + pid
+        + "\nprocess_started_at_ms=" + (started - 3_600_000) + "\nrenewed_at_ms=" + System.currentTimeMillis()
+        + "\nrun_id=reused\n");
+    List<String> abandoned = new ArrayList<>();
+    WarehouseLease.acquire(conf, warehouse.toUri().toString(), "run-2", "run", TTL, abandoned::add).close();
+    assertEquals(List.of("reused"), abandoned);
+  }
+
+  @Test
   void aLeaseFromAnotherMachineHoldsUntilItHasNotBeenRenewedForItsTime() throws IOException {
     writeLease("run-elsewhere", "some-other-host", 1, System.currentTimeMillis() - 60_000);
     assertThrows(WarehouseBusy.class,
