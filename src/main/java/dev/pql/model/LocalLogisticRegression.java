@@ -105,9 +105,8 @@ final class LocalLogisticRegression {
   private static double[] newtonTarget(double[] x, int n, int p, double[] w, double[] residual, double[] beta,
       double intercept, double l1, double l2, boolean[] varies) {
     int q = p + 1; // the intercept is coordinate p, a column of ones
-    double[] hessian = new double[q * q];
-    double[] gradient = new double[q];
-    curvatureAndSlope(x, n, p, w, residual, varies, hessian, gradient);
+    Curvature hessian = new Curvature(x, n, p, w, varies);
+    double[] gradient = slope(x, n, p, residual, varies);
     double[] start = java.util.Arrays.copyOf(beta, q);
     start[p] = intercept;
     PenalizedQuadratic quadratic = new PenalizedQuadratic(hessian, gradient, start, l1, l2, varies);
@@ -133,7 +132,7 @@ final class LocalLogisticRegression {
    * steps land on the minimum.
    */
   private static final class PenalizedQuadratic {
-    private final double[] hessian;
+    private final Curvature hessian;
     private final double[] gradient;
     private final double[] start;
     private final double l1;
@@ -145,7 +144,7 @@ final class LocalLogisticRegression {
     /** H (b − start), kept up to date as b moves. */
     private final double[] hessianTimesStep;
 
-    PenalizedQuadratic(double[] hessian, double[] gradient, double[] start, double l1, double l2, boolean[] varies) {
+    PenalizedQuadratic(Curvature hessian, double[] gradient, double[] start, double l1, double l2, boolean[] varies) {
       this.hessian = hessian;
       this.gradient = gradient;
       this.start = start;
@@ -164,13 +163,14 @@ final class LocalLogisticRegression {
       for (int j = 0; j < q; j++) {
         boolean isIntercept = j == p;
         if (!isIntercept && !varies[j]) continue;
-        double curvature = hessian[j * q + j];
+        double curvature = hessian.diagonal(j);
         double slope = gradient[j] + hessianTimesStep[j];
         double updated = isIntercept ? b[j] - slope / curvature
             : softThreshold(curvature * b[j] - slope, l1) / (curvature + l2);
         double delta = updated - b[j];
         if (delta == 0) continue;
-        for (int k = 0; k < q; k++) hessianTimesStep[k] += hessian[k * q + j] * delta;
+        double[] column = hessian.column(j);
+        for (int k = 0; k < q; k++) hessianTimesStep[k] += column[k] * delta;
         b[j] = updated;
         largest = Math.max(largest, curvature * delta * delta);
       }
@@ -193,10 +193,11 @@ final class LocalLogisticRegression {
         double moved = b[j] + reach * (target[j] - b[j]);
         b[j] = reach == 1 ? target[j] : j != p && Math.signum(moved) != Math.signum(b[j]) ? 0 : moved;
       }
-      for (int k = 0; k < q; k++) {
-        double product = 0;
-        for (int j = 0; j < q; j++) if (b[j] != start[j]) product += hessian[k * q + j] * (b[j] - start[j]);
-        hessianTimesStep[k] = product;
+      java.util.Arrays.fill(hessianTimesStep, 0);
+      for (int j = 0; j < q; j++) {
+        if (b[j] == start[j]) continue;
+        double[] column = hessian.column(j);
+        for (int k = 0; k < q; k++) hessianTimesStep[k] += column[k] * (b[j] - start[j]);
       }
       if (reach < 1) return Step.SHORT;
       return zeroInputsOptimal() ? Step.OPTIMAL : Step.SUPPORT_MINIMUM;
@@ -207,12 +208,19 @@ final class LocalLogisticRegression {
       int m = active.length;
       double[] system = new double[m * m];
       double[] solution = new double[m];
+      double[] hessianTimesStart = new double[q];
+      for (int k = 0; k < q; k++) {
+        if (start[k] == 0) continue;
+        double[] column = hessian.column(k);
+        for (int j = 0; j < q; j++) hessianTimesStart[j] += column[j] * start[k];
+      }
+      for (int c = 0; c < m; c++) {
+        double[] column = hessian.column(active[c]);
+        for (int r = 0; r < m; r++) system[c * m + r] = column[active[r]] + (r == c && active[r] != p ? l2 : 0);
+      }
       for (int r = 0; r < m; r++) {
         int j = active[r];
-        double hStart = 0;
-        for (int k = 0; k < q; k++) hStart += hessian[j * q + k] * start[k];
-        solution[r] = hStart - gradient[j] - (j == p ? 0 : l1 * Math.signum(b[j]));
-        for (int c = 0; c < m; c++) system[c * m + r] = hessian[j * q + active[c]] + (r == c && j != p ? l2 : 0);
+        solution[r] = hessianTimesStart[j] - gradient[j] - (j == p ? 0 : l1 * Math.signum(b[j]));
       }
       org.netlib.util.intW info = new org.netlib.util.intW(0);
       dev.ludovic.netlib.lapack.LAPACK lapack = dev.ludovic.netlib.lapack.LAPACK.getInstance();
@@ -235,44 +243,80 @@ final class LocalLogisticRegression {
   }
 
   /**
-   * The Hessian (row-major, (inputs + 1)²) and the gradient of the mean log loss at the current margins, from the
-   * Newton weights p(1 − p) and the residuals y − p; the intercept is the last coordinate, a column of ones. The
-   * products are BLAS calls (MLlib's own netlib): X'WX as a rank-n update of the √w-scaled columns.
+   * The gradient of the mean log loss at the current margins, from the residuals y − p; the intercept is the last
+   * coordinate, a column of ones.
    */
-  private static void curvatureAndSlope(double[] x, int n, int p, double[] w, double[] residual, boolean[] varies,
-      double[] hessian, double[] gradient) {
-    int q = p + 1;
-    double[] scaled = new double[n * p];
-    double[] root = new double[n];
-    for (int i = 0; i < n; i++) root[i] = Math.sqrt(w[i]);
-    for (int j = 0; j < p; j++) {
-      if (!varies[j]) continue;
-      for (int i = 0, c = j * n; i < n; i++) scaled[c + i] = root[i] * x[c + i];
-    }
-    dev.ludovic.netlib.blas.BLAS blas = dev.ludovic.netlib.blas.BLAS.getInstance();
-    double[] upper = new double[p * p];
-    blas.dsyrk("U", "T", p, n, 1.0 / n, scaled, n, 0.0, upper, p);
-    double[] withIntercept = new double[p];
-    blas.dgemv("T", n, p, 1.0 / n, scaled, n, root, 1, 0.0, withIntercept, 1);
-    blas.dgemv("T", n, p, -1.0 / n, x, n, residual, 1, 0.0, gradient, 1);
-    for (int k = 0; k < p; k++) {
-      for (int j = 0; j <= k; j++) {
-        double h = varies[j] && varies[k] ? upper[k * p + j] : 0; // column-major: row j, column k
-        hessian[j * q + k] = h;
-        hessian[k * q + j] = h;
-      }
-      hessian[k * q + p] = varies[k] ? withIntercept[k] : 0;
-      hessian[p * q + k] = hessian[k * q + p];
-      if (!varies[k]) gradient[k] = 0;
-    }
-    double weightSum = 0;
+  private static double[] slope(double[] x, int n, int p, double[] residual, boolean[] varies) {
+    double[] gradient = new double[p + 1];
+    dev.ludovic.netlib.blas.BLAS.getInstance().dgemv("T", n, p, -1.0 / n, x, n, residual, 1, 0.0, gradient, 1);
+    for (int k = 0; k < p; k++) if (!varies[k]) gradient[k] = 0;
     double g = 0;
-    for (int i = 0; i < n; i++) {
-      weightSum += w[i];
-      g -= residual[i];
-    }
-    hessian[p * q + p] = weightSum / n;
+    for (double r : residual) g -= r;
     gradient[p] = g / n;
+    return gradient;
+  }
+
+  /**
+   * The Hessian of the mean log loss, X'WX / n with the intercept as a last column of ones, computed a column at a
+   * time when first asked for (a BLAS product of the √w-scaled inputs). With the L1 penalty most inputs stay at
+   * zero and only the columns of those that move are ever needed: on 517 inputs that is a few dozen columns, where
+   * the whole matrix costs rows × inputs² per Newton step.
+   */
+  private static final class Curvature {
+    private final int n;
+    private final int p;
+    private final boolean[] varies;
+    /** √w times each input, column-major, and √w itself (the intercept's column). */
+    private final double[] scaled;
+    private final double[] root;
+    private final double[] diagonal;
+    private final double[][] columns;
+
+    Curvature(double[] x, int n, int p, double[] w, boolean[] varies) {
+      this.n = n;
+      this.p = p;
+      this.varies = varies;
+      this.scaled = new double[n * p];
+      this.root = new double[n];
+      this.diagonal = new double[p + 1];
+      this.columns = new double[p + 1][];
+      for (int i = 0; i < n; i++) {
+        root[i] = Math.sqrt(w[i]);
+        diagonal[p] += w[i];
+      }
+      diagonal[p] /= n;
+      for (int j = 0; j < p; j++) {
+        if (!varies[j]) continue;
+        double sum = 0;
+        for (int i = 0, c = j * n; i < n; i++) {
+          double v = root[i] * x[c + i];
+          scaled[c + i] = v;
+          sum += v * v;
+        }
+        diagonal[j] = sum / n;
+      }
+    }
+
+    double diagonal(int j) {
+      return diagonal[j];
+    }
+
+    /** Column j of the Hessian (row j, by symmetry); a constant input's row and column are 0. */
+    double[] column(int j) {
+      if (columns[j] != null) return columns[j];
+      double[] column = new double[p + 1];
+      if (j == p || varies[j]) {
+        double[] times = j == p ? root : java.util.Arrays.copyOfRange(scaled, j * n, (j + 1) * n);
+        dev.ludovic.netlib.blas.BLAS.getInstance().dgemv("T", n, p, 1.0 / n, scaled, n, times, 1, 0.0, column, 1);
+        double withIntercept = 0;
+        for (int i = 0; i < n; i++) withIntercept += root[i] * times[i];
+        column[p] = withIntercept / n;
+        for (int k = 0; k < p; k++) if (!varies[k]) column[k] = 0;
+        column[j] = diagonal[j];
+      }
+      columns[j] = column;
+      return column;
+    }
   }
 
   private static double softThreshold(double value, double threshold) {
