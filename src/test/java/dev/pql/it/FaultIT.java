@@ -21,8 +21,8 @@ import org.junit.jupiter.api.Test;
  * Runs killed as {@code kill -9} kills them, then rerun: one chain of {@code jobs/pql run}s on one warehouse, each
  * halted at the next kill point (inside a Delta write, or between two tables' commits, in each stage that writes
  * in several steps), then a run to the end — which must leave the tables an uninterrupted run writes, with every
- * killed run in pipeline_runs. Then two runs at once: the second is refused with exit 5 while the first holds the
- * warehouse.
+ * killed run in pipeline_runs. While that last run holds the warehouse, a second run is started: it is refused with
+ * exit 5.
  */
 class FaultIT {
   /** The kill points, in the order a run reaches them; each run of the chain dies at the next one. */
@@ -59,7 +59,7 @@ class FaultIT {
       assertTrue(SampleRun.read(work.resolve(runId + ".log")).contains("halted at the fault point " + point));
       killed.add(runId);
     }
-    assertEquals(0, run(work, warehouse, "finishes", Map.of()), "the run after the last kill");
+    finishWhileASecondRunIsRefused(work, warehouse);
 
     SparkSession spark = ItSpark.session();
     String expectedModel = latestModel(spark, expected);
@@ -91,25 +91,37 @@ class FaultIT {
     assertEquals(Set.copyOf(killed), lastStatus.keySet(), "abandoned stages by run: " + lastStatus);
     System.out.printf("FaultIT: %d kill points, then one run to the end: %d tables equal to an uninterrupted "
         + "run's; abandoned stages %s%n", KILL_POINTS.size(), compared.size(), lastStatus);
-
-    twoRunsAtOnce(work, warehouse);
   }
 
-  /** A run holding the warehouse, and a second one started meanwhile: refused with exit 5, naming the first. */
-  private static void twoRunsAtOnce(Path work, Path warehouse) throws Exception {
-    List<String> first = command(work, warehouse, "holder");
-    try (ServiceProcess holder = ServiceProcess.start("pql run holder", first, Map.of("PQL_JAVA_OPTS", "-Xmx2g"),
-        work.resolve("holder.log"))) {
-      Path lease = warehouse.resolve(dev.pql.io.WarehouseLease.NAME);
+  /**
+   * The run after the last kill, to the end; once it has taken over the dead run's lease, a second run is started
+   * and refused with exit 5, naming it.
+   */
+  private static void finishWhileASecondRunIsRefused(Path work, Path warehouse) throws Exception {
+    Path lease = warehouse.resolve(dev.pql.io.WarehouseLease.NAME);
+    assertTrue(Files.exists(lease), "the killed run's lease is left behind");
+    try (ServiceProcess finishes = ServiceProcess.start("pql run finishes", command(work, warehouse, "finishes"),
+        Map.of("PQL_JAVA_OPTS", "-Xmx2g", "PQL_LOG_FILE", SampleRun.logFile(work.resolve("finishes.log")).toString()),
+        work.resolve("finishes.log"))) {
       long deadline = System.nanoTime() + 120_000_000_000L;
-      while (!Files.exists(lease) && holder.handle().isAlive() && System.nanoTime() < deadline) Thread.sleep(100);
-      assertTrue(Files.exists(lease), "the first run holds the lease: " + holder.tail());
+      while (!leaseHeldBy(lease, "finishes") && finishes.handle().isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertTrue(leaseHeldBy(lease, "finishes"), "the last run takes the dead run's lease over: " + finishes.tail());
       assertEquals(5, run(work, warehouse, "second", Map.of()), "a second run while the first holds the warehouse");
       String refusal = SampleRun.read(work.resolve("second.log"));
-      assertTrue(refusal.contains("is in use by run holder (run, process " + holder.handle().pid()), refusal);
-      assertEquals(0, holder.await(SampleRun.RUN_TIMEOUT), holder.tail());
+      assertTrue(refusal.contains("is in use by run finishes (run, process " + finishes.handle().pid()), refusal);
+      assertEquals(0, finishes.await(SampleRun.RUN_TIMEOUT), "the run after the last kill: " + finishes.tail());
     }
-    assertTrue(!Files.exists(warehouse.resolve(dev.pql.io.WarehouseLease.NAME)), "released at the end");
+    assertTrue(!Files.exists(lease), "released at the end");
+  }
+
+  private static boolean leaseHeldBy(Path lease, String runId) {
+    try {
+      return Files.readString(lease).contains("run_id=" + runId + "\n");
+    } catch (java.io.IOException e) {
+      return false; // not there, or being rewritten
+    }
   }
 
   /** The table's key values (model version aside), sorted. */
