@@ -114,12 +114,14 @@ public final class TrainJob {
     RunLog log = context.log();
     Dataset<Row> snapshots = history(store, settings);
     Windows w = Windows.of(EventHistory.dataEnd(store), settings);
+    // The labelled and driver rows are read by dozens of queries: each is materialized once on the executors and
+    // its lineage cut (localCheckpoint), so no task carries the wide plan that built them (hundreds of feature
+    // columns; a persist keeps that plan in every task). A lost executor fails the stage, which a rerun redoes.
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans,
-        settings.horizonDays(), w.labelEnd()).persist(StorageLevel.MEMORY_AND_DISK());
-    Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())))
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        settings.horizonDays(), w.labelEnd()).localCheckpoint(true);
+    Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())));
     Dataset<Row> shortRows = driverRows(store, snapshots, settings, features, domains, freePlans, w)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+        .localCheckpoint(true);
     try {
       Splits splits = new Splits(training, labelled.filter(col("as_of_date")
           .between(Date.valueOf(w.calibrationFrom()), Date.valueOf(w.calibrationTo()))),
@@ -170,9 +172,15 @@ public final class TrainJob {
       writeRun(store, result, settings, fitted, context.start(), version);
       return result;
     } finally {
-      shortRows.unpersist();
-      training.unpersist();
-      labelled.unpersist();
+      release(shortRows);
+      release(labelled);
+    }
+  }
+
+  /** Frees a local checkpoint's blocks now rather than when the driver's garbage collector finds its RDD. */
+  private static void release(Dataset<Row> checkpointed) {
+    if (checkpointed.queryExecution().analyzed() instanceof org.apache.spark.sql.execution.LogicalRDD rdd) {
+      rdd.rdd().unpersist(false);
     }
   }
 
