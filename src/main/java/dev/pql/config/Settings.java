@@ -157,7 +157,13 @@ public record Settings(
       double duplicateEventShare,
       double malformedEventShare,
       int files,
-      String world) {}
+      String world,
+      List<String> layouts) {
+    /** Whether the lake is written in this layout (generic, segment). */
+    public boolean writes(String layout) {
+      return layouts.contains(layout);
+    }
+  }
 
   /** Where a source table is and how it is read. {@code key} is its configuration path, for messages. */
   public record SourceTable(String key, String path, String format, Map<String, String> options) {}

@@ -247,7 +247,19 @@ public final class SettingsLoader {
         share(c, "pql.generate.duplicate-event-share"),
         share(c, "pql.generate.malformed-event-share"),
         positive(c, "pql.generate.files"),
-        oneOf(c, "pql.generate.world", Set.of("stepped", "graded", "null", "logins-only", "grammar", "interaction")));
+        oneOf(c, "pql.generate.world", Set.of("stepped", "graded", "null", "logins-only", "grammar", "interaction")),
+        layouts(c));
+  }
+
+  /** pql.generate.layouts: a non-empty list of generic and segment. */
+  private static List<String> layouts(Config c) {
+    String key = "pql.generate.layouts";
+    List<String> layouts = c.getStringList(key).stream().map(l -> l.toLowerCase(java.util.Locale.ROOT)).distinct()
+        .toList();
+    if (layouts.isEmpty() || !Set.of("generic", "segment").containsAll(layouts)) {
+      throw bad(c, key, "must list one or both of generic and segment, not " + c.getStringList(key));
+    }
+    return layouts;
   }
 
   private static Settings read(Config c) {

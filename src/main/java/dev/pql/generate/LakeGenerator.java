@@ -122,9 +122,11 @@ public final class LakeGenerator {
         .unionByName(bigAccountState(spark, g, domains));
 
     // Generic layout: one event table, one account-history table.
-    write(sourceEvents.drop("fault").coalesce(g.files()), out + "/generic/events");
-    write(states.drop("domain_class").coalesce(Math.min(g.files(), 2)), out + "/generic/accounts");
-    writeSegment(sourceEvents, states, g, out);
+    if (g.writes("generic")) {
+      write(sourceEvents.drop("fault").coalesce(g.files()), out + "/generic/events");
+      write(states.drop("domain_class").coalesce(Math.min(g.files(), 2)), out + "/generic/accounts");
+    }
+    if (g.writes("segment")) writeSegment(sourceEvents, states, g, out);
     writeTruth(spark, simulated, states, g, out);
     Map<String, Long> counts = counts(sourceEvents, simulated, states, g);
     List<Row> summaryRows = new ArrayList<>();

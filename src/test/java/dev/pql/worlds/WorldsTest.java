@@ -77,13 +77,14 @@ class WorldsTest extends SparkTestBase {
         "pql.model.evaluation-days", "28", "pql.model.calibration-days", "28"));
     overrides.putAll(Map.of("pql.generate.late-event-share", "0", "pql.generate.duplicate-event-share", "0",
         "pql.generate.malformed-event-share", "0", "pql.model.min-support", "30",
-        "pql.spark.shuffle-partitions", "2"));
+        "pql.spark.shuffle-partitions", "2", "pql.generate.layouts", "[generic]"));
     overrides.putAll(features);
     Settings settings = SettingsLoader.load(null, null, overrides);
     StageContext context = StageContext.open(spark, settings.warehouse(), "world-" + world, "world",
         Instant.now());
     StageRunner runner = StageRunner.forCommand(context);
     Stages.generate(runner, settings);
+    assertFalse(java.nio.file.Files.exists(java.nio.file.Path.of(root, "lake", "segment")), "only the generic layout");
     Stages.ingest(runner, settings);
     LocalDate start = settings.generate().startDate();
     Stages.features(runner, settings, SnapshotDates.between(start.plusDays(21), start.plusDays(DAYS),
