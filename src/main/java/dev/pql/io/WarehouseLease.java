@@ -23,11 +23,11 @@ import org.apache.hadoop.fs.Path;
 /**
  * One writing run per warehouse: a lease file ({@value #NAME}) created atomically when a run starts, renewed while
  * it runs and deleted when it ends. A second run finds it and refuses (exit 5) unless its holder is dead: a process
- * of this host that no longer exists (its pid gone, or taken by a process started at another time: pids are reused,
- * some sandboxes hand a dead process's pid to the very next one), or a holder anywhere that has not renewed it for
- * the lease's time (a killed driver on another machine). Creation is atomic on a local file system and on HDFS; on S3 it is not (S3A has no
- * create-if-absent), so two runs started in the same instant may both proceed: the README says one writer per
- * warehouse on s3a://.
+ * of this host that no longer exists (its pid gone, or taken by a process started at another time: pids and thread
+ * ids share one space that wraps within hours on a busy machine), or a holder anywhere that has not renewed it for
+ * the lease's time (a killed driver on another machine). Creation is atomic on a local file system and on HDFS; on
+ * S3 it is not (S3A has no create-if-absent), so two runs started in the same instant may both proceed: the README
+ * says one writer per warehouse on s3a://.
  */
 public final class WarehouseLease implements AutoCloseable {
   public static final String NAME = "_pql_lease";

@@ -51,8 +51,8 @@ class WarehouseLeaseTest {
 
   @Test
   void aLeaseWhosePidNowBelongsToAnotherProcessIsTakenOver() throws Exception {
-    // Pids are reused (some sandboxes give a dead run's pid to the next process at once): the lease's pid is this
-    // very process's, but the process that wrote it started an hour earlier.
+    // Pids are reused (pids and thread ids wrap within a long suite): the lease's pid is this very process's, but
+    // the process that wrote it started an hour earlier.
     long started = ProcessHandle.current().info().startInstant().orElseThrow().toEpochMilli();
     String host = InetAddress.getLocalHost().getHostName();
     long pid = ProcessHandle.current().pid();
