@@ -3,7 +3,6 @@ package dev.pql.ingest;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
-import static org.apache.spark.sql.functions.first;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.row_number;
@@ -102,28 +101,14 @@ public final class EventNormalizer {
         .drop("known_account_id", "unknown_account");
   }
 
-  /** Added by {@link #ranked}: a usable row's place among its event id's rows (1: the one kept). */
-  public static final String COPY = "pql_copy";
-  /** Added by {@link #ranked}: whether a usable row's payload differs from the kept row's of its event id. */
-  public static final String DIFFERS = "pql_differs_from_kept";
-
   /**
-   * The normalized rows with, for each usable row, its place among the usable rows of its event id — the earliest
-   * (then the smallest raw record) is 1, kept, so the choice does not depend on partitioning — and whether its
-   * payload differs from the kept row's: one window, one sort, which both {@link #events} and {@link #duplicates}
-   * read (rejected rows get nulls). Persist it before reading it twice.
+   * The usable rows as events, one per event id: of several rows with one id the earliest (then the
+   * smallest raw record) is kept, so the choice does not depend on partitioning.
    */
-  public static Dataset<Row> ranked(Dataset<Row> normalized) {
-    Column usable = col(REASON).isNull();
-    org.apache.spark.sql.expressions.WindowSpec byId =
-        Window.partitionBy(col("event_id"), usable).orderBy(col("ts"), col(RAW));
-    return normalized.withColumn(COPY, when(usable, row_number().over(byId)))
-        .withColumn(DIFFERS, when(usable, payload().notEqual(first(payload()).over(byId))));
-  }
-
-  /** The usable rows of {@link #ranked} as events, one per event id: the kept one. */
-  public static Dataset<Row> events(Dataset<Row> ranked, Instant ingestedAt, String runId) {
-    return ranked.filter(col(COPY).equalTo(1))
+  public static Dataset<Row> events(Dataset<Row> normalized, Instant ingestedAt, String runId) {
+    return normalized.filter(col(REASON).isNull())
+        .withColumn("copy", row_number().over(Window.partitionBy("event_id").orderBy(col("ts"), col(RAW))))
+        .filter(col("copy").equalTo(1))
         .withColumn("event_date", to_date(col("ts")))
         .withColumn("ingested_at", lit(Timestamp.from(ingestedAt)))
         .withColumn("run_id", lit(runId));
@@ -144,20 +129,20 @@ public final class EventNormalizer {
    * #events}' choice), or to the event an earlier ingest stored ({@code stored}, the events table). Rows that
    * repeat the kept payload are plain duplicates and left out; each distinct losing payload is one row.
    */
-  public static Dataset<Row> duplicates(Dataset<Row> ranked, Dataset<Row> stored, String sourceKey,
+  public static Dataset<Row> duplicates(Dataset<Row> normalized, Dataset<Row> stored, String sourceKey,
       Instant ingestedAt, String runId) {
+    org.apache.spark.sql.expressions.WindowSpec byId = Window.partitionBy("event_id").orderBy(col("ts"), col(RAW));
     Dataset<Row> storedPayloads = stored.select(col("event_id").as("stored_id"), payload(col("account_id"),
         col("user_id"), col("event"), col("ts"), col("properties")).as("stored_payload"));
-    // The kept event is the stored one when there is one (insertNew keeps it), else this ingest's first; a row's
-    // payload is hashed again only where a stored one is compared with it.
-    Dataset<Row> losers = ranked.filter(col(REASON).isNull())
-        .join(storedPayloads, col("event_id").equalTo(col("stored_id")), "left")
-        .filter(when(col("stored_payload").isNotNull(), payload().notEqual(col("stored_payload")))
-            .otherwise(col(DIFFERS)))
+    // The kept event is the stored one when there is one (insertNew keeps it), else this ingest's first.
+    Dataset<Row> losers = normalized.filter(col(REASON).isNull())
         .withColumn("pql_payload", payload())
+        .withColumn("batch_kept", org.apache.spark.sql.functions.first("pql_payload").over(byId))
+        .join(storedPayloads, col("event_id").equalTo(col("stored_id")), "left")
+        .filter(col("pql_payload").notEqual(coalesce(col("stored_payload"), col("batch_kept"))))
         .withColumn("kept_from",
             when(col("stored_payload").isNotNull(), lit("earlier_run")).otherwise(lit("this_run")));
-    Column file = java.util.Arrays.asList(ranked.columns()).contains(FILE) ? col(FILE) : lit(null).cast("string");
+    Column file = java.util.Arrays.asList(normalized.columns()).contains(FILE) ? col(FILE) : lit(null).cast("string");
     return losers
         .select(sha2(concat_ws("\u0001", lit(sourceKey), col("event_id"), col("pql_payload")), 256).as("record_id"),
             col("event_id"), col("kept_from"), lit(sourceKey).as("source"), col("account_id"), col("user_id"),

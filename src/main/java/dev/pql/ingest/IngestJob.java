@@ -197,8 +197,7 @@ public final class IngestJob {
       checked = EventNormalizer.rejectUnknownAccounts(checked, storedAccounts.select("account_id")
           .unionByName(accountRows.filter(col(EventNormalizer.REASON).isNull()).select("account_id")));
     }
-    // Ranked once (one sort by event id) for the events' dedup and the losing payloads both.
-    Dataset<Row> normalized = EventNormalizer.ranked(checked).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> normalized = checked.persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> newStates = switch (in.accountSource()) {
       case TABLE -> accountRows.filter(col(EventNormalizer.REASON).isNull());
       case EVENTS -> unprefixed(normalized.filter(col(EventNormalizer.REASON).isNull()));
