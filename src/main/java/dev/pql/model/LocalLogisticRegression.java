@@ -259,8 +259,8 @@ final class LocalLogisticRegression {
   /**
    * The Hessian of the mean log loss, X'WX / n with the intercept as a last column of ones, computed a column at a
    * time when first asked for (a BLAS product of the √w-scaled inputs). With the L1 penalty most inputs stay at
-   * zero and only the columns of those that move are ever needed: on 517 inputs that is a few dozen columns, where
-   * the whole matrix costs rows × inputs² per Newton step.
+   * zero and only the columns of those that move are ever needed, each rows × inputs, where the whole matrix costs
+   * rows × inputs² per Newton step.
    */
   private static final class Curvature {
     private final int n;
@@ -306,10 +306,13 @@ final class LocalLogisticRegression {
       if (columns[j] != null) return columns[j];
       double[] column = new double[p + 1];
       if (j == p || varies[j]) {
-        double[] times = j == p ? root : java.util.Arrays.copyOfRange(scaled, j * n, (j + 1) * n);
-        dev.ludovic.netlib.blas.BLAS.getInstance().dgemv("T", n, p, 1.0 / n, scaled, n, times, 1, 0.0, column, 1);
+        // Input j's scaled values are read in place, at its offset in the column-major matrix.
+        double[] times = j == p ? root : scaled;
+        int offset = j == p ? 0 : j * n;
+        dev.ludovic.netlib.blas.BLAS.getInstance()
+            .dgemv("T", n, p, 1.0 / n, scaled, 0, n, times, offset, 1, 0.0, column, 0, 1);
         double withIntercept = 0;
-        for (int i = 0; i < n; i++) withIntercept += root[i] * times[i];
+        for (int i = 0; i < n; i++) withIntercept += root[i] * times[offset + i];
         column[p] = withIntercept / n;
         for (int k = 0; k < p; k++) if (!varies[k]) column[k] = 0;
         column[j] = diagonal[j];

@@ -89,7 +89,7 @@ class WorldsTest extends SparkTestBase {
     LocalDate start = settings.generate().startDate();
     Stages.features(runner, settings, SnapshotDates.between(start.plusDays(21), start.plusDays(DAYS),
         true, java.time.DayOfWeek.MONDAY));
-    // As the pipeline trains: one stage, its substages recorded with it (one pipeline_runs commit, not four).
+    // As the pipeline trains: one stage, its substages recorded with it (two pipeline_runs commits, not eight).
     TrainJob.Result trained = runner.run("train", () -> TrainJob.run(context, settings.model(), settings.features(),
         settings.domains(), settings.plans().free(), List.of()),
         r -> new dev.pql.io.RunLog.StageCounts(r.trainingRows(), r.drivers().size(), 0, 0),
