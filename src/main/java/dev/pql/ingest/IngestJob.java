@@ -102,6 +102,8 @@ public final class IngestJob {
     Dataset<Row> whole = wholeSource(spark, in);
     mappedEvents(whole, in, latest);
     if (!SourceReader.streamable(in.events())) return ingest(context, settings, whole, false);
+    // Listed before anything is read: a file that changes while this run reads is read again by the next.
+    AccountsRead accountsRead = AccountsRead.of(spark, settings);
 
     List<Result> batches = new ArrayList<>();
     String checkpoint = context.store().location(checkpoint(in));
@@ -120,8 +122,39 @@ public final class IngestJob {
           .orElse("") + "); nothing was ingested and every table is as it was", e);
     }
     awaitStream(query);
-    if (batches.isEmpty()) batches.add(nothingNew(context, settings, whole.schema()));
+    if (batches.isEmpty()) batches.add(nothingNew(context, settings, whole.schema(), accountsRead));
+    accountsRead.record(context.store());
     return Result.sum(batches);
+  }
+
+  /**
+   * An account table as this run found it (a digest of its files) and the marker that says which digest accounts
+   * and conversions were last brought up to date with: one per source, mapping and plan lists, so another mapping
+   * or another list of paid plans reads the table again. The marker holds the two tables' versions after that
+   * ingest: a table written since (or deleted) does not match, and the table is read again.
+   */
+  private record AccountsRead(String marker, java.util.Optional<String> files) {
+    static AccountsRead of(SparkSession spark, Settings settings) {
+      IngestSettings in = settings.ingest();
+      if (in.accountSource() != AccountSource.TABLE) return new AccountsRead("", java.util.Optional.empty());
+      return new AccountsRead("_pql_checkpoints/accounts-" + digest(in.accounts() + " " + in.accountColumns() + " "
+          + in.conversions() + " " + settings.plans()), SourceReader.fingerprint(spark, in.accounts()));
+    }
+
+    private String contents(DeltaStore store) {
+      return "source=" + files.orElseThrow() + "\naccounts=" + store.version(Tables.ACCOUNTS) + "\nconversions="
+          + store.version(Tables.CONVERSIONS) + "\n";
+    }
+
+    /** Whether accounts and conversions already hold what this table holds, as the last ingest left them. */
+    boolean unchanged(DeltaStore store) {
+      return files.isPresent() && store.readText(marker).map(m -> m.equals(contents(store))).orElse(false);
+    }
+
+    /** After an ingest that brought accounts and conversions up to date with the table as listed. */
+    void record(DeltaStore store) {
+      if (files.isPresent()) store.writeText(marker, contents(store));
+    }
   }
 
   /**
@@ -129,12 +162,19 @@ public final class IngestJob {
    * account table (a full snapshot) is still read and merged, and conversions found in the plan history; accounts
    * and conversions that come from events cannot have changed, and are left alone.
    */
-  private static Result nothingNew(StageContext context, Settings settings, StructType schema) {
+  private static Result nothingNew(StageContext context, Settings settings, StructType schema,
+      AccountsRead accountsRead) {
     IngestSettings in = settings.ingest();
-    if (in.accountSource() == AccountSource.TABLE) {
+    boolean table = in.accountSource() == AccountSource.TABLE;
+    if (table && !accountsRead.unchanged(context.store())) {
       return ingest(context, settings, context.spark().createDataFrame(List.of(), schema), true);
     }
     context.log().stage("ingest.events", () -> 0L, n -> new StageCounts(0, 0, 0, 0));
+    if (table) {
+      String same = "the account table holds the files the last ingest read";
+      context.log().skipped("ingest.accounts", same);
+      context.log().skipped("ingest.conversions", same);
+    }
     MergeCounts none = new MergeCounts(0, 0, 0);
     DeltaStore store = context.store();
     return new Result(0, 0, 0, 0, Map.of(), 0, 0, none,
@@ -148,10 +188,15 @@ public final class IngestJob {
    * events already stored are duplicates then, its rejected rows the same rows).
    */
   static String checkpoint(IngestSettings in) {
+    return "_pql_checkpoints/events-" + digest(in.events() + " " + in.eventColumns());
+  }
+
+  /** The first 16 hex digits of the text's SHA-256: a name for what the text configures. */
+  private static String digest(String text) {
     try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest((in.events() + " "
-          + in.eventColumns()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return "_pql_checkpoints/events-" + java.util.HexFormat.of().formatHex(digest, 0, 8);
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(
+          java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -69,6 +69,43 @@ public final class DeltaStore {
     }
   }
 
+  /**
+   * The table's current version from its log (no Spark job); -1 when there is no table. Two equal versions are
+   * the same table contents: every write commits a new one.
+   */
+  public long version(TableContract table) {
+    if (!exists(table)) return -1;
+    return org.apache.spark.sql.delta.DeltaLog.forTable(spark, path(table))
+        .update(false, scala.Option.empty(), scala.Option.empty()).version();
+  }
+
+  /** A small text file under the warehouse (a marker a stage leaves), or empty when it is not there. */
+  public java.util.Optional<String> readText(String name) {
+    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(location(name));
+    try {
+      org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      if (!fs.exists(path)) return java.util.Optional.empty();
+      try (java.io.InputStream in = fs.open(path)) {
+        return java.util.Optional.of(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+      }
+    } catch (java.io.IOException e) {
+      return java.util.Optional.empty(); // unreadable: as if it were not there, so the work it spares is done
+    }
+  }
+
+  /** Writes a small text file under the warehouse, replacing it. */
+  public void writeText(String name, String text) {
+    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(location(name));
+    try {
+      org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      try (org.apache.hadoop.fs.FSDataOutputStream out = fs.create(path, true)) {
+        out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+    } catch (java.io.IOException e) {
+      throw new WriteError("Cannot write " + path + ": " + e.getMessage(), e);
+    }
+  }
+
   public boolean exists(TableContract table) {
     return DeltaTable.isDeltaTable(spark, path(table));
   }

@@ -351,6 +351,20 @@ class IngestJobTest extends SparkTestBase {
     assertSameRows(spark.createDataFrame(eventsBefore, Tables.EVENTS.schema()), table(warehouse, Tables.EVENTS));
     assertSameRows(spark.createDataFrame(accountsBefore, Tables.ACCOUNTS.schema()), table(warehouse, Tables.ACCOUNTS));
     assertEquals(8, table(warehouse, Tables.EVENTS_REJECTED).count());
+    // Nor is the account table read again: its files are as run-1 read them.
+    assertEquals("[[ingest.accounts,skipped], [ingest.conversions,skipped]]", table(warehouse, Tables.PIPELINE_RUNS)
+        .filter("run_id = 'run-2' AND stage IN ('ingest.accounts', 'ingest.conversions')").orderBy("stage")
+        .select("stage", "status").collectAsList().toString());
+
+    // The account table changes, and no event file arrives: the account moves to a paid plan all the same.
+    List<String> upgraded = new java.util.ArrayList<>(ACCOUNTS);
+    upgraded.add("{\"account_id\":\"a2\",\"updated_at\":\"2026-03-02T00:00:00Z\",\"created_at\":"
+        + "\"2026-02-15T00:00:00Z\",\"plan\":\"Team\"}");
+    Files.write(lake.resolve("accounts/part-1.json"), upgraded);
+    IngestJob.Result changed = ingest(s, "run-2b");
+    assertEquals(0, changed.eventRowsRead());
+    assertEquals(List.of("a1", "a2"), table(warehouse, Tables.CONVERSIONS).filter("is_first").orderBy("account_id")
+        .select("account_id").as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
 
     // A new file arrives: a late event for an old day, and a resent one. Only it is read.
     Files.write(lake.resolve("events/part-2.json"), List.of(
@@ -365,7 +379,8 @@ class IngestJobTest extends SparkTestBase {
 
     List<Row> runs = table(warehouse, Tables.PIPELINE_RUNS).filter("stage = 'ingest.events'").orderBy("run_id")
         .select("run_id", "rows_in", "rows_out", "rows_rejected", "rows_duplicate", "status").collectAsList();
-    assertEquals("[[run-1,12,4,7,1,succeeded], [run-2,0,0,0,0,succeeded], [run-3,2,1,0,1,succeeded]]",
+    assertEquals("[[run-1,12,4,7,1,succeeded], [run-2,0,0,0,0,succeeded], [run-2b,0,0,0,0,succeeded], "
+        + "[run-3,2,1,0,1,succeeded]]",
         runs.toString());
 
     // A warehouse whose events table is gone reads every file again, whatever the checkpoint says.
