@@ -35,7 +35,10 @@ public final class Stages {
   }
 
   public static IngestJob.Result ingest(StageRunner runner, Settings settings) {
-    return runner.run("ingest", () -> IngestJob.run(runner.context(), settings), null,
+    // Recorded as one stage: its parts' rows (ingest.events, .accounts, .conversions) are written with its own, in
+    // one pipeline_runs commit at its end instead of two each.
+    return runner.run("ingest", () -> IngestJob.run(runner.context(), settings),
+        r -> new StageCounts(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate()),
         r -> (r.eventRowsRead() == 0 ? String.format("no new event rows; %,d accounts", r.accounts())
             : String.format("%,d event rows read, %,d new, %,d rejected, %,d duplicates; %,d accounts",
                 r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate(), r.accounts()))
@@ -109,7 +112,8 @@ public final class Stages {
 
   public static FeaturesJob.Result features(StageRunner runner, Settings settings, List<LocalDate> dates) {
     return runner.run("features", () -> FeaturesJob.run(runner.context(), featureSettings(settings),
-        settings.domains(), dates), null, r -> dates.isEmpty() ? "no snapshot due (the latest is up to date with the data)"
+        settings.domains(), dates), r -> new StageCounts(r.daily().eventsRead(), r.featureRows(), 0, 0),
+        r -> dates.isEmpty() ? "no snapshot due (the latest is up to date with the data)"
         : String.format("%d snapshot%s %s .. %s, %,d rows of %s", dates.size(), dates.size() == 1 ? "" : "s",
             dates.get(0), dates.get(dates.size() - 1), r.featureRows(), r.width()));
   }

@@ -165,9 +165,9 @@ class MainTest {
       spark.read().format("delta").load(warehouse.resolve("pipeline_runs").toString())
           .filter("run_id = 'run-2'").collectAsList()
           .forEach(r -> stages.put(r.<String>getAs("stage"), r.<String>getAs("status")));
-      assertEquals("{backtest=skipped, features.daily=succeeded, features.snapshots=succeeded, "
-          + "ingest.accounts=skipped, ingest.conversions=skipped, ingest.events=succeeded, metrics=succeeded, "
-          + "score=skipped, train=skipped}", stages.toString());
+      assertEquals("{backtest=skipped, features=succeeded, features.daily=succeeded, features.snapshots=succeeded, "
+          + "ingest=succeeded, ingest.accounts=skipped, ingest.conversions=skipped, ingest.events=succeeded, "
+          + "metrics=succeeded, score=skipped, train=skipped}", stages.toString());
     } finally {
       spark.stop();
     }
