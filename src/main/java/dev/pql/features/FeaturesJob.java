@@ -9,6 +9,7 @@ import dev.pql.io.RunLog.StageCounts;
 import dev.pql.io.StageContext;
 import dev.pql.io.TableContract;
 import dev.pql.io.Tables;
+import dev.pql.io.UpToDate;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -58,10 +59,22 @@ public final class FeaturesJob {
     SparkSession spark = context.spark();
     DeltaStore store = context.store();
     RunLog log = context.log();
-    DailyAggregatesJob.Result daily = log.stage("features.daily",
-        () -> DailyAggregatesJob.build(store, excludedEvents(settings)),
-        r -> new StageCounts(r.eventsRead(),
-            r.accountDailyRows() + r.accountUserDailyRows() + r.accountEventUserDailyRows(), 0, 0));
+    // The daily tables follow the events: with no event ingested (or excluded anew) since they were built, there is
+    // nothing to rebuild and no need to look.
+    UpToDate dailyBuilt = UpToDate.of(store, "features-daily", "excluded " + settings.excludeEvents() + " and "
+        + settings.conversionFilter(),
+        List.of(Tables.EVENTS.name(), Tables.ACCOUNTS.name(), Tables.ACCOUNT_DAILY.name(),
+            Tables.ACCOUNT_USER_DAILY.name(), Tables.ACCOUNT_EVENT_USER_DAILY.name()));
+    DailyAggregatesJob.Result daily;
+    if (dailyBuilt.holds()) {
+      log.skipped("features.daily", "no event ingested since the daily tables were built");
+      daily = new DailyAggregatesJob.Result(List.of(), 0, 0, 0, 0);
+    } else {
+      daily = log.stage("features.daily", () -> DailyAggregatesJob.build(store, excludedEvents(settings)),
+          r -> new StageCounts(r.eventsRead(),
+              r.accountDailyRows() + r.accountUserDailyRows() + r.accountEventUserDailyRows(), 0, 0));
+      dailyBuilt.record();
+    }
 
     // Event names are few (tens): a short list, not a table.
     TreeSet<String> seen = store.read(Tables.ACCOUNT_DAILY).select("event").distinct().collectAsList().stream()

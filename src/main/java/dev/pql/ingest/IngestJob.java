@@ -8,12 +8,14 @@ import dev.pql.config.Settings.AccountSource;
 import dev.pql.config.Settings.ConversionSource;
 import dev.pql.config.Settings.IngestSettings;
 import dev.pql.io.DeltaStore;
+import dev.pql.io.Digests;
 import dev.pql.io.DeltaStore.MergeCounts;
 import dev.pql.io.RunLog;
 import dev.pql.io.RunLog.StageCounts;
 import dev.pql.io.SourceReader;
 import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
+import dev.pql.io.UpToDate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,7 +105,7 @@ public final class IngestJob {
     mappedEvents(whole, in, latest);
     if (!SourceReader.streamable(in.events())) return ingest(context, settings, whole, false);
     // Listed before anything is read: a file that changes while this run reads is read again by the next.
-    AccountsRead accountsRead = AccountsRead.of(spark, settings);
+    AccountsRead accountsRead = AccountsRead.of(spark, context.store(), settings);
 
     List<Result> batches = new ArrayList<>();
     String checkpoint = context.store().location(checkpoint(in));
@@ -123,37 +125,32 @@ public final class IngestJob {
     }
     awaitStream(query);
     if (batches.isEmpty()) batches.add(nothingNew(context, settings, whole.schema(), accountsRead));
-    accountsRead.record(context.store());
+    accountsRead.record();
     return Result.sum(batches);
   }
 
   /**
-   * An account table as this run found it (a digest of its files) and the marker that says which digest accounts
-   * and conversions were last brought up to date with: one per source, mapping and plan lists, so another mapping
-   * or another list of paid plans reads the table again. The marker holds the two tables' versions after that
-   * ingest: a table written since (or deleted) does not match, and the table is read again.
+   * An account table as this run found it (a digest of its files), and whether accounts and conversions were last
+   * brought up to date with those very files: one marker per source, mapping and plan lists, so another mapping or
+   * another list of paid plans reads the table again, and a write to either table since (or one deleted) too.
    */
-  private record AccountsRead(String marker, java.util.Optional<String> files) {
-    static AccountsRead of(SparkSession spark, Settings settings) {
+  private record AccountsRead(java.util.Optional<UpToDate> read) {
+    static AccountsRead of(SparkSession spark, DeltaStore store, Settings settings) {
       IngestSettings in = settings.ingest();
-      if (in.accountSource() != AccountSource.TABLE) return new AccountsRead("", java.util.Optional.empty());
-      return new AccountsRead("_pql_checkpoints/accounts-" + digest(in.accounts() + " " + in.accountColumns() + " "
-          + in.conversions() + " " + settings.plans()), SourceReader.fingerprint(spark, in.accounts()));
-    }
-
-    private String contents(DeltaStore store) {
-      return "source=" + files.orElseThrow() + "\naccounts=" + store.version(Tables.ACCOUNTS) + "\nconversions="
-          + store.version(Tables.CONVERSIONS) + "\n";
+      if (in.accountSource() != AccountSource.TABLE) return new AccountsRead(java.util.Optional.empty());
+      String reading = in.accounts() + " " + in.accountColumns() + " " + in.conversions() + " " + settings.plans();
+      return new AccountsRead(SourceReader.fingerprint(spark, in.accounts()).map(files -> UpToDate.of(store,
+          "accounts-" + Digests.text(reading), files, List.of(Tables.ACCOUNTS.name(), Tables.CONVERSIONS.name()))));
     }
 
     /** Whether accounts and conversions already hold what this table holds, as the last ingest left them. */
-    boolean unchanged(DeltaStore store) {
-      return files.isPresent() && store.readText(marker).map(m -> m.equals(contents(store))).orElse(false);
+    boolean unchanged() {
+      return read.map(UpToDate::holds).orElse(false);
     }
 
     /** After an ingest that brought accounts and conversions up to date with the table as listed. */
-    void record(DeltaStore store) {
-      if (files.isPresent()) store.writeText(marker, contents(store));
+    void record() {
+      read.ifPresent(UpToDate::record);
     }
   }
 
@@ -166,7 +163,7 @@ public final class IngestJob {
       AccountsRead accountsRead) {
     IngestSettings in = settings.ingest();
     boolean table = in.accountSource() == AccountSource.TABLE;
-    if (table && !accountsRead.unchanged(context.store())) {
+    if (table && !accountsRead.unchanged()) {
       return ingest(context, settings, context.spark().createDataFrame(List.of(), schema), true);
     }
     context.log().stage("ingest.events", () -> 0L, n -> new StageCounts(0, 0, 0, 0));
@@ -188,18 +185,7 @@ public final class IngestJob {
    * events already stored are duplicates then, its rejected rows the same rows).
    */
   static String checkpoint(IngestSettings in) {
-    return "_pql_checkpoints/events-" + digest(in.events() + " " + in.eventColumns());
-  }
-
-  /** The first 16 hex digits of the text's SHA-256: a name for what the text configures. */
-  private static String digest(String text) {
-    try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(
-          java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest, 0, 8);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return "_pql_checkpoints/events-" + Digests.text(in.events() + " " + in.eventColumns());
   }
 
   /** Waits for the stream's last batch; a batch's own failure (a pql error above all) is thrown as it was. */

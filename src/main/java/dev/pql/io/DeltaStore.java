@@ -74,8 +74,14 @@ public final class DeltaStore {
    * the same table contents: every write commits a new one.
    */
   public long version(TableContract table) {
-    if (!exists(table)) return -1;
-    return org.apache.spark.sql.delta.DeltaLog.forTable(spark, path(table))
+    return version(table.name());
+  }
+
+  /** The same, for a table named under the warehouse (one whose contract is built at run time). */
+  public long version(String table) {
+    String location = location(table);
+    if (!DeltaTable.isDeltaTable(spark, location)) return -1;
+    return org.apache.spark.sql.delta.DeltaLog.forTable(spark, location)
         .update(false, scala.Option.empty(), scala.Option.empty()).version();
   }
 

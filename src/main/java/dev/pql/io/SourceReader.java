@@ -93,29 +93,7 @@ public final class SourceReader {
    * listed, so a caller that skips work on an unchanged source never skips then.
    */
   public static java.util.Optional<String> fingerprint(SparkSession spark, SourceTable table) {
-    try {
-      org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(table.path());
-      org.apache.hadoop.fs.FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      org.apache.hadoop.fs.FileStatus[] matched = fs.globStatus(path);
-      if (matched == null || matched.length == 0) return java.util.Optional.empty();
-      java.util.List<String> files = new java.util.ArrayList<>();
-      for (org.apache.hadoop.fs.FileStatus status : matched) {
-        org.apache.hadoop.fs.RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> leaves =
-            fs.listFiles(status.getPath(), true);
-        while (leaves.hasNext()) {
-          org.apache.hadoop.fs.LocatedFileStatus f = leaves.next();
-          files.add(f.getPath() + " " + f.getLen() + " " + f.getModificationTime());
-        }
-      }
-      java.util.Collections.sort(files);
-      java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
-      digest.update((table.format() + " " + new java.util.TreeMap<>(table.options())).getBytes(
-          java.nio.charset.StandardCharsets.UTF_8));
-      for (String f : files) digest.update(("\n" + f).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.Optional.of(java.util.HexFormat.of().formatHex(digest.digest()));
-    } catch (Exception e) { // not a file system path, or one that cannot be listed: no digest, no skipping
-      return java.util.Optional.empty();
-    }
+    return Digests.files(spark, table.path(), table.format() + " " + new java.util.TreeMap<>(table.options()));
   }
 
   /** A file name as a glob that matches only it. */

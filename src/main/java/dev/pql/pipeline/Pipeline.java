@@ -1,10 +1,14 @@
 package dev.pql.pipeline;
 
 import dev.pql.config.Settings;
+import dev.pql.features.AccountFeatures;
 import dev.pql.features.FeatureStore;
 import dev.pql.features.SnapshotDates;
 import dev.pql.ingest.EventHistory;
 import dev.pql.io.DeltaStore;
+import dev.pql.io.Digests;
+import dev.pql.io.Tables;
+import dev.pql.io.UpToDate;
 import dev.pql.model.ModelInputs;
 import dev.pql.model.ModelRegistry;
 import dev.pql.scoring.ScoringHistory;
@@ -70,10 +74,51 @@ public final class Pipeline {
     } else {
       Stages.score(runner, scoring, toScore);
     }
-    Stages.backtest(runner, scoring);
-    Stages.metrics(runner, settings);
+    backtest(runner, scoring);
+    metrics(runner, settings);
     return new Outcome(model, ScoringHistory.latestScored(store), trained, withheld, runner.skippedForData(),
         warnings);
+  }
+
+  private static final String UNCHANGED = "up to date: nothing it reads has changed since it last ended";
+
+  /**
+   * The backtest, unless nothing it reads has changed since it last ended: the same versions of the snapshots,
+   * conversions, events (the data's end), model registry and discovered rules, of its own table, and the same
+   * settings and definition files. It recomputes its table whole, so a rerun on the same warehouse has nothing to
+   * do; the backtest command always recomputes.
+   */
+  private static void backtest(StageRunner runner, Settings scoring) {
+    DeltaStore store = runner.context().store();
+    String definitions = Digests.files(runner.context().spark(), scoring.scoring().definitions(), "")
+        .orElse("no definitions folder");
+    UpToDate done = UpToDate.of(store, "backtest", String.join(" ", scoring.scoring().toString(),
+        scoring.model().toString(), scoring.features().toString(), scoring.plans().toString(), definitions),
+        List.of(Tables.EVENTS.name(), Tables.CONVERSIONS.name(), AccountFeatures.NAME, Tables.MODEL_RUNS.name(),
+            Tables.DISCOVERED_RULES.name(), Tables.DEFINITION_BACKTEST.name()));
+    if (done.holds()) {
+      runner.skip("backtest", UNCHANGED, UNCHANGED);
+    } else if (Stages.backtest(runner, scoring) != null) {
+      done.record();
+    }
+  }
+
+  /**
+   * The metrics, unless nothing they read has changed since they last ended (the scores, qualifications and
+   * definitions applied, accounts, conversions, events, their own tables and settings); the metrics command always
+   * recomputes.
+   */
+  private static void metrics(StageRunner runner, Settings settings) {
+    UpToDate done = UpToDate.of(runner.context().store(), "metrics", String.join(" ", settings.metrics().toString(),
+        settings.domains().toString(), settings.features().toString(), settings.plans().toString()),
+        List.of(Tables.EVENTS.name(), Tables.ACCOUNTS.name(), Tables.CONVERSIONS.name(),
+            Tables.PQL_DEFINITIONS.name(), Tables.PQL_QUALIFICATIONS.name(), Tables.PQL_SCORES.name(),
+            Tables.PQL_FUNNEL.name(), Tables.PQL_METRICS.name()));
+    if (done.holds()) {
+      runner.skip("metrics", UNCHANGED, UNCHANGED);
+    } else if (Stages.metrics(runner, settings) != null) {
+      done.record();
+    }
   }
 
   /**
