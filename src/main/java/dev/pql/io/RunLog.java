@@ -155,7 +155,12 @@ public final class RunLog {
       if (depth.get() > 0) return;
       List<Row> rows = List.copyOf(pending);
       pending.clear();
-      store.upsertRows(Tables.PIPELINE_RUNS, rows);
+      // A stage's start is a new key (its end replaces it): appended, without reading the table's files.
+      if (rows.size() == 1 && RUNNING.equals(status)) {
+        store.appendRows(Tables.PIPELINE_RUNS, rows);
+      } else {
+        store.upsertRows(Tables.PIPELINE_RUNS, rows);
+      }
     }
   }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pql.PqlException.SchemaError;
 import dev.pql.SparkTestBase;
+import java.util.List;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
@@ -115,5 +116,31 @@ class DeltaStoreTest extends SparkTestBase {
     assertEquals(4, failed.exitCode());
     assertTrue(failed.getMessage().endsWith("failed; its previous version 3 is intact: disk full"),
         failed.getMessage());
+  }
+
+  @Test
+  void aTableADeadRunLeftHalfCreatedIsCreatedAgainAndOneBeingCreatedNowIsLeftAlone() throws Exception {
+    java.nio.file.Path warehouse = tempDir("pql-torn");
+    // What a run killed inside the table's creation leaves: the log's folder and version 0's temporary file.
+    java.nio.file.Path log = java.nio.file.Files.createDirectories(warehouse.resolve("t/_delta_log/_commits"));
+    java.nio.file.Path tmp = java.nio.file.Files.createFile(log.resolveSibling(
+        ".00000000000000000000.json.d037b16c-225f-4896-b357-39b207efbc78.tmp"));
+    java.nio.file.attribute.FileTime earlier = java.nio.file.attribute.FileTime.fromMillis(
+        System.currentTimeMillis() - 60_000);
+    for (java.nio.file.Path p : List.of(tmp, log, log.getParent(), log.getParent().getParent())) {
+      java.nio.file.Files.setLastModifiedTime(p, earlier);
+    }
+    DeltaStore store = new DeltaStore(spark, warehouse.toString());
+    assertEquals(1, store.insertNew(V1, spark.sql("SELECT 'a' AS id, 1L AS n")));
+    assertEquals(1, store.read(V1).count());
+
+    // The same, written after this store was opened: another writer's, maybe this run's own; not removed.
+    java.nio.file.Path other = java.nio.file.Files.createDirectories(warehouse.resolve("u/_delta_log"));
+    java.nio.file.Files.createFile(other.resolve(".00000000000000000000.json.0.tmp"));
+    TableContract u = TableContract.table("u", "Another.").key("id").required("id", StringType, "Id").build();
+    dev.pql.PqlException e = assertThrows(dev.pql.PqlException.class,
+        () -> store.insertNew(u, spark.sql("SELECT 'a' AS id")));
+    assertEquals(5, e.exitCode(), e.getMessage());
+    assertTrue(java.nio.file.Files.exists(other.resolve(".00000000000000000000.json.0.tmp")));
   }
 }
