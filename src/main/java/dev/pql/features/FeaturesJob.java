@@ -61,8 +61,8 @@ public final class FeaturesJob {
     RunLog log = context.log();
     // The daily tables follow the events: with no event ingested (or excluded anew) since they were built, there is
     // nothing to rebuild and no need to look.
-    UpToDate dailyBuilt = UpToDate.of(store, "features-daily", "excluded " + settings.excludeEvents() + " and "
-        + settings.conversionFilter(),
+    UpToDate dailyBuilt = UpToDate.of(store, "features-daily", "excluded "
+        + dev.pql.io.Digests.canonical(settings.excludeEvents()) + " and " + settings.conversionFilter(),
         List.of(Tables.EVENTS.name(), Tables.ACCOUNTS.name(), Tables.ACCOUNT_DAILY.name(),
             Tables.ACCOUNT_USER_DAILY.name(), Tables.ACCOUNT_EVENT_USER_DAILY.name()));
     DailyAggregatesJob.Result daily;

@@ -138,7 +138,8 @@ public final class IngestJob {
     static AccountsRead of(SparkSession spark, DeltaStore store, Settings settings) {
       IngestSettings in = settings.ingest();
       if (in.accountSource() != AccountSource.TABLE) return new AccountsRead(java.util.Optional.empty());
-      String reading = in.accounts() + " " + in.accountColumns() + " " + in.conversions() + " " + settings.plans();
+      String reading = Digests.canonical(List.of(in.accounts(), in.accountColumns(), in.conversions(),
+          settings.plans()));
       return new AccountsRead(SourceReader.fingerprint(spark, in.accounts()).map(files -> UpToDate.of(store,
           "accounts-" + Digests.text(reading), files, List.of(Tables.ACCOUNTS.name(), Tables.CONVERSIONS.name()))));
     }
@@ -185,7 +186,9 @@ public final class IngestJob {
    * events already stored are duplicates then, its rejected rows the same rows).
    */
   static String checkpoint(IngestSettings in) {
-    return "_pql_checkpoints/events-" + Digests.text(in.events() + " " + in.eventColumns());
+    // The text of the two records (options in sorted order, so that every JVM names the same checkpoint).
+    return "_pql_checkpoints/events-" + Digests.text(Digests.canonical(in.events()) + " "
+        + Digests.canonical(in.eventColumns()));
   }
 
   /** Waits for the stream's last batch; a batch's own failure (a pql error above all) is thrown as it was. */

@@ -25,6 +25,40 @@ public final class Digests {
   }
 
   /**
+   * A settings value as text that is the same in every JVM: a record's toString, with the entries of each map and
+   * the elements of each set in sorted order (Map.of and Set.of iterate in an order that changes from JVM to JVM).
+   * Lists keep their order.
+   */
+  public static String canonical(Object value) {
+    if (value instanceof Record r) {
+      List<String> parts = new ArrayList<>();
+      for (java.lang.reflect.RecordComponent c : r.getClass().getRecordComponents()) {
+        try {
+          java.lang.reflect.Method accessor = c.getAccessor();
+          accessor.setAccessible(true);
+          parts.add(c.getName() + "=" + canonical(accessor.invoke(r)));
+        } catch (ReflectiveOperationException e) {
+          throw new IllegalStateException("Cannot read " + c.getName() + " of " + r.getClass().getSimpleName(), e);
+        }
+      }
+      return r.getClass().getSimpleName() + "[" + String.join(", ", parts) + "]";
+    }
+    if (value instanceof java.util.Map<?, ?> m) {
+      List<String> entries = new ArrayList<>();
+      m.forEach((k, v) -> entries.add(canonical(k) + "=" + canonical(v)));
+      Collections.sort(entries);
+      return "{" + String.join(", ", entries) + "}";
+    }
+    if (value instanceof java.util.Collection<?> c) {
+      List<String> elements = new ArrayList<>();
+      c.forEach(e -> elements.add(canonical(e)));
+      if (!(value instanceof List)) Collections.sort(elements);
+      return "[" + String.join(", ", elements) + "]";
+    }
+    return String.valueOf(value);
+  }
+
+  /**
    * What the files under a path hold, as a digest: the salt (a format, its options) and the path, length and
    * modification time of every file under it (globs expanded, folders listed to their leaves, a Delta log's commits
    * included). Equal digests mean the same files as they were; empty when the path is not a file system path or

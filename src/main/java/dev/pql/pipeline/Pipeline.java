@@ -92,8 +92,9 @@ public final class Pipeline {
     DeltaStore store = runner.context().store();
     String definitions = Digests.files(runner.context().spark(), scoring.scoring().definitions(), "")
         .orElse("no definitions folder");
-    UpToDate done = UpToDate.of(store, "backtest", String.join(" ", scoring.scoring().toString(),
-        scoring.model().toString(), scoring.features().toString(), scoring.plans().toString(), definitions),
+    UpToDate done = UpToDate.of(store, "backtest", String.join(" ", Digests.canonical(scoring.scoring()),
+        Digests.canonical(scoring.model()), Digests.canonical(scoring.features()), Digests.canonical(scoring.plans()),
+        definitions),
         List.of(Tables.EVENTS.name(), Tables.CONVERSIONS.name(), AccountFeatures.NAME, Tables.MODEL_RUNS.name(),
             Tables.DISCOVERED_RULES.name(), Tables.DEFINITION_BACKTEST.name()));
     if (done.holds()) {
@@ -109,8 +110,9 @@ public final class Pipeline {
    * recomputes.
    */
   private static void metrics(StageRunner runner, Settings settings) {
-    UpToDate done = UpToDate.of(runner.context().store(), "metrics", String.join(" ", settings.metrics().toString(),
-        settings.domains().toString(), settings.features().toString(), settings.plans().toString()),
+    UpToDate done = UpToDate.of(runner.context().store(), "metrics", String.join(" ",
+        Digests.canonical(settings.metrics()), Digests.canonical(settings.domains()),
+        Digests.canonical(settings.features()), Digests.canonical(settings.plans())),
         List.of(Tables.EVENTS.name(), Tables.ACCOUNTS.name(), Tables.CONVERSIONS.name(),
             Tables.PQL_DEFINITIONS.name(), Tables.PQL_QUALIFICATIONS.name(), Tables.PQL_SCORES.name(),
             Tables.PQL_FUNNEL.name(), Tables.PQL_METRICS.name()));

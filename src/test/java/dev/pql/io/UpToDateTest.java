@@ -39,4 +39,25 @@ class UpToDateTest extends SparkTestBase {
     org.apache.commons.io.FileUtils.deleteDirectory(warehouse.resolve("t").toFile());
     assertFalse(stage.holds(), "a table deleted");
   }
+
+  record Bars(String name, java.util.Map<String, Double> bars, java.util.Set<String> events, List<Integer> windows) {}
+
+  @Test
+  void settingsReadTheSameInEveryJvmWhateverTheOrderOfTheirMapsAndSets() {
+    // Map.of and Set.of iterate in an order salted per JVM: two equal maps built in other orders stand for that.
+    java.util.Map<String, Double> one = new java.util.LinkedHashMap<>();
+    one.put("small", 0.75);
+    one.put("mid", 0.6);
+    java.util.Map<String, Double> two = new java.util.LinkedHashMap<>();
+    two.put("mid", 0.6);
+    two.put("small", 0.75);
+    Bars a = new Bars("x", one, new java.util.LinkedHashSet<>(List.of("b", "a")), List.of(30, 7));
+    Bars b = new Bars("x", two, new java.util.LinkedHashSet<>(List.of("a", "b")), List.of(30, 7));
+    assertTrue(!a.toString().equals(b.toString()), "toString follows the iteration order");
+    org.junit.jupiter.api.Assertions.assertEquals("Bars[name=x, bars={mid=0.6, small=0.75}, events=[a, b], "
+        + "windows=[30, 7]]", Digests.canonical(a));
+    org.junit.jupiter.api.Assertions.assertEquals(Digests.canonical(a), Digests.canonical(b));
+    assertFalse(Digests.canonical(a).equals(Digests.canonical(new Bars("x", one, java.util.Set.of("a", "b"),
+        List.of(7, 30)))), "a list's order is its meaning");
+  }
 }
