@@ -279,7 +279,16 @@ public final class ThresholdDiscovery {
         oriented.add((c.atLeast() ? value : value.multiply(-1)).as(names[i]));
       }
       Dataset<Row> values = training.select(oriented.toArray(Column[]::new));
-      double[][] quantiles = values.stat().approxQuantile(names, GRID, 0.0005);
+      // The sketch behind approxQuantile depends on which partition holds a row and in what order it comes, and a
+      // shuffle delivers rows in whatever order its blocks arrive: sorted in partitions fixed by the account, the
+      // same rows give the same cuts on any cluster, so the count of tests (and with it each step's Bonferroni
+      // bound and stability) does not change with where the job ran.
+      List<Column> order = new ArrayList<>(List.of(col(ACCOUNT), col(TrainingSet.LABEL)));
+      for (String name : names) order.add(col(name));
+      // (A number of partitions given, so that adaptive execution does not merge them by their sizes.)
+      int fixed = training.sparkSession().sessionState().conf().numShufflePartitions();
+      double[][] quantiles = values.repartition(fixed, col(ACCOUNT)).sortWithinPartitions(order.toArray(Column[]::new))
+          .stat().approxQuantile(names, GRID, 0.0005);
       double[][] splits = new double[names.length][];
       for (int i = 0; i < names.length; i++) {
         TreeSet<Double> cuts = new TreeSet<>();
