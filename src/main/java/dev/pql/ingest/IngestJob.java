@@ -8,8 +8,8 @@ import dev.pql.config.Settings.AccountSource;
 import dev.pql.config.Settings.ConversionSource;
 import dev.pql.config.Settings.IngestSettings;
 import dev.pql.io.DeltaStore;
-import dev.pql.io.Digests;
 import dev.pql.io.DeltaStore.MergeCounts;
+import dev.pql.io.Digests;
 import dev.pql.io.RunLog;
 import dev.pql.io.RunLog.StageCounts;
 import dev.pql.io.SourceReader;
@@ -157,8 +157,9 @@ public final class IngestJob {
 
   /**
    * No new event file: events, their rejects and duplicates stay as they are, with a zero row in the run log. An
-   * account table (a full snapshot) is still read and merged, and conversions found in the plan history; accounts
-   * and conversions that come from events cannot have changed, and are left alone.
+   * account table (a full snapshot) is still read and merged, and conversions found in the plan history, unless its
+   * files are those the last ingest read; accounts and conversions that come from events cannot have changed, and
+   * are left alone.
    */
   private static Result nothingNew(StageContext context, Settings settings, StructType schema,
       AccountsRead accountsRead) {
