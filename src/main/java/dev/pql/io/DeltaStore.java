@@ -83,9 +83,8 @@ public final class DeltaStore {
 
   /** The same, for a table named under the warehouse (one whose contract is built at run time). */
   public long version(String table) {
-    String location = location(table);
-    if (!DeltaTable.isDeltaTable(spark, location)) return -1;
-    return org.apache.spark.sql.delta.DeltaLog.forTable(spark, location)
+    // A location without a committed version (no table, or one half-created) has Delta's initial snapshot, -1.
+    return org.apache.spark.sql.delta.DeltaLog.forTable(spark, location(table))
         .update(false, scala.Option.empty(), scala.Option.empty()).version();
   }
 
@@ -272,8 +271,8 @@ public final class DeltaStore {
             .map(k -> "`" + k + "` = " + literal(r.get(schema.fieldIndex(k))))
             .collect(Collectors.joining(" AND ", "(", ")")))
         .distinct().collect(Collectors.joining(" OR "));
-    commit(table, () -> table.conform(spark.createDataFrame(rows, schema)).coalesce(1)
-        .write().format("delta").mode("overwrite").option("replaceWhere", keys).save(path(table)), false);
+    commit(table, () -> rowsWriter(table, rows).mode("overwrite").option("replaceWhere", keys).save(path(table)),
+        false);
     return rows.size();
   }
 
@@ -285,9 +284,13 @@ public final class DeltaStore {
   public long appendRows(TableContract table, List<Row> rows) {
     ensure(table);
     if (rows.isEmpty()) return 0;
-    commit(table, () -> table.conform(spark.createDataFrame(rows, table.schema())).coalesce(1)
-        .write().format("delta").mode("append").save(path(table)), false);
+    commit(table, () -> rowsWriter(table, rows).mode("append").save(path(table)), false);
     return rows.size();
+  }
+
+  /** A few rows held on the driver, under the table's contract, as one file to write. */
+  private org.apache.spark.sql.DataFrameWriter<Row> rowsWriter(TableContract table, List<Row> rows) {
+    return table.conform(spark.createDataFrame(rows, table.schema())).coalesce(1).write().format("delta");
   }
 
   /**
