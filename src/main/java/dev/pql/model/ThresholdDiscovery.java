@@ -279,16 +279,7 @@ public final class ThresholdDiscovery {
         oriented.add((c.atLeast() ? value : value.multiply(-1)).as(names[i]));
       }
       Dataset<Row> values = training.select(oriented.toArray(Column[]::new));
-      // The sketch behind approxQuantile depends on which partition holds a row and in what order it comes, and a
-      // shuffle delivers rows in whatever order its blocks arrive: sorted in partitions fixed by the account, the
-      // same rows give the same cuts on any cluster, so the count of tests (and with it each step's Bonferroni
-      // bound and stability) does not change with where the job ran.
-      List<Column> order = new ArrayList<>(List.of(col(ACCOUNT), col(TrainingSet.LABEL)));
-      for (String name : names) order.add(col(name));
-      // (A number of partitions given, so that adaptive execution does not merge them by their sizes.)
-      int fixed = training.sparkSession().sessionState().conf().numShufflePartitions();
-      double[][] quantiles = values.repartition(fixed, col(ACCOUNT)).sortWithinPartitions(order.toArray(Column[]::new))
-          .stat().approxQuantile(names, GRID, 0.0005);
+      double[][] quantiles = quantiles(values, names, GRID);
       double[][] splits = new double[names.length][];
       for (int i = 0; i < names.length; i++) {
         TreeSet<Double> cuts = new TreeSet<>();
@@ -329,6 +320,73 @@ public final class ThresholdDiscovery {
             return new ClusteredLogit.Observation(r.getDouble(0), r.getString(1), b);
           }).persist(StorageLevel.MEMORY_AND_DISK());
       return new Binned(rows, candidates, splits);
+    }
+
+    /**
+     * Each column's quantiles at the probabilities {@code grid}, exact over its values rounded to three significant
+     * digits (nulls and NaN left out): the smallest value at or above each rank. A value histogram sums the same
+     * counts whichever partition a row sits in and in whatever order the partial sums meet, so the same rows give
+     * the same cuts on any cluster, and with them the count of tests behind each step's Bonferroni bound and
+     * stability (Spark's approxQuantile merges its sketches in the order their blocks arrive). Rounding bounds the
+     * histogram at 900 values a decade, so what reaches the driver is small whatever the rows.
+     */
+    static double[][] quantiles(Dataset<Row> values, String[] names, double[] grid) {
+      int n = names.length;
+      List<Map<Double, Long>> histograms = values.select(java.util.Arrays.stream(names).map(c -> col(c).cast("double"))
+          .toArray(Column[]::new)).javaRDD().mapPartitions((java.util.Iterator<Row> it) -> {
+            List<Map<Double, Long>> h = new ArrayList<>();
+            for (int i = 0; i < n; i++) h.add(new HashMap<>());
+            while (it.hasNext()) {
+              Row r = it.next();
+              for (int i = 0; i < n; i++) {
+                if (r.isNullAt(i) || Double.isNaN(r.getDouble(i))) continue;
+                h.get(i).merge(threeDigits(r.getDouble(i)), 1L, Long::sum);
+              }
+            }
+            return List.of(h).iterator();
+          }).treeReduce((a, b) -> {
+            for (int i = 0; i < n; i++) {
+              Map<Double, Long> into = a.get(i);
+              b.get(i).forEach((v, c) -> into.merge(v, c, Long::sum));
+            }
+            return a;
+          }, 2);
+      double[][] out = new double[n][];
+      for (int i = 0; i < n; i++) {
+        java.util.TreeMap<Double, Long> sorted = new java.util.TreeMap<>(histograms.get(i));
+        long total = sorted.values().stream().mapToLong(Long::longValue).sum();
+        if (total == 0) {
+          out[i] = new double[0];
+          continue;
+        }
+        out[i] = new double[grid.length];
+        var entries = sorted.entrySet().iterator();
+        Map.Entry<Double, Long> at = entries.next();
+        long upTo = at.getValue();
+        for (int k = 0; k < grid.length; k++) {
+          long rank = Math.max(1, (long) Math.ceil(grid[k] * total));
+          while (upTo < rank && entries.hasNext()) {
+            at = entries.next();
+            upTo += at.getValue();
+          }
+          out[i][k] = at.getKey();
+        }
+      }
+      return out;
+    }
+
+    /** v to three significant digits, the same way for v and −v; whole numbers below 1,000 as they are. */
+    static double threeDigits(double v) {
+      double magnitude = Math.abs(v);
+      if (magnitude == 0 || Double.isInfinite(v) || (magnitude < 1000 && v == Math.rint(v))) return v;
+      int exponent = (int) Math.floor(Math.log10(magnitude)) - 2;
+      if (exponent < -300) return v;
+      if (exponent < 0) {
+        double scale = Math.pow(10, -exponent); // exact up to 1e22: the quotient is the decimal's nearest double
+        return Math.rint(v * scale) / scale;
+      }
+      double step = Math.pow(10, exponent);
+      return Math.rint(v / step) * step;
     }
 
     /**

@@ -34,6 +34,36 @@ class ThresholdDiscoveryTest extends SparkTestBase {
   }
 
   @Test
+  void theCutGridIsExactAndTheSameWhereverTheRowsSitAndInWhateverOrderTheyCome() {
+    // 1..20,000 with every tenth value null; a second column of decimals and counts above 1,000.
+    Dataset<Row> rows = spark.sql("""
+        SELECT CASE WHEN id % 10 = 0 THEN NULL ELSE CAST(id AS DOUBLE) END AS a, id * 1.23456 AS b
+        FROM range(1, 20001)""");
+    String[] names = {"a", "b"};
+    double[] grid = {0.001, 0.5, 0.9, 0.9995, 1.0};
+    double[][] one = ThresholdDiscovery.Binned.quantiles(rows.repartition(1), names, grid);
+    double[][] many = ThresholdDiscovery.Binned.quantiles(rows.repartition(13, org.apache.spark.sql.functions.rand(7))
+        .sortWithinPartitions(org.apache.spark.sql.functions.rand(3)), names, grid);
+    assertTrue(java.util.Arrays.deepEquals(one, many), java.util.Arrays.deepToString(one) + " vs "
+        + java.util.Arrays.deepToString(many));
+    // Of the 18,000 values not ending in 0, the one of rank ceil(p n), to three significant digits.
+    assertEquals(List.of(19.0, 10000.0, 18000.0, 20000.0, 20000.0),
+        java.util.Arrays.stream(one[0]).boxed().toList());
+    assertEquals(24.7, one[1][0], "the 20th of 20,000, 24.6912, to three digits");
+  }
+
+  @Test
+  void cutsKeepThreeSignificantDigitsAlike() {
+    assertEquals(999.0, ThresholdDiscovery.Binned.threeDigits(999));
+    assertEquals(2140.0, ThresholdDiscovery.Binned.threeDigits(2137));
+    assertEquals(-2140.0, ThresholdDiscovery.Binned.threeDigits(-2137));
+    assertEquals(0.123, ThresholdDiscovery.Binned.threeDigits(0.12345));
+    assertEquals(-0.123, ThresholdDiscovery.Binned.threeDigits(-0.12345));
+    assertEquals(12.4, ThresholdDiscovery.Binned.threeDigits(12.35 + 1e-9));
+    assertEquals(0.0, ThresholdDiscovery.Binned.threeDigits(0));
+  }
+
+  @Test
   void findsEachPlantedStepAndNothingWhereThereIsNone() {
     List<ThresholdDiscovery.Threshold> found = ThresholdDiscovery.discover(rows(), List.of(
             new ThresholdDiscovery.Candidate("x", true, true), new ThresholdDiscovery.Candidate("y", false),
