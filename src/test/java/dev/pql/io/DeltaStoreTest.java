@@ -89,6 +89,28 @@ class DeltaStoreTest extends SparkTestBase {
     }
   }
 
+  static final TableContract BY_DAY = TableContract.table("d", "A partitioned test table.").key("id")
+      .required("id", StringType, "Id").required("day", StringType, "A day").partitionBy("day").build();
+
+  @Test
+  void aFirstInsertAppendsOneFilePerPartitionAndLaterOnesInsertOnlyNewKeys() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
+    // 1,000 ids over 5 days, spread over 7 tasks: the append writes by partition, as a MERGE would.
+    Dataset<Row> rows = spark.sql("SELECT CAST(id AS STRING) AS id, CAST(id % 5 AS STRING) AS day FROM range(1000)")
+        .repartition(7);
+    assertEquals(1000, store.insertNew(BY_DAY, rows));
+    org.apache.spark.sql.delta.Snapshot first = org.apache.spark.sql.delta.DeltaLog.forTable(spark,
+        store.location("d")).update(false, scala.Option.empty(), scala.Option.empty());
+    assertEquals(5, first.numOfFiles(), "one file per day");
+    assertEquals("WRITE", io.delta.tables.DeltaTable.forPath(spark, store.location("d")).history(1)
+        .select("operation").first().getString(0));
+    // Ids 990..1,009: ten of them are new.
+    assertEquals(10, store.insertNew(BY_DAY, spark.sql("SELECT CAST(id AS STRING) AS id, CAST(id % 5 AS STRING) "
+        + "AS day FROM range(990, 1010)")));
+    assertEquals(1010, store.read(BY_DAY).count());
+    assertEquals(1010, store.read(BY_DAY).select("id").distinct().count());
+  }
+
   @Test
   void upsertingRowsFromTheDriverReplacesTheirKeysAddsNewOnesAndKeepsTheRest() {
     DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
