@@ -361,14 +361,15 @@ public final class IngestJob {
     Dataset<Row> states = newStates != null ? newStates : AccountHistory.statesFromFirstEvents(usable);
     Dataset<Row> firstEvents = usable.groupBy("account_id").agg(min("ts").as("first_ts"));
     Dataset<Row> history = AccountHistory.merge(storedAccounts, states, firstEvents, start, runId);
-    return new AccountOutcome(read, rejected, store.sync(Tables.ACCOUNTS, history, AUDIT));
+    return new AccountOutcome(read, rejected, store.syncIfChanged(Tables.ACCOUNTS, history, AUDIT));
   }
 
   /** Conversions, recomputed from the complete history (or the stored ones plus this run's events). */
   private static MergeCounts writeConversions(DeltaStore store, Settings settings, Dataset<Row> foundInEvents) {
     Dataset<Row> candidates = foundInEvents != null ? foundInEvents
         : ConversionFinder.fromPlanHistory(store.read(Tables.ACCOUNTS), settings.plans().free(), settings.plans().paid());
-    return store.sync(Tables.CONVERSIONS, ConversionFinder.merge(store.read(Tables.CONVERSIONS), candidates), AUDIT);
+    return store.syncIfChanged(Tables.CONVERSIONS, ConversionFinder.merge(store.read(Tables.CONVERSIONS), candidates),
+        AUDIT);
   }
 
   private static Dataset<Row> unprefixed(Dataset<Row> rows) {

@@ -346,9 +346,32 @@ public final class DeltaStore {
   }
 
   /**
+   * The same as {@link #sync}, but when the table already holds exactly {@code rows} (audit columns aside) no
+   * version is committed: a MERGE that changes nothing still commits one, and a new version of a table tells the
+   * stages that read it that it changed. Finding out is one join of the table and the rows, so this is for rows
+   * cheap to compute twice (the accounts, the conversions).
+   */
+  public MergeCounts syncIfChanged(TableContract table, Dataset<Row> rows, java.util.Set<String> auditColumns) {
+    if (exists(table)) {
+      Dataset<Row> t = spark.read().format("delta").load(path(table)).as("t");
+      Dataset<Row> s = table.conform(rows).as("s");
+      Column on = functions.lit(true);
+      Column unmatched = functions.lit(false);
+      for (String k : table.key()) {
+        on = on.and(functions.col("t.`" + k + "`").equalTo(functions.col("s.`" + k + "`")));
+        unmatched = unmatched.or(functions.col("t.`" + k + "`").isNull()).or(functions.col("s.`" + k + "`").isNull());
+      }
+      String changed = changed(table, auditColumns);
+      Column differs = changed.isEmpty() ? unmatched : unmatched.or(functions.expr(changed));
+      if (t.join(s, on, "full_outer").where(differs).isEmpty()) return new MergeCounts(0, 0, 0);
+    }
+    return sync(table, rows, auditColumns);
+  }
+
+  /**
    * Makes the table hold exactly {@code rows} (a complete recomputation, e.g. the account history):
    * inserts new keys, updates keys whose values changed (audit columns aside), deletes keys no longer
-   * there. Unchanged rows are not rewritten, so a rerun on the same input commits no change.
+   * there. Unchanged rows are not rewritten (Delta still commits a version when nothing changed).
    */
   public MergeCounts sync(TableContract table, Dataset<Row> rows, java.util.Set<String> auditColumns) {
     String changed = changed(table, auditColumns);

@@ -112,6 +112,24 @@ class DeltaStoreTest extends SparkTestBase {
   }
 
   @Test
+  void aSyncThatWouldChangeNothingCommitsNothingAndOneThatWouldDoesItAll() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
+    java.util.Set<String> audit = java.util.Set.of();
+    store.syncIfChanged(V1, spark.sql("SELECT * FROM VALUES ('a', 1L), ('b', 2L) AS t(id, n)"), audit);
+    long written = store.version(V1);
+    assertEquals(new DeltaStore.MergeCounts(0, 0, 0),
+        store.syncIfChanged(V1, spark.sql("SELECT * FROM VALUES ('b', 2L), ('a', 1L) AS t(id, n)"), audit));
+    assertEquals(written, store.version(V1), "the same rows: no version");
+    // One of each: a changed value, a new key, a key gone.
+    assertEquals(new DeltaStore.MergeCounts(1, 1, 1),
+        store.syncIfChanged(V1, spark.sql("SELECT * FROM VALUES ('a', 5L), ('c', 3L) AS t(id, n)"), audit));
+    assertSameRows(spark.sql("SELECT * FROM VALUES ('a', 5L), ('c', 3L) AS t(id, n)"), store.read(V1));
+    // A key gone alone is a change too.
+    store.syncIfChanged(V1, spark.sql("SELECT * FROM VALUES ('a', 5L) AS t(id, n)"), audit);
+    assertEquals(1, store.read(V1).count());
+  }
+
+  @Test
   void upsertingRowsFromTheDriverReplacesTheirKeysAddsNewOnesAndKeepsTheRest() {
     DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
     store.upsertRows(V1, java.util.List.of(org.apache.spark.sql.RowFactory.create("a", 1L),
