@@ -31,6 +31,8 @@ public final class EventNormalizer {
   public static final String RAW = "raw_record";
   /** The source file a row was read from (empty for a table source). */
   public static final String FILE = "source_file";
+  /** The line of its file a rejected row was read from, where its raw record is that line. */
+  public static final String LINE = "source_line";
 
   private EventNormalizer() {}
 
@@ -177,7 +179,31 @@ public final class EventNormalizer {
             raw.as("raw_record"),
             lit(Timestamp.from(ingestedAt)).as("ingested_at"),
             lit(runId).as("run_id"),
-            when(col("pql_file").equalTo(""), lit(null).cast("string")).otherwise(col("pql_file")).as("source_file"));
+            when(col("pql_file").equalTo(""), lit(null).cast("string")).otherwise(col("pql_file")).as("source_file"),
+            lit(null).cast("long").as(LINE));
+  }
+
+  /**
+   * The rejected rows with the line each came from, where its raw record is a line of its file as written (a
+   * malformed line): identical lines of one file are matched to identical records in order, so each gets its own.
+   *
+   * @param lines {@code path} (the raw path part of a file's URI), {@code line} (1 for the first) and {@code text}
+   *     of the files the rejected rows came from ({@code SourceReader.lines})
+   */
+  public static Dataset<Row> withSourceLines(Dataset<Row> rejected, Dataset<Row> lines) {
+    Dataset<Row> numberedLines = lines.withColumn("occurrence",
+        row_number().over(Window.partitionBy(col("path"), col("text")).orderBy(col("line"))));
+    Dataset<Row> numberedRows = rejected.drop(LINE)
+        .withColumn("pql_path", org.apache.spark.sql.functions.parse_url(col("source_file"), lit("PATH")))
+        .withColumn("occurrence",
+            row_number().over(Window.partitionBy(col("pql_path"), col("raw_record")).orderBy(col("record_id"))));
+    Column same = numberedRows.col("pql_path").equalTo(numberedLines.col("path"))
+        .and(numberedRows.col("raw_record").equalTo(numberedLines.col("text")))
+        .and(numberedRows.col("occurrence").equalTo(numberedLines.col("occurrence")));
+    List<Column> columns = new ArrayList<>();
+    for (String c : rejected.drop(LINE).columns()) columns.add(numberedRows.col(c));
+    columns.add(numberedLines.col("line").as(LINE));
+    return numberedRows.join(numberedLines, same, "left").select(columns.toArray(Column[]::new));
   }
 
   /** A file's name after the first occurrence of {@code root}; the whole name when root is empty or absent. */

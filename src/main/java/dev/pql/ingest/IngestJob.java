@@ -247,7 +247,7 @@ public final class IngestJob {
     try {
       String eventsRoot = SourceReader.root(spark, in.events());
       EventOutcome ev = log.stage("ingest.events", () -> noEvents ? new EventOutcome(0, 0, 0, 0, Map.of())
-          : writeEvents(store, normalized, events, in.events().key(), eventsRoot, start, runId),
+          : writeEvents(store, normalized, events, in.events(), eventsRoot, start, runId),
           EventOutcome::counts);
       AccountOutcome ac = log.stage("ingest.accounts",
           () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId,
@@ -311,7 +311,8 @@ public final class IngestJob {
   }
 
   private static EventOutcome writeEvents(DeltaStore store, Dataset<Row> normalized, Dataset<Row> events,
-      String sourceKey, String sourceRoot, Instant start, String runId) {
+      Settings.SourceTable source, String sourceRoot, Instant start, String runId) {
+    String sourceKey = source.key();
     long usable = 0;
     Map<String, Long> byReason = new TreeMap<>();
     for (Row r : normalized.groupBy(EventNormalizer.REASON).count().collectAsList()) {
@@ -332,12 +333,25 @@ public final class IngestJob {
         store.ensure(Tables.EVENTS_DUPLICATES);
       }
       long inserted = store.insertNew(Tables.EVENTS, events);
-      store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rejected(normalized, sourceKey, sourceRoot, start,
-          runId));
+      store.insertNew(Tables.EVENTS_REJECTED, withLines(source, EventNormalizer.rejected(normalized, sourceKey,
+          sourceRoot, start, runId), rejected));
       return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);
     } finally {
       losers.unpersist();
     }
+  }
+
+  /**
+   * The rejected rows of a JSON or CSV source with the line of each malformed one: one more read, of the files that
+   * hold a malformed line, and only when there is one.
+   */
+  private static Dataset<Row> withLines(Settings.SourceTable source, Dataset<Row> rejected, long count) {
+    if (count == 0 || !source.format().equals("json") && !source.format().equals("csv")) return rejected;
+    List<String> files = rejected.filter(col("reason").equalTo(RejectReason.MALFORMED_RECORD.name())
+        .and(col(EventNormalizer.FILE).isNotNull())).select(EventNormalizer.FILE).distinct()
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+    if (files.isEmpty()) return rejected;
+    return EventNormalizer.withSourceLines(rejected, SourceReader.lines(rejected.sparkSession(), files));
   }
 
   private record AccountOutcome(long rowsRead, long rowsRejected, MergeCounts states) {
@@ -354,8 +368,8 @@ public final class IngestJob {
     if (accountRows != null) {
       read = accountRows.count();
       rejected = accountRows.filter(col(EventNormalizer.REASON).isNotNull()).count();
-      store.insertNew(Tables.EVENTS_REJECTED,
-          EventNormalizer.rejected(accountRows, in.accounts().key(), accountsRoot, start, runId));
+      store.insertNew(Tables.EVENTS_REJECTED, withLines(in.accounts(),
+          EventNormalizer.rejected(accountRows, in.accounts().key(), accountsRoot, start, runId), rejected));
     }
     Dataset<Row> usable = normalized.filter(col(EventNormalizer.REASON).isNull());
     Dataset<Row> states = newStates != null ? newStates : AccountHistory.statesFromFirstEvents(usable);

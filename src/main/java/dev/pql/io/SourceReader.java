@@ -1,9 +1,13 @@
 package dev.pql.io;
 
+import static org.apache.spark.sql.functions.col;
+
 import dev.pql.PqlException.ReadError;
 import dev.pql.config.Settings.SourceTable;
 import java.util.Arrays;
 import java.util.Set;
+import static org.apache.spark.sql.functions.col;
+
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -27,7 +31,8 @@ public final class SourceReader {
 
   /**
    * @param textColumns top-level columns of a text source to read as the text written in the file, whatever type
-   *     inference would give them: ids, so that an account id {@code 1e3} stays "1e3" instead of the double 1000.0
+   *     inference would give them: ids, so that an account id 1000 stays "1000" beside ids that make the column a
+   *     double (a JSON number with a fraction or exponent is still written as a double's text: 1e3 as "1000.0")
    */
   public static Dataset<Row> read(SparkSession spark, SourceTable table, java.util.Set<String> textColumns) {
     try {
@@ -65,6 +70,59 @@ public final class SourceReader {
             org.apache.spark.sql.functions.lit(table.format().equals("json")).and(line.startsWith("[")), 1)))
         .first();
     return new LineCounts(counts.getLong(0), counts.getLong(1));
+  }
+
+  /**
+   * Every line of the given files (as Spark names them, {@code input_file_name}) with its number: {@code path} (the
+   * raw path part of the file's URI), {@code line} (1 for the first) and {@code text}. Read by Hadoop's line reader,
+   * split as Spark splits files; a line's number is its place in its split plus the lines of the file's earlier
+   * splits (one count per split). For the malformed lines of a text source, which Spark's readers give no number.
+   */
+  public static Dataset<Row> lines(SparkSession spark, java.util.List<String> files) {
+    StructType schema = new StructType().add("path", DataTypes.StringType).add("split_start", DataTypes.LongType)
+        .add("split_line", DataTypes.LongType).add("text", DataTypes.StringType);
+    if (files.isEmpty()) {
+      return spark.createDataFrame(java.util.List.of(), schema).select(col("path"), col("split_line").as("line"),
+          col("text"));
+    }
+    org.apache.hadoop.mapreduce.Job job;
+    try {
+      job = org.apache.hadoop.mapreduce.Job.getInstance(spark.sparkContext().hadoopConfiguration());
+      org.apache.hadoop.mapreduce.lib.input.FileInputFormat.setInputPaths(job, files.stream()
+          .map(f -> new org.apache.hadoop.fs.Path(java.net.URI.create(f))).toArray(org.apache.hadoop.fs.Path[]::new));
+    } catch (java.io.IOException e) {
+      throw new ReadError("Cannot list the files of rejected lines " + files + ": " + e.getMessage(), e);
+    }
+    org.apache.spark.api.java.JavaPairRDD<org.apache.hadoop.io.LongWritable, org.apache.hadoop.io.Text> text =
+        org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext()).newAPIHadoopRDD(
+            job.getConfiguration(), org.apache.hadoop.mapreduce.lib.input.TextInputFormat.class,
+            org.apache.hadoop.io.LongWritable.class, org.apache.hadoop.io.Text.class);
+    org.apache.spark.api.java.JavaRDD<Row> rows =
+        ((org.apache.spark.api.java.JavaNewHadoopRDD<org.apache.hadoop.io.LongWritable, org.apache.hadoop.io.Text>)
+            text).mapPartitionsWithInputSplit((split, it) -> {
+              org.apache.hadoop.mapreduce.lib.input.FileSplit file =
+                  (org.apache.hadoop.mapreduce.lib.input.FileSplit) split;
+              String path = file.getPath().toUri().getRawPath();
+              long start = file.getStart();
+              long[] n = {0};
+              // Hadoop reuses its Text object: each line's text is copied out before the next is read.
+              return new java.util.Iterator<Row>() {
+                public boolean hasNext() {
+                  return it.hasNext();
+                }
+
+                public Row next() {
+                  return org.apache.spark.sql.RowFactory.create(path, start, n[0]++, it.next()._2().toString());
+                }
+              };
+            }, false);
+    Dataset<Row> inSplits = spark.createDataFrame(rows, schema);
+    Dataset<Row> before = inSplits.groupBy("path", "split_start").count().withColumn("lines_before",
+        org.apache.spark.sql.functions.coalesce(org.apache.spark.sql.functions.sum("count").over(
+            org.apache.spark.sql.expressions.Window.partitionBy("path").orderBy("split_start")
+                .rowsBetween(Long.MIN_VALUE, -1)), org.apache.spark.sql.functions.lit(0L)));
+    return inSplits.join(before, new String[] {"path", "split_start"}).select(col("path"),
+        col("lines_before").plus(col("split_line")).plus(1).as("line"), col("text"));
   }
 
   /**
@@ -155,7 +213,9 @@ public final class SourceReader {
       throw new ReadError(table.key() + ".path = '" + table.path() + "' holds no rows: its " + table.format()
           + " files are empty", null);
     }
-    // Spark's JSON and CSV parsers give a string field the token's text as written (1e3, 007, 12.50).
+    // Read as strings, ids keep their digits (1000 stays "1000", not "1000.0"; a 24-digit id every digit, where a
+    // double keeps 17). Spark's JSON parser still writes a number with a fraction or exponent as a double's text
+    // (1e3 as 1000.0, 12.50 as 12.5): the README says to quote such ids.
     inferred = new StructType(Arrays.stream(inferred.fields())
         .map(f -> textColumns.contains(f.name()) && f.dataType() instanceof org.apache.spark.sql.types.AtomicType
             ? new org.apache.spark.sql.types.StructField(f.name(), DataTypes.StringType, true, f.metadata()) : f)

@@ -52,6 +52,9 @@ public final class Tables {
       .required("ingested_at", TimestampType, "Start of the ingest run that rejected it (UTC)")
       .required("run_id", StringType, "Id of the run that rejected it")
       .optional("source_file", StringType, "The file it was read from; null for a table source")
+      .optional("source_line", LongType, "Its line in source_file (the first line is 1) when its raw record is "
+          + "that line as written: every malformed line of a JSON or CSV file; null otherwise (a row of a table "
+          + "source, or one whose raw record is the row re-read as JSON)")
       .build();
 
   public static final TableContract EVENTS_DUPLICATES = TableContract.table("events_duplicates",

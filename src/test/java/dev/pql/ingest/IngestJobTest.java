@@ -300,6 +300,11 @@ class IngestJobTest extends SparkTestBase {
     assertEquals(2, malformed.count(), "counted twice, kept twice");
     assertEquals(2, malformed.select("record_id").distinct().count());
     assertTrue(malformed.first().getString(malformed.first().fieldIndex("source_file")).endsWith("events/part-1.json"));
+    // Each at its own line of the file (the 12th and 13th); a row rejected for its values is no line as written.
+    assertEquals(List.of(12L, 13L), malformed.select("source_line").orderBy("source_line").as(
+        org.apache.spark.sql.Encoders.LONG()).collectAsList());
+    assertEquals(0, table(warehouse, Tables.EVENTS_REJECTED).filter("reason <> 'MALFORMED_RECORD'")
+        .filter("source_line IS NOT NULL").count());
     ingest(settings(lake, warehouse, Map.of()), "run-2");
     assertEquals(r.eventsRejected() + 1, table(warehouse, Tables.EVENTS_REJECTED).count(),
         "a rerun adds no reject (8 events' and 1 account's)");
