@@ -23,6 +23,10 @@ import org.junit.jupiter.api.Test;
  * in several steps), then a run to the end — which must leave the tables an uninterrupted run writes, with every
  * killed run in pipeline_runs. While that last run holds the warehouse, a second run is started: it is refused with
  * exit 5.
+ *
+ * <p>Every run starts outside the installation, as a scheduler starts it: lake and warehouse are relative paths, read
+ * and written in the working directory, and the shipped definitions are found in the installation (the second run
+ * also without {@code --config}, on the installation's own configuration).
  */
 class FaultIT {
   /** The kill points, in the order a run reaches them; each run of the chain dies at the next one. */
@@ -60,6 +64,7 @@ class FaultIT {
       killed.add(runId);
     }
     finishWhileASecondRunIsRefused(work, warehouse);
+    whereItWasToldAndWithTheShippedDefinitions(work, warehouse);
 
     SparkSession spark = ItSpark.session();
     String expectedModel = latestModel(spark, expected);
@@ -101,18 +106,39 @@ class FaultIT {
     assertTrue(Files.exists(lease), "the killed run's lease is left behind");
     try (ServiceProcess finishes = ServiceProcess.start("pql run finishes", command(work, warehouse, "finishes"),
         Map.of("PQL_JAVA_OPTS", "-Xmx2g", "PQL_LOG_FILE", SampleRun.logFile(work.resolve("finishes.log")).toString()),
-        work.resolve("finishes.log"))) {
+        work.resolve("finishes.log"), work)) {
       long deadline = System.nanoTime() + 120_000_000_000L;
       while (!leaseHeldBy(lease, "finishes") && finishes.handle().isAlive() && System.nanoTime() < deadline) {
         Thread.sleep(100);
       }
       assertTrue(leaseHeldBy(lease, "finishes"), "the last run takes the dead run's lease over: " + finishes.tail());
-      assertEquals(5, run(work, warehouse, "second", Map.of()), "a second run while the first holds the warehouse");
+      // With the installation's own configuration (no --config), the warehouse named relative to its working
+      // directory: the lease it finds is the one there.
+      assertEquals(5, SampleRun.pqlIn(work, work.resolve("second.log"), Map.of(), "run", "--lake",
+          work.relativize(lake).toString(), "--warehouse", work.relativize(warehouse).toString(), "--run-id", "second",
+          "-Dpql.spark.master=local[2]", "-Dpql.spark.conf.spark.ui.enabled=false"),
+          "a second run while the first holds the warehouse");
       String refusal = SampleRun.read(work.resolve("second.log"));
       assertTrue(refusal.contains("is in use by run finishes (run, process " + finishes.handle().pid()), refusal);
       assertEquals(0, finishes.await(SampleRun.RUN_TIMEOUT), "the run after the last kill: " + finishes.tail());
     }
     assertTrue(!Files.exists(lease), "released at the end");
+  }
+
+  /** The chain, run from its own folder, read the lake and wrote the warehouse there and applied the shipped rules. */
+  private static void whereItWasToldAndWithTheShippedDefinitions(Path work, Path warehouse) throws Exception {
+    assertTrue(Files.isDirectory(warehouse.resolve("pql_scores/_delta_log")), "the warehouse is where it was told");
+    assertTrue(SampleRun.read(work.resolve("killed-2.log")).contains(" event rows read, "), "the lake was found");
+    assertTrue(!Files.exists(ServiceProcess.HOME.resolve(warehouse.getFileName())), "nothing in the installation");
+    Set<String> shipped = new java.util.TreeSet<>();
+    try (var files = Files.list(ServiceProcess.HOME.resolve("conf/definitions"))) {
+      files.forEach(f -> shipped.add(f.getFileName().toString().replace(".conf", "")));
+    }
+    Set<String> applied = new java.util.TreeSet<>();
+    ItSpark.session().read().format("delta").load(warehouse.resolve("pql_definitions").toString())
+        .filter("source = 'rules'").select("definition_name").distinct().collectAsList()
+        .forEach(r -> applied.add(r.getString(0)));
+    assertEquals(shipped, applied, "every shipped definition, found from " + work);
   }
 
   private static boolean leaseHeldBy(Path lease, String runId) {
@@ -138,13 +164,14 @@ class FaultIT {
   }
 
   private static int run(Path work, Path warehouse, String runId, Map<String, String> env) throws Exception {
-    return SampleRun.pql(work.resolve(runId + ".log"), env, command(work, warehouse, runId).subList(1, 10)
+    return SampleRun.pqlIn(work, work.resolve(runId + ".log"), env, command(work, warehouse, runId).subList(1, 10)
         .toArray(String[]::new));
   }
 
+  /** A run of the chain, from {@code work}: lake and warehouse relative to it. */
   private static List<String> command(Path work, Path warehouse, String runId) {
     return List.of(ServiceProcess.HOME.resolve("jobs/pql").toString(), "run", "--config",
-        SampleRun.config().toString(), "--lake", lake.toString(), "--warehouse", warehouse.toString(), "--run-id",
-        runId);
+        SampleRun.config().toString(), "--lake", work.relativize(lake).toString(), "--warehouse",
+        work.relativize(warehouse).toString(), "--run-id", runId);
   }
 }
