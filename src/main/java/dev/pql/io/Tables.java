@@ -216,7 +216,8 @@ public final class Tables {
       .required("evaluation_positives", LongType, "Evaluation rows that upgraded within the horizon")
       .required("parameters", createMapType(StringType, StringType, true),
           "Chosen and searched parameters (regularization grid with the calibration window's log loss, its "
-              + "standard error and AUC-ROC, seed, gate settings, platt.intercept and platt.slope: the calibration "
+              + "standard error, the standard error of its gap to the best point (paired, clustered by account) "
+              + "and AUC-ROC, seed, gate settings, platt.intercept and platt.slope: the calibration "
               + "line applied to the probabilities, ...; driver.* for the driver fit: horizon, rows, upgrades, "
               + "regularization)")
       .required("metrics", createMapType(StringType, DoubleType, true),

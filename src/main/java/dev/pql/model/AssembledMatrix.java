@@ -137,6 +137,30 @@ final class AssembledMatrix {
         UpgradeModel.aucRoc(scored));
   }
 
+  /**
+   * The standard error of the mean gap between two models' log losses on these rows: row by row, then clustered by
+   * account (an account's rows are one draw). On the driver when the matrix is held there, else one Spark job.
+   */
+  double gapStandardError(LogisticRegressionModel a, LogisticRegressionModel b) {
+    if (local.isPresent()) {
+      return local.get().gapStandardError(a.coefficients().toArray(), a.intercept(), b.coefficients().toArray(),
+          b.intercept());
+    }
+    Dataset<Row> scored = b.copy(new org.apache.spark.ml.param.ParamMap()).setProbabilityCol("gap_p_b")
+        .setRawPredictionCol("gap_raw_b").setPredictionCol("gap_prediction_b")
+        .transform(a.copy(new org.apache.spark.ml.param.ParamMap()).setProbabilityCol("gap_p_a")
+            .setRawPredictionCol("gap_raw_a").setPredictionCol("gap_prediction_a").transform(matrix));
+    Column gap = Evaluation.logLoss(vector_to_array(col("gap_p_a"), "float64").getItem(1))
+        .minus(Evaluation.logLoss(vector_to_array(col("gap_p_b"), "float64").getItem(1)));
+    Row s = scored.groupBy(ACCOUNT).agg(org.apache.spark.sql.functions.sum(gap).as("d"), count(lit(1)).as("n"))
+        .agg(count(lit(1)), org.apache.spark.sql.functions.sum("d"), org.apache.spark.sql.functions.sum(
+            col("d").multiply(col("d"))), org.apache.spark.sql.functions.sum(col("d").multiply(col("n"))),
+            org.apache.spark.sql.functions.sum(col("n").multiply(col("n"))), org.apache.spark.sql.functions.sum("n"))
+        .first();
+    return LocalMatrix.clusteredStandardError(s.getLong(0), s.getDouble(1), s.getDouble(2), s.getDouble(3),
+        s.getLong(4), s.getLong(5));
+  }
+
   /** Frees the storage of this matrix and of every side taken from it. */
   void unpersist() {
     matrix.unpersist();

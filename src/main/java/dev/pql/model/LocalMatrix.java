@@ -46,23 +46,73 @@ record LocalMatrix(double[] values, double[] labels, boolean[] validation, long[
    * counting half (the area under the exact ROC curve).
    */
   AssembledMatrix.Figures figures(double[] coefficients, double intercept) {
-    double[] margin = new double[rows];
-    java.util.Arrays.fill(margin, intercept);
-    for (int j = 0; j < width; j++) {
-      if (coefficients[j] == 0) continue;
-      for (int i = 0; i < rows; i++) margin[i] += values[j * rows + i] * coefficients[j];
-    }
+    double[] margin = margins(coefficients, intercept);
+    double[] losses = losses(margin);
     double sum = 0;
     double sumOfSquares = 0;
-    for (int i = 0; i < rows; i++) {
-      double p = Math.min(Math.max(1 / (1 + Math.exp(-margin[i])), 1e-15), 1 - 1e-15);
-      double loss = -(labels[i] * Math.log(p) + (1 - labels[i]) * Math.log(1 - p));
+    for (double loss : losses) {
       sum += loss;
       sumOfSquares += loss * loss;
     }
     double mean = sum / rows;
     double variance = rows > 1 ? (sumOfSquares - rows * mean * mean) / (rows - 1) : Double.NaN;
     return new AssembledMatrix.Figures(mean, Math.sqrt(Math.max(variance, 0) / rows), aucRoc(margin));
+  }
+
+  /** The standard error of the mean gap between two models' row log losses, clustered by account. */
+  double gapStandardError(double[] coefficientsA, double interceptA, double[] coefficientsB, double interceptB) {
+    double[] a = losses(margins(coefficientsA, interceptA));
+    double[] b = losses(margins(coefficientsB, interceptB));
+    java.util.Map<Long, double[]> byAccount = new java.util.HashMap<>(); // account → {gap sum, rows}
+    for (int i = 0; i < rows; i++) {
+      double[] s = byAccount.computeIfAbsent(accounts[i], k -> new double[2]);
+      s[0] += a[i] - b[i];
+      s[1]++;
+    }
+    double sum = 0;
+    double squares = 0;
+    double cross = 0;
+    long rowSquares = 0;
+    for (double[] s : byAccount.values()) {
+      sum += s[0];
+      squares += s[0] * s[0];
+      cross += s[0] * s[1];
+      rowSquares += (long) (s[1] * s[1]);
+    }
+    return clusteredStandardError(byAccount.size(), sum, squares, cross, rowSquares, rows);
+  }
+
+  /**
+   * The cluster-robust standard error of a mean over rows, from per-account sums: {@code accounts} clusters, the sum
+   * of their gap sums D, of D², of D × n and of n² (n an account's rows), over {@code rows} rows in all:
+   * √(A / (A − 1) · Σ (D − n·m)²) / N with m = ΣD / N.
+   */
+  static double clusteredStandardError(long accounts, double sum, double squares, double cross, long rowSquares,
+      long rows) {
+    if (accounts < 2 || rows == 0) return Double.NaN;
+    double mean = sum / rows;
+    double deviations = squares - 2 * mean * cross + mean * mean * rowSquares;
+    return Math.sqrt(accounts / (accounts - 1.0) * Math.max(deviations, 0)) / rows;
+  }
+
+  private double[] margins(double[] coefficients, double intercept) {
+    double[] margin = new double[rows];
+    java.util.Arrays.fill(margin, intercept);
+    for (int j = 0; j < width; j++) {
+      if (coefficients[j] == 0) continue;
+      for (int i = 0; i < rows; i++) margin[i] += values[j * rows + i] * coefficients[j];
+    }
+    return margin;
+  }
+
+  /** Each row's log loss, probabilities clipped to [1e-15, 1 − 1e-15]. */
+  private double[] losses(double[] margin) {
+    double[] losses = new double[rows];
+    for (int i = 0; i < rows; i++) {
+      double p = Math.min(Math.max(1 / (1 + Math.exp(-margin[i])), 1e-15), 1 - 1e-15);
+      losses[i] = -(labels[i] * Math.log(p) + (1 - labels[i]) * Math.log(1 - p));
+    }
+    return losses;
   }
 
   /** Mann–Whitney: the rank sum of the upgrades among all scores (tied scores share their mean rank). */

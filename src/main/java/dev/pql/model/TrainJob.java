@@ -583,6 +583,9 @@ public final class TrainJob {
       String point = "grid.reg=" + g.regParam() + ",elastic=" + g.elasticNetParam();
       parameters.put(point + ".calibration_log_loss", String.valueOf(g.validationLogLoss()));
       parameters.put(point + ".calibration_log_loss_se", String.valueOf(g.validationLogLossStandardError()));
+      if (Double.isFinite(g.gapStandardError())) {
+        parameters.put(point + ".calibration_log_loss_gap_se", String.valueOf(g.gapStandardError()));
+      }
       parameters.put(point + ".calibration_auc_roc", String.valueOf(g.validationAucRoc()));
     }
     List<Row> bins = new ArrayList<>();

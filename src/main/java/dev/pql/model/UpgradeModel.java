@@ -36,9 +36,23 @@ public final class UpgradeModel {
 
   public static final String PROBABILITY = "probability_of_upgrade";
 
-  /** One point of the regularization grid: its validation log loss with the standard error, and AUC-ROC. */
+  /**
+   * One point of the regularization grid: its validation log loss with the standard error, its AUC-ROC, and the
+   * standard error of its loss's gap to the grid's best point, paired row by row and clustered by account (NaN until
+   * the grid is complete).
+   */
   public record GridPoint(double regParam, double elasticNetParam, double validationLogLoss,
-      double validationLogLossStandardError, double validationAucRoc) {}
+      double validationLogLossStandardError, double validationAucRoc, double gapStandardError) {
+    public GridPoint(double regParam, double elasticNetParam, double validationLogLoss,
+        double validationLogLossStandardError, double validationAucRoc) {
+      this(regParam, elasticNetParam, validationLogLoss, validationLogLossStandardError, validationAucRoc, Double.NaN);
+    }
+
+    GridPoint withGapStandardError(double se) {
+      return new GridPoint(regParam, elasticNetParam, validationLogLoss, validationLogLossStandardError,
+          validationAucRoc, se);
+    }
+  }
 
   /**
    * The fitted pipeline, the grid it was chosen on and the chosen point; {@code platt} is the calibration line the
@@ -174,9 +188,20 @@ public final class UpgradeModel {
         fits.put(point, model);
       }
     }
-    grid.sort(java.util.Comparator.comparingDouble(GridPoint::regParam)
+    // Each point's gap to the best, paired on the same rows: two fits' losses move together row by row, so their
+    // difference is known far better than either loss alone (whose own error would let a constant model in).
+    GridPoint best = grid.stream().min(java.util.Comparator.comparingDouble(GridPoint::validationLogLoss))
+        .orElseThrow();
+    List<GridPoint> paired = new ArrayList<>();
+    java.util.Map<GridPoint, LogisticRegressionModel> pairedFits = new java.util.HashMap<>();
+    for (GridPoint g : grid) {
+      GridPoint p = g.withGapStandardError(g == best ? 0 : choiceMatrix.gapStandardError(fits.get(g), fits.get(best)));
+      paired.add(p);
+      pairedFits.put(p, fits.get(g));
+    }
+    paired.sort(java.util.Comparator.comparingDouble(GridPoint::regParam)
         .thenComparingDouble(GridPoint::elasticNetParam));
-    return new Path(List.copyOf(grid), fits, oneStandardError(grid));
+    return new Path(List.copyOf(paired), pairedFits, oneStandardError(paired));
   }
 
   /** The model at one point of regularization, fitted on all of {@code rows}: no grid, no validation side. */
@@ -190,12 +215,16 @@ public final class UpgradeModel {
     }
   }
 
-  /** The most regularized grid point (then the most L1) within one standard error of the lowest log loss. */
+  /**
+   * The most regularized grid point (then the most L1) whose log loss is within one standard error of the lowest:
+   * the standard error of its own gap to the best point (paired, clustered by account), or, where that is not known,
+   * the best point's own.
+   */
   static GridPoint oneStandardError(List<GridPoint> grid) {
     GridPoint best = grid.stream().min(java.util.Comparator.comparingDouble(GridPoint::validationLogLoss))
         .orElseThrow();
-    double bar = best.validationLogLoss() + best.validationLogLossStandardError();
-    return grid.stream().filter(g -> g.validationLogLoss() <= bar)
+    return grid.stream().filter(g -> g.validationLogLoss() - best.validationLogLoss() <= (Double.isNaN(
+            g.gapStandardError()) ? best.validationLogLossStandardError() : g.gapStandardError()))
         .max(java.util.Comparator.comparingDouble(GridPoint::regParam).thenComparingDouble(GridPoint::elasticNetParam))
         .orElse(best);
   }

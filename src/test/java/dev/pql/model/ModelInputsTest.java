@@ -70,4 +70,32 @@ class ModelInputsTest {
     assertEquals(0.03, UpgradeModel.oneStandardError(grid).regParam());
     assertEquals(0.01, UpgradeModel.oneStandardError(grid.subList(1, 2)).regParam());
   }
+
+  @Test
+  void aPointIsJudgedByTheErrorOfItsOwnGapToTheBestNotByTheBestsLoss() {
+    // The constant model (0.1) loses 0.0146 to the best; the best's own loss is known to ±0.0170, but the gap,
+    // paired row by row, to ±0.004: the constant model is surely worse and is not chosen.
+    List<UpgradeModel.GridPoint> grid = List.of(
+        new UpgradeModel.GridPoint(0.01, 0.5, 0.2376, 0.0192, 0.681, 0.0030),
+        new UpgradeModel.GridPoint(0.03, 0.5, 0.2247, 0.0170, 0.684, 0),
+        new UpgradeModel.GridPoint(0.1, 0.5, 0.2393, 0.0185, 0.5, 0.0040));
+    assertEquals(0.03, UpgradeModel.oneStandardError(grid).regParam());
+    // Where the gap is that uncertain, the simpler model is as good as the best.
+    List<UpgradeModel.GridPoint> noisy = List.of(grid.get(0), grid.get(1),
+        new UpgradeModel.GridPoint(0.1, 0.5, 0.2393, 0.0185, 0.5, 0.0150));
+    assertEquals(0.1, UpgradeModel.oneStandardError(noisy).regParam());
+  }
+
+  @Test
+  void theGapsErrorCountsAnAccountsRowsAsOneDraw() {
+    // Two accounts of two rows each, gaps (1, 1) and (3, 3): mean 2; as clusters, sums 2 and 6 around 2 x 2.
+    // sqrt(2 / 1 x ((2 - 4)^2 + (6 - 4)^2)) / 4 = sqrt(16) / 4 = 1.
+    assertEquals(1.0, LocalMatrix.clusteredStandardError(2, 8, 4 + 36, 2 * 2 + 6 * 2, 4 + 4, 4), 1e-12);
+    double[] values = {0, 0, 0, 0};
+    LocalMatrix m = new LocalMatrix(values, new double[] {1, 0, 1, 0}, new boolean[4], new long[] {7, 7, 9, 9}, 4, 1);
+    assertEquals(0.0, m.gapStandardError(new double[] {0}, 0.3, new double[] {0}, 0.3), 1e-12, "a model beside itself");
+    // A constant model against another: each account holds one upgrade and one not, so its gap sum is the same for
+    // both accounts and the clustered error is zero, although the rows' gaps differ.
+    assertEquals(0.0, m.gapStandardError(new double[] {0}, 1.0, new double[] {0}, -1.0), 1e-12);
+  }
 }
