@@ -81,6 +81,28 @@ public final class Backtest {
               finite(e.getValue()))).toList(), modelVersion};
     }
 
+    /**
+     * The same figures by definition_backtest's column names (run_id aside), in its order: dates as ISO text, the
+     * overlap as a map from definition to share; undefined figures are nulls. For printing as JSON or CSV.
+     */
+    public java.util.LinkedHashMap<String, Object> named(int horizonDays) {
+      List<String> names = dev.pql.io.Tables.DEFINITION_BACKTEST.columnNames().stream()
+          .filter(c -> !c.equals("run_id")).toList();
+      Object[] values = columns(horizonDays, null);
+      java.util.LinkedHashMap<String, Object> named = new java.util.LinkedHashMap<>();
+      for (int i = 0; i < names.size() && i < values.length; i++) {
+        Object v = values[i];
+        if (v instanceof java.sql.Date d) v = d.toLocalDate().toString();
+        if (names.get(i).equals("overlap")) {
+          java.util.LinkedHashMap<String, Double> shares = new java.util.LinkedHashMap<>();
+          overlap.forEach((k, share) -> shares.put(k, finite(share)));
+          v = shares;
+        }
+        named.put(names.get(i), v);
+      }
+      return named;
+    }
+
     private static Double finite(double v) {
       return Double.isFinite(v) ? v : null;
     }
@@ -269,6 +291,14 @@ public final class Backtest {
     double[][] draws = resampled == null ? new double[0][1 + 2 * n] : resampled;
     Estimate precisionCi = Estimate.bootstrap(precision, column(draws, 1 + 2 * i), CONFIDENCE);
     Estimate liftCi = Estimate.bootstrap(ratio(precision, base), column(draws, 2 + 2 * i), CONFIDENCE);
+    if (pqlRows > 0 && (pqlUpgradeRows == 0 || pqlUpgradeRows == pqlRows) && base > 0) {
+      // None (or all) of the PQL rows upgraded: every resample says so too, an interval of width zero. The Wilson
+      // interval over the accounts that qualified (each one trial, as clustered rows are at least) says how far
+      // from 0% (or 100%) the rate may still be.
+      precisionCi = Estimate.wilson(pqlUpgradeRows == 0 ? 0 : accounts, accounts, CONFIDENCE);
+      precisionCi = new Estimate(precision, precisionCi.lo(), precisionCi.hi());
+      liftCi = new Estimate(precision / base, precisionCi.lo() / base, precisionCi.hi() / base);
+    }
     double[] leadInterval = lead.isEmpty() ? new double[] {Double.NaN, Double.NaN} : medianInterval(lead, caught);
     Upgrades caughtUpgrades = new Upgrades(upgrades, caught, Estimate.wilson(caught, upgrades, CONFIDENCE),
         ratio(pqlUpgradeRows, upgradeRows), lead.isEmpty() ? Double.NaN : lead.get(LEAD_GRID / 2), leadInterval[0],

@@ -87,6 +87,20 @@ class BacktestTest extends SparkTestBase {
   }
 
   @Test
+  void aDefinitionWhosePqlsNeverUpgradeHasAnIntervalThatSaysHowFewTheyWere() {
+    // Only b's three rows qualify, and b never upgrades. Every resample of accounts says 0% too: the interval is
+    // Wilson's over the one account that qualified, 0 to 79%.
+    Backtest.Figures never = Backtest.run(history(), List.of(new Backtest.Candidate("never", "1", "rule",
+        expr("account_id = 'b'"))), 7).get(0);
+    assertEquals(List.of(3L, 0L, 1L), List.of(never.pqlRows(), never.pqlUpgradeRows(), never.accounts()));
+    assertEquals(0.0, never.precision().value());
+    assertEquals(0.0, never.precision().lo());
+    assertEquals(Estimate.wilson(0, 1, 0.95).hi(), never.precision().hi(), 1e-12);
+    assertTrue(never.precision().hi() > 0.7, never.precision().toString());
+    assertEquals(never.precision().hi() / (9.0 / 13), never.lift().hi(), 1e-12, "the lift's, over the base rate");
+  }
+
+  @Test
   void theMedianLeadsIntervalIsTheOrderStatisticsAroundTheMiddleRoundedOutward() {
     // Leads 1..100 read on the 1% grid as Spark's percentile does (interpolated): q(p) = 1 + 99p.
     List<Double> grid = new java.util.ArrayList<>();
