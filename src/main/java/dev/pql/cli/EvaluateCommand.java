@@ -19,7 +19,11 @@ final class EvaluateCommand extends SparkCommand<EvaluateOptions> {
   @Override
   int run(Settings settings, StageContext context) {
     EvaluateJob.Result r = EvaluateJob.run(context, settings, definition(), options.from, options.to);
-    System.out.print(Report.evaluate(r));
+    System.out.print(switch (options.format) {
+      case table -> Report.evaluate(r);
+      case json -> Report.evaluateJson(r);
+      case csv -> Report.evaluateCsv(r);
+    });
     return 0;
   }
 

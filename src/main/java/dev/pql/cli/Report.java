@@ -169,7 +169,76 @@ final class Report {
       c.overlap().forEach((name, share) -> out.append(String.format("  %-28s %s%n", name,
           format(100 * share, "%.1f%%"))));
     }
+    if (!r.weekly().isEmpty()) {
+      out.append("The candidate week by week (each week's snapshots replayed on their own):\n");
+      String columns = "  %-10s %8s %8s %-26s %-26s%n";
+      out.append(String.format(Locale.ROOT, columns, "week of", "rows", "PQL rows", "precision", "recall of upgrades"));
+      r.weekly().forEach((week, figures) -> {
+        Backtest.Figures w = figures.get(0);
+        Backtest.Upgrades u = w.upgrades();
+        out.append(String.format(Locale.ROOT, columns, week, String.format("%,d", w.rows()),
+            String.format("%,d", w.pqlRows()), w.pqlRows() == 0 ? "-" : w.pqlUpgradeRows() + "/" + w.pqlRows() + " "
+                + w.precision().format("%.1f%%", 100), u.upgrades() == 0 ? "-" : u.caught() + "/" + u.upgrades()
+                + " " + u.recall().format("%.0f%%", 100)));
+      });
+    }
     return out.toString();
+  }
+
+  /**
+   * The evaluation for programs, as JSON: the window, then each definition's figures over the whole window and each
+   * week's, by definition_backtest's column names; undefined figures are null.
+   */
+  static String evaluateJson(dev.pql.metrics.EvaluateJob.Result r) {
+    java.util.Map<String, Object> out = new java.util.LinkedHashMap<>();
+    out.put("from_date", r.figures().get(0).from().toString());
+    out.put("to_date", r.figures().get(0).to().toString());
+    out.put("horizon_days", r.horizonDays());
+    out.put("definitions", r.figures().stream().map(f -> f.named(r.horizonDays())).toList());
+    List<Object> weeks = new java.util.ArrayList<>();
+    r.weekly().forEach((week, figures) -> {
+      java.util.Map<String, Object> w = new java.util.LinkedHashMap<>();
+      w.put("week", week.toString());
+      w.put("definitions", figures.stream().map(f -> f.named(r.horizonDays())).toList());
+      weeks.add(w);
+    });
+    out.put("weeks", weeks);
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+          .writeValueAsString(out) + "\n";
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /**
+   * The evaluation for programs, as CSV with a header: one row per definition over the whole window ({@code week}
+   * empty), then one per definition and week; definition_backtest's columns, the overlap as JSON.
+   */
+  static String evaluateCsv(dev.pql.metrics.EvaluateJob.Result r) {
+    java.io.StringWriter text = new java.io.StringWriter();
+    com.univocity.parsers.csv.CsvWriter csv = new com.univocity.parsers.csv.CsvWriter(text,
+        new com.univocity.parsers.csv.CsvWriterSettings());
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    List<String> header = new java.util.ArrayList<>(List.of("week"));
+    header.addAll(r.figures().get(0).named(r.horizonDays()).keySet());
+    csv.writeHeaders(header);
+    java.util.function.BiConsumer<String, Backtest.Figures> row = (week, f) -> {
+      List<Object> values = new java.util.ArrayList<>();
+      values.add(week);
+      f.named(r.horizonDays()).forEach((name, v) -> {
+        try {
+          values.add(v instanceof java.util.Map<?, ?> m ? json.writeValueAsString(m) : v);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      csv.writeRow(values);
+    };
+    r.figures().forEach(f -> row.accept(null, f));
+    r.weekly().forEach((week, figures) -> figures.forEach(f -> row.accept(week.toString(), f)));
+    csv.close();
+    return text.toString();
   }
 
   /** The date's most likely PQLs with their first reasons. */

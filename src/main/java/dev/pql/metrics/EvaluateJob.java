@@ -29,8 +29,16 @@ import org.apache.spark.sql.SparkSession;
 public final class EvaluateJob {
   private EvaluateJob() {}
 
-  /** The figures of the candidate (first) and of each active definition, over the snapshots used. */
-  public record Result(LocalDate from, LocalDate to, int horizonDays, List<Backtest.Figures> figures) {}
+  /**
+   * The figures of the candidate (first) and of each active definition, over the snapshots used, and the same for
+   * the snapshots of each week on their own (weeks from Monday, in order).
+   */
+  public record Result(LocalDate from, LocalDate to, int horizonDays, List<Backtest.Figures> figures,
+      java.util.SortedMap<LocalDate, List<Backtest.Figures>> weekly) {
+    public Result(LocalDate from, LocalDate to, int horizonDays, List<Backtest.Figures> figures) {
+      this(from, to, horizonDays, figures, new java.util.TreeMap<>());
+    }
+  }
 
   public static Result run(StageContext context, Settings settings, Definition candidate, LocalDate from,
       LocalDate to) {
@@ -49,8 +57,13 @@ public final class EvaluateJob {
     if (to != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(to)));
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), settings.plans().free(),
         horizon, TrainingSet.labelEnd(EventHistory.dataEnd(store), settings.model()));
-    List<Backtest.Figures> figures = Backtest.requireHistory(Backtest.run(labelled, candidates,
-        settings.features().weekly() ? 7 : 1), horizon);
-    return new Result(from, to, horizon, figures);
+    int cadence = settings.features().weekly() ? 7 : 1;
+    List<Backtest.Figures> figures = Backtest.requireHistory(Backtest.run(labelled, candidates, cadence), horizon);
+    // Each week replayed on its own, in the same few jobs: its counts and rates beside the whole window's.
+    java.util.SortedMap<LocalDate, List<Backtest.Figures>> weekly = new java.util.TreeMap<>();
+    Backtest.byGroup(labelled.withColumn(Backtest.GROUP, org.apache.spark.sql.functions.date_trunc("week",
+        col("as_of_date")).cast("date")), candidates, cadence)
+        .forEach((week, f) -> weekly.put(((Date) week).toLocalDate(), f));
+    return new Result(from, to, horizon, figures, weekly);
   }
 }

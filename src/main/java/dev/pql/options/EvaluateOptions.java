@@ -26,6 +26,14 @@ public final class EvaluateOptions extends CommandOptions {
       + "days after signup.")
   public Integer withinDays;
 
+  /** How the figures are printed. */
+  public enum Format { table, json, csv }
+
+  @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table", description = "table (for people, "
+      + "default), json or csv (for programs): the whole window's figures and each week's, every rate with its "
+      + "95%% interval and its counts; json and csv use definition_backtest's column names.")
+  public Format format = Format.table;
+
   @Option(names = "--from", paramLabel = "DATE", description = "First snapshot date replayed (default: the first).")
   public LocalDate from;
 

@@ -60,19 +60,69 @@ class WarehouseApiTest extends SparkTestBase {
     assertEquals(0, warehouse.leads().count());
     assertTrue(warehouse.table("account_features").columns().length == 4);
 
+    // Each week's truth, before a command stops this session: its rows, PQL rows and their upgrade rate.
+    java.util.Map<String, Row> weeks = new java.util.TreeMap<>();
+    spark.sql("""
+        SELECT CAST(as_of_date AS STRING), count(*), count_if(x >= 700), avg(CASE WHEN x >= 700 THEN
+               CAST(upgrades AS DOUBLE) END)
+        FROM api_synthetic GROUP BY as_of_date""").collectAsList().forEach(r -> weeks.put(r.getString(0), r));
+
+    String printed = evaluate(store, config, "--rule", "x >= 700");
+    assertTrue(printed.contains(Report.evaluate(api)), "the command prints the API's figures:\n" + printed
+        + "\nthe API's, as the report:\n" + Report.evaluate(api));
+    assertTrue(printed.contains("The candidate week by week"), printed);
+
+    // For programs: the same figures as JSON, with each week's (here one snapshot a week) beside the whole window's.
+    com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(evaluate(store, config, "--rule", "x >= 700", "--format", "json"));
+    com.fasterxml.jackson.databind.JsonNode whole = json.get("definitions").get(0);
+    assertEquals("candidate", whole.get("definition_name").asText());
+    assertEquals(truth.getLong(0), whole.get("pql_rows").asLong());
+    assertEquals(api.figures().get(0).precision().lo(), whole.get("precision_lo").asDouble(), 1e-12);
+    assertEquals(List.copyOf(weeks.keySet()), json.get("weeks").findValuesAsText("week"));
+    long pqlRows = 0;
+    for (com.fasterxml.jackson.databind.JsonNode week : json.get("weeks")) {
+      com.fasterxml.jackson.databind.JsonNode c = week.get("definitions").get(0);
+      Row t = weeks.get(week.get("week").asText());
+      assertEquals(t.getLong(1), c.get("rows").asLong(), week.toString());
+      assertEquals(t.getLong(2), c.get("pql_rows").asLong(), week.toString());
+      assertEquals(t.getDouble(3), c.get("precision").asDouble(), 1e-12, week.toString());
+      assertTrue(c.get("precision_lo").asDouble() <= t.getDouble(3) && t.getDouble(3) <= c.get("precision_hi")
+          .asDouble(), "each week's precision with its interval: " + c);
+      pqlRows += c.get("pql_rows").asLong();
+    }
+    assertEquals(truth.getLong(0), pqlRows, "the weeks' PQL rows add up to the whole window's");
+
+    // And as CSV: a row per definition for the window (week empty), then per definition and week.
+    com.univocity.parsers.csv.CsvParserSettings settings = new com.univocity.parsers.csv.CsvParserSettings();
+    settings.setHeaderExtractionEnabled(true);
+    com.univocity.parsers.csv.CsvParser parser = new com.univocity.parsers.csv.CsvParser(settings);
+    List<com.univocity.parsers.common.record.Record> records = parser.parseAllRecords(new java.io.StringReader(
+        evaluate(store, config, "--rule", "x >= 700", "--format", "csv")));
+    assertEquals(2 * (1 + weeks.size()), records.size(), "two definitions, the window and each week");
+    assertEquals(null, records.get(0).getString("week"));
+    assertEquals(truth.getLong(0), records.get(0).getLong("pql_rows"));
+    assertEquals(whole.get("precision_hi").asDouble(), records.get(0).getDouble("precision_hi"), 1e-12);
+    assertEquals(List.of("big-x", "candidate"), records.stream().filter(r -> r.getString("week") != null)
+        .map(r -> r.getString("definition_name")).distinct().sorted().toList());
+  }
+
+  /** {@code pql evaluate} with the given arguments on the warehouse, its exit checked; what it printed. */
+  private static String evaluate(DeltaStore store, Path config, String... args) {
+    List<String> command = new java.util.ArrayList<>(List.of("evaluate", "--warehouse", store.warehouse(),
+        "--config", config.toString()));
+    command.addAll(List.of(args));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     PrintStream stdout = System.out;
     int exit;
     try {
       System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      exit = Main.commandLine().execute("evaluate", "--warehouse", store.warehouse(), "--config", config.toString(),
-          "--rule", "x >= 700");
+      exit = Main.commandLine().execute(command.toArray(String[]::new));
     } finally {
       System.setOut(stdout);
     }
     String printed = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, exit, printed);
-    assertTrue(printed.contains(Report.evaluate(api)), "the command prints the API's figures:\n" + printed
-        + "\nthe API's, as the report:\n" + Report.evaluate(api));
+    return printed;
   }
 }
