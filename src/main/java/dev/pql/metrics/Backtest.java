@@ -291,13 +291,13 @@ public final class Backtest {
     double[][] draws = resampled == null ? new double[0][1 + 2 * n] : resampled;
     Estimate precisionCi = Estimate.bootstrap(precision, column(draws, 1 + 2 * i), CONFIDENCE);
     Estimate liftCi = Estimate.bootstrap(ratio(precision, base), column(draws, 2 + 2 * i), CONFIDENCE);
-    if (pqlRows > 0 && (pqlUpgradeRows == 0 || pqlUpgradeRows == pqlRows) && base > 0) {
+    if (pqlRows > 0 && (pqlUpgradeRows == 0 || pqlUpgradeRows == pqlRows)) {
       // None (or all) of the PQL rows upgraded: every resample says so too, an interval of width zero. The Wilson
       // interval over the accounts that qualified (each one trial, as clustered rows are at least) says how far
       // from 0% (or 100%) the rate may still be.
       precisionCi = Estimate.wilson(pqlUpgradeRows == 0 ? 0 : accounts, accounts, CONFIDENCE);
       precisionCi = new Estimate(precision, precisionCi.lo(), precisionCi.hi());
-      liftCi = new Estimate(precision / base, precisionCi.lo() / base, precisionCi.hi() / base);
+      if (base > 0) liftCi = new Estimate(precision / base, precisionCi.lo() / base, precisionCi.hi() / base);
     }
     double[] leadInterval = lead.isEmpty() ? new double[] {Double.NaN, Double.NaN} : medianInterval(lead, caught);
     Upgrades caughtUpgrades = new Upgrades(upgrades, caught, Estimate.wilson(caught, upgrades, CONFIDENCE),

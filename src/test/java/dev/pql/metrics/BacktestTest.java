@@ -98,6 +98,11 @@ class BacktestTest extends SparkTestBase {
     assertEquals(Estimate.wilson(0, 1, 0.95).hi(), never.precision().hi(), 1e-12);
     assertTrue(never.precision().hi() > 0.7, never.precision().toString());
     assertEquals(never.precision().hi() / (9.0 / 13), never.lift().hi(), 1e-12, "the lift's, over the base rate");
+    // Where nothing upgraded at all (b's and f's rows alone): the same interval, and no lift over a zero base rate.
+    Backtest.Figures none = Backtest.run(history().filter("account_id IN ('b', 'f')"), List.of(
+        new Backtest.Candidate("b", "1", "rule", expr("account_id = 'b'"))), 7).get(0);
+    assertEquals(Estimate.wilson(0, 1, 0.95).hi(), none.precision().hi(), 1e-12);
+    assertTrue(Double.isNaN(none.lift().value()), none.lift().toString());
   }
 
   @Test
