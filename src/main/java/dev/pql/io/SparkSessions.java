@@ -28,6 +28,12 @@ public final class SparkSessions {
         // Delta's metadata log is tiny; its default 50-partition state reconstruction is slow on 2 cores.
         .config("spark.databricks.delta.snapshotPartitions", "2")
         .config("spark.ui.showConsoleProgress", "false");
+    // Spark's catalog keeps its default database in ./spark-warehouse unless told otherwise: pql keeps no managed
+    // table there, and a scheduler's working directory is no place for it. A platform's own setting stays.
+    if (!conf.contains("spark.sql.warehouse.dir")) {
+      builder.config("spark.sql.warehouse.dir", java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
+          "pql-spark-catalog-" + System.getProperty("user.name")).toUri().toString());
+    }
     commandConf.forEach(builder::config);
     settings.conf().forEach(builder::config);
     return builder.getOrCreate();

@@ -130,6 +130,11 @@ class FaultIT {
     assertTrue(Files.isDirectory(warehouse.resolve("pql_scores/_delta_log")), "the warehouse is where it was told");
     assertTrue(SampleRun.read(work.resolve("killed-2.log")).contains(" event rows read, "), "the lake was found");
     assertTrue(!Files.exists(ServiceProcess.HOME.resolve(warehouse.getFileName())), "nothing in the installation");
+    try (var here = Files.list(work)) {
+      assertEquals(List.of(), here.map(p -> p.getFileName().toString())
+          .filter(n -> !n.equals(warehouse.getFileName().toString()) && !n.endsWith(".log")).toList(),
+          "nothing in the working directory but the warehouse and the logs (no spark-warehouse)");
+    }
     Set<String> shipped = new java.util.TreeSet<>();
     try (var files = Files.list(ServiceProcess.HOME.resolve("conf/definitions"))) {
       files.forEach(f -> shipped.add(f.getFileName().toString().replace(".conf", "")));
