@@ -34,11 +34,10 @@ public final class EvaluateJob {
    * the snapshots of each week on their own (weeks from Monday, in order).
    */
   public record Result(LocalDate from, LocalDate to, int horizonDays, List<Backtest.Figures> figures,
-      java.util.SortedMap<LocalDate, List<Backtest.Figures>> weekly) {
-    public Result(LocalDate from, LocalDate to, int horizonDays, List<Backtest.Figures> figures) {
-      this(from, to, horizonDays, figures, new java.util.TreeMap<>());
-    }
-  }
+      java.util.SortedMap<LocalDate, List<Backtest.Figures>> weekly) {}
+
+  /** The replay group of the whole window, beside each week's (the week's Monday as ISO text). */
+  private static final String WINDOW = "window";
 
   public static Result run(StageContext context, Settings settings, Definition candidate, LocalDate from,
       LocalDate to) {
@@ -57,13 +56,18 @@ public final class EvaluateJob {
     if (to != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(to)));
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), settings.plans().free(),
         horizon, TrainingSet.labelEnd(EventHistory.dataEnd(store), settings.model()));
-    int cadence = settings.features().weekly() ? 7 : 1;
-    List<Backtest.Figures> figures = Backtest.requireHistory(Backtest.run(labelled, candidates, cadence), horizon);
-    // Each week replayed on its own, in the same few jobs: its counts and rates beside the whole window's.
+    // The whole window and each week on its own in one replay (the same few jobs): every row once in the window's
+    // group and once in its week's. Resamples are drawn per account, so the window's figures are run()'s.
+    Dataset<Row> grouped = labelled.withColumn(Backtest.GROUP, org.apache.spark.sql.functions.lit(WINDOW))
+        .unionByName(labelled.withColumn(Backtest.GROUP, org.apache.spark.sql.functions.date_trunc("week",
+            col("as_of_date")).cast("date").cast("string")));
+    java.util.Map<Object, List<Backtest.Figures>> replayed = Backtest.byGroup(grouped, candidates,
+        settings.features().weekly() ? 7 : 1);
+    List<Backtest.Figures> figures = Backtest.requireHistory(replayed.getOrDefault(WINDOW, List.of()), horizon);
     java.util.SortedMap<LocalDate, List<Backtest.Figures>> weekly = new java.util.TreeMap<>();
-    Backtest.byGroup(labelled.withColumn(Backtest.GROUP, org.apache.spark.sql.functions.date_trunc("week",
-        col("as_of_date")).cast("date")), candidates, cadence)
-        .forEach((week, f) -> weekly.put(((Date) week).toLocalDate(), f));
+    replayed.forEach((group, f) -> {
+      if (!WINDOW.equals(group)) weekly.put(LocalDate.parse((String) group), f);
+    });
     return new Result(from, to, horizon, figures, weekly);
   }
 }
