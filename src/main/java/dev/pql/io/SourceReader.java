@@ -6,8 +6,6 @@ import dev.pql.PqlException.ReadError;
 import dev.pql.config.Settings.SourceTable;
 import java.util.Arrays;
 import java.util.Set;
-import static org.apache.spark.sql.functions.col;
-
 import org.apache.spark.sql.DataFrameReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
