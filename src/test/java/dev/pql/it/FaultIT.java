@@ -105,7 +105,8 @@ class FaultIT {
     Path lease = warehouse.resolve(dev.pql.io.WarehouseLease.NAME);
     assertTrue(Files.exists(lease), "the killed run's lease is left behind");
     try (ServiceProcess finishes = ServiceProcess.start("pql run finishes", command(work, warehouse, "finishes"),
-        Map.of("PQL_JAVA_OPTS", "-Xmx2g", "PQL_LOG_FILE", SampleRun.logFile(work.resolve("finishes.log")).toString()),
+        Map.of("PQL_JAVA_OPTS", SampleRun.PQL_JAVA_OPTS, "PQL_LOG_FILE",
+            SampleRun.logFile(work.resolve("finishes.log")).toString()),
         work.resolve("finishes.log"), work)) {
       long deadline = System.nanoTime() + 120_000_000_000L;
       while (!leaseHeldBy(lease, "finishes") && finishes.handle().isAlive() && System.nanoTime() < deadline) {

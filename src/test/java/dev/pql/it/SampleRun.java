@@ -26,6 +26,8 @@ final class SampleRun {
   static final String RUN_ID = "it-run";
   static final Duration RUN_TIMEOUT = Duration.ofMinutes(15);
   static final String BUCKET = "pql-it";
+  /** The JVM options of the jobs/pql processes the tests start: a heap that fits beside the others, the tests' GC. */
+  static final String PQL_JAVA_OPTS = "-Xmx2g -XX:+UseParallelGC";
 
   /**
    * What the reference run left: the lake and warehouse as local folders, the secret it ran with, the output of
@@ -134,7 +136,7 @@ final class SampleRun {
     List<String> command = new ArrayList<>(List.of(ServiceProcess.HOME.resolve("jobs/pql").toString()));
     command.addAll(List.of(args));
     Map<String, String> environment = new java.util.HashMap<>(env);
-    environment.putIfAbsent("PQL_JAVA_OPTS", "-Xmx2g");
+    environment.putIfAbsent("PQL_JAVA_OPTS", PQL_JAVA_OPTS);
     environment.putIfAbsent("PQL_LOG_FILE", logFile(log).toString());
     try (ServiceProcess p = ServiceProcess.start("pql " + args[0], command, environment, log, directory)) {
       int code = p.await(RUN_TIMEOUT);
