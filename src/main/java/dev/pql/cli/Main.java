@@ -36,7 +36,7 @@ public final class Main {
 
   /** The commands that write the warehouse and hold its lease while they run ({@link SparkCommand#writesWarehouse}). */
   static final java.util.Set<String> LEASED_COMMANDS = java.util.Set.of("ingest", "features", "train", "score",
-      "backtest", "metrics", "run", "demo");
+      "backtest", "metrics", "report", "run", "demo");
 
   private static java.util.Map<String, String> exitCodes() {
     java.util.Map<String, String> codes = new java.util.LinkedHashMap<>();
@@ -63,9 +63,9 @@ public final class Main {
    */
   static CommandLine commandLine() {
     CommandLine line = withExitCodes(new CommandLine(new Main()));
-    for (SparkCommand<?> command : List.of(new GenerateCommand(), new EventsCommand(), new IngestCommand(), new FeaturesCommand(),
-        new TrainCommand(), new ScoreCommand(), new EvaluateCommand(), new BacktestCommand(), new MetricsCommand(),
-        new RunCommand(), new DemoCommand(), new ServeSqlCommand())) {
+    for (SparkCommand<?> command : List.of(new GenerateCommand(), new EventsCommand(), new IngestCommand(),
+        new FeaturesCommand(), new TrainCommand(), new ScoreCommand(), new EvaluateCommand(), new BacktestCommand(),
+        new MetricsCommand(), new ReportCommand(), new RunCommand(), new DemoCommand(), new ServeSqlCommand())) {
       line.addSubcommand(command.name(), withExitCodes(command.commandLine()));
     }
     line.addSubcommand("tables", new TablesCommand());

@@ -53,6 +53,7 @@ final class RunCommand extends SparkCommand<RunOptions> {
     outcome.warnings().forEach(w -> out.append("warning: ").append(w).append('\n'));
     out.append(Report.run(Summaries.run(context.store(), outcome)));
     out.append(Report.stages(context.log().results()));
+    if (outcome.report() != null) out.append(String.format("Report: %s%n", outcome.report()));
     return out.toString();
   }
 }

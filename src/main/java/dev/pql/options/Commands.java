@@ -16,8 +16,9 @@ public final class Commands {
 
   static {
     for (Supplier<CommandOptions> s : List.<Supplier<CommandOptions>>of(GenerateOptions::new, EventsOptions::new,
-        IngestOptions::new, FeaturesOptions::new, TrainOptions::new, ScoreOptions::new, EvaluateOptions::new, BacktestOptions::new,
-        MetricsOptions::new, RunOptions::new, DemoOptions::new, ServeSqlOptions::new)) {
+        IngestOptions::new, FeaturesOptions::new, TrainOptions::new, ScoreOptions::new, EvaluateOptions::new,
+        BacktestOptions::new, MetricsOptions::new, ReportOptions::new, RunOptions::new, DemoOptions::new,
+        ServeSqlOptions::new)) {
       OPTIONS.put(s.get().name(), s);
     }
   }

@@ -19,23 +19,23 @@ import java.util.List;
 
 /**
  * The whole pipeline, as a scheduler runs it: ingest, features for the snapshot dates not built yet, train when
- * due, score the snapshots not scored yet, backtest and metrics. Each stage prints one line of progress; a stage
- * that cannot run yet (too little history) is recorded as skipped and the rest go on. Rerunning on the same lake
- * builds, trains and scores nothing new.
+ * due, score the snapshots not scored yet, backtest, metrics and the run's HTML report. Each stage prints one line
+ * of progress; a stage that cannot run yet (too little history) is recorded as skipped and the rest go on.
+ * Rerunning on the same lake builds, trains and scores nothing new.
  */
 public final class Pipeline {
   private Pipeline() {}
 
-  /** The stages the pipeline runs: ingest, features, train, score, backtest, metrics. */
-  public static final int STAGES = 6;
+  /** The stages the pipeline runs: ingest, features, train, score, backtest, metrics, report. */
+  public static final int STAGES = 7;
 
   /**
    * What the run did: the latest model (null: none yet), the last date scored (null: none), the training, why the
-   * latest model does not score (the champion gate withheld it; null when it scores), and the stages skipped for
-   * too little data.
+   * latest model does not score (the champion gate withheld it; null when it scores), the stages skipped for
+   * too little data, the warnings about the lake and where the run's report went.
    */
   public record Outcome(String modelVersion, LocalDate latestScored, Stages.Trained trained, String withheld,
-      List<String> skipped, List<String> warnings) {}
+      List<String> skipped, List<String> warnings, String report) {}
 
   /** @param truthLake a generated lake whose true hazard the model is compared with, or null */
   public static Outcome run(StageRunner runner, Settings settings, String truthLake) {
@@ -76,8 +76,9 @@ public final class Pipeline {
     }
     backtest(runner, scoring);
     metrics(runner, settings);
+    dev.pql.report.ReportJob.Result report = Stages.report(runner);
     return new Outcome(model, ScoringHistory.latestScored(store), trained, withheld, runner.skippedForData(),
-        warnings);
+        warnings, report.path());
   }
 
   private static final String UNCHANGED = "up to date: nothing it reads has changed since it last ended";

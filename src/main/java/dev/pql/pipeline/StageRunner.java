@@ -10,7 +10,7 @@ import java.util.function.Supplier;
 /**
  * The one wrapper of a stage, for the commands and the pipeline alike: its Spark jobs in the job group "pql STAGE",
  * its row in pipeline_runs with its counts and task balance, and its progress line on the console,
- * {@code [3/6] train ... 92.4 s: model X}. In the pipeline, a stage that cannot run yet (too little history) is
+ * {@code [3/7] train ... 92.4 s: model X}. In the pipeline, a stage that cannot run yet (too little history) is
  * recorded as skipped and the run goes on; a command fails instead.
  */
 public final class StageRunner {

@@ -186,4 +186,15 @@ public final class Stages {
         r -> String.format("%,d rows over the scores of %s .. %s (%,d changed)", r.rows(), r.scoredFrom(),
             r.scoredTo(), r.inserted() + r.updated() + r.deleted()));
   }
+
+  /** The run's HTML report, written under the warehouse (reports/RUN.html). */
+  public static dev.pql.report.ReportJob.Result report(StageRunner runner) {
+    return report(runner, runner.context().runId());
+  }
+
+  /** The report of run {@code of}, written under the warehouse (reports/OF.html). */
+  public static dev.pql.report.ReportJob.Result report(StageRunner runner, String of) {
+    return runner.run("report", () -> dev.pql.report.ReportJob.run(runner.context().store(), of),
+        r -> new StageCounts(0, r.sections().size(), 0, 0), dev.pql.report.ReportJob.Result::path);
+  }
 }

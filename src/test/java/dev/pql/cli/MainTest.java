@@ -128,15 +128,22 @@ class MainTest {
     assertEquals(0, o.exitCode(), o.err());
     assertTrue(o.out().contains("Generated 61 accounts"), o.out());
     // Twenty days are too few to learn from or to backtest: those stages say so, the others run.
-    assertLine(o, "\\[1/6\\] ingest +\\.\\.\\. [0-9.]+ s: [0-9,]+ event rows read, [0-9,]+ new, [0-9,]+ rejected.*");
-    assertLine(o, "\\[2/6\\] features +\\.\\.\\. [0-9.]+ s: 1 snapshot 2026-01-21 \\.\\. 2026-01-21, [0-9,]+ rows of "
+    assertLine(o, "\\[1/7\\] ingest +\\.\\.\\. [0-9.]+ s: [0-9,]+ event rows read, [0-9,]+ new, [0-9,]+ rejected.*");
+    assertLine(o, "\\[2/7\\] features +\\.\\.\\. [0-9.]+ s: 1 snapshot 2026-01-21 \\.\\. 2026-01-21, [0-9,]+ rows of "
         + "[0-9,]+ columns \\([0-9]+ key events x 16 \\+ [0-9]+\\)");
-    assertLine(o, "\\[3/6\\] train +\\.\\.\\. [0-9.]+ s: skipped: .*");
-    assertLine(o, "\\[4/6\\] score +\\.\\.\\. [0-9.]+ s: 1 snapshot by the rules and activation \\(no model yet\\); "
+    assertLine(o, "\\[3/7\\] train +\\.\\.\\. [0-9.]+ s: skipped: .*");
+    assertLine(o, "\\[4/7\\] score +\\.\\.\\. [0-9.]+ s: 1 snapshot by the rules and activation \\(no model yet\\); "
         + "[0-9,]+ new PQLs; [0-9,]+ of [0-9,]+ open accounts are PQLs on 2026-01-21");
-    assertLine(o, "\\[5/6\\] backtest +\\.\\.\\. [0-9.]+ s: skipped: .*");
-    assertLine(o, "\\[6/6\\] metrics +\\.\\.\\. [0-9.]+ s: [0-9,]+ rows over the scores of 2026-01-21 \\.\\. 2026-01-21 .*");
+    assertLine(o, "\\[5/7\\] backtest +\\.\\.\\. [0-9.]+ s: skipped: .*");
+    assertLine(o, "\\[6/7\\] metrics +\\.\\.\\. [0-9.]+ s: [0-9,]+ rows over the scores of 2026-01-21 \\.\\. 2026-01-21 .*");
     assertLine(o, "pql_metrics: no complete week scored yet");
+    // Its report, with what a run without a model has: its stages, data quality and weekly figures.
+    assertLine(o, "\\[7/7\\] report +\\.\\.\\. [0-9.]+ s: file:.*/w/reports/demo-1\\.html");
+    assertLine(o, "Report: file:.*/w/reports/demo-1\\.html");
+    String report = read(warehouse.resolve("reports/demo-1.html"));
+    assertTrue(report.contains("\"run_id\":\"demo-1\"") && report.contains("\"model\":null")
+        && report.contains("\"stage\":\"ingest.events\"") && report.contains("\"definition_name\":\"any\""),
+        "the report's figures: " + report.substring(report.indexOf("pql-data")));
 
     // The same lake again, as a scheduler would: nothing to build, train or score; the metrics unchanged. With the
     // Spark UI on (any free port), its address comes first.
@@ -147,10 +154,10 @@ class MainTest {
     assertTrue(again.out().lines().findFirst().orElse("").matches("Spark UI: http://[^ ]+:[0-9]+ \\(while this run "
         + "runs\\)"), again.out());
     assertTrue(o.out().lines().noneMatch(l -> l.startsWith("Spark UI")), "none with the UI off: " + o.out());
-    assertLine(again, "\\[1/6\\] ingest +\\.\\.\\. [0-9.]+ s: no new event rows; 61 accounts");
-    assertLine(again, "\\[2/6\\] features +\\.\\.\\. [0-9.]+ s: no snapshot due .*");
-    assertLine(again, "\\[4/6\\] score +\\.\\.\\. [0-9.]+ s: no snapshot left to score");
-    assertLine(again, "\\[6/6\\] metrics +\\.\\.\\. [0-9.]+ s: up to date: nothing it reads has changed since it "
+    assertLine(again, "\\[1/7\\] ingest +\\.\\.\\. [0-9.]+ s: no new event rows; 61 accounts");
+    assertLine(again, "\\[2/7\\] features +\\.\\.\\. [0-9.]+ s: no snapshot due .*");
+    assertLine(again, "\\[4/7\\] score +\\.\\.\\. [0-9.]+ s: no snapshot left to score");
+    assertLine(again, "\\[6/7\\] metrics +\\.\\.\\. [0-9.]+ s: up to date: nothing it reads has changed since it "
         + "last ended");
 
     SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
@@ -168,9 +175,17 @@ class MainTest {
           .forEach(r -> stages.put(r.<String>getAs("stage"), r.<String>getAs("status")));
       assertEquals("{backtest=skipped, features=succeeded, features.daily=skipped, features.snapshots=succeeded, "
           + "ingest=succeeded, ingest.accounts=skipped, ingest.conversions=skipped, ingest.events=succeeded, "
-          + "metrics=skipped, score=skipped, train=skipped}", stages.toString());
+          + "metrics=skipped, report=succeeded, score=skipped, train=skipped}", stages.toString());
     } finally {
       spark.stop();
+    }
+  }
+
+  private static String read(Path file) {
+    try {
+      return Files.readString(file);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 

@@ -10,11 +10,12 @@ import org.junit.jupiter.api.Test;
 class RunCommandTest {
   @Test
   void strictExitsSixOnAWithheldModelASkippedStageOrALakeWarningAndOtherwiseZero() {
-    Pipeline.Outcome clean = new Pipeline.Outcome("m1", null, null, null, List.of(), List.of());
-    Pipeline.Outcome withheld = new Pipeline.Outcome("m1", null, null, "lost to logins only", List.of(), List.of());
-    Pipeline.Outcome skipped = new Pipeline.Outcome(null, null, null, null, List.of("train"), List.of());
+    Pipeline.Outcome clean = new Pipeline.Outcome("m1", null, null, null, List.of(), List.of(), null);
+    Pipeline.Outcome withheld = new Pipeline.Outcome("m1", null, null, "lost to logins only", List.of(), List.of(),
+        null);
+    Pipeline.Outcome skipped = new Pipeline.Outcome(null, null, null, null, List.of("train"), List.of(), null);
     Pipeline.Outcome warned = new Pipeline.Outcome("m1", null, null, null, List.of(),
-        List.of("definition 'x' is met by no account on any stored snapshot"));
+        List.of("definition 'x' is met by no account on any stored snapshot"), null);
     for (Pipeline.Outcome o : List.of(clean, withheld, skipped, warned)) {
       assertEquals(0, RunCommand.exitCode(o, false), "without --strict: " + o);
     }

@@ -25,8 +25,8 @@ class S3IT {
     // ingest through metrics ran against s3a and wrote every table there
     assertTrue(s3.runOutput().contains("Run " + SampleRun.RUN_ID + " -> s3a://" + SampleRun.BUCKET + "/warehouse"),
         s3.runOutput());
-    for (String stage : List.of("[1/6] ingest", "[2/6] features", "[3/6] train", "[4/6] score", "[5/6] backtest",
-        "[6/6] metrics")) {
+    for (String stage : List.of("[1/7] ingest", "[2/7] features", "[3/7] train", "[4/7] score", "[5/7] backtest",
+        "[6/7] metrics", "[7/7] report")) {
       assertTrue(s3.runOutput().lines().anyMatch(l -> l.startsWith(stage) && !l.contains("skipped")), stage);
     }
     List<String> tables = new ArrayList<>(Tables.ALL.stream().map(TableContract::name).toList());
