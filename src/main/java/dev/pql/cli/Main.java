@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
     description = "Finds product-qualified leads in a product event lake.")
 public final class Main {
   public static void main(String[] args) {
+    dev.pql.io.ConsoleProgress.guardStderr(); // a log line on the console ends an open progress line first
     System.exit(execute(args));
   }
 

@@ -53,6 +53,18 @@ final class RunCommand extends SparkCommand<RunOptions> {
     outcome.warnings().forEach(w -> out.append("warning: ").append(w).append('\n'));
     out.append(Report.run(Summaries.run(context.store(), outcome)));
     out.append(Report.stages(context.log().results()));
+    out.append(closing(outcome));
+    return out.toString();
+  }
+
+  /** The last lines: the stages skipped and why, a withheld model and why, and where the report is. */
+  static String closing(Pipeline.Outcome outcome) {
+    StringBuilder out = new StringBuilder();
+    outcome.skips().forEach((stage, why) -> out.append(String.format("Skipped %s: %s%n", stage, why)));
+    if (outcome.withheld() != null) {
+      out.append(String.format("Withheld: model %s scores nothing: %s%n", outcome.modelVersion(),
+          outcome.withheld()));
+    }
     if (outcome.report() != null) out.append(String.format("Report: %s%n", outcome.report()));
     return out.toString();
   }

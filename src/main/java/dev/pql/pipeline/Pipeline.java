@@ -32,10 +32,11 @@ public final class Pipeline {
   /**
    * What the run did: the latest model (null: none yet), the last date scored (null: none), the training, why the
    * latest model does not score (the champion gate withheld it; null when it scores), the stages skipped for
-   * too little data, the warnings about the lake and where the run's report went.
+   * too little data, the warnings about the lake, where the run's report went and every stage skipped (for too
+   * little data or with nothing to do) with its reason.
    */
   public record Outcome(String modelVersion, LocalDate latestScored, Stages.Trained trained, String withheld,
-      List<String> skipped, List<String> warnings, String report) {}
+      List<String> skipped, List<String> warnings, String report, java.util.Map<String, String> skips) {}
 
   /** @param truthLake a generated lake whose true hazard the model is compared with, or null */
   public static Outcome run(StageRunner runner, Settings settings, String truthLake) {
@@ -78,7 +79,7 @@ public final class Pipeline {
     metrics(runner, settings);
     dev.pql.report.ReportJob.Result report = Stages.report(runner);
     return new Outcome(model, ScoringHistory.latestScored(store), trained, withheld, runner.skippedForData(),
-        warnings, report.path());
+        warnings, report.path(), runner.skips());
   }
 
   private static final String UNCHANGED = "up to date: nothing it reads has changed since it last ended";

@@ -2,8 +2,8 @@ package dev.pql.pipeline;
 
 import dev.pql.PqlException.NotEnoughData;
 import dev.pql.io.RunLog.StageCounts;
+import dev.pql.io.ConsoleProgress;
 import dev.pql.io.StageContext;
-import java.io.PrintStream;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -17,26 +17,26 @@ public final class StageRunner {
   private final StageContext context;
   private final int stages;
   private final boolean skipsTooEarly;
-  private final PrintStream out;
+  private final ConsoleProgress progress;
   private final java.util.List<String> skippedForData = new java.util.ArrayList<>();
+  private final java.util.Map<String, String> skips = new java.util.LinkedHashMap<>();
   private int index;
-  private long started;
 
-  private StageRunner(StageContext context, int stages, boolean skipsTooEarly, PrintStream out) {
+  private StageRunner(StageContext context, int stages, boolean skipsTooEarly, ConsoleProgress progress) {
     this.context = context;
     this.stages = stages;
     this.skipsTooEarly = skipsTooEarly;
-    this.out = out;
+    this.progress = progress;
   }
 
   /** The pipeline's runner: numbered progress lines; a stage without enough data is skipped. */
   public static StageRunner forPipeline(StageContext context, int stages) {
-    return new StageRunner(context, stages, true, System.out);
+    return new StageRunner(context, stages, true, ConsoleProgress.console());
   }
 
   /** A command's runner: one line per stage; a stage without enough data fails the command (exit 3). */
   public static StageRunner forCommand(StageContext context) {
-    return new StageRunner(context, 0, false, System.out);
+    return new StageRunner(context, 0, false, ConsoleProgress.console());
   }
 
   public StageContext context() {
@@ -64,6 +64,7 @@ public final class StageRunner {
       }
       context.log().skipped(stage, e.getMessage());
       skippedForData.add(stage);
+      skips.put(stage, e.getMessage());
       done("skipped: " + e.getMessage());
       return null;
     } catch (RuntimeException e) {
@@ -77,21 +78,26 @@ public final class StageRunner {
     return java.util.List.copyOf(skippedForData);
   }
 
+  /** Every stage skipped so far, for too little data or with nothing to do, with the reason. */
+  public java.util.Map<String, String> skips() {
+    return java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(skips));
+  }
+
   /** Records a stage that has nothing to do, with the reason for pipeline_runs and its progress line. */
   public void skip(String stage, String reason, String line) {
     start(stage);
     context.log().skipped(stage, reason);
+    skips.put(stage, reason);
     done(line);
   }
 
   private void start(String stage) {
     index++;
-    started = System.nanoTime();
-    out.print(stages > 0 ? String.format("[%d/%d] %-9s ... ", index, stages, stage) : String.format("%s ... ", stage));
-    out.flush();
+    progress.start(stages > 0 ? String.format("[%d/%d] %-9s ... ", index, stages, stage)
+        : String.format("%s ... ", stage), context.spark().sparkContext());
   }
 
   private void done(String what) {
-    out.printf("%.1f s: %s%n", (System.nanoTime() - started) / 1e9, what);
+    progress.end(what);
   }
 }
