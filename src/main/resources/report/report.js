@@ -301,7 +301,8 @@
         backgroundColor: st.map(r => color[r.status] || '#2f6fde')}]},
       options: {indexAxis: 'y', plugins: {legend: {display: false}}}
     });
-    const skipped = data.stages.filter(r => r.status !== 'succeeded');
+    // The report stage itself is still running while its page is written.
+    const skipped = data.stages.filter(r => r.status !== 'succeeded' && r.status !== 'running');
     if (skipped.length) table(s, ['stage', 'status', 'why'], skipped.map(r => [r.stage, r.status, r.message || '']));
   }
 

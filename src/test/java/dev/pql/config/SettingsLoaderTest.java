@@ -155,11 +155,22 @@ class SettingsLoaderTest {
     assertEquals("***", Secrets.shown("spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net", "v"));
   }
 
+  /** Each shipped mapping loads, and names a definitions folder of its own whose definitions parse. */
   @Test
-  void everyShippedConfigurationFileIsValid() throws IOException {
+  void everyShippedConfigurationFileIsValidWithADefinitionsFolderThatParses() throws IOException {
+    Map<String, String> folders = new java.util.TreeMap<>();
     try (var files = Files.list(Path.of("conf/mappings"))) {
-      files.forEach(mapping -> SettingsLoader.load(new File("conf/application.conf"), mapping.toFile(), Map.of()));
+      files.filter(f -> f.toString().endsWith(".conf")).forEach(mapping -> {
+        Settings s = SettingsLoader.load(new File("conf/application.conf"), mapping.toFile(), Map.of());
+        File folder = new File(s.scoring().definitions());
+        assertFalse(dev.pql.definitions.DefinitionParser.loadFolder(folder).isEmpty(), mapping + ": " + folder);
+        folders.put(mapping.getFileName().toString(), Path.of("").toAbsolutePath().relativize(folder.toPath()
+            .toAbsolutePath().normalize()).toString());
+      });
     }
+    assertEquals(Map.of("generic.conf", "conf/definitions", "segment-warehouse.conf", "conf/definitions",
+        "sparkify.conf", "conf/mappings/sparkify-definitions", "segment-ecommerce.conf",
+        "conf/mappings/segment-ecommerce-definitions"), folders);
   }
 
   @Test

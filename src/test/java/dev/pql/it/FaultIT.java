@@ -138,7 +138,8 @@ class FaultIT {
     }
     Set<String> shipped = new java.util.TreeSet<>();
     try (var files = Files.list(ServiceProcess.HOME.resolve("conf/definitions"))) {
-      files.forEach(f -> shipped.add(f.getFileName().toString().replace(".conf", "")));
+      files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".conf"))
+          .forEach(n -> shipped.add(n.replace(".conf", "")));
     }
     Set<String> applied = new java.util.TreeSet<>();
     ItSpark.session().read().format("delta").load(warehouse.resolve("pql_definitions").toString())
