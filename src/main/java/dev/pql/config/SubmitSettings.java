@@ -27,7 +27,7 @@ public record SubmitSettings(
 
   /** The commands a resources block may name, besides default. */
   public static final Set<String> COMMANDS = Set.of("generate", "events", "ingest", "features", "train", "score",
-      "evaluate", "backtest", "metrics", "run", "demo", "serve-sql");
+      "evaluate", "backtest", "metrics", "report", "run", "demo", "serve-sql");
 
   /** The resource keys, in the order spark-submit's options are written. */
   public static final List<String> RESOURCE_KEYS =
