@@ -91,8 +91,9 @@ public final class Stages {
   }
 
   /**
-   * What the run should warn about once the snapshots are built: configured key events the lake never had, and
-   * active definitions no stored snapshot meets (they cannot fire on this lake as it is).
+   * What the run should warn about once the snapshots are built: configured key events the lake never had, active
+   * definitions that read features of events the lake never had (left out), and active definitions no stored
+   * snapshot meets (they cannot fire on this lake as it is).
    */
   static List<String> lakeWarnings(StageContext context, Settings settings, FeaturesJob.Result built) {
     List<String> warnings = new java.util.ArrayList<>();
@@ -101,8 +102,11 @@ public final class Stages {
     }
     if (FeatureStore.latestDate(context.store()) == null) return warnings;
     org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> snapshots = FeatureStore.snapshots(context.store());
-    List<String> never = dev.pql.definitions.RuleMatches.neverMet(snapshots,
-        dev.pql.definitions.Definitions.active(context.spark(), settings.scoring().definitions(), snapshots.schema()));
+    dev.pql.definitions.Definitions.Fitted fitted = dev.pql.definitions.Definitions.fitted(context.spark(),
+        settings.scoring().definitions(), snapshots.schema());
+    fitted.unfit().forEach((name, columns) -> warnings.add("definition '" + name + "' cannot fire on this lake and "
+        + "is not applied: it reads " + String.join(", ", columns) + ", features of events the lake never had"));
+    List<String> never = dev.pql.definitions.RuleMatches.neverMet(snapshots, fitted.fit());
     for (String name : never) {
       warnings.add("definition '" + name + "' is met by no account on any stored snapshot: on this lake it cannot "
           + "fire (an event it names never occurs, or its bar is above anything seen)");

@@ -55,6 +55,33 @@ class DefinitionCheckTest extends SparkTestBase {
     assertEquals(at + "'when' must be deterministic (no rand(), uuid(), ...): rand() < 0.5", errorOf("rand() < 0.5"));
   }
 
+  /**
+   * On a lake without an event, a definition reading that event's features cannot fire there: it is left out and
+   * named, not an error; a near miss of a known event is a typo, and any other unknown column a mistake.
+   */
+  @Test
+  void aDefinitionOfEventsTheLakeNeverHadIsLeftOutAndNamedWhileATypoStillFails() throws java.io.IOException {
+    java.nio.file.Path folder = tempDir("pql-definitions");
+    java.nio.file.Files.writeString(folder.resolve("fits.conf"),
+        "name = fits\nversion = \"1\"\ntype = usage\nwhen = \"cnt_30d__message_sent >= 1\"\n");
+    java.nio.file.Files.writeString(folder.resolve("music.conf"), "name = music\nversion = \"1\"\ntype = usage\n"
+        + "when = \"cnt_7d__next_song >= 100 OR (days_to_first__thumbs_up <= 3 AND cnt_30d__message_sent > 0)\"\n");
+    Definitions.Fitted fitted = Definitions.fitted(spark, folder.toString(), features);
+    assertEquals(List.of("fits"), fitted.fit().stream().map(r -> r.definition().name()).toList());
+    assertEquals(Map.of("music", List.of("cnt_7d__next_song", "days_to_first__thumbs_up")), fitted.unfit());
+
+    java.nio.file.Files.writeString(folder.resolve("typo.conf"),
+        "name = typo\nversion = \"1\"\ntype = usage\nwhen = \"cnt_30d__mesage_sent >= 1\"\n");
+    assertTrue(assertThrows(ConfigurationError.class, () -> Definitions.fitted(spark, folder.toString(), features))
+        .getMessage().contains("unknown column `cnt_30d__mesage_sent`; did you mean"));
+    java.nio.file.Files.writeString(folder.resolve("typo.conf"),
+        "name = typo\nversion = \"1\"\ntype = usage\nwhen = \"seets > 3 AND cnt_7d__next_song > 1\"\n");
+    String error = assertThrows(ConfigurationError.class, () -> Definitions.fitted(spark, folder.toString(),
+        features)).getMessage();
+    assertTrue(error.contains("definition 'typo': 'when' uses unknown column `seets`"), error);
+    assertEquals(1, Definitions.editDistance("mesage_sent", "message_sent"));
+  }
+
   @Test
   void onlyTheAllowedFunctionsPassAndTheTextIsCheckedAsScoringReadsIt() {
     String at = "conf/definitions/heavy.conf: definition 'heavy': ";
