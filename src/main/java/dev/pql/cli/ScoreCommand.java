@@ -24,6 +24,7 @@ final class ScoreCommand extends SparkCommand<ScoreOptions> {
     ScoreJob.Result r = Stages.score(StageRunner.forCommand(context), effective, dates);
     System.out.print(Report.score(context.runId(), settings.warehouse(), r, Summaries.leads(context.store(),
         r.asOf()), context.log().results()));
+    Stages.unfitDefinitions(context, effective).forEach(w -> System.out.println("warning: " + w));
     return 0;
   }
 }

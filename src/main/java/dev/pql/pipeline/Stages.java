@@ -104,13 +104,29 @@ public final class Stages {
     org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> snapshots = FeatureStore.snapshots(context.store());
     dev.pql.definitions.Definitions.Fitted fitted = dev.pql.definitions.Definitions.fitted(context.spark(),
         settings.scoring().definitions(), snapshots.schema());
-    fitted.unfit().forEach((name, columns) -> warnings.add("definition '" + name + "' cannot fire on this lake and "
-        + "is not applied: it reads " + String.join(", ", columns) + ", features of events the lake never had"));
+    warnings.addAll(unfitWarnings(fitted));
     List<String> never = dev.pql.definitions.RuleMatches.neverMet(snapshots, fitted.fit());
     for (String name : never) {
       warnings.add("definition '" + name + "' is met by no account on any stored snapshot: on this lake it cannot "
           + "fire (an event it names never occurs, or its bar is above anything seen)");
     }
+    return warnings;
+  }
+
+  /**
+   * The active definitions that read features of events this lake never had, each as a warning: they are left out
+   * of scoring; none before the first snapshot.
+   */
+  public static List<String> unfitDefinitions(StageContext context, Settings settings) {
+    if (FeatureStore.latestDate(context.store()) == null) return List.of();
+    return unfitWarnings(dev.pql.definitions.Definitions.fitted(context.spark(), settings.scoring().definitions(),
+        FeatureStore.snapshots(context.store()).schema()));
+  }
+
+  private static List<String> unfitWarnings(dev.pql.definitions.Definitions.Fitted fitted) {
+    List<String> warnings = new java.util.ArrayList<>();
+    fitted.unfit().forEach((name, columns) -> warnings.add("definition '" + name + "' cannot fire on this lake and "
+        + "is not applied: it reads " + String.join(", ", columns) + ", features of events the lake never had"));
     return warnings;
   }
 
