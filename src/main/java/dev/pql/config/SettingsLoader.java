@@ -206,7 +206,8 @@ public final class SettingsLoader {
         .filter(k -> editDistance(k, path) <= Math.max(2, path.length() / 6));
   }
 
-  private static int editDistance(String a, String b) {
+  /** Levenshtein's distance between two names (the "did you mean" of keys and of definitions' events). */
+  public static int editDistance(String a, String b) {
     int[] prev = new int[b.length() + 1];
     int[] cur = new int[b.length() + 1];
     for (int j = 0; j <= b.length(); j++) prev[j] = j;

@@ -80,7 +80,7 @@ public final class Definitions {
     for (String column : columnsNamed(parsed)) {
       if (known.contains(column.toLowerCase(Locale.ROOT))) continue;
       Matcher m = EVENT_FEATURE.matcher(column.toLowerCase(Locale.ROOT));
-      if (!m.matches() || knownEvents.stream().anyMatch(e -> editDistance(e, m.group(2)) <= 2)) return List.of();
+      if (!m.matches() || knownEvents.stream().anyMatch(e -> dev.pql.config.SettingsLoader.editDistance(e, m.group(2)) <= 2)) return List.of();
       if (!absent.contains(column)) absent.add(column);
     }
     return absent;
@@ -92,24 +92,6 @@ public final class Definitions {
     scala.collection.Iterator<Expression> children = e.children().iterator();
     while (children.hasNext()) names.addAll(columnsNamed(children.next()));
     return names;
-  }
-
-  /** Levenshtein's distance between two names. */
-  static int editDistance(String a, String b) {
-    int[] previous = new int[b.length() + 1];
-    int[] current = new int[b.length() + 1];
-    for (int j = 0; j <= b.length(); j++) previous[j] = j;
-    for (int i = 1; i <= a.length(); i++) {
-      current[0] = i;
-      for (int j = 1; j <= b.length(); j++) {
-        int substitute = previous[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
-        current[j] = Math.min(substitute, Math.min(previous[j] + 1, current[j - 1] + 1));
-      }
-      int[] t = previous;
-      previous = current;
-      current = t;
-    }
-    return previous[b.length()];
   }
 
   /**

@@ -79,7 +79,7 @@ class DefinitionCheckTest extends SparkTestBase {
     String error = assertThrows(ConfigurationError.class, () -> Definitions.fitted(spark, folder.toString(),
         features)).getMessage();
     assertTrue(error.contains("definition 'typo': 'when' uses unknown column `seets`"), error);
-    assertEquals(1, Definitions.editDistance("mesage_sent", "message_sent"));
+    assertEquals(1, dev.pql.config.SettingsLoader.editDistance("mesage_sent", "message_sent"));
   }
 
   @Test
