@@ -80,7 +80,10 @@ public final class Definitions {
     for (String column : columnsNamed(parsed)) {
       if (known.contains(column.toLowerCase(Locale.ROOT))) continue;
       Matcher m = EVENT_FEATURE.matcher(column.toLowerCase(Locale.ROOT));
-      if (!m.matches() || knownEvents.stream().anyMatch(e -> dev.pql.config.SettingsLoader.editDistance(e, m.group(2)) <= 2)) return List.of();
+      if (!m.matches() || knownEvents.stream()
+          .anyMatch(e -> dev.pql.config.SettingsLoader.editDistance(e, m.group(2)) <= 2)) {
+        return List.of(); // a mistake or a typo: the check names it
+      }
       if (!absent.contains(column)) absent.add(column);
     }
     return absent;

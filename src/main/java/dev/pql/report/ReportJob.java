@@ -71,19 +71,8 @@ public final class ReportJob {
     return json.isEmpty() ? "null" : json.get(0);
   }
 
-  /** A JSON string. */
+  /** A JSON string, quoted and escaped by Jackson. */
   static String json(String s) {
-    StringBuilder out = new StringBuilder("\"");
-    for (char c : s.toCharArray()) {
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> out.append(c < 0x20 ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-      }
-    }
-    return out.append('"').toString();
+    return "\"" + new String(com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance().quoteAsString(s)) + "\"";
   }
 }
