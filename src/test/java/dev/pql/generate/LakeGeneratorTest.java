@@ -27,7 +27,8 @@ class LakeGeneratorTest extends SparkTestBase {
         "pql.generate.output", lake.toString(),
         "pql.generate.accounts", "2500",
         "pql.generate.days", "120",
-        "pql.generate.seed", "7"));
+        "pql.generate.seed", "7",
+        "pql.generate.layouts", "[generic]")); // what these tests read (LakeMappingsTest reads the Segment one)
     summary = LakeGenerator.generate(spark, settings.generate(), settings.domains());
     spark.read().parquet(lake + "/generic/events").createOrReplaceTempView("events");
     spark.read().parquet(lake + "/truth/hazard").createOrReplaceTempView("hazard");
