@@ -57,13 +57,16 @@ final class LocalSparkHome {
     return master;
   }
 
-  /** A worker offering cores and memory to the master; returns it registered. */
-  ServiceProcess startWorker(int masterPort, int cores, String memory, Path workDir, Path log)
-      throws InterruptedException {
+  /**
+   * A worker offering cores and memory to the master, with the given environment (this home's and more), which
+   * the executors it starts inherit; returns it registered.
+   */
+  ServiceProcess startWorker(int masterPort, int cores, String memory, Path workDir, Path log,
+      Map<String, String> environment) throws InterruptedException {
     ServiceProcess worker = ServiceProcess.start("spark worker", ServiceProcess.java("512m", classpath(),
         "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1", "--cores", String.valueOf(cores),
         "--memory", memory, "--webui-port", String.valueOf(ServiceProcess.freePort()), "--work-dir",
-        workDir.toString(), "spark://127.0.0.1:" + masterPort), env, log);
+        workDir.toString(), "spark://127.0.0.1:" + masterPort), environment, log);
     worker.awaitOutput("Successfully registered with master", Duration.ofSeconds(90));
     return worker;
   }

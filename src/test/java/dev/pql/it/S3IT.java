@@ -14,8 +14,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The pipeline on S3 (the reference run of {@link SampleRun}): S3Proxy on 127.0.0.1, lake and warehouse on s3a://,
- * credentials only in the environment, and the secret nowhere in what the run leaves behind.
+ * The pipeline on S3 (the reference run of {@link SampleRun}, on a cluster): S3Proxy on 127.0.0.1, lake and
+ * warehouse on s3a://, credentials only in the environment, and the secret nowhere in what the run leaves behind:
+ * not in the output of the launcher, the driver, the master, the worker or the executors, nor in the Spark event
+ * logs or the Delta logs.
  */
 class S3IT {
   @Test

@@ -14,11 +14,12 @@ import java.util.UUID;
 
 /**
  * The run every integration test works from, made once per test JVM: an S3-compatible server (S3Proxy) on
- * 127.0.0.1, a small generated lake written to it through s3a, and the whole pipeline run on it in local mode by the
- * local launcher (jobs/pql), lake and warehouse on s3a:// and credentials only in the environment. S3Proxy's
- * filesystem back end keeps each object as a plain file under {@code <store>/<bucket>/<key>}, so once the server
- * is stopped the same lake and warehouse are local folders: the cluster run reads that lake and is compared with
- * that warehouse, and serve-sql serves it.
+ * 127.0.0.1, a small generated lake written to it through s3a by the local launcher (jobs/pql), and the whole
+ * pipeline run on it by a real standalone cluster (a master and a worker started from the project's jars), submitted
+ * with jobs/pql-submit: two executor JVMs besides the driver, lake and warehouse on s3a:// and credentials only in
+ * the environment of the processes. S3Proxy's filesystem back end keeps each object as a plain file under
+ * {@code <store>/<bucket>/<key>}, so once the server is stopped the same lake and warehouse are local folders: the
+ * fault chain reads that lake in local mode and is compared with that warehouse, and serve-sql serves it.
  */
 final class SampleRun {
   static final Path WORK = Path.of(System.getProperty("it.work", "target/it")).toAbsolutePath();
@@ -31,10 +32,11 @@ final class SampleRun {
 
   /**
    * What the reference run left: the lake and warehouse as local folders, the secret it ran with, the output of
-   * every process it started, its Spark event logs, and the S3 endpoint.
+   * every process it started (the executors' included), its Spark event logs, the S3 endpoint, and the cluster:
+   * its executors' process ids, the driver's, the worker's work folder and the master's output.
    */
   record Reference(Path lake, Path warehouse, String secret, List<Path> outputs, Path eventLogs, String endpoint,
-      String runOutput) {}
+      String runOutput, java.util.Set<Long> executorPids, long driverPid, Path workerDir, String masterOutput) {}
 
   private static Reference reference;
 
@@ -97,33 +99,76 @@ final class SampleRun {
         "  \"spark.eventLog.dir\" = \"file://" + eventLogs + "\"",
         "}");
 
+    // The cluster: the shared settings, this master, one-core executors; the Spark home holds Delta already.
+    LocalSparkHome sparkHome = LocalSparkHome.create(work.resolve("spark-home"));
+    int masterPort = ServiceProcess.freePort();
+    Path workerDir = work.resolve("worker");
+    Path clusterConfig = append(work.resolve("s3-cluster.conf"), config,
+        "pql.submit {",
+        "  master = \"spark://127.0.0.1:" + masterPort + "\"",
+        "  packages = []",
+        "  resources.default { driver-memory = \"1g\", executor-memory = \"1g\", executor-cores = 1, num-executors = 2 }",
+        "  resources.run = ${pql.submit.resources.default}",
+        "}");
+
     List<Path> outputs = new ArrayList<>();
     String runOutput;
+    String masterOutput;
+    java.util.Set<Long> executorPids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    long driverPid;
     try (ServiceProcess s3 = ServiceProcess.start("s3proxy", List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
         System.getProperty("it.s3proxy"), "--properties", properties.toString()), Map.of(),
         work.resolve("logs/s3proxy.log"))) {
       outputs.add(s3.log);
       s3.awaitPort(port, Duration.ofSeconds(60));
-      // s3a's default provider chain reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment.
+      // s3a's default provider chain reads AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment: the
+      // launcher's, the driver's, and the worker's, whose executors inherit it.
       Map<String, String> credentials = Map.of("AWS_ACCESS_KEY_ID", accessKey, "AWS_SECRET_ACCESS_KEY", secret);
       Path generateLog = work.resolve("logs/generate.log");
       outputs.add(generateLog);
       assertEquals(0, pql(generateLog, credentials, "generate", "--config", config.toString(),
           "-Dpql.generate.output=s3a://" + BUCKET + "/lake"), "generate on s3a");
-      Path runLog = work.resolve("logs/run.log");
-      outputs.add(runLog);
-      assertEquals(0, pql(runLog, credentials, "run", "--config", config.toString(),
-          "--lake", "s3a://" + BUCKET + "/lake", "--warehouse", "s3a://" + BUCKET + "/warehouse",
-          "--run-id", RUN_ID), "run on s3a");
-      runOutput = read(runLog);
-      // And the log files beside them (PQL_LOG_FILE), with pql's INFO lines and any stack trace.
-      for (Path console : List.of(generateLog, runLog)) {
-        if (Files.exists(logFile(console))) outputs.add(logFile(console));
+      Map<String, String> clusterEnv = new java.util.HashMap<>(sparkHome.env);
+      clusterEnv.putAll(credentials);
+      try (ServiceProcess master = sparkHome.startMaster(masterPort, work.resolve("logs/master.log"));
+          ServiceProcess worker = sparkHome.startWorker(masterPort, 2, "3g", workerDir, work.resolve("logs/worker.log"),
+              clusterEnv)) {
+        outputs.addAll(List.of(master.log, worker.log));
+        Path runLog = work.resolve("logs/run.log");
+        outputs.add(runLog);
+        try (ServiceProcess submit = ServiceProcess.start("pql-submit run", List.of(
+            ServiceProcess.HOME.resolve("jobs/pql-submit").toString(), "run", "--config", clusterConfig.toString(),
+            "--lake", "s3a://" + BUCKET + "/lake", "--warehouse", "s3a://" + BUCKET + "/warehouse",
+            "--run-id", RUN_ID), clusterEnv, runLog)) {
+          driverPid = submit.handle().pid(); // jobs/pql-submit execs spark-submit, which runs the driver (client mode)
+          // The executors are the worker's own children, each its own JVM. (Not its further descendants: a process
+          // an executor forks shows the executor's command line until it execs.)
+          long deadline = System.nanoTime() + RUN_TIMEOUT.toNanos();
+          while (submit.handle().isAlive() && System.nanoTime() < deadline) {
+            worker.handle().children()
+                .filter(p -> p.info().commandLine().orElse("").contains("CoarseGrainedExecutorBackend"))
+                .forEach(p -> executorPids.add(p.pid()));
+            Thread.sleep(500);
+          }
+          assertEquals(0, submit.await(Duration.ofSeconds(30)), "pql-submit run on s3a:\n" + submit.tail());
+        }
+        runOutput = read(runLog);
+        masterOutput = master.output();
+      }
+      // And the log files beside them (PQL_LOG_FILE), with pql's INFO lines and any stack trace, and every
+      // executor's output.
+      if (Files.exists(logFile(generateLog))) outputs.add(logFile(generateLog));
+      try (var files = Files.walk(workerDir)) {
+        files.filter(f -> Files.isRegularFile(f) && (f.endsWith("stderr") || f.endsWith("stdout")))
+            .forEach(outputs::add);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
     return new Reference(store.resolve(BUCKET).resolve("lake"), store.resolve(BUCKET).resolve("warehouse"), secret,
-        List.copyOf(outputs), eventLogs, endpoint, runOutput);
+        List.copyOf(outputs), eventLogs, endpoint, runOutput, java.util.Set.copyOf(executorPids), driverPid, workerDir,
+        masterOutput);
   }
 
   /** jobs/pql with its arguments, to the end; returns its exit code. */
@@ -152,7 +197,12 @@ final class SampleRun {
 
   /** An environment file over the shared configuration: its include, then the given lines. */
   static Path environment(Path file, String... lines) {
-    write(file, "include file(\"" + config() + "\")\n" + String.join("\n", lines) + "\n");
+    return append(file, config(), lines);
+  }
+
+  /** A configuration file that includes another, then the given lines. */
+  static Path append(Path file, Path included, String... lines) {
+    write(file, "include file(\"" + included + "\")\n" + String.join("\n", lines) + "\n");
     return file;
   }
 
