@@ -106,14 +106,35 @@ public final class EventNormalizer {
   /**
    * The usable rows as events, one per event id: of several rows with one id the earliest (then the
    * smallest raw record) is kept, so the choice does not depend on partitioning.
+   *
+   * @param repeated {@link #repeatedIds}
    */
-  public static Dataset<Row> events(Dataset<Row> normalized, Instant ingestedAt, String runId) {
-    return normalized.filter(col(REASON).isNull())
+  public static Dataset<Row> events(Dataset<Row> normalized, Dataset<Row> repeated, Instant ingestedAt,
+      String runId) {
+    Dataset<Row> usable = normalized.filter(col(REASON).isNull());
+    // Only the rows of an id that repeats need a choice: the window's shuffle and sort carry those alone, and the
+    // rest (all of a batch without duplicates) pass through as their own first copy.
+    Dataset<Row> single = usable.join(repeated, col("event_id").equalTo(col(REPEATED_ID)), "left_anti")
+        .withColumn("copy", lit(1));
+    Dataset<Row> chosen = usable.join(repeated, col("event_id").equalTo(col(REPEATED_ID)), "left_semi")
         .withColumn("copy", row_number().over(Window.partitionBy("event_id").orderBy(col("ts"), col(RAW))))
-        .filter(col("copy").equalTo(1))
+        .filter(col("copy").equalTo(1));
+    return single.unionByName(chosen)
         .withColumn("event_date", to_date(col("ts")))
         .withColumn("ingested_at", lit(Timestamp.from(ingestedAt)))
         .withColumn("run_id", lit(runId));
+  }
+
+  /** The column of {@link #repeatedIds}. */
+  public static final String REPEATED_ID = "pql_repeated_id";
+
+  /**
+   * The event ids more than one usable row carries, in column {@value #REPEATED_ID}: one shuffle of the ids alone,
+   * after which only those ids' rows are compared.
+   */
+  public static Dataset<Row> repeatedIds(Dataset<Row> normalized) {
+    return normalized.filter(col(REASON).isNull()).groupBy("event_id").count().filter(col("count").gt(1))
+        .select(col("event_id").as(REPEATED_ID));
   }
 
   /** What an event says, hashed: two rows with one id and other payloads differ in it. */
@@ -130,14 +151,23 @@ public final class EventNormalizer {
    * The usable rows that lose their event id to another payload: to the kept row of the same ingest ({@link
    * #events}' choice), or to the event an earlier ingest stored ({@code stored}, the events table). Rows that
    * repeat the kept payload are plain duplicates and left out; each distinct losing payload is one row.
+   *
+   * @param repeated {@link #repeatedIds}
    */
-  public static Dataset<Row> duplicates(Dataset<Row> normalized, Dataset<Row> stored, String sourceKey,
-      Instant ingestedAt, String runId) {
+  public static Dataset<Row> duplicates(Dataset<Row> normalized, Dataset<Row> repeated, Dataset<Row> stored,
+      String sourceKey, Instant ingestedAt, String runId) {
     org.apache.spark.sql.expressions.WindowSpec byId = Window.partitionBy("event_id").orderBy(col("ts"), col(RAW));
-    Dataset<Row> storedPayloads = stored.select(col("event_id").as("stored_id"), payload(col("account_id"),
-        col("user_id"), col("event"), col("ts"), col("properties")).as("stored_payload"));
+    Dataset<Row> usable = normalized.filter(col(REASON).isNull());
+    // A row can lose only where its id repeats in the batch or is stored already: the payloads are hashed and
+    // compared for those ids alone, not for every row of the batch and every stored event.
+    Dataset<Row> storedInBatch = stored.select(col("event_id").as(REPEATED_ID))
+        .join(usable, col(REPEATED_ID).equalTo(col("event_id")), "left_semi");
+    Dataset<Row> contested = repeated.unionByName(storedInBatch).distinct();
+    Dataset<Row> storedPayloads = stored.join(contested, col("event_id").equalTo(col(REPEATED_ID)), "left_semi")
+        .select(col("event_id").as("stored_id"), payload(col("account_id"), col("user_id"), col("event"), col("ts"),
+            col("properties")).as("stored_payload"));
     // The kept event is the stored one when there is one (insertNew keeps it), else this ingest's first.
-    Dataset<Row> losers = normalized.filter(col(REASON).isNull())
+    Dataset<Row> losers = usable.join(contested, col("event_id").equalTo(col(REPEATED_ID)), "left_semi")
         .withColumn("pql_payload", payload())
         .withColumn("batch_kept", org.apache.spark.sql.functions.first("pql_payload").over(byId))
         .join(storedPayloads, col("event_id").equalTo(col("stored_id")), "left")

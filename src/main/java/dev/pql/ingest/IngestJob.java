@@ -1,5 +1,6 @@
 package dev.pql.ingest;
 
+import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.min;
 
@@ -42,6 +43,8 @@ import org.apache.spark.storage.StorageLevel;
 public final class IngestJob {
   private static final String STATE_PREFIX = "account_state__";
   private static final Set<String> AUDIT = Set.of("ingested_at", "run_id");
+  /** Up to this many repeated event ids are broadcast (some 20 MB at most); more are joined by a shuffle. */
+  private static final long BROADCAST_REPEATED_IDS = 200_000;
 
   private IngestJob() {}
 
@@ -238,23 +241,22 @@ public final class IngestJob {
       case EVENTS -> unprefixed(normalized.filter(col(EventNormalizer.REASON).isNull()));
       case NONE -> null;
     };
-    Dataset<Row> events = EventNormalizer.events(normalized, start, runId);
-    Dataset<Row> found = in.conversions().source() == ConversionSource.EVENT
-        ? ConversionFinder.fromEvents(events, in.conversions().eventFilter(), in.conversions().fromPlan(),
-            in.conversions().toPlan())
-        : null;
+    BatchEvents batch = new BatchEvents(normalized, start, runId);
 
     try {
       String eventsRoot = SourceReader.root(spark, in.events());
       EventOutcome ev = log.stage("ingest.events", () -> noEvents ? new EventOutcome(0, 0, 0, 0, Map.of())
-          : writeEvents(store, normalized, events, in.events(), eventsRoot, start, runId),
+          : writeEvents(store, normalized, batch.repeatedIds(), batch.events(), in.events(), eventsRoot, start, runId),
           EventOutcome::counts);
       AccountOutcome ac = log.stage("ingest.accounts",
           () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId,
               accountSource == null ? "" : SourceReader.root(spark, in.accounts())),
           AccountOutcome::counts);
       MergeCounts conversions = log.stage("ingest.conversions",
-          () -> writeConversions(store, settings, found), c -> new StageCounts(0, c.inserted(), 0, 0));
+          () -> writeConversions(store, settings, in.conversions().source() == ConversionSource.EVENT
+              ? ConversionFinder.fromEvents(batch.events(), in.conversions().eventFilter(),
+                  in.conversions().fromPlan(), in.conversions().toPlan())
+              : null), c -> new StageCounts(0, c.inserted(), 0, 0));
       return new Result(ev.rowsIn(), ev.inserted(), ev.rejected(), ev.usable() - ev.inserted(), ev.byReason(),
           ac.rowsRead(), ac.rowsRejected(), ac.states(),
           store.read(Tables.ACCOUNTS).select("account_id").distinct().count(),
@@ -262,7 +264,39 @@ public final class IngestJob {
           SourceReader.lineCounts(spark, in.events(), filesOf(normalized, in.events())));
     } finally {
       normalized.unpersist();
+      batch.repeated.unpersist();
       if (accountRows != null) accountRows.unpersist();
+    }
+  }
+
+  /**
+   * A batch's events, one per id. The ids that repeat are counted where they are first needed (in ingest.events,
+   * whose first job reads the batch): few (none in most batches) are sent to every task, so the rows with a unique
+   * id are never shuffled to choose among copies.
+   */
+  private static final class BatchEvents {
+    private final Dataset<Row> normalized;
+    private final Dataset<Row> repeated;
+    private final Instant start;
+    private final String runId;
+    private Dataset<Row> repeatedIds;
+
+    BatchEvents(Dataset<Row> normalized, Instant start, String runId) {
+      this.normalized = normalized;
+      this.repeated = EventNormalizer.repeatedIds(normalized).persist(StorageLevel.MEMORY_AND_DISK());
+      this.start = start;
+      this.runId = runId;
+    }
+
+    Dataset<Row> repeatedIds() {
+      if (repeatedIds == null) {
+        repeatedIds = repeated.count() <= BROADCAST_REPEATED_IDS ? broadcast(repeated) : repeated;
+      }
+      return repeatedIds;
+    }
+
+    Dataset<Row> events() {
+      return EventNormalizer.events(normalized, repeatedIds(), start, runId);
     }
   }
 
@@ -310,8 +344,8 @@ public final class IngestJob {
     }
   }
 
-  private static EventOutcome writeEvents(DeltaStore store, Dataset<Row> normalized, Dataset<Row> events,
-      Settings.SourceTable source, String sourceRoot, Instant start, String runId) {
+  private static EventOutcome writeEvents(DeltaStore store, Dataset<Row> normalized, Dataset<Row> repeated,
+      Dataset<Row> events, Settings.SourceTable source, String sourceRoot, Instant start, String runId) {
     String sourceKey = source.key();
     long usable = 0;
     Map<String, Long> byReason = new TreeMap<>();
@@ -321,8 +355,8 @@ public final class IngestJob {
     }
     long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
     // Before the events' MERGE: a losing payload is one that differs from what events held before this run.
-    Dataset<Row> losers = EventNormalizer.duplicates(normalized, store.read(Tables.EVENTS), sourceKey, start, runId)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> losers = EventNormalizer.duplicates(normalized, repeated, store.read(Tables.EVENTS), sourceKey,
+        start, runId).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       // The losers go first: a run killed between the two commits leaves events as they were, so its rerun finds
       // the same losers against the same stored events (the other order would see this run's events as stored).

@@ -35,6 +35,7 @@ import java.time.LocalDate;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,6 +54,14 @@ class WorldsTest extends SparkTestBase {
   static final int SMALLER = 600;
   static final int DAYS = 170;
 
+  /** The folders of the worlds this class made: a world's lake and warehouse take some 100 MB. */
+  private static final List<java.nio.file.Path> ROOTS = new java.util.ArrayList<>();
+
+  @AfterAll
+  static void deleteWorlds() throws java.io.IOException {
+    for (java.nio.file.Path root : ROOTS) org.apache.commons.io.FileUtils.deleteDirectory(root.toFile());
+  }
+
   /** A trained world: the training's result, its settings and its warehouse. */
   record World(TrainJob.Result result, Settings settings, DeltaStore store) {}
 
@@ -69,7 +78,9 @@ class WorldsTest extends SparkTestBase {
 
   /** A world with the given feature settings on top of the rest. */
   static World world(String world, int accounts, Map<String, String> features) {
-    String root = tempDir("pql-world-" + world).toString();
+    java.nio.file.Path folder = tempDir("pql-world-" + world);
+    ROOTS.add(folder);
+    String root = folder.toString();
     Map<String, String> overrides = new HashMap<>(Map.of(
         "pql.warehouse", root + "/warehouse", "pql.generate.output", root + "/lake",
         "pql.generate.accounts", String.valueOf(accounts), "pql.generate.days", String.valueOf(DAYS),
