@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -36,7 +37,7 @@ final class SampleRun {
    * its executors' process ids, the driver's, the worker's work folder and the master's output.
    */
   record Reference(Path lake, Path warehouse, String secret, List<Path> outputs, Path eventLogs, String endpoint,
-      String runOutput, java.util.Set<Long> executorPids, long driverPid, Path workerDir, String masterOutput) {}
+      String runOutput, Set<Long> executorPids, long driverPid, Path workerDir, String masterOutput) {}
 
   private static Reference reference;
 
@@ -107,14 +108,15 @@ final class SampleRun {
         "pql.submit {",
         "  master = \"spark://127.0.0.1:" + masterPort + "\"",
         "  packages = []",
-        "  resources.default { driver-memory = \"1g\", executor-memory = \"1g\", executor-cores = 1, num-executors = 2 }",
+        "  resources.default { driver-memory = \"1g\", executor-memory = \"1g\", executor-cores = 1,",
+        "                      num-executors = 2 }",
         "  resources.run = ${pql.submit.resources.default}",
         "}");
 
     List<Path> outputs = new ArrayList<>();
     String runOutput;
     String masterOutput;
-    java.util.Set<Long> executorPids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    Set<Long> executorPids = java.util.concurrent.ConcurrentHashMap.newKeySet();
     long driverPid;
     try (ServiceProcess s3 = ServiceProcess.start("s3proxy", List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx256m", "-jar",
@@ -167,7 +169,7 @@ final class SampleRun {
       }
     }
     return new Reference(store.resolve(BUCKET).resolve("lake"), store.resolve(BUCKET).resolve("warehouse"), secret,
-        List.copyOf(outputs), eventLogs, endpoint, runOutput, java.util.Set.copyOf(executorPids), driverPid, workerDir,
+        List.copyOf(outputs), eventLogs, endpoint, runOutput, Set.copyOf(executorPids), driverPid, workerDir,
         masterOutput);
   }
 
