@@ -111,7 +111,7 @@ public final class IngestJob {
     AccountsRead accountsRead = AccountsRead.of(spark, context.store(), settings);
 
     List<Result> batches = new ArrayList<>();
-    String checkpoint = context.store().location(checkpoint(in));
+    String checkpoint = context.store().location(checkpoint(spark, in));
     // A warehouse without events (new, or its tables deleted) reads every file again, whatever a checkpoint says.
     if (!context.store().exists(Tables.EVENTS)) context.store().deleteLocation(checkpoint);
     Dataset<Row> stream = SourceReader.stream(spark, in.events(), whole.schema());
@@ -141,8 +141,8 @@ public final class IngestJob {
     static AccountsRead of(SparkSession spark, DeltaStore store, Settings settings) {
       IngestSettings in = settings.ingest();
       if (in.accountSource() != AccountSource.TABLE) return new AccountsRead(java.util.Optional.empty());
-      String reading = Digests.canonical(List.of(in.accounts(), in.accountColumns(), in.conversions(),
-          settings.plans()));
+      String reading = Digests.canonical(List.of(SourceReader.located(spark, in.accounts()), in.accountColumns(),
+          in.conversions(), settings.plans()));
       return new AccountsRead(SourceReader.fingerprint(spark, in.accounts()).map(files -> UpToDate.of(store,
           "accounts-" + Digests.text(reading), files, List.of(Tables.ACCOUNTS.name(), Tables.CONVERSIONS.name()))));
     }
@@ -189,10 +189,11 @@ public final class IngestJob {
    * options) and mapping, so a lake read from elsewhere or through another mapping is read again in full (its
    * events already stored are duplicates then, its rejected rows the same rows).
    */
-  static String checkpoint(IngestSettings in) {
-    // The text of the two records (options in sorted order, so that every JVM names the same checkpoint).
-    return "_pql_checkpoints/events-" + Digests.text(Digests.canonical(in.events()) + " "
-        + Digests.canonical(in.eventColumns()));
+  static String checkpoint(SparkSession spark, IngestSettings in) {
+    // The text of the two records (options in sorted order, so that every JVM names the same checkpoint), the
+    // source's path qualified: a lake named from another working directory keeps its checkpoint.
+    String source = Digests.canonical(SourceReader.located(spark, in.events()));
+    return "_pql_checkpoints/events-" + Digests.text(source + " " + Digests.canonical(in.eventColumns()));
   }
 
   /** Waits for the stream's last batch; a batch's own failure (a pql error above all) is thrown as it was. */
@@ -246,7 +247,7 @@ public final class IngestJob {
     try {
       String eventsRoot = SourceReader.root(spark, in.events());
       EventOutcome ev = log.stage("ingest.events", () -> noEvents ? new EventOutcome(0, 0, 0, 0, Map.of())
-          : writeEvents(store, normalized, batch.repeatedIds(), batch.events(), in.events(), eventsRoot, start, runId),
+          : writeEvents(store, normalized, batch.repeated(), batch.events(), in.events(), eventsRoot, start, runId),
           EventOutcome::counts);
       AccountOutcome ac = log.stage("ingest.accounts",
           () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId,
@@ -286,6 +287,11 @@ public final class IngestJob {
       this.repeated = EventNormalizer.repeatedIds(normalized).persist(StorageLevel.MEMORY_AND_DISK());
       this.start = start;
       this.runId = runId;
+    }
+
+    /** The repeated ids without a join hint: the losing payloads union them with stored ids first. */
+    Dataset<Row> repeated() {
+      return repeated;
     }
 
     Dataset<Row> repeatedIds() {

@@ -143,6 +143,21 @@ public final class SourceReader {
   }
 
   /**
+   * The source with its path fully qualified ({@code file:/abs/lake/events}, {@code s3a://bucket/lake}): the same
+   * lake named relative to another folder, or absolutely, is one source. A path that is not a file system path (a
+   * table name) is kept as written.
+   */
+  public static SourceTable located(SparkSession spark, SourceTable table) {
+    try {
+      org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(table.path());
+      String qualified = path.getFileSystem(spark.sparkContext().hadoopConfiguration()).makeQualified(path).toString();
+      return new SourceTable(table.key(), qualified, table.format(), table.options());
+    } catch (Exception e) { // not a file system path, or an unknown scheme
+      return table;
+    }
+  }
+
+  /**
    * What a file source holds, as a digest: its format and options, and the path, length and modification time of
    * every file under its path (globs expanded, folders listed to their leaves, a Delta log's commits included).
    * Equal digests mean the same files as they were; empty when the path is not a file system path or cannot be

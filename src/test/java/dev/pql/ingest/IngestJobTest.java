@@ -356,9 +356,15 @@ class IngestJobTest extends SparkTestBase {
     assertSameRows(spark.createDataFrame(eventsBefore, Tables.EVENTS.schema()), table(warehouse, Tables.EVENTS));
     assertSameRows(spark.createDataFrame(accountsBefore, Tables.ACCOUNTS.schema()), table(warehouse, Tables.ACCOUNTS));
     assertEquals(8, table(warehouse, Tables.EVENTS_REJECTED).count());
+    // The same lake named relative to the working directory, as a scheduler started elsewhere names it, is the same
+    // source: its checkpoint holds, and no file is read again.
+    Path relative = Path.of(System.getProperty("user.dir")).toAbsolutePath().relativize(lake);
+    IngestJob.Result spelledOtherwise = ingest(settings(relative, warehouse, Map.of()), "run-2r");
+    assertEquals(0L, spelledOtherwise.eventRowsRead(), relative + " is " + lake);
     // Nor is the account table read again: its files are as run-1 read them.
-    assertEquals("[[ingest.accounts,skipped], [ingest.conversions,skipped]]", table(warehouse, Tables.PIPELINE_RUNS)
-        .filter("run_id = 'run-2' AND stage IN ('ingest.accounts', 'ingest.conversions')").orderBy("stage")
+    assertEquals("[[ingest.accounts,skipped], [ingest.accounts,skipped], [ingest.conversions,skipped], "
+        + "[ingest.conversions,skipped]]", table(warehouse, Tables.PIPELINE_RUNS)
+        .filter("run_id IN ('run-2', 'run-2r') AND stage IN ('ingest.accounts', 'ingest.conversions')").orderBy("stage")
         .select("stage", "status").collectAsList().toString());
 
     // The account table changes, and no event file arrives: the account moves to a paid plan all the same.
@@ -385,7 +391,7 @@ class IngestJobTest extends SparkTestBase {
     List<Row> runs = table(warehouse, Tables.PIPELINE_RUNS).filter("stage = 'ingest.events'").orderBy("run_id")
         .select("run_id", "rows_in", "rows_out", "rows_rejected", "rows_duplicate", "status").collectAsList();
     assertEquals("[[run-1,12,4,7,1,succeeded], [run-2,0,0,0,0,succeeded], [run-2b,0,0,0,0,succeeded], "
-        + "[run-3,2,1,0,1,succeeded]]",
+        + "[run-2r,0,0,0,0,succeeded], [run-3,2,1,0,1,succeeded]]",
         runs.toString());
 
     // A warehouse whose events table is gone reads every file again, whatever the checkpoint says.
