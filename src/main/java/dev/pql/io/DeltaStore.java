@@ -166,9 +166,23 @@ public final class DeltaStore {
     // A newer pql may add columns to a table; older rows read them as null (Delta schema evolution).
     if (!added.isEmpty()) {
       spark.sql("ALTER TABLE delta.`" + path(table) + "` ADD COLUMNS (" + String.join(", ", added) + ")");
-      return DeltaTable.forPath(spark, path(table));
+      delta = DeltaTable.forPath(spark, path(table));
     }
-    return delta;
+    return withChangeDataFeed(table, delta);
+  }
+
+  /**
+   * A table whose contract records changes, created before it did (by an older pql), gets the property in one
+   * commit of its own; its change feed starts at that version.
+   */
+  private DeltaTable withChangeDataFeed(TableContract table, DeltaTable delta) {
+    if (!table.changeDataFeed()) return delta;
+    Row detail = delta.detail().select("properties").first();
+    java.util.Map<String, String> properties = detail.getJavaMap(0);
+    if ("true".equals(properties.get(TableContract.CHANGE_DATA_FEED))) return delta;
+    spark.sql("ALTER TABLE delta.`" + path(table) + "` SET TBLPROPERTIES ('" + TableContract.CHANGE_DATA_FEED
+        + "' = 'true')");
+    return DeltaTable.forPath(spark, path(table));
   }
 
   /**
@@ -199,12 +213,13 @@ public final class DeltaStore {
   }
 
   private DeltaTable createIfNotExists(TableContract table) {
-    return DeltaTable.createIfNotExists(spark)
+    io.delta.tables.DeltaTableBuilder builder = DeltaTable.createIfNotExists(spark)
         .location(path(table))
         .addColumns(table.schema())
         .partitionedBy(table.partitionBy().toArray(String[]::new))
-        .comment(table.description())
-        .execute();
+        .comment(table.description());
+    if (table.changeDataFeed()) builder = builder.property(TableContract.CHANGE_DATA_FEED, "true");
+    return builder.execute();
   }
 
   /**

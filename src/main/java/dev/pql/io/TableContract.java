@@ -21,8 +21,11 @@ import org.apache.spark.sql.types.StructType;
  * its type and meaning. Writers create tables from it (column comments included) and conform every
  * Dataset to it before writing; the README's table section is generated from it.
  */
-public record TableContract(
-    String name, String description, List<String> key, List<String> partitionBy, List<ColumnSpec> columns) {
+public record TableContract(String name, String description, List<String> key, List<String> partitionBy,
+    List<ColumnSpec> columns, boolean changeDataFeed) {
+
+  /** The Delta table property that records every row a commit inserts, updates or deletes (the change feed). */
+  public static final String CHANGE_DATA_FEED = "delta.enableChangeDataFeed";
 
   public record ColumnSpec(String name, DataType type, boolean nullable, String comment) {}
 
@@ -74,6 +77,7 @@ public record TableContract(
       out.append(". Partitioned by ")
           .append(partitionBy.stream().map(k -> "`" + k + "`").collect(Collectors.joining(", ")));
     }
+    if (changeDataFeed) out.append(". Delta's change data feed is on (`" + CHANGE_DATA_FEED + "`)");
     out.append(".\n\n| column | type | null | meaning |\n| --- | --- | --- | --- |\n");
     for (ColumnSpec c : columns) {
       out.append("| `").append(c.name()).append("` | ").append(c.type().simpleString()).append(" | ")
@@ -92,6 +96,7 @@ public record TableContract(
     private final List<ColumnSpec> columns = new ArrayList<>();
     private List<String> key = List.of();
     private List<String> partitionBy = List.of();
+    private boolean changeDataFeed;
 
     private Builder(String name, String description) {
       this.name = name;
@@ -105,6 +110,12 @@ public record TableContract(
 
     public Builder partitionBy(String... columnNames) {
       this.partitionBy = List.of(columnNames);
+      return this;
+    }
+
+    /** Records each commit's changed rows, so a consumer reads only what changed since the version it last read. */
+    public Builder changeDataFeed() {
+      this.changeDataFeed = true;
       return this;
     }
 
@@ -123,7 +134,7 @@ public record TableContract(
       if (!names.containsAll(key) || !names.containsAll(partitionBy)) {
         throw new IllegalStateException("Contract " + name + ": key or partition column not among " + names);
       }
-      return new TableContract(name, description, key, partitionBy, List.copyOf(columns));
+      return new TableContract(name, description, key, partitionBy, List.copyOf(columns), changeDataFeed);
     }
   }
 }

@@ -317,6 +317,7 @@ public final class Tables {
               + "definitions it matches, its activation against its size band's bar, whether it is a PQL and why.")
       .key("account_id", "as_of_date")
       .partitionBy("as_of_date")
+      .changeDataFeed()
       .required("account_id", StringType, "Account id")
       .required("as_of_date", DateType, "Snapshot date D scored: features from events before D 00:00 UTC")
       .optional("probability", DoubleType, "The model's probability of an upgrade within its horizon; null when "
@@ -364,9 +365,10 @@ public final class Tables {
   public static final TableContract PQL_NEW = TableContract.table("pql_new",
           "Accounts that became PQLs: one row per account, on the as-of date of its first qualification on any "
               + "definition, with its reasons. Rows are only ever added, so a CRM sync, reverse-ETL or alerting "
-              + "job reads it incrementally by qualified_on (or Delta's change feed).")
+              + "job reads it incrementally by qualified_on, or by Delta's change feed from the version it last read.")
       .key("account_id")
       .partitionBy("qualified_on")
+      .changeDataFeed()
       .required("account_id", StringType, "Account id")
       .required("qualified_on", DateType, "The as-of date on which it first qualified")
       .required("sources", createArrayType(StringType, true), "What qualified it: any of rules, learned, activation")

@@ -34,6 +34,26 @@ class DeltaStoreTest extends SparkTestBase {
     assertEquals("A label added later, it's new", t.schema().apply("label").getComment().get());
   }
 
+  static final TableContract FEED = TableContract.table("t", "A test table.").key("id").changeDataFeed()
+      .required("id", StringType, "Id").required("n", LongType, "A count").build();
+
+  @Test
+  void aTableAnOlderPqlWroteWithoutTheChangeFeedRecordsChangesFromItsNextWrite() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-store").toString());
+    store.insertNew(V1, spark.sql("SELECT 'a' AS id, 1L AS n"));
+    String path = store.location("t");
+    Row detail = io.delta.tables.DeltaTable.forPath(spark, path).detail().first();
+    assertTrue(!detail.<String, String>getJavaMap(detail.fieldIndex("properties"))
+        .containsKey(TableContract.CHANGE_DATA_FEED), "an older pql's table: no change feed");
+    store.insertNew(FEED, spark.sql("SELECT * FROM VALUES ('a', 1L), ('b', 2L) AS t(id, n)"));
+    store.insertNew(FEED, spark.sql("SELECT 'c' AS id, 3L AS n"));
+    // Version 0 created it, 1 inserted a, 2 turned the feed on, 3 and 4 inserted b and c.
+    Dataset<Row> changes = spark.read().format("delta").option("readChangeFeed", "true").option("startingVersion", 2)
+        .load(path);
+    assertSameRows(spark.sql("SELECT * FROM VALUES ('b', 2L, 'insert', 3L), ('c', 3L, 'insert', 4L) "
+        + "AS t(id, n, _change_type, _commit_version)"), changes.drop("_commit_timestamp"));
+  }
+
   static final TableContract NESTED_V1 = TableContract.table("t", "A test table.").key("id")
       .required("id", StringType, "Id")
       .required("why", org.apache.spark.sql.types.DataTypes.createArrayType(new org.apache.spark.sql.types.StructType()

@@ -255,12 +255,29 @@ class ScoreJobTest extends SparkTestBase {
     DeltaStore apart = copyOfTheTrainedWarehouse("pql-apart");
     ScoreJob.Result all = ScoreJob.run(context(together, "together"), settings, dates);
     long fresh = 0;
+    long lastRun = 0;
+    long versionBefore = -1;
     for (LocalDate d : dates) {
-      fresh += ScoreJob.run(context(apart, "apart-" + d), settings, List.of(d))
-          .newPqls();
+      versionBefore = apart.exists(Tables.PQL_NEW) ? io.delta.tables.DeltaTable.forPath(spark,
+          apart.location(Tables.PQL_NEW.name())).history(1).select("version").first().getLong(0) : -1;
+      lastRun = ScoreJob.run(context(apart, "apart-" + d), settings, List.of(d)).newPqls();
+      fresh += lastRun;
     }
     assertEquals(dates, all.dates());
     assertEquals(fresh, all.newPqls());
+    // A CRM sync reads pql_new's change feed from the version after the one it last read: exactly the last run's
+    // new PQLs, inserted. pql_scores records its changes too.
+    Dataset<Row> changes = spark.read().format("delta").option("readChangeFeed", "true")
+        .option("startingVersion", versionBefore + 1).load(apart.location(Tables.PQL_NEW.name()));
+    assertEquals(List.of("insert"), changes.select("_change_type").distinct()
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
+    assertTrue(lastRun > 0, "the last date adds new PQLs");
+    assertSameRows(apart.read(Tables.PQL_NEW).filter("run_id = 'apart-" + AS_OF + "'"),
+        changes.drop("_change_type", "_commit_version", "_commit_timestamp"));
+    assertEquals(lastRun, spark.sql("SELECT * FROM table_changes_by_path('"
+        + apart.location(Tables.PQL_NEW.name()) + "', " + (versionBefore + 1) + ")").count());
+    assertTrue(spark.read().format("delta").option("readChangeFeed", "true").option("startingVersion", 0)
+        .load(apart.location(Tables.PQL_SCORES.name())).filter("_change_type = 'insert'").count() > 0);
     for (dev.pql.io.TableContract t : List.of(Tables.PQL_SCORES, Tables.PQL_QUALIFICATIONS, Tables.PQL_NEW,
         Tables.PQL_DEFINITIONS)) {
       assertSameRows(apart.read(t).drop("run_id"), together.read(t).drop("run_id"));
