@@ -149,8 +149,15 @@ class MainTest {
     // Spark UI on (any free port), its address comes first.
     tiny[tiny.length - 1] = "run-2";
     tiny[tiny.length - 3] = "-Dpql.spark.conf.spark.ui.port=0";
+    java.util.Map<String, Long> versionsBefore = versions(warehouse);
     Outcome again = run(concat(new String[] {"run"}, tiny));
     assertEquals(0, again.exitCode(), again.err());
+    // It writes no version of any table but the run log.
+    java.util.Map<String, Long> versionsAfter = versions(warehouse);
+    assertTrue(versionsAfter.get("pipeline_runs") > versionsBefore.get("pipeline_runs"));
+    versionsAfter.remove("pipeline_runs");
+    versionsBefore.remove("pipeline_runs");
+    assertEquals(versionsBefore, versionsAfter, "the tables' latest versions");
     assertTrue(again.out().lines().findFirst().orElse("").matches("Spark UI: http://[^ ]+:[0-9]+ \\(while this run "
         + "runs\\)"), again.out());
     assertTrue(o.out().lines().noneMatch(l -> l.startsWith("Spark UI")), "none with the UI off: " + o.out());
@@ -179,6 +186,24 @@ class MainTest {
     } finally {
       spark.stop();
     }
+  }
+
+  /** Each Delta table of the warehouse with its latest version, from the commits in its log. */
+  private static java.util.Map<String, Long> versions(Path warehouse) {
+    java.util.Map<String, Long> versions = new java.util.TreeMap<>();
+    try (var tables = Files.list(warehouse)) {
+      for (Path table : tables.filter(t -> Files.isDirectory(t.resolve("_delta_log"))).toList()) {
+        try (var log = Files.list(table.resolve("_delta_log"))) {
+          versions.put(table.getFileName().toString(), log.map(f -> f.getFileName().toString())
+              .filter(n -> n.matches("[0-9]{20}\\.json")).mapToLong(n -> Long.parseLong(n.substring(0, 20)))
+              .max().orElse(-1));
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    assertTrue(versions.size() > 10, "the warehouse's tables: " + versions);
+    return versions;
   }
 
   private static String read(Path file) {
