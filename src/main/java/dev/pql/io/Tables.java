@@ -348,6 +348,39 @@ public final class Tables {
       .required("run_id", StringType, "Run that scored the row; a rerun that changes nothing keeps the first")
       .build();
 
+  public static final TableContract PQL_LEADS_CURRENT = TableContract.table("pql_leads_current",
+          "The open accounts of the latest scored as-of date, for BI tools and CRM syncs: pql_scores' figures with the "
+              + "account's current name, domain and plan, the reasons as sentences in plain columns (no nested "
+              + "columns). Written with the scores; an account that upgraded since is left out.")
+      .key("account_id")
+      .required("account_id", StringType, "Account id")
+      .required("as_of_date", DateType, "The latest as-of date scored")
+      .optional("name", StringType, "Account or company name, as the account is now")
+      .optional("domain", StringType, "Domain of the account owner's email address, as the account is now")
+      .optional("plan", StringType, "Plan now (free, trial, ...); null when the account source does not know it")
+      .optional("employees", IntegerType, "Company size in employees")
+      .optional("industry", StringType, "Industry")
+      .optional("country", StringType, "Country")
+      .required("is_pql", BooleanType, "True when a rule, the learned definition or the activation path qualifies it")
+      .optional("source", StringType, "rules, learned or activation when one qualifies it, several for more")
+      .optional("pql_type", StringType, "usage, hand-raiser, usage-limit-reached or self-serve-purchase")
+      .optional("size_band", StringType, "Opportunity size band: small, mid or large")
+      .optional("probability", DoubleType, "The model's probability of an upgrade within its horizon")
+      .optional("percentile", DoubleType, "Rank of the probability among the date's open accounts, 0..1")
+      .optional("activation", DoubleType, "Milestones reached / milestones")
+      .required("activation_bar", DoubleType, "The activation its size band needs")
+      .required("rules_matched", StringType, "The rule-based definitions it matches, comma-separated")
+      .optional("first_qualified_on", DateType, "First as-of date it qualified on any definition")
+      .optional("reason_1", StringType, "Its first reason: the learned ones first, in probability terms "
+          + "(\"active_users_7d=6: 54.1% → 31.2% without it\"), then each column a rule or activation read "
+          + "(\"feature=value\")")
+      .optional("reason_2", StringType, "Its second reason")
+      .optional("reason_3", StringType, "Its third reason")
+      .required("reasons_text", StringType, "Every reason, separated by \"; \"")
+      .optional("model_version", StringType, "Model that gave the probability")
+      .required("run_id", StringType, "Run that last changed the row")
+      .build();
+
   public static final TableContract PQL_QUALIFICATIONS = TableContract.table("pql_qualifications",
           "Per account and definition (name and version): the first as-of date it qualified. Rule definitions "
               + "use their own name and version; the learned one is named learned (version: model and cutoff "
@@ -637,8 +670,8 @@ public final class Tables {
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, EVENTS_DUPLICATES, ACCOUNTS,
       CONVERSIONS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, ACCOUNT_EVENT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS,
-      DISCOVERED_RULES, THRESHOLD_CURVES, PQL_SCORES, PQL_QUALIFICATIONS, PQL_NEW, PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS,
-      PQL_FUNNEL);
+      DISCOVERED_RULES, THRESHOLD_CURVES, PQL_SCORES, PQL_LEADS_CURRENT, PQL_QUALIFICATIONS, PQL_NEW,
+      PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS, PQL_FUNNEL);
 
   /** The contracts of {@link #ALL} as Markdown, in order. */
   public static String markdown() {

@@ -99,6 +99,7 @@ public final class ScoreJob {
       // pql_new before pql_scores: the pipeline rescores every date pql_scores lacks, so a run killed between the
       // two commits rescores the date and adds the missing new PQLs (insertNew keeps those already added).
       long newPqls = store.insertNew(Tables.PQL_NEW, fresh(scored));
+      writeCurrentLeads(context, scored, dates, settings.plans().free());
       store.syncDates(Tables.PQL_SCORES, scored, "as_of_date", applied.dates(), Set.of("run_id"));
       Row counts = scored.filter(col("as_of_date").equalTo(Date.valueOf(dates.get(dates.size() - 1))))
           .agg(count(lit(1)), count(when(col("is_pql"), true))).first();
@@ -108,6 +109,21 @@ public final class ScoreJob {
     } finally {
       leads.unpersist();
     }
+  }
+
+  /**
+   * pql_leads_current, when this run scored the latest date: before pql_scores, so a run killed in between is
+   * rescored and writes it again. A backfill of older dates leaves it alone.
+   */
+  private static void writeCurrentLeads(StageContext context, Dataset<Row> scored, List<LocalDate> dates,
+      List<String> openPlans) {
+    DeltaStore store = context.store();
+    LocalDate last = dates.get(dates.size() - 1);
+    LocalDate stored = ScoringHistory.latestScored(store);
+    if (stored != null && last.isBefore(stored)) return;
+    Dataset<Row> latest = Tables.PQL_SCORES.conform(scored).filter(col("as_of_date").equalTo(Date.valueOf(last)));
+    store.sync(Tables.PQL_LEADS_CURRENT, CurrentLeads.of(latest, store.read(Tables.ACCOUNTS), openPlans,
+        context.runId()), Set.of("run_id"));
   }
 
   private static Scorers scorers(StageContext context, Settings settings, StructType features) {

@@ -37,35 +37,11 @@ public final class ScoringHistory {
     List<Row> top = store.read(Tables.PQL_SCORES)
         .filter(col("as_of_date").equalTo(Date.valueOf(asOf)).and(col("is_pql")))
         .orderBy(col("probability").desc_nulls_last(), col("account_id"))
-        .limit(leads).collectAsList();
-    return top.stream().map(row -> new Lead(row.getAs("account_id"), row.getAs("size_band"), row.getAs("pql_type"),
-        row.getAs("source"), row.getAs("probability"), reasons(row, reasons))).toList();
-  }
-
-  private static List<String> reasons(Row row, int reasons) {
-    List<Row> all = row.getList(row.fieldIndex("reasons"));
-    Double probability = row.getAs("probability");
-    List<Row> learned = all.stream().filter(r -> "learned".equals(r.getAs("source"))).toList();
-    java.util.Set<String> shown = new java.util.HashSet<>();
-    learned.forEach(r -> shown.add(r.getAs("feature")));
-    // A rule's column the learned reasons already show with its value is not repeated.
-    java.util.stream.Stream<String> others = all.stream().filter(r -> !"learned".equals(r.getAs("source")))
-        .filter(r -> shown.add(r.getAs("feature"))).map(r -> r.getAs("feature") + "=" + r.getAs("value"));
-    return java.util.stream.Stream.concat(learned.stream().map(r -> r.getAs("feature") + "=" + r.getAs("value")
-        + withoutIt(probability, r.getAs("probability_without"))), others).limit(reasons).toList();
-  }
-
-  /** ": 54.1% -> 31.2% without it", to 3 significant figures; nothing when either is unknown. */
-  static String withoutIt(Double probability, Double without) {
-    if (probability == null || without == null) return "";
-    return ": " + percent(probability) + " → " + percent(without) + " without it";
-  }
-
-  /** A probability as a percentage to 3 significant figures: 54.1%, 4.17%, 0.418%. */
-  static String percent(double p) {
-    double v = 100 * p;
-    if (v == 0) return "0%";
-    int decimals = Math.max(0, 2 - (int) Math.floor(Math.log10(Math.abs(v))));
-    return String.format(java.util.Locale.ROOT, "%." + decimals + "f%%", v);
+        .limit(leads).withColumn("pql_reason_texts", CurrentLeads.reasonTexts()).collectAsList();
+    return top.stream().map(row -> {
+      List<String> texts = row.getList(row.fieldIndex("pql_reason_texts"));
+      return new Lead(row.getAs("account_id"), row.getAs("size_band"), row.getAs("pql_type"), row.getAs("source"),
+          row.getAs("probability"), List.copyOf(texts.subList(0, Math.min(reasons, texts.size()))));
+    }).toList();
   }
 }

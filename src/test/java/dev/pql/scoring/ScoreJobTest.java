@@ -290,6 +290,46 @@ class ScoreJobTest extends SparkTestBase {
   }
 
   @Test
+  void theCurrentLeadsAreTheLatestDatesOpenAccountsWithTheirAccountAndReasonsInPlainColumns() throws Exception {
+    DeltaStore copy = copyOfTheTrainedWarehouse("pql-leads");
+    // Two accounts of the latest date as the account source has them now: a23 named, a11 upgraded since.
+    copy.insertNew(Tables.ACCOUNTS, spark.sql("""
+        SELECT * FROM VALUES
+          ('a23', TIMESTAMP '2026-01-01 00:00:00', CAST(NULL AS TIMESTAMP), true, TIMESTAMP '2026-01-01 00:00:00',
+           'Acme', 'free', 'acme.com', 120, 'Software', 'DE', CAST(NULL AS STRING)),
+          ('a11', TIMESTAMP '2026-03-30 00:00:00', CAST(NULL AS TIMESTAMP), true, TIMESTAMP '2026-01-01 00:00:00',
+           'Globex', 'team', 'globex.com', 40, 'Retail', 'US', CAST(NULL AS STRING))
+        AS t(account_id, valid_from, valid_to, is_current, signup_at, name, plan, email_domain, employees, industry,
+             country, timezone)""").selectExpr("*", "TIMESTAMP '2026-05-08 00:00:00' AS ingested_at", "'r' AS run_id"));
+    ScoreJob.run(context(copy, "leads-1"), settings, List.of(LocalDate.parse("2026-03-16"), AS_OF));
+    Dataset<Row> current = copy.read(Tables.PQL_LEADS_CURRENT).cache();
+    // Plain columns only: nothing a BI tool must unpick.
+    assertTrue(java.util.Arrays.stream(current.schema().fields()).noneMatch(f -> f.dataType()
+        instanceof org.apache.spark.sql.types.ArrayType || f.dataType() instanceof org.apache.spark.sql.types.StructType
+        || f.dataType() instanceof org.apache.spark.sql.types.MapType), current.schema().treeString());
+    Dataset<Row> latest = copy.read(Tables.PQL_SCORES).filter("as_of_date = DATE '2026-03-23'");
+    assertEquals(latest.count() - 1, current.count(), "every open account of the latest date but the upgraded one");
+    assertEquals(0, current.filter("account_id = 'a11' OR as_of_date <> DATE '2026-03-23'").count());
+    assertEquals("[a23,Acme,acme.com,free,120,Software,DE]", current.filter("account_id = 'a23'")
+        .select("account_id", "name", "domain", "plan", "employees", "industry", "country").first().toString());
+    assertSameRows(latest.filter("account_id <> 'a11'").select("account_id", "is_pql", "probability", "pql_type"),
+        current.select("account_id", "is_pql", "probability", "pql_type"));
+    // The reasons read as the run's summary reads them, the learned ones in probability terms.
+    List<ScoringHistory.Lead> top = ScoringHistory.topLeads(copy, AS_OF, 5, 10);
+    assertEquals(5, top.size());
+    System.out.println("pql_leads_current: " + current.filter("account_id = '" + top.get(0).accountId() + "'")
+        .first());
+    for (ScoringHistory.Lead lead : top) {
+      Row row = current.filter("account_id = '" + lead.accountId() + "'").first();
+      assertEquals(lead.reasons().get(0), row.getAs("reason_1"));
+      assertEquals(String.join("; ", lead.reasons()), row.getAs("reasons_text"));
+      assertTrue(lead.reasons().get(0).matches("x=[0-9]+: [0-9.]+% → [0-9.]+% without it"), lead.reasons().toString());
+    }
+    assertTrue(current.filter("reason_1 IS NULL AND reasons_text <> ''").isEmpty());
+    current.unpersist();
+  }
+
+  @Test
   void aModelTheGateWithheldNeverScoresAndTheRunSaysWhy() throws Exception {
     DeltaStore withheld = copyOfTheTrainedWarehouse("pql-withheld");
     spark.sql("UPDATE delta.`" + withheld.warehouse() + "/model_runs` SET status = 'withheld', status_reason = "
