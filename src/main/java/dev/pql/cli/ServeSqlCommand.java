@@ -32,8 +32,10 @@ final class ServeSqlCommand extends SparkCommand<ServeSqlOptions> {
   @Override
   int run(Settings settings, StageContext context) {
     Settings.ServeSettings serve = settings.serve();
-    List<String> tables = SqlCatalog.register(context.spark(), context.store(), serve.database(),
-        Contracts.tableNames());
+    List<String> all = Contracts.tableNames();
+    List<String> internal = all.stream().filter(t -> !Contracts.BI_FACING.contains(t)).toList();
+    List<String> bi = SqlCatalog.register(context.spark(), context.store(), serve.database(), Contracts.BI_FACING);
+    List<String> own = SqlCatalog.register(context.spark(), context.store(), serve.internalDatabase(), internal);
     dev.pql.io.ReadOnlySql.enforce(context.warehouseLocation()); // the registrations were this JVM's last writes
     HiveThriftServer2 server = HiveThriftServer2.startWithContext(context.spark().sqlContext());
     CountDownLatch stopped = new CountDownLatch(1);
@@ -41,9 +43,9 @@ final class ServeSqlCommand extends SparkCommand<ServeSqlOptions> {
       server.stop();
       stopped.countDown();
     }, "pql-serve-sql-stop"));
-    System.out.printf("Serving %d tables of %s as database %s at jdbc:hive2://%s:%d/%s (stop: Ctrl-C or SIGTERM)%n  %s%n",
-        tables.size(), settings.warehouse(), serve.database(), serve.host(), serve.port(), serve.database(),
-        String.join(", ", tables));
+    System.out.printf("Serving %s at jdbc:hive2://%s:%d/%s (stop: Ctrl-C or SIGTERM)%n"
+        + "  %s, for BI tools: %s%n  %s, the stages' own: %s%n", settings.warehouse(), serve.host(), serve.port(),
+        serve.database(), serve.database(), String.join(", ", bi), serve.internalDatabase(), String.join(", ", own));
     System.out.flush();
     try {
       stopped.await();

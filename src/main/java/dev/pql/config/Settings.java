@@ -62,7 +62,8 @@ public record Settings(
   public record RunSettings(int firstSnapshotAfterDays, int retrainEveryDays, int leaseSeconds) {}
 
   /** `pql serve-sql`: where the Thrift server listens, the database it serves and its metastore folder. */
-  public record ServeSettings(String host, int port, String database, String metastore) {}
+  /** {@code database} holds the tables BI tools read; {@code internalDatabase} the stages' own. */
+  public record ServeSettings(String host, int port, String database, String internalDatabase, String metastore) {}
 
   /**
    * How open accounts are scored: the definitions folder, the learned definition's cutoff policy, the activation

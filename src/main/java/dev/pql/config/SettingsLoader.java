@@ -322,11 +322,21 @@ public final class SettingsLoader {
     String s = "pql.serve.";
     int port = c.getInt(s + "port");
     if (port < 1 || port > 65535) throw bad(c, s + "port", "must be a TCP port (1..65535), found " + port);
-    String database = required(c, s + "database");
-    if (!database.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-      throw bad(c, s + "database", "must be a plain SQL name (letters, digits, '_'), found '" + database + "'");
+    String database = sqlName(c, s + "database");
+    String internal = sqlName(c, s + "internal-database");
+    if (internal.equalsIgnoreCase(database)) {
+      throw bad(c, s + "internal-database", "must differ from " + s + "database ('" + database + "'): the tables BI "
+          + "tools read and the stages' own are served apart");
     }
-    return new Settings.ServeSettings(required(c, s + "host"), port, database, required(c, s + "metastore"));
+    return new Settings.ServeSettings(required(c, s + "host"), port, database, internal, required(c, s + "metastore"));
+  }
+
+  private static String sqlName(Config c, String key) {
+    String name = required(c, key);
+    if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      throw bad(c, key, "must be a plain SQL name (letters, digits, '_'), found '" + name + "'");
+    }
+    return name;
   }
 
   private static Settings.MetricsSettings readMetrics(Config c) {

@@ -10,6 +10,12 @@ import java.util.stream.Stream;
 public final class Contracts {
   private Contracts() {}
 
+  /** The tables BI tools read, served in their own database: the rest are the stages' own. */
+  public static final List<String> BI_FACING = List.of(Tables.PQL_LEADS_CURRENT.name(), Tables.PQL_NEW.name(),
+      Tables.PQL_SCORES.name(), Tables.PQL_METRICS.name(), Tables.PQL_FUNNEL.name(), Tables.MODEL_RUNS.name(),
+      Tables.MODEL_DRIVERS.name(), Tables.DISCOVERED_RULES.name(), Tables.THRESHOLD_CURVES.name(),
+      Tables.DEFINITION_BACKTEST.name());
+
   /** The names of every output table, in the README's order. */
   public static List<String> tableNames() {
     return Stream.concat(Tables.ALL.stream().map(TableContract::name), Stream.of(AccountFeatures.NAME)).toList();

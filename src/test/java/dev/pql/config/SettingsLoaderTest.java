@@ -103,6 +103,11 @@ class SettingsLoaderTest {
         + "of generic and segment"), e.getMessage());
     assertEquals(List.of("generic"), SettingsLoader.load(null, null, Map.of("pql.generate.layouts", "[generic]"))
         .generate().layouts());
+    // serve-sql's two databases must be two.
+    File oneDatabase = file("serve.conf", "pql.serve { database = bi, internal-database = BI }\n");
+    e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(oneDatabase, null, Map.of()));
+    assertTrue(e.getMessage().contains("'pql.serve.internal-database' in " + oneDatabase.getPath() + ":1 must differ "
+        + "from pql.serve.database ('bi')"), e.getMessage());
   }
 
   @Test

@@ -22,8 +22,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * BI access: jobs/pql serve-sql serves the reference run's warehouse over Spark's Thrift server, and a Hive JDBC client
- * (what a BI tool's connector is) lists the tables in database pql, reads their column comments and runs a
- * dashboard query, whose answer is the same query's on the Delta files.
+ * (what a BI tool's connector is) lists the tables BI tools read in database pql and the stages' own in
+ * pql_internal, reads their column comments and runs a dashboard query, whose answer is the same query's on the
+ * Delta files.
  */
 class ServeSqlIT {
   static final String PQLS_PER_WEEK_BY_SIZE_BAND = "SELECT period_start AS week, segment AS size_band, new_pqls, signups "
@@ -43,7 +44,10 @@ class ServeSqlIT {
     List<List<Object>> served = new ArrayList<>();
     Map<String, String> comments = new HashMap<>();
     List<String> tables = new ArrayList<>();
+    List<String> internalTables = new ArrayList<>();
     long newPqls;
+    long leads;
+    long events;
     ServiceProcess server = ServiceProcess.start("pql serve-sql", command, Map.of("PQL_JAVA_OPTS", "-Xmx1g"),
         work.resolve("serve-sql.log"));
     try (server) {
@@ -52,6 +56,17 @@ class ServeSqlIT {
           Statement sql = jdbc.createStatement()) {
         try (ResultSet r = sql.executeQuery("SHOW TABLES IN pql")) {
           while (r.next()) tables.add(r.getString("tableName"));
+        }
+        try (ResultSet r = sql.executeQuery("SHOW TABLES IN pql_internal")) {
+          while (r.next()) internalTables.add(r.getString("tableName"));
+        }
+        try (ResultSet r = sql.executeQuery("SELECT count(*) FROM pql.pql_leads_current WHERE reasons_text <> ''")) {
+          r.next();
+          leads = r.getLong(1);
+        }
+        try (ResultSet r = sql.executeQuery("SELECT count(*) FROM pql_internal.events")) {
+          r.next();
+          events = r.getLong(1);
         }
         try (ResultSet r = sql.executeQuery("DESCRIBE pql.pql_scores")) {
           while (r.next()) comments.put(r.getString("col_name"), r.getString("comment"));
@@ -81,10 +96,17 @@ class ServeSqlIT {
     }
     assertFalse(server.handle().isAlive());
 
-    List<String> expectedTables = new ArrayList<>(Tables.ALL.stream().map(TableContract::name).toList());
-    expectedTables.add(dev.pql.features.AccountFeatures.NAME);
-    expectedTables.removeIf(t -> !io.delta.tables.DeltaTable.isDeltaTable(ItSpark.session(), warehouse + "/" + t));
-    assertEquals(expectedTables.stream().sorted().toList(), tables.stream().sorted().toList());
+    // The BI database holds the tables BI tools read, pql_leads_current among them; the stages' own are apart.
+    List<String> written = new ArrayList<>(Tables.ALL.stream().map(TableContract::name).toList());
+    written.add(dev.pql.features.AccountFeatures.NAME);
+    written.removeIf(t -> !io.delta.tables.DeltaTable.isDeltaTable(ItSpark.session(), warehouse + "/" + t));
+    List<String> bi = written.stream().filter(dev.pql.pipeline.Contracts.BI_FACING::contains).sorted().toList();
+    assertTrue(bi.containsAll(List.of("pql_leads_current", "pql_new", "pql_scores", "pql_metrics")), "BI: " + bi);
+    assertEquals(bi, tables.stream().sorted().toList());
+    assertEquals(written.stream().filter(t -> !bi.contains(t)).sorted().toList(),
+        internalTables.stream().sorted().toList());
+    assertTrue(internalTables.containsAll(List.of("events", "account_features", "pipeline_runs")), internalTables
+        .toString());
     for (TableContract.ColumnSpec column : Tables.PQL_SCORES.columns()) {
       assertEquals(column.comment(), comments.get(column.name()), "comment of pql_scores." + column.name());
     }
@@ -97,6 +119,10 @@ class ServeSqlIT {
     }
     assertTrue(expected.size() >= 9, "several weeks and bands: " + expected);
     assertEquals(spark.read().format("delta").load(warehouse + "/pql_new").count(), newPqls, "pql_new intact");
+    assertEquals(spark.read().format("delta").load(warehouse + "/pql_leads_current").filter("reasons_text <> ''")
+        .count(), leads);
+    assertTrue(leads > 0, "leads with reasons");
+    assertEquals(spark.read().format("delta").load(warehouse + "/events").count(), events);
     assertEquals(expected, served);
   }
 
