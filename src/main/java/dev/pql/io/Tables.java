@@ -243,7 +243,28 @@ public final class Tables {
           + "activation only. Null on models trained before the gate (published)")
       .optional("status_reason", StringType, "The gate's figures in a sentence: each baseline's AUC-ROC against the "
           + "model's, the gain and its account-level paired bootstrap interval")
+      .optional("auc_roc", DoubleType, "The model's AUC-ROC on the locked window (metrics' model.auc_roc, as a plain "
+          + "column for BI tools)")
+      .optional("auc_roc_lo", DoubleType, "Lower end of its 95% account-level bootstrap interval")
+      .optional("auc_roc_hi", DoubleType, "Upper end of that interval")
+      .optional("auc_pr", DoubleType, "The model's area under the precision-recall curve on the locked window")
+      .optional("log_loss", DoubleType, "The model's mean log loss on the locked window")
+      .optional("brier", DoubleType, "The model's Brier score on the locked window")
+      .optional("top_decile_lift", DoubleType, "Upgrade rate of the model's top 10% over the base rate")
+      .optional("base_rate", DoubleType, "Upgrade rate of the locked window's rows")
+      .optional("logins_only_auc_roc", DoubleType, "AUC-ROC of the logins-only baseline on the same rows")
+      .optional("activity_only_auc_roc", DoubleType, "AUC-ROC of the activity-only baseline on the same rows")
+      .optional("best_rule_auc_roc", DoubleType, "AUC-ROC of the best discovered rule on the same rows")
       .build();
+
+  /** The metrics of model_runs that are also plain columns, in the contract's order: column and metrics key. */
+  public static final List<String[]> MODEL_RUN_PLAIN_METRICS = List.of(new String[] {"auc_roc", "model.auc_roc"},
+      new String[] {"auc_roc_lo", "model.auc_roc_lo"}, new String[] {"auc_roc_hi", "model.auc_roc_hi"},
+      new String[] {"auc_pr", "model.auc_pr"}, new String[] {"log_loss", "model.log_loss"},
+      new String[] {"brier", "model.brier"}, new String[] {"top_decile_lift", "model.top_decile_lift"},
+      new String[] {"base_rate", "model.base_rate"}, new String[] {"logins_only_auc_roc", "logins_only.auc_roc"},
+      new String[] {"activity_only_auc_roc", "activity_only.auc_roc"},
+      new String[] {"best_rule_auc_roc", "best_rule.auc_roc"});
 
   public static final TableContract MODEL_DRIVERS = TableContract.table("model_drivers",
           "Per model and feature, from the driver fit (the eve of each upgrade beside open accounts' snapshots, over "

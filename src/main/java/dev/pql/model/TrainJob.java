@@ -596,12 +596,16 @@ public final class TrainJob {
     r.metrics().forEach((k, v) -> {
       if (Double.isFinite(v)) metrics.put(k, v);
     });
-    Row run = RowFactory.create(r.modelVersion(), Timestamp.from(start), r.featureSetVersion(), r.modelPath(),
-        settings.horizonDays(), Date.valueOf(r.trainFrom()), Date.valueOf(r.trainTo()),
+    List<Object> values = new ArrayList<>(List.of(r.modelVersion(), Timestamp.from(start), r.featureSetVersion(),
+        r.modelPath(), settings.horizonDays(), Date.valueOf(r.trainFrom()), Date.valueOf(r.trainTo()),
         Date.valueOf(r.evaluationFrom()), Date.valueOf(r.evaluationTo()), r.trainingRows(), r.trainingPositives(),
-        r.evaluationRows(), r.evaluationPositives(), parameters, metrics, bins,
-        r.bestRule(), runId, Date.valueOf(r.calibrationFrom()), Date.valueOf(r.calibrationTo()), r.calibrationRows(),
-        r.calibrationPositives(), r.verdict().status(), r.verdict().reason());
+        r.evaluationRows(), r.evaluationPositives(), parameters, metrics, bins));
+    values.addAll(java.util.Arrays.asList(r.bestRule(), runId, Date.valueOf(r.calibrationFrom()),
+        Date.valueOf(r.calibrationTo()), r.calibrationRows(), r.calibrationPositives(), r.verdict().status(),
+        r.verdict().reason()));
+    // The figures a BI tool charts, also as plain columns (a map column is awkward to read there).
+    for (String[] plain : Tables.MODEL_RUN_PLAIN_METRICS) values.add(metrics.get(plain[1]));
+    Row run = RowFactory.create(values.toArray());
     store.upsertRows(Tables.MODEL_RUNS, List.of(run));
   }
 

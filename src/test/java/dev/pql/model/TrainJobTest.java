@@ -132,6 +132,13 @@ class TrainJobTest extends SparkTestBase {
     Map<String, String> parameters = run.getJavaMap(run.fieldIndex("parameters"));
     assertEquals("7", parameters.get("driver.horizon_days"));
     assertEquals("10000", parameters.get("driver.rows"), "ten weekly snapshots up to 03-11 (03-18 minus 7 days)");
+    // The figures BI tools chart are plain columns too, each the metrics map's value.
+    Map<String, Double> metrics = run.getJavaMap(run.fieldIndex("metrics"));
+    for (String[] plain : Tables.MODEL_RUN_PLAIN_METRICS) {
+      assertEquals(metrics.get(plain[1]), run.<Double>getAs(plain[0]), plain[0]);
+    }
+    assertTrue(run.<Double>getAs("auc_roc_lo") < run.<Double>getAs("auc_roc")
+        && run.<Double>getAs("auc_roc") < run.<Double>getAs("auc_roc_hi"), run.toString());
     PipelineModel.load(r.modelPath());
     Dataset<Row> features = store.readIfExists("account_features");
     for (Row rule : store.read(Tables.DISCOVERED_RULES).collectAsList()) {
