@@ -43,6 +43,66 @@ public final class AccountBootstrap {
         .withColumn(WEIGHT, when(col(REPLICATE).equalTo(0), lit(1.0)).otherwise(poissonOne(uniform)));
   }
 
+  /**
+   * The weighted sums of numeric columns on every replicate, in one pass over the rows: row r holds, for replicate r
+   * (0: the sample), the sum over rows of the weight its account draws in r times each column. The weights are those
+   * {@link #replicated} gives, the same hash computed here instead of in SQL, and each partition adds into one
+   * array: no row is repeated per replicate and only one array per partition reaches the driver.
+   *
+   * @param rows a string column {@code account_id} first, then the numeric columns to sum
+   */
+  public static double[][] weightedSums(Dataset<Row> rows, int replicates, long seed) {
+    int width = rows.columns().length - 1;
+    if (width == 0) return new double[replicates + 1][0];
+    double[] total = rows.javaRDD().mapPartitions((org.apache.spark.api.java.function.FlatMapFunction<
+        java.util.Iterator<Row>, double[]>) it -> {
+          double[] sums = new double[(replicates + 1) * width];
+          double[] weights = new double[replicates + 1];
+          double[] values = new double[width];
+          while (it.hasNext()) {
+            Row row = it.next();
+            for (int k = 0; k < width; k++) values[k] = row.isNullAt(k + 1) ? 0 : ((Number) row.get(k + 1)).doubleValue();
+            weights(seed, row.getString(0), weights);
+            for (int r = 0; r <= replicates; r++) {
+              if (weights[r] == 0) continue;
+              for (int k = 0, at = r * width; k < width; k++) sums[at + k] += weights[r] * values[k];
+            }
+          }
+          return java.util.List.of(sums).iterator();
+        }).treeReduce((a, b) -> {
+          for (int i = 0; i < a.length; i++) a[i] += b[i];
+          return a;
+        });
+    double[][] draws = new double[replicates + 1][width];
+    for (int r = 0; r <= replicates; r++) System.arraycopy(total, r * width, draws[r], 0, width);
+    return draws;
+  }
+
+  /**
+   * An account's weight in replicates 0..weights.length - 1, as {@link #replicated}'s SQL draws it: Spark's
+   * {@code xxhash64(seed, account_id, replicate)} (seed 42, the long, the UTF-8 bytes, the int), its residue modulo
+   * 2^40 as a uniform, and the Poisson(1) count whose cumulative probability first exceeds it.
+   */
+  static void weights(long seed, String account, double[] weights) {
+    org.apache.spark.unsafe.types.UTF8String id = org.apache.spark.unsafe.types.UTF8String.fromString(account);
+    long prefix = org.apache.spark.sql.catalyst.expressions.XXH64.hashLong(seed, 42);
+    prefix = org.apache.spark.sql.catalyst.expressions.XXH64.hashUnsafeBytes(id.getBaseObject(), id.getBaseOffset(),
+        id.numBytes(), prefix);
+    weights[0] = 1;
+    for (int r = 1; r < weights.length; r++) {
+      long hash = org.apache.spark.sql.catalyst.expressions.XXH64.hashInt(r, prefix);
+      double uniform = (double) Math.floorMod(hash, 1L << 40) / (double) (1L << 40);
+      int draw = POISSON_ONE_CDF.length;
+      for (int k = 0; k < POISSON_ONE_CDF.length; k++) {
+        if (uniform < POISSON_ONE_CDF[k]) {
+          draw = k;
+          break;
+        }
+      }
+      weights[r] = draw;
+    }
+  }
+
   /** The Poisson(1) draw whose cumulative probability first reaches {@code uniform} (in [0, 1)). */
   static Column poissonOne(Column uniform) {
     Column draw = lit((double) POISSON_ONE_CDF.length);

@@ -1,12 +1,9 @@
 package dev.pql.model;
 
-import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.explode;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
@@ -15,13 +12,12 @@ import java.util.List;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.storage.StorageLevel;
 
 /**
  * Labelled rows split by predicates (rules, a driver's observed split), counted on the sample and on resamples of
  * accounts: the counts behind a rule's rates, lifts and recall and their account-level bootstrap intervals. The rows
- * are summed per account first, then the accounts resampled ({@link AccountBootstrap}); only (replicates + 1) rows
- * of sums reach the driver.
+ * are summed per account first, then the accounts resampled ({@link AccountBootstrap#weightedSums}, one pass): only
+ * one array of sums per partition reaches the driver.
  *
  * <p>Per replicate (row 0: the sample): the rows, their upgrades and the upgrading accounts (an account with an
  * upgrade row), then per split the rows meeting it, their upgrades and the upgrading accounts it flags on an
@@ -33,46 +29,17 @@ record SplitCounts(double[][] draws) {
     Column y = col(TrainingSet.LABEL);
     List<Column> perAccount = new ArrayList<>(List.of(count(lit(1)).cast("double").as("n"),
         sum(y).cast("double").as("y"), max(y).cast("double").as("upgrading")));
-    List<Column> sides = new ArrayList<>();
     for (int i = 0; i < splits.size(); i++) {
       Column meets = splits.get(i);
       perAccount.add(sum(when(meets, 1.0).otherwise(0.0)).as("q" + i));
       perAccount.add(sum(when(meets, y).otherwise(0.0)).cast("double").as("qy" + i));
       perAccount.add(max(when(meets, y).otherwise(0.0)).cast("double").as("caught" + i));
-      sides.add(struct(lit(i).as("split"), col("q" + i).as("q"), col("qy" + i).as("qy"), col("caught" + i)
-          .as("caught")));
     }
     Dataset<Row> accounts = rows.groupBy("account_id")
-        .agg(perAccount.get(0), perAccount.subList(1, perAccount.size()).toArray(Column[]::new))
-        .persist(StorageLevel.MEMORY_AND_DISK());
-    try {
-      Column w = col(AccountBootstrap.WEIGHT);
-      // Resampled in long form — an account's splits as rows, only those it meets — so that each aggregate sums
-      // three columns: one wide aggregate of every split's sums is too large for Spark's generated code.
-      List<Row> totals = AccountBootstrap.replicated(accounts.select("account_id", "n", "y", "upgrading"), replicates,
-              seed)
-          .groupBy(AccountBootstrap.REPLICATE)
-          .agg(sum(w.multiply(col("n"))), sum(w.multiply(col("y"))), sum(w.multiply(col("upgrading"))))
-          .collectAsList();
-      double[][] draws = new double[replicates + 1][3 + 3 * splits.size()];
-      for (Row t : totals) {
-        for (int k = 0; k < 3; k++) draws[t.getInt(0)][k] = t.isNullAt(k + 1) ? 0 : t.getDouble(k + 1);
-      }
-      if (!splits.isEmpty()) {
-        Dataset<Row> met = accounts.select(col("account_id"), explode(array(sides.toArray(Column[]::new))).as("s"))
-            .filter(col("s.q").gt(0)).select(col("account_id"), col("s.*"));
-        // (replicates + 1) x splits rows.
-        for (Row t : AccountBootstrap.replicated(met, replicates, seed)
-            .groupBy(col(AccountBootstrap.REPLICATE), col("split"))
-            .agg(sum(w.multiply(col("q"))), sum(w.multiply(col("qy"))), sum(w.multiply(col("caught"))))
-            .collectAsList()) {
-          for (int k = 0; k < 3; k++) draws[t.getInt(0)][3 + 3 * t.getInt(1) + k] = t.getDouble(k + 2);
-        }
-      }
-      return new SplitCounts(draws);
-    } finally {
-      accounts.unpersist();
-    }
+        .agg(perAccount.get(0), perAccount.subList(1, perAccount.size()).toArray(Column[]::new));
+    // Per replicate: the rows, upgrades and upgrading accounts, then each split's three sums; an account's weight
+    // multiplies its sums, so the accounts are resampled whole.
+    return new SplitCounts(AccountBootstrap.weightedSums(accounts, replicates, seed));
   }
 
   /** One figure of split i on each replicate (row 0: the sample). */
