@@ -61,7 +61,9 @@ public final class AccountBootstrap {
           double[] values = new double[width];
           while (it.hasNext()) {
             Row row = it.next();
-            for (int k = 0; k < width; k++) values[k] = row.isNullAt(k + 1) ? 0 : ((Number) row.get(k + 1)).doubleValue();
+            for (int k = 0; k < width; k++) {
+              values[k] = row.isNullAt(k + 1) ? 0 : ((Number) row.get(k + 1)).doubleValue();
+            }
             weights(seed, row.getString(0), weights);
             for (int r = 0; r <= replicates; r++) {
               if (weights[r] == 0) continue;

@@ -323,7 +323,8 @@ class ScoreJobTest extends SparkTestBase {
       Row row = current.filter("account_id = '" + lead.accountId() + "'").first();
       assertEquals(lead.reasons().get(0), row.getAs("reason_1"));
       assertEquals(String.join("; ", lead.reasons()), row.getAs("reasons_text"));
-      assertTrue(lead.reasons().get(0).matches("x=[0-9]+: [0-9.]+% → [0-9.]+% without it"), lead.reasons().toString());
+      assertTrue(lead.reasons().get(0).matches("x=[0-9]+: [0-9.]+% → [0-9.]+% without it"),
+          lead.reasons().toString());
     }
     assertTrue(current.filter("reason_1 IS NULL AND reasons_text <> ''").isEmpty());
     current.unpersist();
