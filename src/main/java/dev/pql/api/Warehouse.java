@@ -82,7 +82,7 @@ public final class Warehouse {
 
   /** A candidate over the snapshots from {@code from} to {@code to} (null: open), as rows. */
   public Dataset<Row> evaluate(Definition candidate, LocalDate from, LocalDate to) {
-    return figures(evaluation(candidate, from, to));
+    return rows(evaluation(candidate, from, to));
   }
 
   /** The evaluation as {@code pql evaluate} prints it (the same record its report is made from). */
@@ -137,10 +137,10 @@ public final class Warehouse {
   }
 
   /**
-   * One row per definition, in definition_backtest's columns (without run_id): a handful of rows made on the driver
-   * from the evaluation's figures.
+   * An evaluation's figures, one row per definition (the candidate first), in definition_backtest's columns (without
+   * run_id): a handful of rows made on the driver.
    */
-  private Dataset<Row> figures(EvaluateJob.Result result) {
+  public Dataset<Row> rows(EvaluateJob.Result result) {
     List<Row> rows = new ArrayList<>();
     for (Backtest.Figures f : result.figures()) rows.add(RowFactory.create(f.columns(result.horizonDays(), null)));
     StructType schema = new StructType(java.util.Arrays.stream(Tables.DEFINITION_BACKTEST.schema().fields())

@@ -169,6 +169,11 @@ final class Report {
       c.overlap().forEach((name, share) -> out.append(String.format("  %-28s %s%n", name,
           format(100 * share, "%.1f%%"))));
     }
+    dev.pql.metrics.EvaluateJob.Added added = r.added();
+    out.append(String.format(Locale.ROOT, "What it adds: %,d of the %,d upgrades caught by the candidate and by no "
+        + "active definition (%s of the upgrades); the active definitions catch %,d, with the candidate %,d%n",
+        added.added(), added.upgrades(), added.addedRecall().format("%.0f%%", 100), added.caughtByActive(),
+        added.caughtWithCandidate()));
     if (!r.weekly().isEmpty()) {
       out.append("The candidate week by week (each week's snapshots replayed on their own):\n");
       String columns = "  %-10s %8s %8s %-26s %-26s%n";
@@ -195,6 +200,16 @@ final class Report {
     out.put("to_date", r.figures().get(0).to().toString());
     out.put("horizon_days", r.horizonDays());
     out.put("definitions", r.figures().stream().map(f -> f.named(r.horizonDays())).toList());
+    dev.pql.metrics.EvaluateJob.Added added = r.added();
+    java.util.Map<String, Object> adds = new java.util.LinkedHashMap<>();
+    adds.put("upgrades", added.upgrades());
+    adds.put("caught_by_active", added.caughtByActive());
+    adds.put("caught_with_candidate", added.caughtWithCandidate());
+    adds.put("added_upgrades", added.added());
+    adds.put("added_recall", added.addedRecall().valueOrNull());
+    adds.put("added_recall_lo", added.addedRecall().loOrNull());
+    adds.put("added_recall_hi", added.addedRecall().hiOrNull());
+    out.put("added", adds);
     List<Object> weeks = new java.util.ArrayList<>();
     r.weekly().forEach((week, figures) -> {
       java.util.Map<String, Object> w = new java.util.LinkedHashMap<>();

@@ -40,10 +40,17 @@ public final class LakeEvents {
         .orderBy(col("rows").desc(), col("event"));
   }
 
+  /**
+   * The lake's event rows through the settings' mapping, as ingest normalizes them (a rejected row carries its
+   * reason in {@code reject_reason}); lazy, nothing written.
+   */
+  public static Dataset<Row> mapped(SparkSession spark, Settings settings) {
+    return IngestJob.mappedEvents(spark, settings.ingest(), Instant.now().plus(settings.ingest().futureTolerance()));
+  }
+
   /** Reads the lake through the settings' mapping and lists its events; one pass, nothing written. */
   public static Listing list(SparkSession spark, Settings settings, int limit) {
-    Dataset<Row> normalized = IngestJob.mappedEvents(spark, settings.ingest(),
-        Instant.now().plus(settings.ingest().futureTolerance())).cache();
+    Dataset<Row> normalized = mapped(spark, settings).cache();
     try {
       Dataset<Row> events = byEvent(normalized).cache();
       List<EventCount> top = events.limit(limit).collectAsList().stream()

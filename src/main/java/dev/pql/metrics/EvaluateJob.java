@@ -1,6 +1,8 @@
 package dev.pql.metrics;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.pql.config.Settings;
 import dev.pql.definitions.Definition;
@@ -17,6 +19,7 @@ import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -34,7 +37,16 @@ public final class EvaluateJob {
    * the snapshots of each week on their own (weeks from Monday, in order).
    */
   public record Result(LocalDate from, LocalDate to, int horizonDays, List<Backtest.Figures> figures,
-      java.util.SortedMap<LocalDate, List<Backtest.Figures>> weekly) {}
+      java.util.SortedMap<LocalDate, List<Backtest.Figures>> weekly, Added added) {}
+
+  /**
+   * What the candidate adds to the active definitions over the whole window, upgrades counted once: of the
+   * {@code upgrades} replayed, those any active definition catches, those the candidate or any of them catches, and
+   * the difference ({@code added}, the upgrades only the candidate catches) with its share of the upgrades (Wilson
+   * interval).
+   */
+  public record Added(long upgrades, long caughtByActive, long caughtWithCandidate, long added,
+      dev.pql.model.Estimate addedRecall) {}
 
   /** The replay group of the whole window, beside each week's (the week's Monday as ISO text). */
   private static final String WINDOW = "window";
@@ -51,6 +63,7 @@ public final class EvaluateJob {
       if (r.definition().name().equals(candidate.name())) continue;
       candidates.add(Backtest.Candidate.of(r.definition(), "rule"));
     }
+    int cadence = settings.features().weekly() ? 7 : 1;
     int horizon = settings.model().horizonDays();
     if (from != null) snapshots = snapshots.filter(col("as_of_date").geq(Date.valueOf(from)));
     if (to != null) snapshots = snapshots.filter(col("as_of_date").leq(Date.valueOf(to)));
@@ -61,13 +74,29 @@ public final class EvaluateJob {
     Dataset<Row> grouped = labelled.withColumn(Backtest.GROUP, org.apache.spark.sql.functions.lit(WINDOW))
         .unionByName(labelled.withColumn(Backtest.GROUP, org.apache.spark.sql.functions.date_trunc("week",
             col("as_of_date")).cast("date").cast("string")));
-    java.util.Map<Object, List<Backtest.Figures>> replayed = Backtest.byGroup(grouped, candidates,
-        settings.features().weekly() ? 7 : 1);
+    java.util.Map<Object, List<Backtest.Figures>> replayed = Backtest.byGroup(grouped, candidates, cadence);
     List<Backtest.Figures> figures = Backtest.requireHistory(replayed.getOrDefault(WINDOW, List.of()), horizon);
     java.util.SortedMap<LocalDate, List<Backtest.Figures>> weekly = new java.util.TreeMap<>();
     replayed.forEach((group, f) -> {
       if (!WINDOW.equals(group)) weekly.put(LocalDate.parse((String) group), f);
     });
-    return new Result(from, to, horizon, figures, weekly);
+    return new Result(from, to, horizon, figures, weekly, added(labelled, candidates, cadence));
+  }
+
+  /**
+   * The candidate's union with the active definitions beside their own, replayed on the window: what the union
+   * catches beyond the definitions alone is what the candidate adds (as training measures a discovered rule's).
+   */
+  private static Added added(Dataset<Row> labelled, List<Backtest.Candidate> candidates, int cadence) {
+    Column active = candidates.stream().skip(1).map(c -> coalesce(c.qualifies(), lit(false)))
+        .reduce(Column::or).orElse(lit(false));
+    Column withCandidate = coalesce(candidates.get(0).qualifies(), lit(false)).or(active);
+    List<Backtest.Figures> unions = Backtest.run(labelled, List.of(
+        new Backtest.Candidate("active", "", "union", active),
+        new Backtest.Candidate("candidate or active", "", "union", withCandidate)), cadence);
+    Backtest.Upgrades byActive = unions.get(0).upgrades();
+    long added = unions.get(1).upgrades().caught() - byActive.caught();
+    return new Added(byActive.upgrades(), byActive.caught(), unions.get(1).upgrades().caught(), added,
+        dev.pql.model.Estimate.wilson(added, byActive.upgrades(), Backtest.CONFIDENCE));
   }
 }

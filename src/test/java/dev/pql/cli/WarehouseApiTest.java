@@ -56,6 +56,14 @@ class WarehouseApiTest extends SparkTestBase {
     assertEquals(truth.getLong(0), rows.get(0).<Long>getAs("pql_rows"));
     assertEquals(truth.getDouble(1), rows.get(0).<Double>getAs("precision"), 1e-12);
     assertEquals(api.figures().get(0).lift().value(), rows.get(0).<Double>getAs("lift"), 1e-12);
+    // What the candidate adds to big-x (x >= 900), which qualifies only accounts the candidate (x >= 700) does:
+    // together they catch what the candidate catches, and the candidate adds the upgrades big-x misses.
+    EvaluateJob.Added added = api.added();
+    assertEquals(api.figures().get(0).upgrades().caught(), added.caughtWithCandidate());
+    assertEquals(api.figures().get(1).upgrades().caught(), added.caughtByActive());
+    assertEquals(added.caughtWithCandidate() - added.caughtByActive(), added.added());
+    assertTrue(added.added() > 0 && added.added() < added.upgrades(), added.toString());
+    assertEquals((double) added.added() / added.upgrades(), added.addedRecall().value(), 1e-12);
     assertEquals(0, warehouse.drivers().count(), "no model trained yet: no drivers, and no error");
     assertEquals(0, warehouse.leads().count());
     assertTrue(warehouse.table("account_features").columns().length == 4);
@@ -79,6 +87,8 @@ class WarehouseApiTest extends SparkTestBase {
     assertEquals("candidate", whole.get("definition_name").asText());
     assertEquals(truth.getLong(0), whole.get("pql_rows").asLong());
     assertEquals(api.figures().get(0).precision().lo(), whole.get("precision_lo").asDouble(), 1e-12);
+    assertEquals(added.added(), json.get("added").get("added_upgrades").asLong());
+    assertEquals(added.upgrades(), json.get("added").get("upgrades").asLong());
     assertEquals(List.copyOf(weeks.keySet()), json.get("weeks").findValuesAsText("week"));
     long pqlRows = 0;
     for (com.fasterxml.jackson.databind.JsonNode week : json.get("weeks")) {
