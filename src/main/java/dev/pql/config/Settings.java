@@ -201,5 +201,9 @@ public record Settings(
       ConversionSettings conversions,
       Instant earliestTimestamp,
       Duration futureTolerance,
-      boolean requireKnownAccount) {}
+      boolean requireKnownAccount,
+      int dedupWindowDays) {
+    /** A dedup window of this many days means: look duplicates up in the whole events table. */
+    public static final int WHOLE_TABLE = -1;
+  }
 }

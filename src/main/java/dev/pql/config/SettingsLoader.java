@@ -501,7 +501,8 @@ public final class SettingsLoader {
         conversions,
         earliest,
         c.getDuration(base + "future-tolerance"),
-        c.getBoolean(base + "require-known-account"));
+        c.getBoolean(base + "require-known-account"),
+        atLeast(c, base + "dedup-window-days", IngestSettings.WHOLE_TABLE));
   }
 
   private static List<Settings.PlanLimit> planLimits(Config c) {

@@ -247,7 +247,7 @@ public final class IngestJob {
     try {
       String eventsRoot = SourceReader.root(spark, in.events());
       EventOutcome ev = log.stage("ingest.events", () -> noEvents ? new EventOutcome(0, 0, 0, 0, Map.of())
-          : writeEvents(store, normalized, batch.repeated(), batch.events(), in.events(), eventsRoot, start, runId),
+          : writeEvents(store, normalized, batch.repeated(), batch.events(), in, eventsRoot, start, runId),
           EventOutcome::counts);
       AccountOutcome ac = log.stage("ingest.accounts",
           () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId,
@@ -351,7 +351,8 @@ public final class IngestJob {
   }
 
   private static EventOutcome writeEvents(DeltaStore store, Dataset<Row> normalized, Dataset<Row> repeated,
-      Dataset<Row> events, Settings.SourceTable source, String sourceRoot, Instant start, String runId) {
+      Dataset<Row> events, IngestSettings in, String sourceRoot, Instant start, String runId) {
+    Settings.SourceTable source = in.events();
     String sourceKey = source.key();
     long usable = 0;
     Map<String, Long> byReason = new TreeMap<>();
@@ -360,9 +361,15 @@ public final class IngestJob {
       else byReason.merge(r.getString(0), r.getLong(1), Long::sum);
     }
     long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
+    // Duplicates are looked up in the days the batch covers and the window around them, not in every partition.
+    List<java.time.LocalDate[]> lookedUp = in.dedupWindowDays() == IngestSettings.WHOLE_TABLE ? null
+        : DedupWindow.ranges(events.select("event_date").distinct().collectAsList().stream()
+            .map(r -> r.getDate(0).toLocalDate()).toList(), in.dedupWindowDays());
+    Dataset<Row> stored = lookedUp == null ? store.read(Tables.EVENTS)
+        : store.read(Tables.EVENTS).filter(DedupWindow.within("event_date", lookedUp));
     // Before the events' MERGE: a losing payload is one that differs from what events held before this run.
-    Dataset<Row> losers = EventNormalizer.duplicates(normalized, repeated, store.read(Tables.EVENTS), sourceKey,
-        start, runId).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> losers = EventNormalizer.duplicates(normalized, repeated, stored, sourceKey, start, runId)
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       // The losers go first: a run killed between the two commits leaves events as they were, so its rerun finds
       // the same losers against the same stored events (the other order would see this run's events as stored).
@@ -372,7 +379,8 @@ public final class IngestJob {
       } else if (!store.exists(Tables.EVENTS_DUPLICATES)) {
         store.ensure(Tables.EVENTS_DUPLICATES);
       }
-      long inserted = store.insertNew(Tables.EVENTS, events);
+      long inserted = lookedUp == null ? store.insertNew(Tables.EVENTS, events)
+          : store.insertNew(Tables.EVENTS, events, DedupWindow.within("t.event_date", lookedUp));
       store.insertNew(Tables.EVENTS_REJECTED, withLines(source, EventNormalizer.rejected(normalized, sourceKey,
           sourceRoot, start, runId), rejected));
       return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);

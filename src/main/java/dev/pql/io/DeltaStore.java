@@ -279,6 +279,16 @@ public final class DeltaStore {
   }
 
   /**
+   * The same, with the table's rows looked up only where {@code storedRows} holds (a condition on the stored rows,
+   * alias {@code t}, e.g. on a partition column: Delta then reads only those partitions); a row whose key is stored
+   * elsewhere is inserted again.
+   */
+  public long insertNew(TableContract table, Dataset<Row> rows, Column storedRows) {
+    if (neverWritten(table)) return insertNew(table, rows);
+    return merge(table, rows, storedRows, builder -> builder.whenNotMatched().insertAll()).inserted();
+  }
+
+  /**
    * Whether the table has no committed version yet, or only the one {@link #ensure} creates: version 0, no file
    * (from the log's checksum alone).
    */
@@ -478,10 +488,18 @@ public final class DeltaStore {
 
   private MergeCounts merge(TableContract table, Dataset<Row> rows,
       java.util.function.UnaryOperator<io.delta.tables.DeltaMergeBuilder> clauses) {
+    return merge(table, rows, null, clauses);
+  }
+
+  /** A MERGE on the table's key; with {@code storedRows} (null: every row), only those stored rows are matched. */
+  private MergeCounts merge(TableContract table, Dataset<Row> rows, Column storedRows,
+      java.util.function.UnaryOperator<io.delta.tables.DeltaMergeBuilder> clauses) {
     Dataset<Row> source = table.conform(rows);
     DeltaTable target = ensure(table);
+    Column on = storedRows == null ? functions.expr(keysMatch(table)) : functions.expr(keysMatch(table))
+        .and(storedRows);
     Map<String, String> metrics = commit(table,
-        () -> clauses.apply(target.as("t").merge(source.as("s"), keysMatch(table))).execute());
+        () -> clauses.apply(target.as("t").merge(source.as("s"), on)).execute());
     return new MergeCounts(
         Long.parseLong(metrics.getOrDefault("numTargetRowsInserted", "0")),
         Long.parseLong(metrics.getOrDefault("numTargetRowsUpdated", "0")),

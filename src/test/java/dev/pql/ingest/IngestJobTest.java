@@ -401,6 +401,38 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void aBatchLooksDuplicatesUpInTheDaysItCoversAndTheirWindowSoAResentOldEventIsNotDoubled() throws IOException {
+    // Sixty days of events, one a day, then a file with the next day's event and a copy of the event of 30 days
+    // before it, re-sent as it was.
+    List<String> sixtyDays = new java.util.ArrayList<>();
+    java.time.LocalDate first = java.time.LocalDate.parse("2026-01-01");
+    for (int d = 0; d < 60; d++) sixtyDays.add(event("d" + d, first.plusDays(d)));
+    Path lake = lake(sixtyDays, ACCOUNTS);
+    Path warehouse = tempDir("pql-w-window");
+    Settings s = settings(lake, warehouse, Map.of());
+    assertEquals(60, ingest(s, "run-1").eventsWritten());
+    Files.write(lake.resolve("events/part-2.json"), List.of(event("d60", first.plusDays(60)),
+        event("d30", first.plusDays(30))));
+    IngestJob.Result second = ingest(s, "run-2");
+    assertEquals(List.of(2L, 1L, 1L), List.of(second.eventRowsRead(), second.eventsWritten(),
+        second.eventsDuplicate()));
+    assertEquals(61, table(warehouse, Tables.EVENTS).count());
+    assertEquals(1, table(warehouse, Tables.EVENTS).filter("event_id = 'd30'").count(), "not doubled");
+    // Only the window's days are looked up: a copy whose timestamp moved further than the window from its stored
+    // day is not found there, and is kept again. With the window off (-1: the whole table), it is found.
+    Files.write(lake.resolve("events/part-3.json"), List.of(event("d10", first.plusDays(61))));
+    assertEquals(1, ingest(s, "run-3").eventsWritten());
+    Files.write(lake.resolve("events/part-4.json"), List.of(event("d11", first.plusDays(61))));
+    IngestJob.Result whole = ingest(settings(lake, warehouse, Map.of("pql.ingest.dedup-window-days", "-1")), "run-4");
+    assertEquals(List.of(0L, 1L), List.of(whole.eventsWritten(), whole.eventsDuplicate()));
+  }
+
+  private static String event(String id, java.time.LocalDate day) {
+    return "{\"event_id\":\"" + id + "\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Message Sent\","
+        + "\"ts\":\"" + day + "T09:00:00Z\",\"properties\":{\"n\":\"1\"}}";
+  }
+
+  @Test
   void eventsOfAccountsMissingFromTheAccountSourceAreRejectedWhenRequired() throws IOException {
     Path warehouse = tempDir("pql-w");
     IngestJob.Result r = ingest(settings(lake(EVENTS, ACCOUNTS), warehouse,
