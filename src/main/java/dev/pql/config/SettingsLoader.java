@@ -252,13 +252,16 @@ public final class SettingsLoader {
         layouts(c));
   }
 
-  /** pql.generate.layouts: a non-empty list of generic and segment. */
+  /** The layouts `generate` can write. */
+  static final List<String> LAYOUTS = List.of("generic", "segment", "amplitude", "mixpanel", "posthog", "snowplow");
+
+  /** pql.generate.layouts: a non-empty list of LAYOUTS. */
   private static List<String> layouts(Config c) {
     String key = "pql.generate.layouts";
     List<String> layouts = c.getStringList(key).stream().map(l -> l.toLowerCase(java.util.Locale.ROOT)).distinct()
         .toList();
-    if (layouts.isEmpty() || !Set.of("generic", "segment").containsAll(layouts)) {
-      throw bad(c, key, "must list one or both of generic and segment, not " + c.getStringList(key));
+    if (layouts.isEmpty() || !LAYOUTS.containsAll(layouts)) {
+      throw bad(c, key, "must list some of " + String.join(", ", LAYOUTS) + ", not " + c.getStringList(key));
     }
     return layouts;
   }

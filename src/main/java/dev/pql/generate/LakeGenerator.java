@@ -49,6 +49,7 @@ import scala.collection.JavaConverters;
  * OUTPUT/segment/identifies id, anonymous_id, user_id, timestamp, received_at, email, context_group_id
  * OUTPUT/segment/groups     id, anonymous_id, user_id, group_id, timestamp, received_at, name, website, email,
  *                           employees, industry, country, plan, created_at
+ * OUTPUT/amplitude, mixpanel, posthog, snowplow: the events as those tools export them ({@link VendorLayouts})
  * OUTPUT/truth/...          hazard, drivers, decoys, accounts, summary
  * </pre>
  */
@@ -127,6 +128,11 @@ public final class LakeGenerator {
       write(states.drop("domain_class").coalesce(Math.min(g.files(), 2)), out + "/generic/accounts");
     }
     if (g.writes("segment")) writeSegment(sourceEvents, states, g, out);
+    Dataset<Row> clean = sourceEvents.drop("fault");
+    if (g.writes("amplitude")) VendorLayouts.amplitude(clean, g.files(), out);
+    if (g.writes("mixpanel")) VendorLayouts.mixpanel(clean, g.files(), out);
+    if (g.writes("posthog")) VendorLayouts.posthog(clean, g.files(), out);
+    if (g.writes("snowplow")) VendorLayouts.snowplow(clean, g.files(), out);
     writeTruth(spark, simulated, states, g, out);
     Map<String, Long> counts = counts(sourceEvents, simulated, states, g);
     List<Row> summaryRows = new ArrayList<>();
