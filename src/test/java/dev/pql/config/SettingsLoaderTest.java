@@ -175,7 +175,8 @@ class SettingsLoaderTest {
     }
     assertEquals(Map.of("generic.conf", "conf/definitions", "segment-warehouse.conf", "conf/definitions",
         "sparkify.conf", "conf/mappings/sparkify-definitions", "segment-ecommerce.conf",
-        "conf/mappings/segment-ecommerce-definitions"), folders);
+        "conf/mappings/segment-ecommerce-definitions", "amplitude.conf", "conf/definitions", "mixpanel.conf",
+        "conf/definitions", "posthog.conf", "conf/definitions", "snowplow.conf", "conf/definitions"), folders);
   }
 
   @Test
