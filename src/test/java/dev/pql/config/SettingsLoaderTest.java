@@ -97,10 +97,10 @@ class SettingsLoaderTest {
     ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
     assertEquals("Invalid configuration: 'pql.ingest.events.format' in " + bad.getPath()
         + ":1 must be one of [csv, delta, json, parquet], found 'xml'", e.getMessage());
-    File layouts = file("layouts.conf", "pql.generate.layouts = [generic, snowplow]\n");
+    File layouts = file("layouts.conf", "pql.generate.layouts = [generic, heap]\n");
     e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(layouts, null, Map.of()));
-    assertTrue(e.getMessage().contains("'pql.generate.layouts' in " + layouts.getPath() + ":1 must list one or both "
-        + "of generic and segment"), e.getMessage());
+    assertTrue(e.getMessage().contains("'pql.generate.layouts' in " + layouts.getPath() + ":1 must list some of "
+        + "generic, segment, amplitude, mixpanel, posthog, snowplow, not [generic, heap]"), e.getMessage());
     assertEquals(List.of("generic"), SettingsLoader.load(null, null, Map.of("pql.generate.layouts", "[generic]"))
         .generate().layouts());
     // serve-sql's two databases must be two.
