@@ -202,7 +202,9 @@ public record Settings(
       Instant earliestTimestamp,
       Duration futureTolerance,
       boolean requireKnownAccount,
-      int dedupWindowDays) {
+      int dedupWindowDays,
+      List<String> keptProperties,
+      boolean keepRawRecords) {
     /** A dedup window of this many days means: look duplicates up in the whole events table. */
     public static final int WHOLE_TABLE = -1;
   }

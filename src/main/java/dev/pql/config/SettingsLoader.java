@@ -505,7 +505,9 @@ public final class SettingsLoader {
         earliest,
         c.getDuration(base + "future-tolerance"),
         c.getBoolean(base + "require-known-account"),
-        atLeast(c, base + "dedup-window-days", IngestSettings.WHOLE_TABLE));
+        atLeast(c, base + "dedup-window-days", IngestSettings.WHOLE_TABLE),
+        List.copyOf(c.getStringList(base + "events.keep-properties")),
+        c.getBoolean(base + "keep-raw-records"));
   }
 
   private static List<Settings.PlanLimit> planLimits(Config c) {

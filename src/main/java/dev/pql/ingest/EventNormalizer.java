@@ -41,11 +41,12 @@ public final class EventNormalizer {
    * reject_reason and reject_detail, plus the {@code extra} columns (evaluated over the source row). A row
    * is rejected for the first problem found, in the order of {@link RejectReason}.
    *
+   * @param keptProperties the property keys kept (pql.ingest.events.keep-properties); none: no properties
    * @param earliest timestamps before this instant are out of range
    * @param latest timestamps after this instant are out of range
    */
-  public static Dataset<Row> normalize(Dataset<Row> source, String sourceKey, EventColumns c, Instant earliest,
-      Instant latest, List<Column> extra) {
+  public static Dataset<Row> normalize(Dataset<Row> source, String sourceKey, EventColumns c,
+      List<String> keptProperties, Instant earliest, Instant latest, List<Column> extra) {
     SourceMapping m = new SourceMapping(source, sourceKey);
     String k = sourceKey + ".columns.";
     Column raw = m.rawRecord();
@@ -58,7 +59,7 @@ public final class EventNormalizer {
         m.string(k + "event", c.event()).as("event"),
         m.timestamp(k + "ts", c.ts(), c.tsUnit()).as("ts"),
         tsText.as("ts_text"),
-        m.properties(k + "properties", c.properties()).as("properties"),
+        kept(m.properties(k + "properties", c.properties()), keptProperties).as("properties"),
         (c.receivedAt().isBlank() ? lit(null).cast("timestamp") : m.timestamp(k + "received-at", c.receivedAt(),
             c.tsUnit())).as("received_at"),
         raw.as(RAW),
@@ -86,6 +87,22 @@ public final class EventNormalizer {
             concat_ws("", lit("timestamp "), ts.cast("string"),
                 lit(" is outside [" + earliest + ", " + latest + "] (pql.ingest.earliest-timestamp, future-tolerance)")));
     return mapped.withColumn(REASON, reason).withColumn(DETAIL, detail).drop("malformed");
+  }
+
+  /**
+   * A source row as the rejected and duplicate tables keep it: as read, or (the default) its SHA-256 hash, which
+   * still tells identical rows apart from different ones without copying what they hold.
+   */
+  public static Dataset<Row> rawRecords(Dataset<Row> rows, boolean keep) {
+    return keep ? rows : rows.withColumn("raw_record", sha2(col("raw_record"), 256));
+  }
+
+  /** Only the allowed keys of a properties map; none allowed: null. */
+  static Column kept(Column properties, List<String> keys) {
+    if (keys.isEmpty()) return lit(null).cast("map<string,string>");
+    Column allowed = org.apache.spark.sql.functions.array(keys.stream().map(key -> lit(key)).toArray(Column[]::new));
+    return org.apache.spark.sql.functions.map_filter(properties,
+        (key, value) -> org.apache.spark.sql.functions.array_contains(allowed, key));
   }
 
   /**

@@ -334,8 +334,8 @@ public final class IngestJob {
       AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),
           in.eventColumns().tsUnit()).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
     }
-    return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.earliestTimestamp(),
-        latest, carried);
+    return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.keptProperties(),
+        in.earliestTimestamp(), latest, carried);
   }
 
   /** The mappings that name a source column as it is (ids read as written); expressions are left to the mapping. */
@@ -375,14 +375,14 @@ public final class IngestJob {
       // the same losers against the same stored events (the other order would see this run's events as stored).
       // The table exists from the first ingest, empty when no id lost a payload: BI tools and readers find it.
       if (losers.count() > 0) {
-        store.insertNew(Tables.EVENTS_DUPLICATES, losers);
+        store.insertNew(Tables.EVENTS_DUPLICATES, EventNormalizer.rawRecords(losers, in.keepRawRecords()));
       } else if (!store.exists(Tables.EVENTS_DUPLICATES)) {
         store.ensure(Tables.EVENTS_DUPLICATES);
       }
       long inserted = lookedUp == null ? store.insertNew(Tables.EVENTS, events)
           : store.insertNew(Tables.EVENTS, events, DedupWindow.within("t.event_date", lookedUp));
-      store.insertNew(Tables.EVENTS_REJECTED, withLines(source, EventNormalizer.rejected(normalized, sourceKey,
-          sourceRoot, start, runId), rejected));
+      store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source,
+          EventNormalizer.rejected(normalized, sourceKey, sourceRoot, start, runId), rejected), in.keepRawRecords()));
       return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);
     } finally {
       losers.unpersist();
@@ -416,8 +416,9 @@ public final class IngestJob {
     if (accountRows != null) {
       read = accountRows.count();
       rejected = accountRows.filter(col(EventNormalizer.REASON).isNotNull()).count();
-      store.insertNew(Tables.EVENTS_REJECTED, withLines(in.accounts(),
-          EventNormalizer.rejected(accountRows, in.accounts().key(), accountsRoot, start, runId), rejected));
+      store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(in.accounts(),
+          EventNormalizer.rejected(accountRows, in.accounts().key(), accountsRoot, start, runId), rejected),
+          in.keepRawRecords()));
     }
     Dataset<Row> usable = normalized.filter(col(EventNormalizer.REASON).isNull());
     Dataset<Row> states = newStates != null ? newStates : AccountHistory.statesFromFirstEvents(usable);

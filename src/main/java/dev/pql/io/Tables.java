@@ -32,7 +32,8 @@ public final class Tables {
       .required("event_date", DateType, "UTC date of ts")
       .required("ingested_at", TimestampType, "When pql ingested the event: the start of the ingest run (UTC)")
       .required("run_id", StringType, "Id of the run that ingested the event")
-      .optional("properties", createMapType(StringType, StringType), "Event properties as strings")
+      .optional("properties", createMapType(StringType, StringType), "The event properties the mapping keeps "
+          + "(pql.ingest.events.keep-properties; none by default), as strings")
       .optional("received_at", TimestampType,
           "When the event reached the source (pql.ingest.events.columns.received-at, UTC); null when unknown")
       .build();
@@ -48,7 +49,8 @@ public final class Tables {
           "MALFORMED_RECORD, MISSING_EVENT_ID, MISSING_ACCOUNT_ID, MISSING_EVENT_NAME, MISSING_TIMESTAMP, "
               + "UNPARSEABLE_TIMESTAMP, TIMESTAMP_OUT_OF_RANGE or UNKNOWN_ACCOUNT")
       .required("detail", StringType, "What was wrong, in words, with the offending value")
-      .required("raw_record", StringType, "The source row as JSON (or the unparseable text)")
+      .required("raw_record", StringType, "The source row's SHA-256 hash; with pql.ingest.keep-raw-records, the "
+          + "row itself as JSON (or the unparseable text)")
       .required("ingested_at", TimestampType, "Start of the ingest run that rejected it (UTC)")
       .required("run_id", StringType, "Id of the run that rejected it")
       .optional("source_file", StringType, "The file it was read from; null for a table source")
@@ -72,7 +74,8 @@ public final class Tables {
       .optional("user_id", StringType, "The losing row's user")
       .required("event", StringType, "The losing row's event name")
       .required("ts", TimestampType, "The losing row's time (UTC)")
-      .required("raw_record", StringType, "The losing source row as JSON")
+      .required("raw_record", StringType, "The losing source row's SHA-256 hash; with "
+          + "pql.ingest.keep-raw-records, the row itself as JSON")
       .optional("source_file", StringType, "The file it was read from; null for a table source")
       .required("ingested_at", TimestampType, "Start of the ingest run that found it (UTC)")
       .required("run_id", StringType, "Id of the run that found it")

@@ -158,6 +158,10 @@ public final class Bench {
         System.out.printf("bench: generated %,d source event rows for %,d accounts at %s%n", s.get("source_rows"),
             s.get("accounts"), lake);
       }
+      if (stages.contains("daily")) {
+        out.addAll(DailyRun.measure(spark, size, lake, dir, overrides));
+        if (stages.equals(Set.of("daily"))) return out;
+      }
       long events;
       if (reuse) {
         events = store.read(Tables.EVENTS).count();
@@ -204,7 +208,7 @@ public final class Bench {
    * Runs one stage and measures its wall time and the peak heap in use while it ran (sampled every 20 ms, so it
    * never exceeds the maximum heap; garbage not yet collected included).
    */
-  private static Measure timed(long events, String stage, Supplier<?> work) {
+  static Measure timed(long events, String stage, Supplier<?> work) {
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
     AtomicLong peak = new AtomicLong(memory.getHeapMemoryUsage().getUsed());
     AtomicBoolean running = new AtomicBoolean(true);
@@ -318,7 +322,7 @@ public final class Bench {
     return options;
   }
 
-  private static void deleteRecursively(Path p) throws IOException {
+  static void deleteRecursively(Path p) throws IOException {
     if (Files.exists(p)) org.apache.commons.io.FileUtils.deleteDirectory(p.toFile());
   }
 }

@@ -90,7 +90,9 @@ class IngestJobTest extends SparkTestBase {
   void everyRowEndsInExactlyOneOfEventsRejectsOrDuplicates() throws IOException {
     Path lake = lake(EVENTS, ACCOUNTS);
     Path warehouse = tempDir("pql-w");
-    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of()), "run-1");
+    // Property k kept, and each rejected row as it was read (by default neither is).
+    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.keep-properties", "[k]",
+        "pql.ingest.keep-raw-records", "true")), "run-1");
 
     assertEquals(12, r.eventRowsRead());
     assertEquals(4, r.eventsWritten());
@@ -433,10 +435,48 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void personalDataTheMappingDoesNotKeepReachesNoTable() throws IOException {
+    // An event whose properties hold a person's email, IP address and name beside a plan; a malformed line and a
+    // losing duplicate payload that hold them too.
+    String email = "jane.doe@acme.io";
+    String ip = "198.51.100.23";
+    String name = "Jane Doe";
+    String personal = "\"email\":\"" + email + "\",\"ip\":\"" + ip + "\",\"full_name\":\"" + name + "\"";
+    Path lake = lake(List.of(
+        "{\"event_id\":\"p1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Plan Upgraded\","
+            + "\"ts\":\"2026-03-01T10:00:00Z\",\"properties\":{\"to_plan\":\"team\"," + personal + "}}",
+        "{\"event_id\":\"p1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Plan Upgraded\","
+            + "\"ts\":\"2026-03-01T10:00:09Z\",\"properties\":{\"to_plan\":\"team\"," + personal + "}}",
+        "{\"event_id\":\"p2\", " + personal + ", not json"), ACCOUNTS);
+    Path warehouse = tempDir("pql-w-personal");
+    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.keep-properties", "[to_plan]")),
+        "run-1");
+    assertEquals(List.of(3L, 1L, 1L), List.of(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected()));
+    Row kept = table(warehouse, Tables.EVENTS).first();
+    assertEquals(Map.of("to_plan", "team"), kept.getJavaMap(kept.fieldIndex("properties")));
+    Row malformed = table(warehouse, Tables.EVENTS_REJECTED).filter("reason = 'MALFORMED_RECORD'").first();
+    assertEquals(org.apache.commons.codec.digest.DigestUtils.sha256Hex("{\"event_id\":\"p2\", " + personal
+        + ", not json"), malformed.getAs("raw_record"), "the row's hash, not the row");
+    assertEquals(1, table(warehouse, Tables.EVENTS_DUPLICATES).count(), "the losing payload is recorded");
+    // Every table the ingest wrote, every column as text: none holds the email, the address or the name.
+    List<String> found = new java.util.ArrayList<>();
+    try (var tables = Files.list(warehouse)) {
+      for (Path t : tables.filter(t -> Files.isDirectory(t.resolve("_delta_log"))).toList()) {
+        Dataset<Row> rows = spark.read().format("delta").load(t.toString());
+        long hits = rows.selectExpr("to_json(struct(*)) AS text").filter(org.apache.spark.sql.functions.col("text")
+            .rlike(java.util.regex.Pattern.quote(email) + "|" + java.util.regex.Pattern.quote(ip) + "|"
+                + java.util.regex.Pattern.quote(name))).count();
+        if (hits > 0) found.add(t.getFileName() + ": " + hits);
+      }
+    }
+    assertEquals(List.of(), found);
+  }
+
+  @Test
   void eventsOfAccountsMissingFromTheAccountSourceAreRejectedWhenRequired() throws IOException {
     Path warehouse = tempDir("pql-w");
     IngestJob.Result r = ingest(settings(lake(EVENTS, ACCOUNTS), warehouse,
-        Map.of("pql.ingest.require-known-account", "true")), "run-1");
+        Map.of("pql.ingest.require-known-account", "true", "pql.ingest.keep-raw-records", "true")), "run-1");
     assertEquals(3, r.eventsWritten());
     assertEquals(1L, r.rejectedByReason().get("UNKNOWN_ACCOUNT"));
     Row unknown = table(warehouse, Tables.EVENTS_REJECTED).filter("reason = 'UNKNOWN_ACCOUNT'").first();
