@@ -169,6 +169,17 @@ public record Settings(
   /** Where a source table is and how it is read. {@code key} is its configuration path, for messages. */
   public record SourceTable(String key, String path, String format, Map<String, String> options) {}
 
+  /**
+   * Where an event without an account id finds one (pql.ingest.events.account-from-email): the account of its
+   * user's work-email domain, or, for a webmail address, an account of that user alone. {@code email} is an
+   * expression over the event source; empty: no such fallback.
+   */
+  public record AccountFromEmail(String email, List<String> webmail) {
+    public boolean enabled() {
+      return !email.isBlank();
+    }
+  }
+
   public record EventColumns(
       String eventId, String accountId, String userId, String event, String ts, String tsUnit, String properties,
       String receivedAt) {}
@@ -204,7 +215,8 @@ public record Settings(
       boolean requireKnownAccount,
       int dedupWindowDays,
       List<String> keptProperties,
-      boolean keepRawRecords) {
+      boolean keepRawRecords,
+      AccountFromEmail accountFromEmail) {
     /** A dedup window of this many days means: look duplicates up in the whole events table. */
     public static final int WHOLE_TABLE = -1;
   }

@@ -288,7 +288,7 @@ public final class SettingsLoader {
         plans,
         domains,
         readGenerate(c),
-        readIngest(c),
+        readIngest(c, domains),
         new Settings.FeatureSettings(
             p.getStringList("features.key-events"),
             p.getStringList("features.login-events"),
@@ -453,7 +453,7 @@ public final class SettingsLoader {
     return grace;
   }
 
-  private static IngestSettings readIngest(Config c) {
+  private static IngestSettings readIngest(Config c, DomainSettings domains) {
     String base = "pql.ingest.";
     SourceTable events = source(c, base + "events", true);
     String ev = base + "events.columns.";
@@ -507,7 +507,8 @@ public final class SettingsLoader {
         c.getBoolean(base + "require-known-account"),
         atLeast(c, base + "dedup-window-days", IngestSettings.WHOLE_TABLE),
         List.copyOf(c.getStringList(base + "events.keep-properties")),
-        c.getBoolean(base + "keep-raw-records"));
+        c.getBoolean(base + "keep-raw-records"),
+        new Settings.AccountFromEmail(c.getString(base + "events.account-from-email"), domains.webmail()));
   }
 
   private static List<Settings.PlanLimit> planLimits(Config c) {

@@ -42,11 +42,13 @@ public final class EventNormalizer {
    * is rejected for the first problem found, in the order of {@link RejectReason}.
    *
    * @param keptProperties the property keys kept (pql.ingest.events.keep-properties); none: no properties
+   * @param fromEmail where an event without an account id finds one, or null
    * @param earliest timestamps before this instant are out of range
    * @param latest timestamps after this instant are out of range
    */
   public static Dataset<Row> normalize(Dataset<Row> source, String sourceKey, EventColumns c,
-      List<String> keptProperties, Instant earliest, Instant latest, List<Column> extra) {
+      List<String> keptProperties, dev.pql.config.Settings.AccountFromEmail fromEmail, Instant earliest,
+      Instant latest, List<Column> extra) {
     SourceMapping m = new SourceMapping(source, sourceKey);
     String k = sourceKey + ".columns.";
     Column raw = m.rawRecord();
@@ -54,12 +56,14 @@ public final class EventNormalizer {
     Column tsText = m.rawText(c.ts());
     List<Column> columns = new ArrayList<>(List.of(
         eventId.as("event_id"),
-        m.string(k + "account-id", c.accountId()).as("account_id"),
+        account(m, k, c, fromEmail).as("account_id"),
         m.string(k + "user-id", c.userId()).as("user_id"),
         m.string(k + "event", c.event()).as("event"),
         m.timestamp(k + "ts", c.ts(), c.tsUnit()).as("ts"),
         tsText.as("ts_text"),
-        kept(m.properties(k + "properties", c.properties()), keptProperties).as("properties"),
+        // No key kept: the properties are not read at all (nor need their mapping fit).
+        (keptProperties.isEmpty() ? kept(null, keptProperties) : kept(m.properties(k + "properties",
+            c.properties()), keptProperties)).as("properties"),
         (c.receivedAt().isBlank() ? lit(null).cast("timestamp") : m.timestamp(k + "received-at", c.receivedAt(),
             c.tsUnit())).as("received_at"),
         raw.as(RAW),
@@ -95,6 +99,17 @@ public final class EventNormalizer {
    */
   public static Dataset<Row> rawRecords(Dataset<Row> rows, boolean keep) {
     return keep ? rows : rows.withColumn("raw_record", sha2(col("raw_record"), 256));
+  }
+
+  /** The mapped account id; where it is empty and the mapping says so, the account of the user's email. */
+  private static Column account(SourceMapping m, String k, EventColumns c,
+      dev.pql.config.Settings.AccountFromEmail fromEmail) {
+    Column mapped = m.string(k + "account-id", c.accountId());
+    if (fromEmail == null || !fromEmail.enabled()) return mapped;
+    String emailKey = k.substring(0, k.length() - "columns.".length()) + "account-from-email";
+    return coalesce(when(org.apache.spark.sql.functions.trim(mapped).notEqual(""), mapped),
+        EmailAccounts.account(m.string(emailKey, fromEmail.email()), m.string(k + "user-id", c.userId()),
+            fromEmail.webmail()));
   }
 
   /** Only the allowed keys of a properties map; none allowed: null. */

@@ -193,7 +193,9 @@ public final class IngestJob {
     // The text of the two records (options in sorted order, so that every JVM names the same checkpoint), the
     // source's path qualified: a lake named from another working directory keeps its checkpoint.
     String source = Digests.canonical(SourceReader.located(spark, in.events()));
-    return "_pql_checkpoints/events-" + Digests.text(source + " " + Digests.canonical(in.eventColumns()));
+    // Accounts from emails change which rows are usable: a mapping that starts using them reads the lake again.
+    String fromEmail = in.accountFromEmail().enabled() ? " account-from-email=" + in.accountFromEmail().email() : "";
+    return "_pql_checkpoints/events-" + Digests.text(source + " " + Digests.canonical(in.eventColumns()) + fromEmail);
   }
 
   /** Waits for the stream's last batch; a batch's own failure (a pql error above all) is thrown as it was. */
@@ -335,7 +337,7 @@ public final class IngestJob {
           in.eventColumns().tsUnit()).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
     }
     return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.keptProperties(),
-        in.earliestTimestamp(), latest, carried);
+        in.accountFromEmail(), in.earliestTimestamp(), latest, carried);
   }
 
   /** The mappings that name a source column as it is (ids read as written); expressions are left to the mapping. */

@@ -473,6 +473,32 @@ class IngestJobTest extends SparkTestBase {
   }
 
   @Test
+  void withoutAWorkspaceIdColleaguesOnAWorkDomainAreOneAccountAndWebmailUsersEachTheirOwn() throws IOException {
+    Path lake = lake(List.of(
+        emailEvent("m1", "u1", "Jane@Acme.io"), emailEvent("m2", "u2", "bob@acme.io"),
+        emailEvent("m3", "u3", "x.y@gmail.com"), emailEvent("m4", "u4", "z@gmail.com"),
+        emailEvent("m5", "u5", "not an email"),
+        "{\"event_id\":\"m6\",\"account_id\":\"a1\",\"user_id\":\"u6\",\"email\":\"w@acme.io\","
+            + "\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}"), ACCOUNTS);
+    Path warehouse = tempDir("pql-w-email");
+    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.account-from-email", "email")),
+        "run-1");
+    assertEquals(List.of(6L, 5L, 1L), List.of(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected()));
+    assertEquals(Map.of("MISSING_ACCOUNT_ID", 1L), r.rejectedByReason(), "an email without a domain says nothing");
+    // The account id the event carries comes first; then the domain; a webmail user is an account alone.
+    assertEquals("[[m1,domain:acme.io], [m2,domain:acme.io], [m3,user:u3], [m4,user:u4], [m6,a1]]",
+        table(warehouse, Tables.EVENTS).orderBy("event_id").select("event_id", "account_id").collectAsList()
+            .toString());
+    assertEquals(0, table(warehouse, Tables.EVENTS).selectExpr("to_json(struct(*)) AS t")
+        .filter("lower(t) LIKE '%jane@%' OR t LIKE '%bob@%'").count(), "only the domain is kept");
+  }
+
+  private static String emailEvent(String id, String user, String email) {
+    return "{\"event_id\":\"" + id + "\",\"user_id\":\"" + user + "\",\"email\":\"" + email + "\","
+        + "\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}";
+  }
+
+  @Test
   void eventsOfAccountsMissingFromTheAccountSourceAreRejectedWhenRequired() throws IOException {
     Path warehouse = tempDir("pql-w");
     IngestJob.Result r = ingest(settings(lake(EVENTS, ACCOUNTS), warehouse,
