@@ -90,12 +90,7 @@ class LakeMappingsTest extends SparkTestBase {
     IngestJob.Result g = genericResult;
     IngestJob.Result s = ingest("segment-warehouse.conf", lake.toString(), segment);
     for (IngestJob.Result r : new IngestJob.Result[] {g, s}) {
-      assertEquals(truth.get("source_rows"), r.eventRowsRead());
-      assertEquals(truth.get("unique_events"), r.eventsWritten());
-      assertEquals(truth.get("duplicate_rows"), r.eventsDuplicate());
-      assertEquals(truth.get("malformed_rows"), r.eventsRejected());
-      assertEquals(truth.get("rows.missing_event_id"), r.rejectedByReason().get("MISSING_EVENT_ID"));
-      assertEquals(truth.get("rows.timestamp_out_of_range"), r.rejectedByReason().get("TIMESTAMP_OUT_OF_RANGE"));
+      assertTruth(r);
       assertEquals(truth.get("accounts"), r.accounts());
       assertEquals(truth.get("converted_accounts"), r.convertedAccounts());
     }
