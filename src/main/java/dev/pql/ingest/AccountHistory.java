@@ -82,9 +82,14 @@ public final class AccountHistory {
 
   /** States of accounts known only by their events: one state at the first event, no attributes. */
   public static Dataset<Row> statesFromFirstEvents(Dataset<Row> events) {
-    Dataset<Row> first = events.groupBy("account_id").agg(min("ts").as("valid_from"));
+    // Accounts formed from emails know their domain (a webmail one is a single person's).
+    boolean fromEmail = java.util.Arrays.asList(events.columns()).contains(EventNormalizer.EMAIL_DOMAIN);
+    Dataset<Row> first = events.groupBy("account_id").agg(min("ts").as("valid_from"),
+        fromEmail ? min(EventNormalizer.EMAIL_DOMAIN).as("email_domain") : lit(null).cast("string").as("email_domain"));
     Dataset<Row> out = first.withColumn("signup_at", lit(null).cast("timestamp"));
-    for (String a : ATTRIBUTES) out = out.withColumn(a, lit(null).cast(a.equals("employees") ? "int" : "string"));
+    for (String a : ATTRIBUTES) {
+      if (!a.equals("email_domain")) out = out.withColumn(a, lit(null).cast(a.equals("employees") ? "int" : "string"));
+    }
     return out;
   }
 

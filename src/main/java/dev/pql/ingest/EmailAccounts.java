@@ -20,10 +20,16 @@ import org.apache.spark.sql.Column;
 public final class EmailAccounts {
   private EmailAccounts() {}
 
+  /** An email's domain, lower case; null when it has none. */
+  public static Column domain(Column email) {
+    Column domain = lower(trim(substring_index(email, "@", -1)));
+    return when(email.contains("@").and(length(domain).gt(0)), domain);
+  }
+
   /** The account of a user's email: null when the email has no domain (or a webmail user has no id). */
   public static Column account(Column email, Column userId, List<String> webmail) {
-    Column domain = lower(trim(substring_index(email, "@", -1)));
-    Column hasDomain = email.contains("@").and(length(domain).gt(0));
+    Column domain = domain(email);
+    Column hasDomain = domain.isNotNull();
     Column isWebmail = webmail.isEmpty() ? lit(false) : domain.isin(webmail.toArray());
     return when(hasDomain.and(isWebmail), when(userId.isNotNull(), concat(lit("user:"), userId)))
         .when(hasDomain, concat(lit("domain:"), domain));

@@ -29,6 +29,8 @@ public final class EventNormalizer {
   public static final String REASON = "reject_reason";
   public static final String DETAIL = "reject_detail";
   public static final String RAW = "raw_record";
+  /** The domain of the email accounts are formed from (pql.ingest.events.account-from-email), when configured. */
+  public static final String EMAIL_DOMAIN = "pql_email_domain";
   /** The source file a row was read from (empty for a table source). */
   public static final String FILE = "source_file";
   /** The line of its file a rejected row was read from, where its raw record is that line. */
@@ -69,6 +71,11 @@ public final class EventNormalizer {
         raw.as(RAW),
         input_file_name().as(FILE),
         m.malformed().as("malformed")));
+    if (fromEmail != null && fromEmail.enabled()) {
+      // The email's domain alone, for the account state of an account formed from emails (its domain class).
+      columns.add(EmailAccounts.domain(m.string(k.substring(0, k.length() - "columns.".length())
+          + "account-from-email", fromEmail.email())).as(EMAIL_DOMAIN));
+    }
     columns.addAll(extra);
     Dataset<Row> mapped = source.select(columns.toArray(Column[]::new));
 

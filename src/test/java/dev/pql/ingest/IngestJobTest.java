@@ -481,16 +481,23 @@ class IngestJobTest extends SparkTestBase {
         "{\"event_id\":\"m6\",\"account_id\":\"a1\",\"user_id\":\"u6\",\"email\":\"w@acme.io\","
             + "\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}"), ACCOUNTS);
     Path warehouse = tempDir("pql-w-email");
-    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.account-from-email", "email")),
-        "run-1");
+    // No account table: the accounts are what the events say.
+    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.account-from-email", "email",
+        "pql.ingest.accounts.source", "none")), "run-1");
     assertEquals(List.of(6L, 5L, 1L), List.of(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected()));
     assertEquals(Map.of("MISSING_ACCOUNT_ID", 1L), r.rejectedByReason(), "an email without a domain says nothing");
     // The account id the event carries comes first; then the domain; a webmail user is an account alone.
     assertEquals("[[m1,domain:acme.io], [m2,domain:acme.io], [m3,user:u3], [m4,user:u4], [m6,a1]]",
         table(warehouse, Tables.EVENTS).orderBy("event_id").select("event_id", "account_id").collectAsList()
             .toString());
-    assertEquals(0, table(warehouse, Tables.EVENTS).selectExpr("to_json(struct(*)) AS t")
-        .filter("lower(t) LIKE '%jane@%' OR t LIKE '%bob@%'").count(), "only the domain is kept");
+    // Each account knows its domain, so a webmail user's account has the domain class webmail.
+    assertEquals("[[a1,acme.io], [domain:acme.io,acme.io], [user:u3,gmail.com], [user:u4,gmail.com]]",
+        table(warehouse, Tables.ACCOUNTS).orderBy("account_id").select("account_id", "email_domain").collectAsList()
+            .toString());
+    for (TableContract t : List.of(Tables.EVENTS, Tables.ACCOUNTS, Tables.EVENTS_REJECTED)) {
+      assertEquals(0, table(warehouse, t).selectExpr("to_json(struct(*)) AS t")
+          .filter("lower(t) LIKE '%jane@%' OR t LIKE '%bob@%'").count(), "only the domain is kept: " + t.name());
+    }
   }
 
   private static String emailEvent(String id, String user, String email) {
