@@ -118,10 +118,10 @@ final class Report {
           lu.lift().format("%.2fx", 1), lu.recall().format("%.0f%%", 100),
           lu.lift().surelyAbove(1) ? "confirmed" : "not confirmed (its lift's interval reaches 1)"));
       if (i < r.lockedReach().size()) {
-        dev.pql.model.TrainJob.Reach reach = r.lockedReach().get(i);
+        dev.pql.metrics.Backtest.Reach reach = r.lockedReach().get(i);
         out.append(String.format("  %-48s lead %s days; %,d of %,d upgrades caught that no active definition "
-            + "catches: %s of the upgrades%n", "", reach.upgrades().leadDays(), reach.added(),
-            reach.upgrades().upgrades(), reach.addedRecall().format("%.0f%%", 100)));
+            + "catches: %s of the upgrades%n", "", reach.own().leadDays(), reach.added(),
+            reach.own().upgrades(), reach.addedRecall().format("%.0f%%", 100)));
       }
     }
     out.append(stages(stages));

@@ -152,6 +152,41 @@ public final class Backtest {
     return byGroup(labelled.withColumn(GROUP, lit(0)), candidates, cadenceDays).getOrDefault(0, List.of());
   }
 
+  /**
+   * What a condition adds to the active definitions, upgrades counted once: its own upgrades caught (and lead
+   * time), those any active definition catches ({@code byActive}), those it or any of them catches, and the
+   * difference ({@code added}) with its share of the upgrades (Wilson interval).
+   */
+  public record Reach(Upgrades own, Upgrades byActive, long caughtWithActive, long added, Estimate addedRecall) {}
+
+  /**
+   * Each condition's reach beside the active definitions: "any active definition", each condition and each
+   * "condition or any active definition" replayed at once; what a condition adds is what its union catches beyond
+   * the definitions alone. None without a replayable snapshot.
+   */
+  public static List<Reach> reach(Dataset<Row> labelled, List<Column> conditions, List<Column> active,
+      int cadenceDays) {
+    if (conditions.isEmpty()) return List.of();
+    Column any = active.stream().map(c -> coalesce(c, lit(false))).reduce(Column::or).orElse(lit(false));
+    List<Candidate> candidates = new ArrayList<>(List.of(new Candidate("active", "", "union", any)));
+    for (int i = 0; i < conditions.size(); i++) {
+      Column condition = coalesce(conditions.get(i), lit(false));
+      candidates.add(new Candidate("condition" + i, "", "union", condition));
+      candidates.add(new Candidate("condition" + i + "+active", "", "union", condition.or(any)));
+    }
+    List<Figures> figures = run(labelled, candidates, cadenceDays);
+    if (figures.isEmpty()) return List.of();
+    Upgrades byActive = figures.get(0).upgrades();
+    List<Reach> out = new ArrayList<>();
+    for (int i = 0; i < conditions.size(); i++) {
+      long withActive = figures.get(2 + 2 * i).upgrades().caught();
+      long added = withActive - byActive.caught();
+      out.add(new Reach(figures.get(1 + 2 * i).upgrades(), byActive, withActive, added,
+          Estimate.wilson(added, byActive.upgrades(), CONFIDENCE)));
+    }
+    return out;
+  }
+
   /** The column that splits the rows of {@link #byGroup} into separate replays. */
   public static final String GROUP = "replay_group";
 

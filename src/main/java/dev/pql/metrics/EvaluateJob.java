@@ -1,8 +1,6 @@
 package dev.pql.metrics;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
 
 import dev.pql.config.Settings;
 import dev.pql.definitions.Definition;
@@ -19,7 +17,6 @@ import java.sql.Date;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -83,20 +80,11 @@ public final class EvaluateJob {
     return new Result(from, to, horizon, figures, weekly, added(labelled, candidates, cadence));
   }
 
-  /**
-   * The candidate's union with the active definitions beside their own, replayed on the window: what the union
-   * catches beyond the definitions alone is what the candidate adds (as training measures a discovered rule's).
-   */
+  /** What the candidate (the first of the replayed) adds to the active definitions (the rest), on the window. */
   private static Added added(Dataset<Row> labelled, List<Backtest.Candidate> candidates, int cadence) {
-    Column active = candidates.stream().skip(1).map(c -> coalesce(c.qualifies(), lit(false)))
-        .reduce(Column::or).orElse(lit(false));
-    Column withCandidate = coalesce(candidates.get(0).qualifies(), lit(false)).or(active);
-    List<Backtest.Figures> unions = Backtest.run(labelled, List.of(
-        new Backtest.Candidate("active", "", "union", active),
-        new Backtest.Candidate("candidate or active", "", "union", withCandidate)), cadence);
-    Backtest.Upgrades byActive = unions.get(0).upgrades();
-    long added = unions.get(1).upgrades().caught() - byActive.caught();
-    return new Added(byActive.upgrades(), byActive.caught(), unions.get(1).upgrades().caught(), added,
-        dev.pql.model.Estimate.wilson(added, byActive.upgrades(), Backtest.CONFIDENCE));
+    Backtest.Reach reach = Backtest.reach(labelled, List.of(candidates.get(0).qualifies()),
+        candidates.stream().skip(1).map(Backtest.Candidate::qualifies).toList(), cadence).get(0);
+    return new Added(reach.byActive().upgrades(), reach.byActive().caught(), reach.caughtWithActive(),
+        reach.added(), reach.addedRecall());
   }
 }

@@ -1,6 +1,5 @@
 package dev.pql.model;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.date_sub;
@@ -62,7 +61,7 @@ public final class TrainJob {
       long calibrationPositives, long evaluationRows, long evaluationPositives, Map<String, Double> metrics,
       List<Evaluation.CalibrationBin> calibration, List<Drivers.Driver> drivers,
       List<ThresholdDiscovery.Threshold> rules, List<ThresholdDiscovery.Threshold> lockedRules,
-      List<Reach> lockedReach, int thresholdsScanned, String bestRule,
+      List<Backtest.Reach> lockedReach, int thresholdsScanned, String bestRule,
       UpgradeModel.GridPoint chosen, int driverHorizonDays, long driverRows, long driverPositives,
       UpgradeModel.GridPoint driverChosen, ChampionGate.Verdict verdict) {}
 
@@ -410,39 +409,16 @@ public final class TrainJob {
 
   /** The driver fit and the discovered rules its drivers confirm, both written for model version {@code version}. */
   private record Explained(DriverFit driverFit, List<ThresholdDiscovery.Threshold> rules,
-      List<ThresholdDiscovery.Threshold> locked, List<Reach> reach) {}
+      List<ThresholdDiscovery.Threshold> locked, List<Backtest.Reach> reach) {}
 
   /**
-   * A discovered rule beside the active definitions on the locked window, upgrades counted once (Backtest's replay):
-   * its lead time, and the upgrades it catches that no active definition catches with their share of the window's
-   * upgrades (Wilson interval).
+   * Each rule beside the active definitions on the locked window, upgrades counted once (Backtest's replay): its
+   * lead time, and the upgrades it catches that no active definition catches, with their share of the window's
+   * upgrades.
    */
-  public record Reach(Backtest.Upgrades upgrades, long added, Estimate addedRecall) {}
-
-  /**
-   * Each rule's reach: the rules, "any active definition" and each "rule or any active definition" replayed at once;
-   * what a rule adds is what its union catches beyond the definitions alone.
-   */
-  static List<Reach> reach(Dataset<Row> locked, List<ThresholdDiscovery.Threshold> rules, List<Column> active,
-      int cadenceDays) {
-    if (rules.isEmpty()) return List.of();
-    Column any = active.stream().map(c -> coalesce(c, lit(false))).reduce(Column::or).orElse(lit(false));
-    List<Backtest.Candidate> candidates = new ArrayList<>(List.of(new Backtest.Candidate("active", "", "rule", any)));
-    for (int i = 0; i < rules.size(); i++) {
-      Column rule = coalesce(expr(rules.get(i).predicate()), lit(false));
-      candidates.add(new Backtest.Candidate("rule" + i, "", "discovered", rule));
-      candidates.add(new Backtest.Candidate("rule" + i + "+active", "", "discovered", rule.or(any)));
-    }
-    List<Backtest.Figures> figures = Backtest.run(locked, candidates, cadenceDays);
-    if (figures.isEmpty()) return List.of();
-    Backtest.Upgrades byDefinitions = figures.get(0).upgrades();
-    List<Reach> out = new ArrayList<>();
-    for (int i = 0; i < rules.size(); i++) {
-      long added = figures.get(2 + 2 * i).upgrades().caught() - byDefinitions.caught();
-      out.add(new Reach(figures.get(1 + 2 * i).upgrades(), added,
-          Estimate.wilson(added, byDefinitions.upgrades(), Backtest.CONFIDENCE)));
-    }
-    return out;
+  static List<Backtest.Reach> reach(Dataset<Row> locked, List<ThresholdDiscovery.Threshold> rules,
+      List<Column> active, int cadenceDays) {
+    return Backtest.reach(locked, rules.stream().map(t -> expr(t.predicate())).toList(), active, cadenceDays);
   }
 
   private static Explained explained(StageContext context, Dataset<Row> shortRows, Counts shortCounts,
@@ -470,7 +446,7 @@ public final class TrainJob {
     // Each rule confirmed, or not, where nothing chose it: its figures on the locked window, accounts resampled.
     List<ThresholdDiscovery.Threshold> locked = ThresholdDiscovery.measuredOn(splits.evaluation(), rules,
         settings.gate().replicates(), settings.seed() + 1, settings.gate().confidence());
-    List<Reach> reach = reach(splits.evaluation(), rules, activeDefinitions, features.weekly() ? 7 : 1);
+    List<Backtest.Reach> reach = reach(splits.evaluation(), rules, activeDefinitions, features.weekly() ? 7 : 1);
     writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, locked, reach,
         ThresholdDiscovery.curvesOn(training, discovery.curves()), settings, features);
     return new Explained(driverFit, rules, locked, reach);
@@ -478,7 +454,7 @@ public final class TrainJob {
 
   private static void writeExplanations(DeltaStore store, String version,
       List<Drivers.Driver> drivers, List<ThresholdDiscovery.Threshold> rules,
-      List<ThresholdDiscovery.Threshold> locked, List<Reach> reach, List<ThresholdDiscovery.CurvePoint> curves,
+      List<ThresholdDiscovery.Threshold> locked, List<Backtest.Reach> reach, List<ThresholdDiscovery.CurvePoint> curves,
       ModelSettings settings, FeatureSettings features) {
     List<Row> driverRows = new ArrayList<>();
     for (Drivers.Driver d : drivers) {
@@ -496,7 +472,7 @@ public final class TrainJob {
       ThresholdDiscovery.Threshold t = rules.get(i);
       ThresholdDiscovery.Threshold l = locked.get(i);
       ThresholdDiscovery.Uncertainty lu = l.uncertainty();
-      Reach reached = reach.isEmpty() ? null : reach.get(i);
+      Backtest.Reach reached = reach.isEmpty() ? null : reach.get(i);
       Definition d = RuleNames.definition(t, version, features, settings.horizonDays());
       ruleRows.add(RowFactory.create(version, d.name(), d.version(), d.type().key(), d.when(),
           d.withinDaysOfSignup(), t.feature(), t.operator(), t.threshold(), t.qualifying(), t.rateQualifying(),
@@ -508,9 +484,9 @@ public final class TrainJob {
           l.qualifying(), l.qualifyingPositives(), lu.rateQualifying().valueOrNull(), lu.rateQualifying().loOrNull(),
           lu.rateQualifying().hiOrNull(), lu.recall().valueOrNull(), lu.recall().loOrNull(), lu.recall().hiOrNull(),
           lu.lift().valueOrNull(), lu.lift().loOrNull(), lu.lift().hiOrNull(),
-          lu.lift().surelyAbove(1), reached == null ? null : finite(reached.upgrades().leadDaysMedian()),
-          reached == null ? null : finite(reached.upgrades().leadDaysMedianLo()),
-          reached == null ? null : finite(reached.upgrades().leadDaysMedianHi()),
+          lu.lift().surelyAbove(1), reached == null ? null : finite(reached.own().leadDaysMedian()),
+          reached == null ? null : finite(reached.own().leadDaysMedianLo()),
+          reached == null ? null : finite(reached.own().leadDaysMedianHi()),
           reached == null ? null : reached.added(), reached == null ? null : reached.addedRecall().valueOrNull(),
           reached == null ? null : reached.addedRecall().loOrNull(),
           reached == null ? null : reached.addedRecall().hiOrNull()));

@@ -95,16 +95,16 @@ class TrainJobTest extends SparkTestBase {
     assertTrue(Math.abs(y.threshold() - 7) <= 0.7, "y within 7 days: " + y);
     // Beside the one active definition (x >= 700) on the locked window: the x step adds (almost) nothing, the y
     // step what the definition misses; every caught upgrade came 5 days after its account's one snapshot.
-    TrainJob.Reach xReach = r.lockedReach().get(r.rules().indexOf(xStep));
-    TrainJob.Reach yReach = r.lockedReach().get(r.rules().indexOf(y));
+    dev.pql.metrics.Backtest.Reach xReach = r.lockedReach().get(r.rules().indexOf(xStep));
+    dev.pql.metrics.Backtest.Reach yReach = r.lockedReach().get(r.rules().indexOf(y));
     System.out.println("reach: x " + xReach + "\n y " + yReach);
-    assertTrue(xReach.added() <= 0.2 * xReach.upgrades().caught(), xReach.toString());
-    assertTrue(yReach.added() > 0 && yReach.added() < yReach.upgrades().caught(), yReach.toString());
-    assertEquals(yReach.added(), Math.round(yReach.addedRecall().value() * yReach.upgrades().upgrades()));
+    assertTrue(xReach.added() <= 0.2 * xReach.own().caught(), xReach.toString());
+    assertTrue(yReach.added() > 0 && yReach.added() < yReach.own().caught(), yReach.toString());
+    assertEquals(yReach.added(), Math.round(yReach.addedRecall().value() * yReach.own().upgrades()));
     assertTrue(yReach.addedRecall().lo() < yReach.addedRecall().value()
         && yReach.addedRecall().value() < yReach.addedRecall().hi(), yReach.toString());
-    assertEquals(List.of(5.0, 5.0, 5.0), List.of(yReach.upgrades().leadDaysMedian(),
-        yReach.upgrades().leadDaysMedianLo(), yReach.upgrades().leadDaysMedianHi()));
+    assertEquals(List.of(5.0, 5.0, 5.0), List.of(yReach.own().leadDaysMedian(),
+        yReach.own().leadDaysMedianLo(), yReach.own().leadDaysMedianHi()));
 
     List<Drivers.Driver> drivers = r.drivers();
     assertEquals(List.of("x", "days_to_first__y"), drivers.stream().limit(2).map(Drivers.Driver::feature).toList(),
