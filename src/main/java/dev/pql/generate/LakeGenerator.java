@@ -128,11 +128,12 @@ public final class LakeGenerator {
       write(states.drop("domain_class").coalesce(Math.min(g.files(), 2)), out + "/generic/accounts");
     }
     if (g.writes("segment")) writeSegment(sourceEvents, states, g, out);
-    Dataset<Row> clean = sourceEvents.drop("fault");
-    if (g.writes("amplitude")) VendorLayouts.amplitude(clean, g.files(), out);
-    if (g.writes("mixpanel")) VendorLayouts.mixpanel(clean, g.files(), out);
-    if (g.writes("posthog")) VendorLayouts.posthog(clean, g.files(), out);
-    if (g.writes("snowplow")) VendorLayouts.snowplow(clean, g.files(), out);
+    // Faulty rows included, as the generic layout has them; only the column naming their fault is left out.
+    Dataset<Row> exported = sourceEvents.drop("fault");
+    if (g.writes("amplitude")) VendorLayouts.amplitude(exported, g.files(), out);
+    if (g.writes("mixpanel")) VendorLayouts.mixpanel(exported, g.files(), out);
+    if (g.writes("posthog")) VendorLayouts.posthog(exported, g.files(), out);
+    if (g.writes("snowplow")) VendorLayouts.snowplow(exported, g.files(), out);
     writeTruth(spark, simulated, states, g, out);
     Map<String, Long> counts = counts(sourceEvents, simulated, states, g);
     List<Row> summaryRows = new ArrayList<>();

@@ -56,26 +56,25 @@ public final class EventNormalizer {
     Column raw = m.rawRecord();
     Column eventId = c.eventId().isBlank() ? sha2(raw, 256) : m.string(k + "event-id", c.eventId());
     Column tsText = m.rawText(c.ts());
+    boolean emails = fromEmail != null && fromEmail.enabled();
+    Column email = emails ? m.string(sourceKey + ".account-from-email", fromEmail.email()) : null;
     List<Column> columns = new ArrayList<>(List.of(
         eventId.as("event_id"),
-        account(m, k, c, fromEmail).as("account_id"),
+        account(m, k, c, email, fromEmail).as("account_id"),
         m.string(k + "user-id", c.userId()).as("user_id"),
         m.string(k + "event", c.event()).as("event"),
         m.timestamp(k + "ts", c.ts(), c.tsUnit()).as("ts"),
         tsText.as("ts_text"),
         // No key kept: the properties are not read at all (nor need their mapping fit).
-        (keptProperties.isEmpty() ? kept(null, keptProperties) : kept(m.properties(k + "properties",
-            c.properties()), keptProperties)).as("properties"),
+        (keptProperties.isEmpty() ? lit(null).cast("map<string,string>")
+            : kept(m.properties(k + "properties", c.properties()), keptProperties)).as("properties"),
         (c.receivedAt().isBlank() ? lit(null).cast("timestamp") : m.timestamp(k + "received-at", c.receivedAt(),
             c.tsUnit())).as("received_at"),
         raw.as(RAW),
         input_file_name().as(FILE),
         m.malformed().as("malformed")));
-    if (fromEmail != null && fromEmail.enabled()) {
-      // The email's domain alone, for the account state of an account formed from emails (its domain class).
-      columns.add(EmailAccounts.domain(m.string(k.substring(0, k.length() - "columns.".length())
-          + "account-from-email", fromEmail.email())).as(EMAIL_DOMAIN));
-    }
+    // The email's domain alone, for the account state of an account formed from emails (its domain class).
+    if (emails) columns.add(EmailAccounts.domain(email).as(EMAIL_DOMAIN));
     columns.addAll(extra);
     Dataset<Row> mapped = source.select(columns.toArray(Column[]::new));
 
@@ -108,20 +107,17 @@ public final class EventNormalizer {
     return keep ? rows : rows.withColumn("raw_record", sha2(col("raw_record"), 256));
   }
 
-  /** The mapped account id; where it is empty and the mapping says so, the account of the user's email. */
-  private static Column account(SourceMapping m, String k, EventColumns c,
+  /** The mapped account id; where it is empty and an email is given ({@code email}), the account of that email. */
+  private static Column account(SourceMapping m, String k, EventColumns c, Column email,
       dev.pql.config.Settings.AccountFromEmail fromEmail) {
     Column mapped = m.string(k + "account-id", c.accountId());
-    if (fromEmail == null || !fromEmail.enabled()) return mapped;
-    String emailKey = k.substring(0, k.length() - "columns.".length()) + "account-from-email";
+    if (email == null) return mapped;
     return coalesce(when(org.apache.spark.sql.functions.trim(mapped).notEqual(""), mapped),
-        EmailAccounts.account(m.string(emailKey, fromEmail.email()), m.string(k + "user-id", c.userId()),
-            fromEmail.webmail()));
+        EmailAccounts.account(email, m.string(k + "user-id", c.userId()), fromEmail.webmail()));
   }
 
-  /** Only the allowed keys of a properties map; none allowed: null. */
+  /** Only the allowed keys of a properties map. */
   static Column kept(Column properties, List<String> keys) {
-    if (keys.isEmpty()) return lit(null).cast("map<string,string>");
     Column allowed = org.apache.spark.sql.functions.array(keys.stream().map(key -> lit(key)).toArray(Column[]::new));
     return org.apache.spark.sql.functions.map_filter(properties,
         (key, value) -> org.apache.spark.sql.functions.array_contains(allowed, key));
