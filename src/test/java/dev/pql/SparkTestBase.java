@@ -22,7 +22,12 @@ public abstract class SparkTestBase {
     return new JavaDataFrameSuiteBase() {
     @Override
     public SparkConf conf() {
-      return super.conf()
+      SparkConf conf = super.conf();
+      // -Dtest.spark.conf="key=value;key=value": settings to try on every test session (timing experiments).
+      for (String kv : System.getProperty("test.spark.conf", "").split(";")) {
+        if (kv.contains("=")) conf.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+      }
+      return conf
           .setMaster("local[2]")
           .set("spark.ui.enabled", "false")
           .set("spark.sql.shuffle.partitions", "2")

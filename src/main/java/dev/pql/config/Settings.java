@@ -95,7 +95,7 @@ public record Settings(
       List<String> limitEvents, List<String> handRaiseEvents, List<PlanLimit> planLimits,
       List<Milestone> activationMilestones, boolean weekly, java.time.DayOfWeek weekday, int sizeMidFrom,
       int sizeLargeFrom, List<String> excludeEvents, String conversionFilter, Integer arrivalGraceDays,
-      List<Integer> windows, List<Integer> signupWindows, List<Integer> userWindows) {
+      List<Integer> windows, List<Integer> signupWindows, List<Integer> userWindows, boolean enrichmentFirst) {
 
     /** These settings with more windows (those a definition names), each list distinct and in order. */
     public FeatureSettings withWindows(java.util.Collection<Integer> moreCounts,
@@ -103,7 +103,7 @@ public record Settings(
       return new FeatureSettings(keyEvents, loginEvents, inviteEvents, limitEvents, handRaiseEvents, planLimits,
           activationMilestones, weekly, weekday, sizeMidFrom, sizeLargeFrom, excludeEvents, conversionFilter,
           arrivalGraceDays, union(windows, moreCounts), union(signupWindows, moreSinceSignup),
-          union(userWindows, moreUsers));
+          union(userWindows, moreUsers), enrichmentFirst);
     }
 
     private static List<Integer> union(List<Integer> some, java.util.Collection<Integer> more) {
@@ -180,6 +180,20 @@ public record Settings(
     }
   }
 
+  /**
+   * A firmographic table keyed by email domain (pql.ingest.enrichment: a Clearbit or Apollo export), each row true
+   * from its own valid-from time; no path: no enrichment.
+   */
+  public record Enrichment(SourceTable source, EnrichmentColumns columns) {
+    public boolean enabled() {
+      return !source.path().isBlank();
+    }
+  }
+
+  /** Expressions over the enrichment source; empty: that field is not in it. */
+  public record EnrichmentColumns(String domain, String validFrom, String employees, String industry, String country,
+      String revenueBand, String foundedYear) {}
+
   public record EventColumns(
       String eventId, String accountId, String userId, String event, String ts, String tsUnit, String properties,
       String receivedAt) {}
@@ -216,7 +230,8 @@ public record Settings(
       int dedupWindowDays,
       List<String> keptProperties,
       boolean keepRawRecords,
-      AccountFromEmail accountFromEmail) {
+      AccountFromEmail accountFromEmail,
+      Enrichment enrichment) {
     /** A dedup window of this many days means: look duplicates up in the whole events table. */
     public static final int WHOLE_TABLE = -1;
   }

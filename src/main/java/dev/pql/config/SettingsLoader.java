@@ -43,7 +43,8 @@ public final class SettingsLoader {
 
   /** Objects whose keys are the user's own (Spark settings, reader options): not checked for typos. */
   private static final List<String> FREE_FORM =
-      List.of("pql.spark.conf", "pql.ingest.events.options", "pql.ingest.accounts.options", "pql.submit.conf",
+      List.of("pql.spark.conf", "pql.ingest.events.options", "pql.ingest.accounts.options",
+          "pql.ingest.enrichment.options", "pql.submit.conf",
           "pql.submit.resources");
 
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]*");
@@ -310,7 +311,9 @@ public final class SettingsLoader {
             arrivalGraceDays(c),
             days(c, "pql.features.windows"),
             days(c, "pql.features.signup-windows"),
-            days(c, "pql.features.user-windows")),
+            days(c, "pql.features.user-windows"),
+            // Which of the account source and the enrichment gives employees, industry and country when both do.
+            oneOf(c, "pql.ingest.enrichment.prefer", Set.of("account-source", "enrichment")).equals("enrichment")),
         readModel(c),
         readScoring(c),
         readMetrics(c),
@@ -508,7 +511,19 @@ public final class SettingsLoader {
         atLeast(c, base + "dedup-window-days", IngestSettings.WHOLE_TABLE),
         List.copyOf(c.getStringList(base + "events.keep-properties")),
         c.getBoolean(base + "keep-raw-records"),
-        new Settings.AccountFromEmail(c.getString(base + "events.account-from-email"), domains.webmail()));
+        new Settings.AccountFromEmail(c.getString(base + "events.account-from-email"), domains.webmail()),
+        readEnrichment(c, base + "enrichment"));
+  }
+
+  private static Settings.Enrichment readEnrichment(Config c, String key) {
+    SourceTable source = source(c, key, false);
+    String k = key + ".columns.";
+    boolean on = !source.path().isBlank();
+    return new Settings.Enrichment(source, new Settings.EnrichmentColumns(
+        on ? required(c, k + "domain") : c.getString(k + "domain"),
+        on ? required(c, k + "valid-from") : c.getString(k + "valid-from"),
+        c.getString(k + "employees"), c.getString(k + "industry"), c.getString(k + "country"),
+        c.getString(k + "revenue-band"), c.getString(k + "founded-year")));
   }
 
   private static List<Settings.PlanLimit> planLimits(Config c) {

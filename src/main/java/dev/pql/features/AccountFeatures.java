@@ -122,9 +122,14 @@ public final class AccountFeatures {
             "Names of the activation milestones reached before D, in configured order")
         .optional("plan", StringType, "Plan valid at D 00:00")
         .optional("email_domain", StringType, "Email domain valid at D 00:00")
-        .optional("employees", IntegerType, "Employees valid at D 00:00")
-        .optional("industry", StringType, "Industry valid at D 00:00")
-        .optional("country", StringType, "Country valid at D 00:00")
+        .optional("employees", IntegerType, "Employees valid at D 00:00 (account source or enrichment, "
+            + "pql.ingest.enrichment.prefer)")
+        .optional("industry", StringType, "Industry valid at D 00:00 (account source or enrichment)")
+        .optional("country", StringType, "Country valid at D 00:00 (account source or enrichment)")
+        .optional("revenue_band", StringType,
+            "Annual revenue band of the account's domain valid at D 00:00 (the enrichment table; null without one)")
+        .optional("founded_year", IntegerType,
+            "Founding year of the account's domain valid at D 00:00 (the enrichment table; null without one)")
         .optional("timezone", StringType, "IANA time zone valid at D 00:00; null if unknown (features use UTC)")
         .optional("domain_class", StringType,
             "enterprise (a listed enterprise domain, pql.domains.enterprise), webmail (pql.domains.webmail) or "

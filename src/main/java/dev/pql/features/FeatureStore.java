@@ -72,9 +72,11 @@ public final class FeatureStore {
         moments, PointInTimeFeatures.Spec.of(built, FeatureNames.snakeNames(events)));
     Set<String> missing = new java.util.TreeSet<>(Set.of(stored.columns()));
     missing.removeAll(Set.of(snapshots.columns()));
-    missing.removeAll(Set.of("domain_class", "size_band")); // added by Firmographics below
+    // Added below: by the enrichment and by Firmographics.
+    missing.removeAll(Set.of("revenue_band", "founded_year", "domain_class", "size_band"));
     if (!missing.isEmpty()) throw notBuilt(store, missing);
-    return Firmographics.classify(snapshots, domains.webmail(), domains.enterprise(),
+    Dataset<Row> enriched = EnrichmentAsOf.apply(snapshots, store.read(Tables.ENRICHMENT), settings.enrichmentFirst());
+    return Firmographics.classify(enriched, domains.webmail(), domains.enterprise(),
         new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()))
         .select(Arrays.stream(stored.columns()).map(c -> col("`" + c + "`")).toArray(Column[]::new));
   }

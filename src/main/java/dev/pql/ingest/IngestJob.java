@@ -106,7 +106,19 @@ public final class IngestJob {
     // The whole source, planned only: its schema, and the mapping checked against it before any write.
     Dataset<Row> whole = wholeSource(spark, in);
     mappedEvents(whole, in, latest);
-    if (!SourceReader.streamable(in.events())) return ingest(context, settings, whole, false);
+    if (in.enrichment().enabled()) enrichmentSource(spark, in); // its mapping checked before any write too
+    Result result = SourceReader.streamable(in.events()) ? streamed(context, settings, whole)
+        : ingest(context, settings, whole, false);
+    if (in.enrichment().enabled()) {
+      context.log().stage("ingest.enrichment", () -> writeEnrichment(context, in), c -> c);
+    }
+    return result;
+  }
+
+  /** The event files no earlier run read, batch by batch; with no new file, accounts and conversions alone. */
+  private static Result streamed(StageContext context, Settings settings, Dataset<Row> whole) {
+    SparkSession spark = context.spark();
+    IngestSettings in = settings.ingest();
     // Listed before anything is read: a file that changes while this run reads is read again by the next.
     AccountsRead accountsRead = AccountsRead.of(spark, context.store(), settings);
 
@@ -427,6 +439,44 @@ public final class IngestJob {
     Dataset<Row> firstEvents = usable.groupBy("account_id").agg(min("ts").as("first_ts"));
     Dataset<Row> history = AccountHistory.merge(storedAccounts, states, firstEvents, start, runId);
     return new AccountOutcome(read, rejected, store.syncIfChanged(Tables.ACCOUNTS, history, AUDIT));
+  }
+
+  /** The enrichment source mapped: not yet run, so an expression that does not fit fails before any write. */
+  private static Dataset<Row> enrichmentSource(SparkSession spark, IngestSettings in) {
+    Settings.Enrichment e = in.enrichment();
+    return EnrichmentRows.mapped(SourceReader.read(spark, e.source(), columnNames(e.columns().domain())),
+        e.source().key(), e.columns());
+  }
+
+  /**
+   * The enrichment table made a copy of its source (read whole: a vendor export is a full table), the rows that
+   * cannot be used kept in events_rejected. Counts: rows read, rows inserted, rejected, and duplicates (rows of a
+   * domain and time already given by another row).
+   */
+  private static StageCounts writeEnrichment(StageContext context, IngestSettings in) {
+    Dataset<Row> mapped = enrichmentSource(context.spark(), in).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      long read = mapped.count();
+      Settings.SourceTable source = in.enrichment().source();
+      Dataset<Row> rejected = EventNormalizer.rejected(mapped, source.key(), SourceReader.root(context.spark(), source),
+          context.start(), context.log().runId());
+      long rejectedCount = mapped.filter(col(EventNormalizer.REASON).isNotNull()).count();
+      context.store().insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source, rejected,
+          rejectedCount), in.keepRawRecords()));
+      Dataset<Row> usable = EnrichmentRows.usable(mapped)
+          .withColumn("ingested_at", org.apache.spark.sql.functions.lit(java.sql.Timestamp.from(context.start())))
+          .withColumn("run_id", org.apache.spark.sql.functions.lit(context.log().runId()))
+          .persist(StorageLevel.MEMORY_AND_DISK());
+      try {
+        long kept = usable.count();
+        MergeCounts written = context.store().syncIfChanged(Tables.ENRICHMENT, usable, AUDIT);
+        return new StageCounts(read, written.inserted(), rejectedCount, read - rejectedCount - kept);
+      } finally {
+        usable.unpersist();
+      }
+    } finally {
+      mapped.unpersist();
+    }
   }
 
   /** Conversions, recomputed from the complete history (or the stored ones plus this run's events). */

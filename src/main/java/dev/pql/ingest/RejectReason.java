@@ -6,6 +6,8 @@ public enum RejectReason {
   MALFORMED_RECORD,
   MISSING_EVENT_ID,
   MISSING_ACCOUNT_ID,
+  /** An enrichment row without a domain to join on. */
+  MISSING_DOMAIN,
   MISSING_EVENT_NAME,
   MISSING_TIMESTAMP,
   /** A timestamp is there but is not a date-time pql can read. */

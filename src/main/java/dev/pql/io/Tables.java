@@ -101,6 +101,22 @@ public final class Tables {
       .required("run_id", StringType, "Id of the run that ingested this state")
       .build();
 
+  public static final TableContract ENRICHMENT = TableContract.table("enrichment",
+          "Firmographics by email domain from a third party (pql.ingest.enrichment), each row true from valid_from: "
+              + "a snapshot at D reads the row of its account's domain valid at D 00:00, so an enrichment made after "
+              + "D never reaches it. The source is read whole at every ingest; this table is its copy.")
+      .key("domain", "valid_from")
+      .required("domain", StringType, "Email domain, lower case")
+      .required("valid_from", TimestampType, "When the vendor's row became true (UTC)")
+      .optional("employees", IntegerType, "Company size in employees")
+      .optional("industry", StringType, "Industry")
+      .optional("country", StringType, "Country")
+      .optional("revenue_band", StringType, "Annual revenue band as the vendor writes it, e.g. $10M-$50M")
+      .optional("founded_year", IntegerType, "Year the company was founded")
+      .required("ingested_at", TimestampType, "When pql ingested this row (UTC)")
+      .required("run_id", StringType, "Id of the run that ingested this row")
+      .build();
+
   public static final TableContract CONVERSIONS = TableContract.table("conversions",
           "Plan changes from a free to a paid plan. The account's first one (is_first) is the label later "
               + "stages learn from; later changes are kept.")
@@ -692,7 +708,7 @@ public final class Tables {
 
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, EVENTS_DUPLICATES, ACCOUNTS,
-      CONVERSIONS, PIPELINE_RUNS,
+      CONVERSIONS, ENRICHMENT, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, ACCOUNT_EVENT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS,
       DISCOVERED_RULES, THRESHOLD_CURVES, PQL_SCORES, PQL_LEADS_CURRENT, PQL_QUALIFICATIONS, PQL_NEW,
       PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS, PQL_FUNNEL);

@@ -68,7 +68,8 @@ public record ModelInputs(List<Numeric> numeric, List<String> categorical, List<
   public record Numeric(String name, boolean log, boolean nullable) {}
 
   static final Set<String> KEYS = Set.of("account_id", "as_of_date");
-  static final Set<String> CATEGORICAL = Set.of("plan", "domain_class", "size_band", "industry", "country");
+  static final Set<String> CATEGORICAL = Set.of("plan", "domain_class", "size_band", "industry", "country",
+      "revenue_band");
   static final Set<String> LOGGED_RATIOS = Set.of("employees", "trend_7d", "depth_30d");
 
   /** The inputs the configuration makes of a feature table: what train fits and what score must find again. */

@@ -15,7 +15,7 @@ class ModelInputsTest {
   private static Settings.FeatureSettings settings(List<Settings.PlanLimit> limits) {
     return new Settings.FeatureSettings(List.of(), List.of("Signed In"), List.of("Invite Sent", "Invite Accepted"),
         List.of("Usage Limit Reached"), List.of("Contact Sales Clicked"), limits, List.of(), true, DayOfWeek.MONDAY,
-        50, 1000, List.of(), null, null, List.of(), List.of(), List.of());
+        50, 1000, List.of(), null, null, List.of(), List.of(), List.of(), false);
   }
 
   private static StructType features(String... columns) {
