@@ -190,6 +190,12 @@ public record Settings(
     }
   }
 
+  /**
+   * Which user and account ids are stored as a keyed hash (pql.ingest.pseudonymize): {@code ids} emails, all or
+   * none; the key is the value of the environment variable {@code keyVariable}, never a configuration value.
+   */
+  public record Pseudonymize(String ids, String keyVariable) {}
+
   /** Expressions over the enrichment source; empty: that field is not in it. */
   public record EnrichmentColumns(String domain, String validFrom, String employees, String industry, String country,
       String revenueBand, String foundedYear) {}
@@ -231,7 +237,8 @@ public record Settings(
       List<String> keptProperties,
       boolean keepRawRecords,
       AccountFromEmail accountFromEmail,
-      Enrichment enrichment) {
+      Enrichment enrichment,
+      Pseudonymize pseudonymize) {
     /** A dedup window of this many days means: look duplicates up in the whole events table. */
     public static final int WHOLE_TABLE = -1;
   }

@@ -512,7 +512,9 @@ public final class SettingsLoader {
         List.copyOf(c.getStringList(base + "events.keep-properties")),
         c.getBoolean(base + "keep-raw-records"),
         new Settings.AccountFromEmail(c.getString(base + "events.account-from-email"), domains.webmail()),
-        readEnrichment(c, base + "enrichment"));
+        readEnrichment(c, base + "enrichment"),
+        new Settings.Pseudonymize(oneOf(c, base + "pseudonymize.ids", Set.of("emails", "all", "none")),
+            required(c, base + "pseudonymize.key-variable")));
   }
 
   private static Settings.Enrichment readEnrichment(Config c, String key) {

@@ -40,9 +40,10 @@ public final class AccountHistory {
    * and a reject reason for rows without an account id or a usable valid-from time.
    *
    */
-  public static Dataset<Row> states(Dataset<Row> source, String sourceKey, AccountColumns c) {
+  public static Dataset<Row> states(Dataset<Row> source, String sourceKey, AccountColumns c, Pseudonyms ids) {
     List<Column> columns = new java.util.ArrayList<>();
-    stateColumns(source, sourceKey, c, c.validFrom(), "millis").forEach((name, value) -> columns.add(value.as(name)));
+    stateColumns(source, sourceKey, c, c.validFrom(), "millis", ids)
+        .forEach((name, value) -> columns.add(value.as(name)));
     columns.add(new SourceMapping(source, sourceKey).rawRecord().as(EventNormalizer.RAW));
     columns.add(org.apache.spark.sql.functions.input_file_name().as(EventNormalizer.FILE));
     return source.select(columns.toArray(Column[]::new))
@@ -62,11 +63,11 @@ public final class AccountHistory {
    * @param unit how a numeric valid_from is read: millis or seconds
    */
   static Map<String, Column> stateColumns(Dataset<Row> source, String sourceKey, AccountColumns c,
-      String validFrom, String unit) {
+      String validFrom, String unit, Pseudonyms ids) {
     SourceMapping m = new SourceMapping(source, sourceKey);
     String k = sourceKey + ".columns.";
     Map<String, Column> columns = new LinkedHashMap<>();
-    columns.put("account_id", m.string(k + "account-id", c.accountId()));
+    columns.put("account_id", ids.stored(m.string(k + "account-id", c.accountId())));
     columns.put("valid_from", m.timestamp(k + "valid-from", validFrom, unit));
     columns.put("signup_at", c.signupAt().isBlank() ? lit(null).cast("timestamp")
         : m.timestamp(k + "signup-at", c.signupAt(), "millis"));

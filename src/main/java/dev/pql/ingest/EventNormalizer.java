@@ -45,12 +45,13 @@ public final class EventNormalizer {
    *
    * @param keptProperties the property keys kept (pql.ingest.events.keep-properties); none: no properties
    * @param fromEmail where an event without an account id finds one, or null
+   * @param ids which user and account ids are stored as their pseudonyms
    * @param earliest timestamps before this instant are out of range
    * @param latest timestamps after this instant are out of range
    */
   public static Dataset<Row> normalize(Dataset<Row> source, String sourceKey, EventColumns c,
-      List<String> keptProperties, dev.pql.config.Settings.AccountFromEmail fromEmail, Instant earliest,
-      Instant latest, List<Column> extra) {
+      List<String> keptProperties, dev.pql.config.Settings.AccountFromEmail fromEmail, Pseudonyms ids,
+      Instant earliest, Instant latest, List<Column> extra) {
     SourceMapping m = new SourceMapping(source, sourceKey);
     String k = sourceKey + ".columns.";
     Column raw = m.rawRecord();
@@ -58,10 +59,11 @@ public final class EventNormalizer {
     Column tsText = m.rawText(c.ts());
     boolean emails = fromEmail != null && fromEmail.enabled();
     Column email = emails ? m.string(sourceKey + ".account-from-email", fromEmail.email()) : null;
+    Column userId = ids.stored(m.string(k + "user-id", c.userId()));
     List<Column> columns = new ArrayList<>(List.of(
         eventId.as("event_id"),
-        account(m, k, c, email, fromEmail).as("account_id"),
-        m.string(k + "user-id", c.userId()).as("user_id"),
+        ids.stored(account(m, k, c, email, fromEmail, userId)).as("account_id"),
+        userId.as("user_id"),
         m.string(k + "event", c.event()).as("event"),
         m.timestamp(k + "ts", c.ts(), c.tsUnit()).as("ts"),
         tsText.as("ts_text"),
@@ -108,12 +110,13 @@ public final class EventNormalizer {
   }
 
   /** The mapped account id; where it is empty and an email is given ({@code email}), the account of that email. */
+  /** The event's account id, or the one its user's email gives (a webmail user's account named by its user id). */
   private static Column account(SourceMapping m, String k, EventColumns c, Column email,
-      dev.pql.config.Settings.AccountFromEmail fromEmail) {
+      dev.pql.config.Settings.AccountFromEmail fromEmail, Column userId) {
     Column mapped = m.string(k + "account-id", c.accountId());
     if (email == null) return mapped;
     return coalesce(when(org.apache.spark.sql.functions.trim(mapped).notEqual(""), mapped),
-        EmailAccounts.account(email, m.string(k + "user-id", c.userId()), fromEmail.webmail()));
+        EmailAccounts.account(email, userId, fromEmail.webmail()));
   }
 
   /** Only the allowed keys of a properties map. */

@@ -2,6 +2,7 @@ package dev.pql.ingest;
 
 import static org.apache.spark.sql.functions.broadcast;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.min;
 
 import dev.pql.config.Settings;
@@ -243,7 +244,7 @@ public final class IngestJob {
         in.accountSource() == AccountSource.TABLE
             ? SourceReader.read(spark, in.accounts(), columnNames(in.accountColumns().accountId())) : null;
     Dataset<Row> accountRows = accountSource == null ? null
-        : AccountHistory.states(accountSource, in.accounts().key(), in.accountColumns())
+        : AccountHistory.states(accountSource, in.accounts().key(), in.accountColumns(), pseudonyms(in))
             .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> storedAccounts = store.read(Tables.ACCOUNTS);
     if (in.requireKnownAccount() && accountRows != null) {
@@ -251,6 +252,10 @@ public final class IngestJob {
           .unionByName(accountRows.filter(col(EventNormalizer.REASON).isNull()).select("account_id")));
     }
     Dataset<Row> normalized = checked.persist(StorageLevel.MEMORY_AND_DISK());
+    // Ids that are emails and no key to hash them: nothing of this batch may be written.
+    pseudonyms(in).check(normalized, in.events().key());
+    if (accountRows != null) pseudonyms(in).check(accountRows.withColumn("user_id", lit(null).cast("string")),
+        in.accounts().key());
     Dataset<Row> newStates = switch (in.accountSource()) {
       case TABLE -> accountRows.filter(col(EventNormalizer.REASON).isNull());
       case EVENTS -> unprefixed(normalized.filter(col(EventNormalizer.REASON).isNull()));
@@ -346,10 +351,16 @@ public final class IngestJob {
     List<Column> carried = new ArrayList<>();
     if (in.accountSource() == AccountSource.EVENTS) {
       AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),
-          in.eventColumns().tsUnit()).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
+          in.eventColumns().tsUnit(), pseudonyms(in)).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
     }
     return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.keptProperties(),
-        in.accountFromEmail(), in.earliestTimestamp(), latest, carried);
+        in.accountFromEmail(), pseudonyms(in), in.earliestTimestamp(), latest, carried);
+  }
+
+  /** The ids' pseudonyms the settings ask for, keyed from the environment (never from a configuration file). */
+  static Pseudonyms pseudonyms(IngestSettings in) {
+    return Pseudonyms.of(Pseudonyms.Ids.valueOf(in.pseudonymize().ids().toUpperCase(java.util.Locale.ROOT)),
+        in.pseudonymize().keyVariable(), System.getenv());
   }
 
   /** The mappings that name a source column as it is (ids read as written); expressions are left to the mapping. */
@@ -464,8 +475,8 @@ public final class IngestJob {
       context.store().insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source, rejected,
           rejectedCount), in.keepRawRecords()));
       Dataset<Row> usable = EnrichmentRows.usable(mapped)
-          .withColumn("ingested_at", org.apache.spark.sql.functions.lit(java.sql.Timestamp.from(context.start())))
-          .withColumn("run_id", org.apache.spark.sql.functions.lit(context.log().runId()))
+          .withColumn("ingested_at", lit(java.sql.Timestamp.from(context.start())))
+          .withColumn("run_id", lit(context.log().runId()))
           .persist(StorageLevel.MEMORY_AND_DISK());
       try {
         long kept = usable.count();

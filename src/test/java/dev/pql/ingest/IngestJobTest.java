@@ -447,12 +447,18 @@ class IngestJobTest extends SparkTestBase {
             + "\"ts\":\"2026-03-01T10:00:00Z\",\"properties\":{\"to_plan\":\"team\"," + personal + "}}",
         "{\"event_id\":\"p1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Plan Upgraded\","
             + "\"ts\":\"2026-03-01T10:00:09Z\",\"properties\":{\"to_plan\":\"team\"," + personal + "}}",
-        "{\"event_id\":\"p2\", " + personal + ", not json"), ACCOUNTS);
+        "{\"event_id\":\"p2\", " + personal + ", not json",
+        // A user id and an account id that are emails: stored as their keyed hashes.
+        "{\"event_id\":\"p3\",\"account_id\":\"Owner@Initech.com\",\"user_id\":\"" + email + "\","
+            + "\"event\":\"Signed In\",\"ts\":\"2026-03-01T11:00:00Z\"}"), ACCOUNTS);
     Path warehouse = tempDir("pql-w-personal");
-    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.keep-properties", "[to_plan]")),
-        "run-1");
-    assertEquals(List.of(3L, 1L, 1L), List.of(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected()));
-    Row kept = table(warehouse, Tables.EVENTS).first();
+    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.keep-properties", "[to_plan]",
+        "pql.ingest.pseudonymize.key-variable", TEST_KEY_VARIABLE)), "run-1");
+    assertEquals(List.of(4L, 2L, 1L), List.of(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected()));
+    Row pseudonymous = table(warehouse, Tables.EVENTS).filter("event_id = 'p3'").first();
+    assertEquals(List.of(pseudonym("owner@initech.com"), pseudonym(email)),
+        List.of(pseudonymous.getAs("account_id"), pseudonymous.getAs("user_id")), "HMAC-SHA256 under the key");
+    Row kept = table(warehouse, Tables.EVENTS).filter("event_id = 'p1'").first();
     assertEquals(Map.of("to_plan", "team"), kept.getJavaMap(kept.fieldIndex("properties")));
     Row malformed = table(warehouse, Tables.EVENTS_REJECTED).filter("reason = 'MALFORMED_RECORD'").first();
     assertEquals(org.apache.commons.codec.digest.DigestUtils.sha256Hex("{\"event_id\":\"p2\", " + personal
@@ -464,12 +470,54 @@ class IngestJobTest extends SparkTestBase {
       for (Path t : tables.filter(t -> Files.isDirectory(t.resolve("_delta_log"))).toList()) {
         Dataset<Row> rows = spark.read().format("delta").load(t.toString());
         long hits = rows.selectExpr("to_json(struct(*)) AS text").filter(org.apache.spark.sql.functions.col("text")
-            .rlike(java.util.regex.Pattern.quote(email) + "|" + java.util.regex.Pattern.quote(ip) + "|"
-                + java.util.regex.Pattern.quote(name))).count();
+            .rlike("(?i)" + java.util.regex.Pattern.quote(email) + "|" + java.util.regex.Pattern.quote(ip) + "|"
+                + java.util.regex.Pattern.quote(name) + "|" + java.util.regex.Pattern.quote("owner@initech.com")))
+            .count();
         if (hits > 0) found.add(t.getFileName() + ": " + hits);
       }
     }
     assertEquals(List.of(), found);
+  }
+
+  /** The environment variable the test JVM holds a (not secret) pseudonym key in: see the pom's surefire setup. */
+  static final String TEST_KEY_VARIABLE = "PQL_TEST_PSEUDONYM_KEY";
+
+  /** An id's pseudonym computed here as the README defines it: p: and 16 bytes of HMAC-SHA256, in hex. */
+  private static String pseudonym(String id) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new javax.crypto.spec.SecretKeySpec(System.getenv(TEST_KEY_VARIABLE).getBytes(
+          java.nio.charset.StandardCharsets.UTF_8), "HmacSHA256"));
+      return "p:" + java.util.HexFormat.of().formatHex(mac.doFinal(id.getBytes(
+          java.nio.charset.StandardCharsets.UTF_8)), 0, 16);
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void idsThatAreEmailsWithoutAKeyStopTheIngestBeforeItWritesAndAllIdsWithoutOneBeforeItStarts() throws IOException {
+    Path lake = lake(List.of(
+        "{\"event_id\":\"k1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Signed In\","
+            + "\"ts\":\"2026-03-01T10:00:00Z\"}",
+        "{\"event_id\":\"k2\",\"account_id\":\"a1\",\"user_id\":\"jane@acme.io\",\"event\":\"Signed In\","
+            + "\"ts\":\"2026-03-01T11:00:00Z\"}"), ACCOUNTS);
+    Path warehouse = tempDir("pql-w-nokey");
+    dev.pql.PqlException.ConfigurationError e = org.junit.jupiter.api.Assertions.assertThrows(
+        dev.pql.PqlException.ConfigurationError.class, () -> ingest(settings(lake, warehouse,
+            Map.of("pql.ingest.pseudonymize.key-variable", "PQL_NO_SUCH_KEY")), "run-1"));
+    assertTrue(e.getMessage().contains("are email addresses") && e.getMessage().contains("PQL_NO_SUCH_KEY"),
+        e.getMessage());
+    assertTrue(!Files.exists(warehouse.resolve("events")), "nothing of the batch was written");
+    e = org.junit.jupiter.api.Assertions.assertThrows(dev.pql.PqlException.ConfigurationError.class,
+        () -> ingest(settings(lake, warehouse, Map.of("pql.ingest.pseudonymize.ids", "all",
+            "pql.ingest.pseudonymize.key-variable", "PQL_NO_SUCH_KEY")), "run-2"));
+    assertTrue(e.getMessage().contains("every user and account id"), e.getMessage());
+    // With ids = none they are kept as they are (the user chose so).
+    IngestJob.Result kept = ingest(settings(lake, warehouse, Map.of("pql.ingest.pseudonymize.ids", "none",
+        "pql.ingest.pseudonymize.key-variable", "PQL_NO_SUCH_KEY")), "run-3");
+    assertEquals(2, kept.eventsWritten());
+    assertEquals(1, table(warehouse, Tables.EVENTS).filter("user_id = 'jane@acme.io'").count());
   }
 
   @Test
