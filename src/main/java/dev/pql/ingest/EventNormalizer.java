@@ -119,11 +119,15 @@ public final class EventNormalizer {
         EmailAccounts.account(email, userId, fromEmail.webmail()));
   }
 
-  /** Only the allowed keys of a properties map. */
+  /** An email address inside free text; group 1 is its domain. */
+  static final String EMAIL_IN_TEXT = "[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)*\\.[A-Za-z]{2,})";
+
+  /** Only the allowed keys of a properties map, each email inside their values reduced to its domain. */
   static Column kept(Column properties, List<String> keys) {
     Column allowed = org.apache.spark.sql.functions.array(keys.stream().map(key -> lit(key)).toArray(Column[]::new));
-    return org.apache.spark.sql.functions.map_filter(properties,
-        (key, value) -> org.apache.spark.sql.functions.array_contains(allowed, key));
+    return org.apache.spark.sql.functions.transform_values(org.apache.spark.sql.functions.map_filter(properties,
+            (key, value) -> org.apache.spark.sql.functions.array_contains(allowed, key)),
+        (key, value) -> org.apache.spark.sql.functions.regexp_replace(value, EMAIL_IN_TEXT, "$1"));
   }
 
   /**

@@ -444,7 +444,8 @@ class IngestJobTest extends SparkTestBase {
     String personal = "\"email\":\"" + email + "\",\"ip\":\"" + ip + "\",\"full_name\":\"" + name + "\"";
     Path lake = lake(List.of(
         "{\"event_id\":\"p1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Plan Upgraded\","
-            + "\"ts\":\"2026-03-01T10:00:00Z\",\"properties\":{\"to_plan\":\"team\"," + personal + "}}",
+            + "\"ts\":\"2026-03-01T10:00:00Z\",\"properties\":{\"to_plan\":\"team\",\"note\":\"upgraded by "
+            + email + " for ops\"," + personal + "}}",
         "{\"event_id\":\"p1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Plan Upgraded\","
             + "\"ts\":\"2026-03-01T10:00:09Z\",\"properties\":{\"to_plan\":\"team\"," + personal + "}}",
         "{\"event_id\":\"p2\", " + personal + ", not json",
@@ -452,14 +453,16 @@ class IngestJobTest extends SparkTestBase {
         "{\"event_id\":\"p3\",\"account_id\":\"Owner@Initech.com\",\"user_id\":\"" + email + "\","
             + "\"event\":\"Signed In\",\"ts\":\"2026-03-01T11:00:00Z\"}"), ACCOUNTS);
     Path warehouse = tempDir("pql-w-personal");
-    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.keep-properties", "[to_plan]",
+    IngestJob.Result r = ingest(settings(lake, warehouse, Map.of("pql.ingest.events.keep-properties", "[to_plan, note]",
         "pql.ingest.pseudonymize.key-variable", TEST_KEY_VARIABLE)), "run-1");
     assertEquals(List.of(4L, 2L, 1L), List.of(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected()));
     Row pseudonymous = table(warehouse, Tables.EVENTS).filter("event_id = 'p3'").first();
     assertEquals(List.of(pseudonym("owner@initech.com"), pseudonym(email)),
         List.of(pseudonymous.getAs("account_id"), pseudonymous.getAs("user_id")), "HMAC-SHA256 under the key");
     Row kept = table(warehouse, Tables.EVENTS).filter("event_id = 'p1'").first();
-    assertEquals(Map.of("to_plan", "team"), kept.getJavaMap(kept.fieldIndex("properties")));
+    // A kept free-text property keeps an email's domain alone.
+    assertEquals(Map.of("to_plan", "team", "note", "upgraded by acme.io for ops"),
+        kept.getJavaMap(kept.fieldIndex("properties")));
     Row malformed = table(warehouse, Tables.EVENTS_REJECTED).filter("reason = 'MALFORMED_RECORD'").first();
     assertEquals(org.apache.commons.codec.digest.DigestUtils.sha256Hex("{\"event_id\":\"p2\", " + personal
         + ", not json"), malformed.getAs("raw_record"), "the row's hash, not the row");
