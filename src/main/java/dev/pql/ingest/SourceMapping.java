@@ -76,29 +76,38 @@ final class SourceMapping {
     return expression.isBlank() ? lit(null).cast(DataTypes.StringType) : expr(expression).cast(DataTypes.StringType);
   }
 
-  /**
-   * A UTC timestamp from a timestamp, a date, a date-time string or an epoch number ({@code unit} millis or
-   * seconds). A value that cannot be read becomes null; callers tell that apart from a missing value.
-   */
   /** 9999-12-31T23:59:59Z in epoch seconds. */
   private static final double MAX_EPOCH_SECONDS = 253_402_300_799.0;
 
+  /**
+   * A UTC timestamp from a timestamp, a date, a date-time string or an epoch number ({@code unit} millis or
+   * seconds), also when the number is text (a JSON column where one row's time is not a number is read as text by
+   * every row). A value that cannot be read becomes null; callers tell that apart from a missing value.
+   */
   Column timestamp(String key, String expression, String unit) {
     DataType type = typeOf(key, expression);
     Column value = expr(expression);
     if (type instanceof TimestampType) return value;
-    if (type instanceof DateType || type instanceof StringType) return value.cast(DataTypes.TimestampType);
-    if (type instanceof NumericType) {
-      // Beyond year 9999 in either direction the conversion would overflow and fail the whole read: such a row's
-      // time is unparseable (null), and ingest rejects that row alone.
-      boolean seconds = unit.equals("seconds");
-      double bound = seconds ? MAX_EPOCH_SECONDS : MAX_EPOCH_SECONDS * 1000.0;
-      Column whole = value.cast(DataTypes.LongType);
-      return functions.when(value.cast(DataTypes.DoubleType).between(-bound, bound),
-          seconds ? functions.timestamp_seconds(whole) : functions.timestamp_millis(whole));
+    if (type instanceof DateType) return value.cast(DataTypes.TimestampType);
+    if (type instanceof StringType) {
+      return functions.when(functions.trim(value).rlike("^-?[0-9]+(\\.[0-9]+)?$"), epoch(functions.trim(value), unit))
+          .otherwise(value.cast(DataTypes.TimestampType));
     }
+    if (type instanceof NumericType) return epoch(value, unit);
     throw new SchemaError("Mapping " + key + " = \"" + expression + "\" in " + sourceKey + " gives "
         + type.simpleString() + "; a timestamp, date, string or epoch number is needed");
+  }
+
+  /**
+   * An epoch number in {@code unit} as a timestamp. Beyond year 9999 in either direction the conversion would
+   * overflow and fail the whole read: such a row's time is unparseable (null), and ingest rejects that row alone.
+   */
+  private static Column epoch(Column number, String unit) {
+    boolean seconds = unit.equals("seconds");
+    double bound = seconds ? MAX_EPOCH_SECONDS : MAX_EPOCH_SECONDS * 1000.0;
+    Column whole = number.cast(DataTypes.DoubleType).cast(DataTypes.LongType);
+    return functions.when(number.cast(DataTypes.DoubleType).between(-bound, bound),
+        seconds ? functions.timestamp_seconds(whole) : functions.timestamp_millis(whole));
   }
 
   /** Event properties as map<string,string> from a map, a struct or a JSON string; empty map when unset. */
