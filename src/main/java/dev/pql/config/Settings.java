@@ -52,7 +52,7 @@ public record Settings(
   public record MetricsSettings(int cohortDays, int conversionDays, List<String> segments) {
     /** Account attributes at signup a metrics row can be split by. */
     public static final List<String> SEGMENTS = List.of("size_band", "signup_plan", "domain_class", "industry",
-        "country");
+        "country", "revenue_band");
   }
 
   /**

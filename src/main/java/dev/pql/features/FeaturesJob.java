@@ -93,7 +93,8 @@ public final class FeaturesJob {
           store.read(Tables.ACCOUNT_USER_DAILY), store.read(Tables.ACCOUNT_EVENT_USER_DAILY),
           store.read(Tables.ACCOUNTS), dates,
           PointInTimeFeatures.Spec.of(settings, keyEvents));
-      Dataset<Row> enriched = EnrichmentAsOf.apply(snapshots, store.read(Tables.ENRICHMENT), settings.enrichmentFirst());
+      Dataset<Row> enriched =
+          EnrichmentAsOf.apply(snapshots, store.read(Tables.ENRICHMENT), settings.enrichmentFirst());
       Dataset<Row> classified = Firmographics.classify(enriched, domains.webmail(), domains.enterprise(),
           new Firmographics.SizeBands(settings.sizeMidFrom(), settings.sizeLargeFrom()));
       // A changed feature set rewrites every snapshot in one commit, under the new columns only.

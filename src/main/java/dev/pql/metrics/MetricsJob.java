@@ -47,7 +47,8 @@ public final class MetricsJob {
     LocalDate dataEnd = EventHistory.dataEnd(store);
     Settings.MetricsSettings m = settings.metrics();
 
-    PqlMetrics.Computed computed = PqlMetrics.compute(accountsAtSignup(store.read(Tables.ACCOUNTS), settings),
+    PqlMetrics.Computed computed = PqlMetrics.compute(accountsAtSignup(store.read(Tables.ACCOUNTS),
+        store.read(Tables.ENRICHMENT), settings),
         m.segments(), applied, store.read(Tables.PQL_QUALIFICATIONS), store.read(Tables.PQL_SCORES),
         store.read(Tables.CONVERSIONS).filter(col("is_first")),
         new PqlMetrics.Windows(m.cohortDays(), m.conversionDays(), dataEnd));
@@ -69,18 +70,22 @@ public final class MetricsJob {
 
   /**
    * One row per account with its state at signup (its earliest state): signup_date, signed_up_free and the
-   * segment attributes of {@link Settings.MetricsSettings#SEGMENTS}.
+   * segment attributes of {@link Settings.MetricsSettings#SEGMENTS}. The revenue band is the domain's first
+   * enrichment row's (a vendor enriches a domain once it signs up: its first row describes the company then).
    */
-  static Dataset<Row> accountsAtSignup(Dataset<Row> accounts, Settings settings) {
+  static Dataset<Row> accountsAtSignup(Dataset<Row> accounts, Dataset<Row> enrichment, Settings settings) {
+    Dataset<Row> firstBand = enrichment.groupBy(col("domain").as("e_domain"))
+        .agg(expr("min_by(revenue_band, valid_from)").as("revenue_band"));
     Dataset<Row> first = accounts.groupBy("account_id").agg(
             expr("min_by(struct(signup_at, plan, email_domain, employees, industry, country), valid_from)").as("s"))
-        .select(col("account_id"), col("s.*"));
+        .select(col("account_id"), col("s.*"))
+        .join(firstBand, lower(col("email_domain")).equalTo(col("e_domain")), "left").drop("e_domain");
     return Firmographics.classify(first, settings.domains().webmail(), settings.domains().enterprise(),
             new Firmographics.SizeBands(settings.features().sizeMidFrom(), settings.features().sizeLargeFrom()))
         .select(col("account_id"), to_date(col("signup_at")).as("signup_date"),
             lower(col("plan")).isin(settings.plans().free().toArray()).as("signed_up_free"),
             col("size_band"), lower(col("plan")).as("signup_plan"), col("domain_class"), col("industry"),
-            col("country"));
+            col("country"), col("revenue_band"));
   }
 
   /**

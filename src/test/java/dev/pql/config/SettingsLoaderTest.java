@@ -205,7 +205,7 @@ class SettingsLoaderTest {
     File bad = file("segments.conf", "pql.metrics.segments = [size_band, plan]\n");
     ConfigurationError e = assertThrows(ConfigurationError.class, () -> SettingsLoader.load(bad, null, Map.of()));
     assertEquals("Invalid configuration: 'pql.metrics.segments' in " + bad.getPath() + ":1 lists 'plan', which is "
-        + "not one of [size_band, signup_plan, domain_class, industry, country]", e.getMessage());
+        + "not one of [size_band, signup_plan, domain_class, industry, country, revenue_band]", e.getMessage());
   }
 
   @Test

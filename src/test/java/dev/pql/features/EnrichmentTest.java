@@ -146,6 +146,16 @@ class EnrichmentTest extends SparkTestBase {
         store.read(Tables.PQL_QUALIFICATIONS).filter("definition_name = 'big-revenue'")
             .select("account_id", "first_qualified_on"));
 
+    // The metrics split by revenue band: each domain's first band (globex.com's too, though dated after its
+    // events: a segment describes the company, it predicts nothing), unknown for the account without a domain.
+    Settings segmented = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
+        "pql.scoring.definitions", definitions.toString(), "pql.features.key-events", "[\"Message Sent\"]",
+        "pql.metrics.segments", "[revenue_band]"));
+    dev.pql.metrics.MetricsJob.run(new StageContext(spark, store, new RunLog(spark, store, "metrics-1", "metrics"),
+        NOW), segmented);
+    assertEquals(List.of("$10M-$50M", "$1M-$10M", "unknown"), store.read(Tables.PQL_METRICS)
+        .filter("segment_by = 'revenue_band'").select("segment").distinct().orderBy("segment").collectAsList().stream().map(r -> r.getString(0)).toList());
+
     // With the enrichment preferred, its 120 employees make acme.io mid-sized from 02-10 noon.
     Settings preferred = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),
         "pql.ingest.enrichment.prefer", "enrichment", "pql.features.key-events", "[\"Message Sent\"]"));
