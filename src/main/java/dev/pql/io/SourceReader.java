@@ -62,7 +62,10 @@ public final class SourceReader {
   public static LineCounts lineCounts(SparkSession spark, SourceTable table, java.util.List<String> files) {
     if (!table.format().equals("json") && !table.format().equals("csv") || files.isEmpty()) return LineCounts.NONE;
     org.apache.spark.sql.Column line = org.apache.spark.sql.functions.trim(org.apache.spark.sql.functions.col("value"));
-    Row counts = spark.read().text(files.toArray(String[]::new)).agg(
+    // Spark names a file by its URI (a '#' in the name as %23): read it by its path, glob characters escaped.
+    String[] paths = files.stream().map(f -> globEscaped(new org.apache.hadoop.fs.Path(java.net.URI.create(f))
+        .toString())).toArray(String[]::new);
+    Row counts = spark.read().text(paths).agg(
         org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.when(line.equalTo(""), 1)),
         org.apache.spark.sql.functions.count(org.apache.spark.sql.functions.when(
             org.apache.spark.sql.functions.lit(table.format().equals("json")).and(line.startsWith("[")), 1)))

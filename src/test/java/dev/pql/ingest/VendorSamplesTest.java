@@ -46,9 +46,8 @@ class VendorSamplesTest extends SparkTestBase {
         + "\"event_type\":\"Message Sent\",\"event_time\":\"2026-03-01 10:00:00.000000\",\"user_id\":\"u1\","
         + "\"device_id\":\"d1\",\"groups\":{\"company\":[\"acme\"]},\"event_properties\":{\"channel\":\"ops\"},"
         + "\"user_properties\":{\"email\":\"jane@acme.io\"},\"server_received_time\":\"2026-03-01 10:00:02.000000\"}";
-    // In a folder per project, as the export unzips. (Amplitude names its files <project>_<date>_<hour>#<n>: Spark's
-    // file stream source escapes the '#' and then cannot open the file; see the README's Amplitude note.)
-    gzipLines(lake.resolve("amplitude/events/501/501_2026-03-01_10_0.json.gz"), List.of(first,
+    // In a folder per project, as the export unzips, named <project>_<date>_<hour>#<n> (Spark names it with %23).
+    gzipLines(lake.resolve("amplitude/events/501/501_2026-03-01_10#0.json.gz"), List.of(first,
         first.replace("\"uuid\":\"9a1\"", "\"uuid\":\"9a2\""),
         "{\"$insert_id\":\"ins-2\",\"uuid\":\"9a3\",\"amplitude_id\":502,\"event_type\":\"Dashboard Viewed\","
             + "\"event_time\":\"2026-03-01 11:30:00.000000\",\"user_id\":null,\"device_id\":\"d2\","
@@ -161,6 +160,11 @@ class VendorSamplesTest extends SparkTestBase {
     assertEquals(read, r.eventsWritten() + r.eventsDuplicate() + r.eventsRejected(), "every row accounted for");
     assertEquals(rejected, r.rejectedByReason(), mapping + ": rejected by reason");
     assertSameRows(spark.sql(keptRows), store.read(Tables.EVENTS).select("account_id", "user_id", "event", "ts"));
+    if (rejected.containsKey("MALFORMED_RECORD")) {
+      // Every sample's malformed record is its sixth line, found again in the file Spark named by its URI.
+      assertEquals(List.of(6L), store.read(Tables.EVENTS_REJECTED).filter("reason = 'MALFORMED_RECORD'")
+          .select("source_line").collectAsList().stream().map(line -> line.getLong(0)).toList(), mapping + ": its line");
+    }
   }
 
   private static void lines(Path file, List<String> lines) throws IOException {
