@@ -196,6 +196,16 @@ public record Settings(
    */
   public record Pseudonymize(String ids, String keyVariable) {}
 
+  /**
+   * A users table (pql.ingest.users): each user's account, for events that carry a user and no account (a product
+   * database's users table, Segment identifies with a company trait). No path: none.
+   */
+  public record UserAccounts(SourceTable source, String userId, String accountId) {
+    public boolean enabled() {
+      return !source.path().isBlank();
+    }
+  }
+
   /** Expressions over the enrichment source; empty: that field is not in it. */
   public record EnrichmentColumns(String domain, String validFrom, String employees, String industry, String country,
       String revenueBand, String foundedYear) {}
@@ -238,7 +248,9 @@ public record Settings(
       boolean keepRawRecords,
       AccountFromEmail accountFromEmail,
       Enrichment enrichment,
-      Pseudonymize pseudonymize) {
+      Pseudonymize pseudonymize,
+      UserAccounts users,
+      List<String> accountPrecedence) {
     /** A dedup window of this many days means: look duplicates up in the whole events table. */
     public static final int WHOLE_TABLE = -1;
   }

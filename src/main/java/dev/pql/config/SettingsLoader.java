@@ -44,7 +44,7 @@ public final class SettingsLoader {
   /** Objects whose keys are the user's own (Spark settings, reader options): not checked for typos. */
   private static final List<String> FREE_FORM =
       List.of("pql.spark.conf", "pql.ingest.events.options", "pql.ingest.accounts.options",
-          "pql.ingest.enrichment.options", "pql.submit.conf",
+          "pql.ingest.enrichment.options", "pql.ingest.users.options", "pql.submit.conf",
           "pql.submit.resources");
 
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]*");
@@ -514,7 +514,28 @@ public final class SettingsLoader {
         new Settings.AccountFromEmail(c.getString(base + "events.account-from-email"), domains.webmail()),
         readEnrichment(c, base + "enrichment"),
         new Settings.Pseudonymize(oneOf(c, base + "pseudonymize.ids", Set.of("emails", "all", "none")),
-            required(c, base + "pseudonymize.key-variable")));
+            required(c, base + "pseudonymize.key-variable")),
+        readUsers(c, base + "users"),
+        accountPrecedence(c, base + "account-precedence"));
+  }
+
+  private static Settings.UserAccounts readUsers(Config c, String key) {
+    SourceTable source = source(c, key, false);
+    boolean on = !source.path().isBlank();
+    return new Settings.UserAccounts(source,
+        on ? required(c, key + ".columns.user-id") : c.getString(key + ".columns.user-id"),
+        on ? required(c, key + ".columns.account-id") : c.getString(key + ".columns.account-id"));
+  }
+
+  /** Where an event's account is looked for, in order: its own account id, the users table, its user's email. */
+  private static List<String> accountPrecedence(Config c, String key) {
+    List<String> steps = c.getStringList(key);
+    Set<String> known = Set.of("event", "users", "email");
+    if (steps.isEmpty() || !known.containsAll(steps) || new java.util.HashSet<>(steps).size() != steps.size()) {
+      throw bad(c, key, "must list each of event, users and email at most once, in the order they are tried, not "
+          + steps);
+    }
+    return List.copyOf(steps);
   }
 
   private static Settings.Enrichment readEnrichment(Config c, String key) {

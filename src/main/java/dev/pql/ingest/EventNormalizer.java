@@ -33,6 +33,8 @@ public final class EventNormalizer {
   public static final String EMAIL_DOMAIN = "pql_email_domain";
   /** The source file a row was read from (empty for a table source). */
   public static final String FILE = "source_file";
+  /** The source file of a row, named before any join (input_file_name reads one source only). */
+  private static final String INPUT_FILE = "__pql_input_file";
   /** The line of its file a rejected row was read from, where its raw record is that line. */
   public static final String LINE = "source_line";
 
@@ -46,12 +48,14 @@ public final class EventNormalizer {
    * @param keptProperties the property keys kept (pql.ingest.events.keep-properties); none: no properties
    * @param fromEmail where an event without an account id finds one, or null
    * @param ids which user and account ids are stored as their pseudonyms
+   * @param userAccounts each user's account (pql_user_key, pql_user_account: one row per user), or null
+   * @param precedence where an event's account is looked for, in order: event, users, email
    * @param earliest timestamps before this instant are out of range
    * @param latest timestamps after this instant are out of range
    */
   public static Dataset<Row> normalize(Dataset<Row> source, String sourceKey, EventColumns c,
       List<String> keptProperties, dev.pql.config.Settings.AccountFromEmail fromEmail, Pseudonyms ids,
-      Instant earliest, Instant latest, List<Column> extra) {
+      Dataset<Row> userAccounts, List<String> precedence, Instant earliest, Instant latest, List<Column> extra) {
     SourceMapping m = new SourceMapping(source, sourceKey);
     String k = sourceKey + ".columns.";
     Column raw = m.rawRecord();
@@ -59,10 +63,14 @@ public final class EventNormalizer {
     Column tsText = m.rawText(c.ts());
     boolean emails = fromEmail != null && fromEmail.enabled();
     Column email = emails ? m.string(sourceKey + ".account-from-email", fromEmail.email()) : null;
-    Column userId = ids.stored(m.string(k + "user-id", c.userId()));
+    Column rawUserId = m.string(k + "user-id", c.userId());
+    Column userId = ids.stored(rawUserId);
+    Column userAccount = userAccounts == null ? null : col(UserAccountsTable.ACCOUNT);
     List<Column> columns = new ArrayList<>(List.of(
         eventId.as("event_id"),
-        ids.stored(account(m, k, c, email, fromEmail, userId)).as("account_id"),
+        ids.stored(account(m.string(k + "account-id", c.accountId()), userAccount,
+            email == null ? null : EmailAccounts.account(email, userId, fromEmail.webmail()), precedence))
+            .as("account_id"),
         userId.as("user_id"),
         m.string(k + "event", c.event()).as("event"),
         m.timestamp(k + "ts", c.ts(), c.tsUnit()).as("ts"),
@@ -73,12 +81,17 @@ public final class EventNormalizer {
         (c.receivedAt().isBlank() ? lit(null).cast("timestamp") : m.timestamp(k + "received-at", c.receivedAt(),
             c.tsUnit())).as("received_at"),
         raw.as(RAW),
-        input_file_name().as(FILE),
+        col(INPUT_FILE).as(FILE),
         m.malformed().as("malformed")));
     // The email's domain alone, for the account state of an account formed from emails (its domain class).
     if (emails) columns.add(EmailAccounts.domain(email).as(EMAIL_DOMAIN));
     columns.addAll(extra);
-    Dataset<Row> mapped = source.select(columns.toArray(Column[]::new));
+    // The users table joined on the user id as the source writes it (the raw record stays the source row's); the
+    // file a row came from is taken before, while the plan has one source.
+    Dataset<Row> withFile = source.withColumn(INPUT_FILE, input_file_name());
+    Dataset<Row> joined = userAccounts == null ? withFile : withFile.join(org.apache.spark.sql.functions.broadcast(
+        userAccounts), rawUserId.equalTo(col(UserAccountsTable.USER)), "left");
+    Dataset<Row> mapped = joined.select(columns.toArray(Column[]::new));
 
     Column ts = col("ts");
     Column reason = when(col("malformed"), lit(RejectReason.MALFORMED_RECORD.name()))
@@ -110,13 +123,22 @@ public final class EventNormalizer {
   }
 
   /** The mapped account id; where it is empty and an email is given ({@code email}), the account of that email. */
-  /** The event's account id, or the one its user's email gives (a webmail user's account named by its user id). */
-  private static Column account(SourceMapping m, String k, EventColumns c, Column email,
-      dev.pql.config.Settings.AccountFromEmail fromEmail, Column userId) {
-    Column mapped = m.string(k + "account-id", c.accountId());
-    if (email == null) return mapped;
-    return coalesce(when(org.apache.spark.sql.functions.trim(mapped).notEqual(""), mapped),
-        EmailAccounts.account(email, userId, fromEmail.webmail()));
+  /**
+   * The first account found, in the configured order: the event's own id, its user's in the users table, its user's
+   * email's (a webmail user's account named by the user). Null steps are not configured; a blank id is none.
+   */
+  private static Column account(Column event, Column users, Column email, List<String> precedence) {
+    List<Column> found = new ArrayList<>();
+    for (String step : precedence) {
+      Column c = switch (step) {
+        case "event" -> event;
+        case "users" -> users;
+        case "email" -> email;
+        default -> throw new IllegalArgumentException("account precedence step " + step);
+      };
+      if (c != null) found.add(when(org.apache.spark.sql.functions.trim(c).notEqual(""), c));
+    }
+    return found.isEmpty() ? lit(null).cast("string") : coalesce(found.toArray(Column[]::new));
   }
 
   /** An email address inside free text; group 1 is its domain. */

@@ -353,8 +353,12 @@ public final class IngestJob {
       AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),
           in.eventColumns().tsUnit(), pseudonyms(in)).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
     }
+    Dataset<Row> userAccounts = !in.users().enabled() || !in.accountPrecedence().contains("users") ? null
+        : UserAccountsTable.of(SourceReader.read(eventSource.sparkSession(), in.users().source(),
+            columnNames(in.users().userId(), in.users().accountId())), in.users());
     return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.keptProperties(),
-        in.accountFromEmail(), pseudonyms(in), in.earliestTimestamp(), latest, carried);
+        in.accountFromEmail(), pseudonyms(in), userAccounts, in.accountPrecedence(), in.earliestTimestamp(), latest,
+        carried);
   }
 
   /** The ids' pseudonyms the settings ask for, keyed from the environment (never from a configuration file). */

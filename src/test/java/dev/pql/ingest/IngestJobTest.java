@@ -551,6 +551,41 @@ class IngestJobTest extends SparkTestBase {
     }
   }
 
+  @Test
+  void anEventsAccountComesFromItselfItsUserInTheUsersTableOrItsEmailInTheConfiguredOrder() throws IOException {
+    Path lake = lake(List.of(
+        "{\"event_id\":\"n1\",\"account_id\":\"a1\",\"user_id\":\"u1\",\"event\":\"Signed In\","
+            + "\"ts\":\"2026-03-01T10:00:00Z\"}",
+        "{\"event_id\":\"n2\",\"account_id\":\" \",\"user_id\":\"u2\",\"event\":\"Signed In\","
+            + "\"ts\":\"2026-03-01T10:00:00Z\"}",
+        emailEvent("n3", "u3", "z@acme.io"),
+        "{\"event_id\":\"n4\",\"user_id\":\"u4\",\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}"),
+        ACCOUNTS);
+    // A product database's users table: u2 is listed in two accounts (the smallest id is taken), a row without a
+    // user says nothing.
+    Path users = lake.resolve("users");
+    Files.createDirectories(users);
+    Files.write(users.resolve("part-1.json"), List.of("{\"id\":\"u1\",\"workspace\":\"a9\"}",
+        "{\"id\":\"u2\",\"workspace\":\"a3\"}", "{\"id\":\"u2\",\"workspace\":\"a2\"}",
+        "{\"id\":\"\",\"workspace\":\"a5\"}"));
+    Map<String, String> withUsers = Map.of("pql.ingest.accounts.source", "none",
+        "pql.ingest.events.account-from-email", "email", "pql.ingest.users.path", users.toString(),
+        "pql.ingest.users.format", "json", "pql.ingest.users.columns.user-id", "id",
+        "pql.ingest.users.columns.account-id", "workspace");
+    Path first = tempDir("pql-w-users");
+    IngestJob.Result r = ingest(settings(lake, first, withUsers), "run-1");
+    assertEquals(Map.of("MISSING_ACCOUNT_ID", 1L), r.rejectedByReason(), "n4: no account anywhere");
+    assertSameRows(spark.sql("SELECT * FROM VALUES ('n1', 'a1'), ('n2', 'a2'), ('n3', 'domain:acme.io') "
+        + "AS t(event_id, account_id)"), table(first, Tables.EVENTS).select("event_id", "account_id"));
+    // The users table first: u1's event goes to a9 although it names a1.
+    Map<String, String> usersFirst = new HashMap<>(withUsers);
+    usersFirst.put("pql.ingest.account-precedence", "[users, event, email]");
+    Path second = tempDir("pql-w-users-first");
+    ingest(settings(lake, second, usersFirst), "run-1");
+    assertSameRows(spark.sql("SELECT * FROM VALUES ('n1', 'a9'), ('n2', 'a2'), ('n3', 'domain:acme.io') "
+        + "AS t(event_id, account_id)"), table(second, Tables.EVENTS).select("event_id", "account_id"));
+  }
+
   private static String emailEvent(String id, String user, String email) {
     return "{\"event_id\":\"" + id + "\",\"user_id\":\"" + user + "\",\"email\":\"" + email + "\","
         + "\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}";
