@@ -75,15 +75,28 @@ public final class Pseudonyms implements java.io.Serializable {
   }
 
   private UserDefinedFunction hash() {
-    byte[] secret = key;
-    UDF1<String, String> f = id -> {
+    return org.apache.spark.sql.functions.udf(new Hmac(key), DataTypes.StringType).withName("pql_pseudonym");
+  }
+
+  /** The keyed hash of one id; each task gets its own copy, whose MAC is made once (not once per row). */
+  private static final class Hmac implements UDF1<String, String> {
+    private final byte[] secret;
+    private transient Mac mac;
+
+    Hmac(byte[] secret) {
+      this.secret = secret;
+    }
+
+    @Override
+    public String call(String id) throws Exception {
       if (id == null) return null;
-      Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+      if (mac == null) {
+        mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+      }
       byte[] digest = mac.doFinal(id.trim().toLowerCase(java.util.Locale.ROOT).getBytes(StandardCharsets.UTF_8));
       return "p:" + HexFormat.of().formatHex(digest, 0, 16);
-    };
-    return org.apache.spark.sql.functions.udf(f, DataTypes.StringType).withName("pql_pseudonym");
+    }
   }
 
   @Override
