@@ -112,6 +112,8 @@ public final class IngestJob {
         : ingest(context, settings, whole, false);
     if (in.enrichment().enabled()) {
       context.log().stage("ingest.enrichment", () -> writeEnrichment(context, in), c -> c);
+    } else if (!context.store().exists(Tables.ENRICHMENT)) {
+      context.store().ensure(Tables.ENRICHMENT); // empty without a source: BI tools and readers find it
     }
     return result;
   }
