@@ -122,7 +122,6 @@ public final class EventNormalizer {
     return keep ? rows : rows.withColumn("raw_record", sha2(col("raw_record"), 256));
   }
 
-  /** The mapped account id; where it is empty and an email is given ({@code email}), the account of that email. */
   /**
    * The first account found, in the configured order: the event's own id, its user's in the users table, its user's
    * email's (a webmail user's account named by the user). Null steps are not configured; a blank id is none.

@@ -241,12 +241,13 @@ public final class IngestJob {
     IngestSettings in = settings.ingest();
     String runId = log.runId();
     Dataset<Row> checked = mappedEvents(eventSource, in, start.plus(in.futureTolerance()));
+    Pseudonyms ids = pseudonyms(in);
 
     Dataset<Row> accountSource =
         in.accountSource() == AccountSource.TABLE
             ? SourceReader.read(spark, in.accounts(), columnNames(in.accountColumns().accountId())) : null;
     Dataset<Row> accountRows = accountSource == null ? null
-        : AccountHistory.states(accountSource, in.accounts().key(), in.accountColumns(), pseudonyms(in))
+        : AccountHistory.states(accountSource, in.accounts().key(), in.accountColumns(), ids)
             .persist(StorageLevel.MEMORY_AND_DISK());
     Dataset<Row> storedAccounts = store.read(Tables.ACCOUNTS);
     if (in.requireKnownAccount() && accountRows != null) {
@@ -255,9 +256,10 @@ public final class IngestJob {
     }
     Dataset<Row> normalized = checked.persist(StorageLevel.MEMORY_AND_DISK());
     // Ids that are emails and no key to hash them: nothing of this batch may be written.
-    pseudonyms(in).check(normalized, in.events().key());
-    if (accountRows != null) pseudonyms(in).check(accountRows.withColumn("user_id", lit(null).cast("string")),
-        in.accounts().key());
+    ids.check(normalized, in.events().key());
+    if (accountRows != null) {
+      ids.check(accountRows.withColumn("user_id", lit(null).cast("string")), in.accounts().key());
+    }
     Dataset<Row> newStates = switch (in.accountSource()) {
       case TABLE -> accountRows.filter(col(EventNormalizer.REASON).isNull());
       case EVENTS -> unprefixed(normalized.filter(col(EventNormalizer.REASON).isNull()));
@@ -351,16 +353,16 @@ public final class IngestJob {
    */
   static Dataset<Row> mappedEvents(Dataset<Row> eventSource, IngestSettings in, Instant latest) {
     List<Column> carried = new ArrayList<>();
+    Pseudonyms ids = pseudonyms(in);
     if (in.accountSource() == AccountSource.EVENTS) {
       AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),
-          in.eventColumns().tsUnit(), pseudonyms(in)).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
+          in.eventColumns().tsUnit(), ids).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
     }
     Dataset<Row> userAccounts = !in.users().enabled() || !in.accountPrecedence().contains("users") ? null
         : UserAccountsTable.of(SourceReader.read(eventSource.sparkSession(), in.users().source(),
             columnNames(in.users().userId(), in.users().accountId())), in.users());
     return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.keptProperties(),
-        in.accountFromEmail(), pseudonyms(in), userAccounts, in.accountPrecedence(), in.earliestTimestamp(), latest,
-        carried);
+        in.accountFromEmail(), ids, userAccounts, in.accountPrecedence(), in.earliestTimestamp(), latest, carried);
   }
 
   /** The ids' pseudonyms the settings ask for, keyed from the environment (never from a configuration file). */
@@ -473,11 +475,14 @@ public final class IngestJob {
   private static StageCounts writeEnrichment(StageContext context, IngestSettings in) {
     Dataset<Row> mapped = enrichmentSource(context.spark(), in).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      long read = mapped.count();
+      // Rows read and rows rejected, in one pass.
+      Row counted = mapped.agg(org.apache.spark.sql.functions.count(lit(1)), org.apache.spark.sql.functions.count(
+          col(EventNormalizer.REASON))).first();
+      long read = counted.getLong(0);
+      long rejectedCount = counted.getLong(1);
       Settings.SourceTable source = in.enrichment().source();
       Dataset<Row> rejected = EventNormalizer.rejected(mapped, source.key(), SourceReader.root(context.spark(), source),
           context.start(), context.log().runId());
-      long rejectedCount = mapped.filter(col(EventNormalizer.REASON).isNotNull()).count();
       context.store().insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source, rejected,
           rejectedCount), in.keepRawRecords()));
       Dataset<Row> usable = EnrichmentRows.usable(mapped)

@@ -19,7 +19,7 @@ import org.apache.spark.sql.types.DataTypes;
  * pseudonym, so events, accounts and conversions still join, run after run. The key travels inside the function
  * Spark sends to its tasks: it appears in no query plan or event log.
  */
-public final class Pseudonyms implements java.io.Serializable {
+public final class Pseudonyms {
   /** Which ids are replaced: those that are email addresses, all of them, or none. */
   public enum Ids { EMAILS, ALL, NONE }
 
@@ -35,9 +35,6 @@ public final class Pseudonyms implements java.io.Serializable {
     this.keyVariable = keyVariable;
     this.key = key;
   }
-
-  /** Ids kept as they are. */
-  public static final Pseudonyms NONE = new Pseudonyms(Ids.NONE, "", null);
 
   /**
    * The pseudonyms the settings ask for, with the key from the environment variable they name. All ids without a
