@@ -28,8 +28,11 @@ final class SampleRun {
   static final String RUN_ID = "it-run";
   static final Duration RUN_TIMEOUT = Duration.ofMinutes(15);
   static final String BUCKET = "pql-it";
-  /** The JVM options of the jobs/pql processes the tests start: a heap that fits beside the others, the tests' GC. */
-  static final String PQL_JAVA_OPTS = "-Xmx2g -XX:+UseParallelGC";
+  /**
+   * The JVM options of the jobs/pql processes the tests start (the pom's it.pql.java.opts): a heap that fits beside
+   * the others, the tests' GC and compiler thresholds for short-lived JVMs.
+   */
+  static final String PQL_JAVA_OPTS = System.getProperty("it.pql.java.opts", "-Xmx2g -XX:+UseParallelGC");
 
   /**
    * What the reference run left: the lake and warehouse as local folders, the secret it ran with, the output of
@@ -47,7 +50,8 @@ final class SampleRun {
    * The configuration of every integration run: 400 accounts over 110 days, most on a trial (enough upgrades to
    * train at this size), short label windows and snapshots from the third week so the model trains on several
    * snapshots before its calibration and locked windows, fewer feature windows, one
-   * regularization point and few optimizer iterations (speed, not quality), and
+   * regularization point and few optimizer iterations (speed, not quality), no code generation (in processes this
+   * short-lived, generating and compiling code cost more than it saves: 8% of one run's CPU time), and
    * no Spark UI (no ports to share).
    */
   static synchronized Path config() {
@@ -55,7 +59,8 @@ final class SampleRun {
     write(config, String.join("\n",
         "include file(\"" + ServiceProcess.HOME.resolve("conf/application.conf") + "\")",
         "pql {",
-        "  spark { master = \"local[2]\", shuffle-partitions = 4, conf { \"spark.ui.enabled\" = \"false\" } }",
+        "  spark { master = \"local[2]\", shuffle-partitions = 4, conf { \"spark.ui.enabled\" = \"false\",",
+        "    \"spark.sql.codegen.wholeStage\" = \"false\", \"spark.sql.codegen.factoryMode\" = \"NO_CODEGEN\" } }",
         "  generate { accounts = 400, days = 110, big-account-event-share = 0.1, trial-share = 0.6 }",
         "  model { horizon-days = 14, driver-horizon-days = 14, evaluation-days = 14, calibration-days = 14,",
         "          min-support = 20, reg-params = [0.003], max-iterations = 25,",
