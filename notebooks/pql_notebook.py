@@ -59,8 +59,10 @@ class Pql:
         return self._to_pandas(dataset, rows)
 
 
-def connect(spark=None, config=None, java_options=("-Xmx2g",)):
-    """pql in this kernel: through `spark` when given (PySpark, Databricks), else in a JVM JPype starts here."""
+def connect(spark=None, config=None, java_options=None):
+    """pql in this kernel: through `spark` when given (PySpark, Databricks), else in a JVM JPype starts here.
+
+    The JVM's options: `java_options`, else PQL_JAVA_OPTS as jobs/pql reads it, else a 2 GB heap."""
     if spark is not None:
         from pyspark.sql import DataFrame
         return Pql(spark._jvm, spark._jsparkSession, lambda ds, rows: DataFrame(ds.limit(rows), spark).toPandas())
@@ -73,6 +75,8 @@ def connect(spark=None, config=None, java_options=("-Xmx2g",)):
         os.environ.setdefault("PQL_HOME", root)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         os.environ.setdefault("PQL_LOG_FILE", os.path.join(os.path.expanduser("~"), ".local/state/pql/pql.log"))
+        if java_options is None:
+            java_options = os.environ.get("PQL_JAVA_OPTS", "-Xmx2g").split()
         options = list(java_options) + ["-XX:+IgnoreUnrecognizedVMOptions", "-Duser.timezone=UTC",
                                         "-Djdk.reflect.useDirectMethodHandle=false",
                                         f"-Dlog4j2.configurationFile={root}/conf/log4j2.properties"]

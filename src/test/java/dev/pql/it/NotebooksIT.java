@@ -44,6 +44,7 @@ class NotebooksIT {
             .toString(), "PQL_LAKE", reference.lake().toString(), "PQL_DRAFT_DIR", work.resolve("drafts").toString(),
         "PQL_LOG_FILE", work.resolve("pql.log").toString()));
     env.put("PYDEVD_DISABLE_FILE_VALIDATION", "1");
+    env.put("PQL_JAVA_OPTS", SampleRun.PQL_JAVA_OPTS); // the kernel's JVM, as the jobs/pql processes of the tests
 
     Map<String, JsonNode> executed = new HashMap<>();
     for (String name : NOTEBOOKS) {
