@@ -48,7 +48,7 @@ class ServeSqlIT {
     long newPqls;
     long leads;
     long events;
-    ServiceProcess server = ServiceProcess.start("pql serve-sql", command, Map.of("PQL_JAVA_OPTS", "-Xmx1g"),
+    ServiceProcess server = ServiceProcess.start("pql serve-sql", command, Map.of("PQL_JAVA_OPTS", SampleRun.PQL_JAVA_OPTS.replace("-Xmx2g", "-Xmx1g")),
         work.resolve("serve-sql.log"));
     try (server) {
       server.awaitOutput("Serving ", Duration.ofMinutes(3));
