@@ -48,8 +48,8 @@ class ServeSqlIT {
     long newPqls;
     long leads;
     long events;
-    ServiceProcess server = ServiceProcess.start("pql serve-sql", command, Map.of("PQL_JAVA_OPTS", SampleRun.PQL_JAVA_OPTS.replace("-Xmx2g", "-Xmx1g")),
-        work.resolve("serve-sql.log"));
+    ServiceProcess server = ServiceProcess.start("pql serve-sql", command,
+        Map.of("PQL_JAVA_OPTS", SampleRun.PQL_JAVA_OPTS.replace("-Xmx2g", "-Xmx1g")), work.resolve("serve-sql.log"));
     try (server) {
       server.awaitOutput("Serving ", Duration.ofMinutes(3));
       try (Connection jdbc = connect("jdbc:hive2://127.0.0.1:" + port + "/pql", server);
