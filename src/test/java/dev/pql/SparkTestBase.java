@@ -72,7 +72,8 @@ public abstract class SparkTestBase {
     store.insertNew(dev.pql.io.Tables.EVENTS, spark.sql("SELECT 'last-event' AS event_id, 'a0' AS account_id, "
         + "CAST(NULL AS STRING) AS user_id, 'Signed In' AS event, TIMESTAMP '" + date + " 10:00:00' AS ts, DATE '"
         + date + "' AS event_date, TIMESTAMP '" + date + " 12:00:00' AS ingested_at, 'r' AS run_id, "
-        + "CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at"));
+        + "CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at, "
+        + "CAST(NULL AS STRING) AS anonymous_id"));
   }
 
   protected static Path tempDir(String prefix) {

@@ -212,7 +212,7 @@ public record Settings(
 
   public record EventColumns(
       String eventId, String accountId, String userId, String event, String ts, String tsUnit, String properties,
-      String receivedAt) {}
+      String receivedAt, String anonymousId) {}
 
   public record AccountColumns(
       String accountId,

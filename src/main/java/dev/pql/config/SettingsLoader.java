@@ -468,7 +468,8 @@ public final class SettingsLoader {
         required(c, ev + "ts"),
         oneOf(c, ev + "ts-unit", Set.of("millis", "seconds")),
         c.getString(ev + "properties"),
-        c.getString(ev + "received-at"));
+        c.getString(ev + "received-at"),
+        c.getString(ev + "anonymous-id"));
     AccountSource accountSource = enumValue(c, base + "accounts.source", AccountSource.class);
     SourceTable accounts = source(c, base + "accounts", accountSource == AccountSource.TABLE);
     String ac = base + "accounts.columns.";

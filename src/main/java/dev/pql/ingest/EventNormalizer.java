@@ -49,13 +49,17 @@ public final class EventNormalizer {
    * @param fromEmail where an event without an account id finds one, or null
    * @param ids which user and account ids are stored as their pseudonyms
    * @param userAccounts each user's account (pql_user_key, pql_user_account: one row per user), or null
+   * @param identityLinks each linked anonymous id's user and account ({@link IdentityStitching#lookup}), or null:
+   *     an event of a linked anonymous id without a user id is the link's user's, and without an account the
+   *     link's account's
    * @param precedence where an event's account is looked for, in order: event, users, email
    * @param earliest timestamps before this instant are out of range
    * @param latest timestamps after this instant are out of range
    */
   public static Dataset<Row> normalize(Dataset<Row> source, String sourceKey, EventColumns c,
       List<String> keptProperties, dev.pql.config.Settings.AccountFromEmail fromEmail, Pseudonyms ids,
-      Dataset<Row> userAccounts, List<String> precedence, Instant earliest, Instant latest, List<Column> extra) {
+      Dataset<Row> userAccounts, Dataset<Row> identityLinks, List<String> precedence, Instant earliest,
+      Instant latest, List<Column> extra) {
     SourceMapping m = new SourceMapping(source, sourceKey);
     String k = sourceKey + ".columns.";
     Column raw = m.rawRecord();
@@ -64,14 +68,19 @@ public final class EventNormalizer {
     boolean emails = fromEmail != null && fromEmail.enabled();
     Column email = emails ? m.string(sourceKey + ".account-from-email", fromEmail.email()) : null;
     Column rawUserId = m.string(k + "user-id", c.userId());
-    Column userId = ids.stored(rawUserId);
+    Column anonymousId = c.anonymousId().isBlank() ? lit(null).cast("string")
+        : ids.stored(m.string(k + "anonymous-id", c.anonymousId()));
+    Column userId = identityLinks == null ? ids.stored(rawUserId)
+        : coalesce(nonBlank(ids.stored(rawUserId)), col(IdentityStitching.LINKED_USER));
     Column userAccount = userAccounts == null ? null : col(UserAccountsTable.ACCOUNT);
+    Column accountId = ids.stored(account(m.string(k + "account-id", c.accountId()), userAccount,
+        email == null ? null : EmailAccounts.account(email, userId, fromEmail.webmail()), precedence));
     List<Column> columns = new ArrayList<>(List.of(
         eventId.as("event_id"),
-        ids.stored(account(m.string(k + "account-id", c.accountId()), userAccount,
-            email == null ? null : EmailAccounts.account(email, userId, fromEmail.webmail()), precedence))
+        (identityLinks == null ? accountId : coalesce(accountId, col(IdentityStitching.LINKED_ACCOUNT)))
             .as("account_id"),
         userId.as("user_id"),
+        anonymousId.as("anonymous_id"),
         m.string(k + "event", c.event()).as("event"),
         m.timestamp(k + "ts", c.ts(), c.tsUnit()).as("ts"),
         tsText.as("ts_text"),
@@ -91,6 +100,9 @@ public final class EventNormalizer {
     Dataset<Row> withFile = source.withColumn(INPUT_FILE, input_file_name());
     Dataset<Row> joined = userAccounts == null ? withFile : withFile.join(org.apache.spark.sql.functions.broadcast(
         userAccounts), rawUserId.equalTo(col(UserAccountsTable.USER)), "left");
+    if (identityLinks != null) {
+      joined = joined.join(identityLinks, anonymousId.equalTo(col(IdentityStitching.LINKED_ANONYMOUS)), "left");
+    }
     Dataset<Row> mapped = joined.select(columns.toArray(Column[]::new));
 
     Column ts = col("ts");
@@ -135,9 +147,14 @@ public final class EventNormalizer {
         case "email" -> email;
         default -> throw new IllegalArgumentException("account precedence step " + step);
       };
-      if (c != null) found.add(when(org.apache.spark.sql.functions.trim(c).notEqual(""), c));
+      if (c != null) found.add(nonBlank(c));
     }
     return found.isEmpty() ? lit(null).cast("string") : coalesce(found.toArray(Column[]::new));
+  }
+
+  /** The value, or null when it is blank. */
+  private static Column nonBlank(Column c) {
+    return when(org.apache.spark.sql.functions.trim(c).notEqual(""), c);
   }
 
   /** An email address inside free text; group 1 is its domain. */

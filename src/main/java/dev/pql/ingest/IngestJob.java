@@ -42,6 +42,7 @@ import org.apache.spark.storage.StorageLevel;
  * count (its event id was already kept, in this run or an earlier one).
  */
 public final class IngestJob {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(IngestJob.class);
   private static final String STATE_PREFIX = "account_state__";
   private static final Set<String> AUDIT = Set.of("ingested_at", "run_id");
   /** Up to this many repeated event ids are broadcast (some 20 MB at most); more are joined by a shuffle. */
@@ -106,7 +107,7 @@ public final class IngestJob {
     Instant latest = context.start().plus(in.futureTolerance());
     // The whole source, planned only: its schema, and the mapping checked against it before any write.
     Dataset<Row> whole = wholeSource(spark, in);
-    mappedEvents(whole, in, latest);
+    mappedEvents(whole, in, latest, null);
     if (in.enrichment().enabled()) enrichmentSource(spark, in); // its mapping checked before any write too
     Result result = SourceReader.streamable(in.events()) ? streamed(context, settings, whole)
         : ingest(context, settings, whole, false);
@@ -240,8 +241,16 @@ public final class IngestJob {
     Instant start = context.start();
     IngestSettings in = settings.ingest();
     String runId = log.runId();
-    Dataset<Row> checked = mappedEvents(eventSource, in, start.plus(in.futureTolerance()));
+    Dataset<Row> checked = mappedEvents(eventSource, in, start.plus(in.futureTolerance()), null);
     Pseudonyms ids = pseudonyms(in);
+    // Anonymous ids: the batch's links beside the stored ones, then the batch mapped again with them.
+    Dataset<Row> batchLinks = null;
+    if (!in.eventColumns().anonymousId().isBlank()) {
+      batchLinks = IdentityStitching.links(checked).persist(StorageLevel.MEMORY_AND_DISK());
+      Dataset<Row> links = IdentityStitching.earliest(store.exists(Tables.IDENTITY_LINKS)
+          ? store.read(Tables.IDENTITY_LINKS) : null, batchLinks);
+      checked = mappedEvents(eventSource, in, start.plus(in.futureTolerance()), IdentityStitching.lookup(links));
+    }
 
     Dataset<Row> accountSource =
         in.accountSource() == AccountSource.TABLE
@@ -272,6 +281,10 @@ public final class IngestJob {
       EventOutcome ev = log.stage("ingest.events", () -> noEvents ? new EventOutcome(0, 0, 0, 0, Map.of())
           : writeEvents(store, normalized, batch.repeated(), batch.events(), in, eventsRoot, start, runId),
           EventOutcome::counts);
+      if (batchLinks != null) {
+        Dataset<Row> linked = batchLinks;
+        log.stage("ingest.identity", () -> writeLinks(store, linked, start, runId), c -> c);
+      }
       AccountOutcome ac = log.stage("ingest.accounts",
           () -> writeAccounts(store, in, normalized, accountRows, newStates, storedAccounts, start, runId,
               accountSource == null ? "" : SourceReader.root(spark, in.accounts())),
@@ -289,6 +302,7 @@ public final class IngestJob {
     } finally {
       normalized.unpersist();
       batch.repeated.unpersist();
+      if (batchLinks != null) batchLinks.unpersist();
       if (accountRows != null) accountRows.unpersist();
     }
   }
@@ -336,22 +350,45 @@ public final class IngestJob {
         .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
   }
 
-  /** The whole event source read and mapped: not yet run (see {@link #mappedEvents(Dataset, IngestSettings, Instant)}). */
+  /**
+   * The whole event source read and mapped: not yet run (see {@link #mappedEvents(Dataset, IngestSettings, Instant,
+   * Dataset)}).
+   */
   static Dataset<Row> mappedEvents(SparkSession spark, IngestSettings in, Instant latest) {
-    return mappedEvents(wholeSource(spark, in), in, latest);
+    return mappedEvents(wholeSource(spark, in), in, latest, null);
+  }
+
+  /**
+   * A batch's links stored (the earliest of each anonymous id kept), and the stored events of its anonymous ids that
+   * have no user yet given the linked user, their ingested_at moved to this run's so the features stage rebuilds
+   * their days. Counts: links read, stored (new or earlier than the stored one), events attributed; one batch's
+   * replay changes nothing.
+   */
+  private static StageCounts writeLinks(DeltaStore store, Dataset<Row> links, Instant start, String runId) {
+    long read = links.count();
+    MergeCounts stored = store.keepEarliest(Tables.IDENTITY_LINKS, IdentityStitching.stored(links, start, runId),
+        "first_seen_at");
+    Dataset<Row> current = store.read(Tables.IDENTITY_LINKS).join(links.select("anonymous_id"), "anonymous_id");
+    long attributed = store.updateMatching(Tables.EVENTS, current,
+        "t.anonymous_id = s.anonymous_id AND t.user_id IS NULL",
+        Map.of("user_id", "s.user_id", "ingested_at", "CAST('" + start + "' AS TIMESTAMP)"));
+    LOG.info("identity: {} link(s) in the batch, {} stored, {} earlier event(s) attributed to their user", read,
+        stored.inserted() + stored.updated(), attributed);
+    return new StageCounts(read, stored.inserted() + stored.updated(), 0, read - stored.inserted() - stored.updated());
   }
 
   /** The whole event source, its id columns read as written. */
   private static Dataset<Row> wholeSource(SparkSession spark, IngestSettings in) {
     return SourceReader.read(spark, in.events(), columnNames(in.eventColumns().eventId(),
-        in.eventColumns().accountId(), in.eventColumns().userId()));
+        in.eventColumns().accountId(), in.eventColumns().userId(), in.eventColumns().anonymousId()));
   }
 
   /**
    * The event source mapped (with the account-state columns it carries when accounts come from events): not yet
    * run, so a mapping that does not fit fails here, before any write.
    */
-  static Dataset<Row> mappedEvents(Dataset<Row> eventSource, IngestSettings in, Instant latest) {
+  static Dataset<Row> mappedEvents(Dataset<Row> eventSource, IngestSettings in, Instant latest,
+      Dataset<Row> identityLinks) {
     List<Column> carried = new ArrayList<>();
     Pseudonyms ids = pseudonyms(in);
     if (in.accountSource() == AccountSource.EVENTS) {
@@ -362,7 +399,8 @@ public final class IngestJob {
         : UserAccountsTable.of(SourceReader.read(eventSource.sparkSession(), in.users().source(),
             columnNames(in.users().userId(), in.users().accountId())), in.users());
     return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.keptProperties(),
-        in.accountFromEmail(), ids, userAccounts, in.accountPrecedence(), in.earliestTimestamp(), latest, carried);
+        in.accountFromEmail(), ids, userAccounts, identityLinks, in.accountPrecedence(), in.earliestTimestamp(),
+        latest, carried);
   }
 
   /** The ids' pseudonyms the settings ask for, keyed from the environment (never from a configuration file). */

@@ -353,6 +353,20 @@ public final class DeltaStore {
     return Long.parseLong(metrics.getOrDefault("numUpdatedRows", "0"));
   }
 
+  /**
+   * Updates the stored rows that match a row of {@code rows} on {@code on} (a SQL condition over t, the table, and
+   * s, the rows; each stored row matches one row at most) with {@code set} (column: SQL expression), in one MERGE;
+   * returns the rows updated. No commit when nothing matches.
+   */
+  public long updateMatching(TableContract table, Dataset<Row> rows, String on, Map<String, String> set) {
+    if (!exists(table)) return 0;
+    Dataset<Row> matched = read(table).as("t").join(rows.as("s"), functions.expr(on), "left_semi");
+    if (matched.isEmpty()) return 0; // no empty commit
+    Map<String, String> metrics = commit(table, () -> DeltaTable.forPath(spark, path(table)).as("t")
+        .merge(rows.as("s"), functions.expr(on)).whenMatched().updateExpr(set).execute());
+    return Long.parseLong(metrics.getOrDefault("numTargetRowsUpdated", "0"));
+  }
+
   /** Deletes the rows matching a SQL condition in one commit; returns the rows deleted. */
   public long delete(TableContract table, String condition) {
     if (!exists(table) || read(table).filter(condition).isEmpty()) return 0; // no empty commit

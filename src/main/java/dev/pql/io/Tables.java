@@ -36,6 +36,22 @@ public final class Tables {
           + "(pql.ingest.events.keep-properties; none by default), as strings")
       .optional("received_at", TimestampType,
           "When the event reached the source (pql.ingest.events.columns.received-at, UTC); null when unknown")
+      .optional("anonymous_id", StringType, "The visitor id the source gave it before a login "
+          + "(pql.ingest.events.columns.anonymous-id); its user_id is the linked user's (identity_links) once a link "
+          + "is known, in the batch that brings the link or later")
+      .build();
+
+  public static final TableContract IDENTITY_LINKS = TableContract.table("identity_links",
+          "One row per anonymous id linked to a user: the first event that carried both ids (the earliest of a "
+              + "batch; an earlier one in a later batch replaces it). Every event of the anonymous id without a user "
+              + "is that user's, and without an account that user's account, retroactively.")
+      .key("anonymous_id")
+      .required("anonymous_id", StringType, "The visitor id before a login (stored as events store it)")
+      .required("user_id", StringType, "The user it is linked to")
+      .optional("account_id", StringType, "The account of the linking event; null when it had none")
+      .required("first_seen_at", TimestampType, "When the link happened: the linking event's time (UTC)")
+      .required("ingested_at", TimestampType, "Start of the ingest run that stored the link (UTC)")
+      .required("run_id", StringType, "Id of the run that stored the link")
       .build();
 
   public static final TableContract EVENTS_REJECTED = TableContract.table("events_rejected",
@@ -708,7 +724,7 @@ public final class Tables {
 
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, EVENTS_DUPLICATES, ACCOUNTS,
-      CONVERSIONS, ENRICHMENT, PIPELINE_RUNS,
+      CONVERSIONS, ENRICHMENT, IDENTITY_LINKS, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, ACCOUNT_EVENT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS,
       DISCOVERED_RULES, THRESHOLD_CURVES, PQL_SCORES, PQL_LEADS_CURRENT, PQL_QUALIFICATIONS, PQL_NEW,
       PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS, PQL_FUNNEL);

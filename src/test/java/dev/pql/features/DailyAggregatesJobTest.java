@@ -23,7 +23,8 @@ class DailyAggregatesJobTest extends SparkTestBase {
   private static Dataset<Row> events(String where) {
     return spark.sql("""
         SELECT event_id, account_id, user_id, event, ts, to_date(ts) AS event_date, ingested_at, 'r' AS run_id,
-               CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at
+               CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at,
+               CAST(NULL AS STRING) AS anonymous_id
         FROM VALUES
           ('e1', 'a1', 'u1', 'Message Sent', TIMESTAMP '2026-03-01 15:00:00', TIMESTAMP '2026-03-03 00:00:00'),
           ('e2', 'a1', 'u2', 'Message Sent', TIMESTAMP '2026-03-02 13:30:00', TIMESTAMP '2026-03-03 00:00:00'),

@@ -96,7 +96,8 @@ class EnrichmentTest extends SparkTestBase {
     store.insertNew(Tables.EVENTS, spark.sql("""
         SELECT concat('e', id) AS event_id, concat('a', id % 3) AS account_id, 'u' AS user_id, 'Message Sent' AS event,
                ts, to_date(ts) AS event_date, TIMESTAMP '2026-03-01 00:00:00' AS ingested_at, 'r' AS run_id,
-               CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at
+               CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at,
+               CAST(NULL AS STRING) AS anonymous_id
         FROM (SELECT id, TIMESTAMP '2026-02-01 09:00:00' + make_interval(0, 0, 0, CAST(id / 3 AS INT), 0, 0, 0) AS ts
               FROM range(0, 75))"""));
     store.insertNew(Tables.ACCOUNTS, spark.sql("""

@@ -46,7 +46,8 @@ class FeaturesJobTest extends SparkTestBase {
         SELECT concat('e', id) AS event_id, concat('a', id % 3) AS account_id, concat('u', id % 5) AS user_id,
                CASE WHEN id % 4 = 0 THEN 'Signed In' ELSE 'Message Sent' END AS event,
                ts, to_date(ts) AS event_date, TIMESTAMP '2026-04-01 00:00:00' AS ingested_at, 'r' AS run_id,
-               CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at
+               CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at,
+               CAST(NULL AS STRING) AS anonymous_id
         FROM (SELECT id, TIMESTAMP '2026-02-01 00:00:00' + make_interval(0, 0, 0, 0, CAST(id AS INT), 0, 0) AS ts
               FROM range(0, 1000))"""));
     store.insertNew(Tables.ACCOUNTS, spark.sql("""
@@ -66,7 +67,8 @@ class FeaturesJobTest extends SparkTestBase {
     store.insertNew(Tables.EVENTS, spark.sql("""
         SELECT event_id, 'a0' AS account_id, 'u0' AS user_id, event, ts, to_date(ts) AS event_date,
                TIMESTAMP '2026-04-01 00:00:00' AS ingested_at, 'r' AS run_id,
-               CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at
+               CAST(NULL AS MAP<STRING, STRING>) AS properties, CAST(NULL AS TIMESTAMP) AS received_at,
+               CAST(NULL AS STRING) AS anonymous_id
         FROM VALUES ('c1', 'Checkout Started', TIMESTAMP '2026-02-01 02:00:00'),
                     ('c2', 'Plan Upgraded', TIMESTAMP '2026-02-01 03:00:00') AS e(event_id, event, ts)"""));
     Settings excluding = SettingsLoader.load(null, null, Map.of("pql.warehouse", store.warehouse(),

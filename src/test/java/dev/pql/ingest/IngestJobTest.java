@@ -586,6 +586,55 @@ class IngestJobTest extends SparkTestBase {
         + "AS t(event_id, account_id)"), table(second, Tables.EVENTS).select("event_id", "account_id"));
   }
 
+  @Test
+  void anAnonymousIdsEventsAreItsUsersOnceALinkIsSeenInTheSameBatchOrALaterOne() throws IOException {
+    // Batch 1: d2's anonymous event without an account is linked by d2's login in the same batch; d1's are not yet
+    // (the one with an account is kept without a user, the one without is rejected for want of an account).
+    Path lake = lake(List.of(anonymous("x1", "d1", "a1", null, "2026-03-01T09:00:00Z"),
+        anonymous("x2", "d1", null, null, "2026-03-01T09:30:00Z"),
+        anonymous("x3", "d2", null, null, "2026-03-01T10:00:00Z"),
+        anonymous("x4", "d2", "a2", "u2", "2026-03-01T11:00:00Z")), ACCOUNTS);
+    Path warehouse = tempDir("pql-w-identity");
+    Settings s = settings(lake, warehouse, Map.of("pql.ingest.accounts.source", "none",
+        "pql.ingest.events.columns.anonymous-id", "anonymous_id"));
+    IngestJob.Result first = ingest(s, "run-1");
+    assertEquals(Map.of("MISSING_ACCOUNT_ID", 1L), first.rejectedByReason(), "x2: no account and no link yet");
+    // Batch 2: d1's login links it (x1, stored, becomes u1's), a later event of d1 takes u1 and a1, an unlinked
+    // anonymous id stays without a user, and a second user on d2 keeps their own events (the first link stays).
+    Files.write(lake.resolve("events/part-2.json"), List.of(anonymous("x5", "d1", "a1", "u1", "2026-03-03T08:00:00Z"),
+        anonymous("x6", "d1", null, null, "2026-03-04T08:00:00Z"),
+        anonymous("x7", "d9", "a1", null, "2026-03-04T09:00:00Z"),
+        anonymous("x8", "d2", "a2", "u5", "2026-03-05T08:00:00Z")));
+    IngestJob.Result second = ingest(s, "run-2");
+    assertEquals(Map.of(), second.rejectedByReason());
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES ('x1', 'a1', 'u1', 'd1'), ('x3', 'a2', 'u2', 'd2'), ('x4', 'a2', 'u2', 'd2'),
+          ('x5', 'a1', 'u1', 'd1'), ('x6', 'a1', 'u1', 'd1'), ('x7', 'a1', NULL, 'd9'), ('x8', 'a2', 'u5', 'd2')
+          AS t(event_id, account_id, user_id, anonymous_id)"""),
+        table(warehouse, Tables.EVENTS).select("event_id", "account_id", "user_id", "anonymous_id"));
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES ('d1', 'u1', 'a1', TIMESTAMP '2026-03-03 08:00:00', 'run-2'),
+          ('d2', 'u2', 'a2', TIMESTAMP '2026-03-01 11:00:00', 'run-1')
+          AS t(anonymous_id, user_id, account_id, first_seen_at, run_id)"""),
+        table(warehouse, Tables.IDENTITY_LINKS).select("anonymous_id", "user_id", "account_id", "first_seen_at",
+            "run_id"));
+    // The run log: batch 2 read two links (d1's and d2's second), stored one, and d2's was known.
+    Row identity = table(warehouse, Tables.PIPELINE_RUNS).filter("run_id = 'run-2' AND stage = 'ingest.identity'")
+        .first();
+    assertEquals(List.of(2L, 1L, 0L, 1L), List.of(identity.<Long>getAs("rows_in"), identity.<Long>getAs("rows_out"),
+        identity.<Long>getAs("rows_rejected"), identity.<Long>getAs("rows_duplicate")));
+    // A rerun without a new file changes nothing.
+    long version = new DeltaStore(spark, warehouse.toString()).version(Tables.EVENTS);
+    ingest(s, "run-3");
+    assertEquals(version, new DeltaStore(spark, warehouse.toString()).version(Tables.EVENTS));
+  }
+
+  private static String anonymous(String id, String anonymousId, String account, String user, String ts) {
+    return "{\"event_id\":\"" + id + "\",\"anonymous_id\":\"" + anonymousId + "\","
+        + (account == null ? "" : "\"account_id\":\"" + account + "\",")
+        + (user == null ? "" : "\"user_id\":\"" + user + "\",") + "\"event\":\"Message Sent\",\"ts\":\"" + ts + "\"}";
+  }
+
   private static String emailEvent(String id, String user, String email) {
     return "{\"event_id\":\"" + id + "\",\"user_id\":\"" + user + "\",\"email\":\"" + email + "\","
         + "\"event\":\"Signed In\",\"ts\":\"2026-03-01T10:00:00Z\"}";
