@@ -37,6 +37,13 @@ class VendorSamplesTest extends SparkTestBase {
         ('globex', 'u7', 'Plan Upgraded', TIMESTAMP '2026-03-02 08:15:00')
         AS t(account_id, user_id, event, ts)""";
 
+  /**
+   * The same with the page a visitor on device d1 viewed before logging in as u1 of acme: stitched to u1 and acme by
+   * the login event, which carries both ids (the mappings that name an anonymous id).
+   */
+  static final String KEPT_STITCHED = KEPT.replace("TIMESTAMP '2026-03-02 08:15:00')",
+      "TIMESTAMP '2026-03-02 08:15:00'),\n        ('acme', 'u1', 'Page Viewed', TIMESTAMP '2026-03-01 09:00:00')");
+
   @Test
   void amplitudesExportApiFilesGzippedJsonLines() throws IOException {
     Path lake = tempDir("pql-amplitude");
@@ -59,9 +66,12 @@ class VendorSamplesTest extends SparkTestBase {
         "{\"$insert_id\":\"ins-5\",\"event_type\":\"Message Sent\",\"event_time\":",
         "{\"$insert_id\":\"ins-6\",\"uuid\":\"9a6\",\"amplitude_id\":505,\"event_type\":\"Plan Upgraded\","
             + "\"event_time\":\"2026-03-02 08:15:00.000000\",\"user_id\":\"u7\",\"device_id\":\"d7\","
-            + "\"groups\":{\"company\":[\"globex\"]},\"event_properties\":{\"from_plan\":\"free\",\"to_plan\":\"team\"}}"));
-    assertAccountedFor("amplitude.conf", lake, 7, 3, 1,
-        Map.of("MISSING_ACCOUNT_ID", 1L, "UNPARSEABLE_TIMESTAMP", 1L, "MALFORMED_RECORD", 1L));
+            + "\"groups\":{\"company\":[\"globex\"]},\"event_properties\":{\"from_plan\":\"free\",\"to_plan\":\"team\"}}",
+        "{\"$insert_id\":\"ins-7\",\"uuid\":\"9a7\",\"amplitude_id\":501,\"event_type\":\"Page Viewed\","
+            + "\"event_time\":\"2026-03-01 09:00:00.000000\",\"user_id\":null,\"device_id\":\"d1\",\"groups\":{},"
+            + "\"event_properties\":{}}"));
+    assertAccountedFor("amplitude.conf", lake, 8, 4, 1,
+        Map.of("MISSING_ACCOUNT_ID", 1L, "UNPARSEABLE_TIMESTAMP", 1L, "MALFORMED_RECORD", 1L), KEPT_STITCHED);
   }
 
   @Test
@@ -82,11 +92,12 @@ class VendorSamplesTest extends SparkTestBase {
         "{\"event\":\"Message Sent\",\"properties\":{\"time\":17723",
         "{\"event\":\"Plan Upgraded\",\"properties\":{\"time\":1772439300,\"distinct_id\":\"u7\","
             + "\"$insert_id\":\"mx-5\",\"$user_id\":\"u7\",\"company_id\":\"globex\",\"from_plan\":\"free\","
-            + "\"to_plan\":\"team\"}}"));
-    // The anonymous event's user is its device id, as Mixpanel's distinct_id has it before an identify.
-    assertAccountedFor("mixpanel.conf", lake, 7, 3, 1,
-        Map.of("MISSING_ACCOUNT_ID", 1L, "UNPARSEABLE_TIMESTAMP", 1L, "MALFORMED_RECORD", 1L),
-        KEPT.replace("CAST(NULL AS STRING), 'Dashboard Viewed'", "'$device:d2', 'Dashboard Viewed'"));
+            + "\"to_plan\":\"team\"}}",
+        "{\"event\":\"Page Viewed\",\"properties\":{\"time\":1772355600,\"distinct_id\":\"$device:d1\","
+            + "\"$insert_id\":\"mx-6\",\"$device_id\":\"d1\"}}"));
+    // A distinct_id of $device:... is no user: the visitor's, until the login that carries $user_id beside it.
+    assertAccountedFor("mixpanel.conf", lake, 8, 4, 1,
+        Map.of("MISSING_ACCOUNT_ID", 1L, "UNPARSEABLE_TIMESTAMP", 1L, "MALFORMED_RECORD", 1L), KEPT_STITCHED);
   }
 
   @Test
@@ -135,10 +146,13 @@ class VendorSamplesTest extends SparkTestBase {
           ('e-4', 'event', 'messaging', 'Message Sent', 'u1', 'd1', CAST(NULL AS TIMESTAMP),
            TIMESTAMP '2026-03-01 12:30:00', 'acme'),
           ('e-5', 'event', 'billing', 'Plan Upgraded', 'u7', 'd7', TIMESTAMP '2026-03-02 08:15:00',
-           TIMESTAMP '2026-03-02 08:15:02', 'globex')
+           TIMESTAMP '2026-03-02 08:15:02', 'globex'),
+          ('e-6', 'Page Viewed', CAST(NULL AS STRING), CAST(NULL AS STRING), CAST(NULL AS STRING), 'd1',
+           TIMESTAMP '2026-03-01 09:00:00', TIMESTAMP '2026-03-01 09:00:01', CAST(NULL AS STRING))
           AS t(event_id, event_name, se_category, se_action, user_id, domain_userid, derived_tstamp,
                collector_tstamp, workspace)""").write().parquet(lake.resolve("snowplow/events").toString());
-    assertAccountedFor("snowplow.conf", lake, 6, 3, 1, Map.of("MISSING_ACCOUNT_ID", 1L, "MISSING_TIMESTAMP", 1L));
+    assertAccountedFor("snowplow.conf", lake, 7, 4, 1, Map.of("MISSING_ACCOUNT_ID", 1L, "MISSING_TIMESTAMP", 1L),
+        KEPT_STITCHED);
   }
 
   private void assertAccountedFor(String mapping, Path lake, long read, long kept, long duplicates,
