@@ -627,6 +627,22 @@ class IngestJobTest extends SparkTestBase {
     long version = new DeltaStore(spark, warehouse.toString()).version(Tables.EVENTS);
     ingest(s, "run-3");
     assertEquals(version, new DeltaStore(spark, warehouse.toString()).version(Tables.EVENTS));
+
+    // Snapshots around d1's login (03-03 08:00), built after it: on 03-03, a1's one message of 03-01 is u1's
+    // (anonymous when sent); on 03-06, a1 has x1, x5, x6 and x7 (four messages, one user: x7's visitor is unknown)
+    // and a2 x3, x4 and x8 (three messages by u2 and u5).
+    dev.pql.io.StageContext context = dev.pql.io.StageContext.open(spark, warehouse.toString(), "run-4", "features",
+        RUN_START);
+    dev.pql.pipeline.Stages.features(dev.pql.pipeline.StageRunner.forCommand(context), s,
+        List.of(java.time.LocalDate.parse("2026-03-03"), java.time.LocalDate.parse("2026-03-06")));
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES ('a1', DATE '2026-03-03', 1L, 1L, 1L), ('a1', DATE '2026-03-06', 4L, 1L, 1L),
+          ('a2', DATE '2026-03-03', 2L, 1L, 1L), ('a2', DATE '2026-03-06', 3L, 2L, 2L)
+          AS t(account_id, as_of_date, cnt_7d__message_sent, users_7d__message_sent, active_users_7d)"""),
+        dev.pql.features.FeatureStore.snapshots(context.store()).selectExpr("account_id", "as_of_date",
+            "CAST(cnt_7d__message_sent AS BIGINT) AS cnt_7d__message_sent",
+            "CAST(users_7d__message_sent AS BIGINT) AS users_7d__message_sent",
+            "CAST(active_users_7d AS BIGINT) AS active_users_7d"));
   }
 
   private static String anonymous(String id, String anonymousId, String account, String user, String ts) {
