@@ -116,6 +116,8 @@ public final class IngestJob {
     } else if (!context.store().exists(Tables.ENRICHMENT)) {
       context.store().ensure(Tables.ENRICHMENT); // empty without a source: BI tools and readers find it
     }
+    // Empty without an anonymous id, or before the first link: as every table of the contracts, it exists.
+    if (!context.store().exists(Tables.IDENTITY_LINKS)) context.store().ensure(Tables.IDENTITY_LINKS);
     return result;
   }
 
@@ -366,6 +368,7 @@ public final class IngestJob {
    */
   private static StageCounts writeLinks(DeltaStore store, Dataset<Row> links, Instant start, String runId) {
     long read = links.count();
+    if (read == 0) return StageCounts.NONE; // no empty commit
     MergeCounts stored = store.keepEarliest(Tables.IDENTITY_LINKS, IdentityStitching.stored(links, start, runId),
         "first_seen_at");
     Dataset<Row> current = store.read(Tables.IDENTITY_LINKS).join(links.select("anonymous_id"), "anonymous_id");
