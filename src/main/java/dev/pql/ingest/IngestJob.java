@@ -375,9 +375,10 @@ public final class IngestJob {
     long attributed = store.updateMatching(Tables.EVENTS, current,
         "t.anonymous_id = s.anonymous_id AND t.user_id IS NULL",
         Map.of("user_id", "s.user_id", "ingested_at", "CAST('" + start + "' AS TIMESTAMP)"));
-    LOG.info("identity: {} link(s) in the batch, {} stored, {} earlier event(s) attributed to their user", read,
-        stored.inserted() + stored.updated(), attributed);
-    return new StageCounts(read, stored.inserted() + stored.updated(), 0, read - stored.inserted() - stored.updated());
+    long kept = stored.inserted() + stored.updated();
+    LOG.info("identity: {} link(s) in the batch, {} stored, {} earlier event(s) attributed to their user", read, kept,
+        attributed);
+    return new StageCounts(read, kept, 0, read - kept);
   }
 
   /** The whole event source, its id columns read as written. */
