@@ -104,7 +104,7 @@ class VendorSamplesTest extends SparkTestBase {
   void posthogsBatchExportWithPropertiesAsAJsonString() throws IOException {
     Path lake = tempDir("pql-posthog");
     // Batch export: uuid the event id (a retry keeps it), properties a JSON string with $group_0, timestamp with
-    // a zone, an $identify event linking the anonymous id.
+    // a zone, an $identify event linking the visitor's anonymous distinct_id to the user's.
     String first = "{\"uuid\":\"0190-1\",\"event\":\"Message Sent\",\"distinct_id\":\"u1\",\"person_id\":\"p-1\","
         + "\"timestamp\":\"2026-03-01T11:00:00+01:00\",\"created_at\":\"2026-03-01T10:00:03Z\","
         + "\"properties\":\"{\\\"$group_0\\\":\\\"acme\\\",\\\"$browser\\\":\\\"Firefox\\\"}\"}";
@@ -118,9 +118,18 @@ class VendorSamplesTest extends SparkTestBase {
         "{\"uuid\":\"0190-5\",\"event\":",
         "{\"uuid\":\"0190-6\",\"event\":\"Plan Upgraded\",\"distinct_id\":\"u7\",\"person_id\":\"p-7\","
             + "\"timestamp\":\"2026-03-02T08:15:00Z\",\"properties\":\"{\\\"$group_0\\\":\\\"globex\\\","
-            + "\\\"from_plan\\\":\\\"free\\\",\\\"to_plan\\\":\\\"team\\\"}\"}"));
-    assertAccountedFor("posthog.conf", lake, 7, 3, 1,
-        Map.of("MISSING_ACCOUNT_ID", 1L, "UNPARSEABLE_TIMESTAMP", 1L, "MALFORMED_RECORD", 1L));
+            + "\\\"from_plan\\\":\\\"free\\\",\\\"to_plan\\\":\\\"team\\\"}\"}",
+        // Before the login: the visitor's anonymous distinct_id, no group; then the login's $identify event.
+        "{\"uuid\":\"0190-7\",\"event\":\"Page Viewed\",\"distinct_id\":\"0190d1\",\"person_id\":\"p-9\","
+            + "\"timestamp\":\"2026-03-01T09:00:00Z\",\"properties\":\"{\\\"$is_identified\\\":false}\"}",
+        "{\"uuid\":\"0190-8\",\"event\":\"$identify\",\"distinct_id\":\"u1\",\"person_id\":\"p-1\","
+            + "\"timestamp\":\"2026-03-01T09:05:00Z\",\"properties\":\"{\\\"$anon_distinct_id\\\":\\\"0190d1\\\","
+            + "\\\"$is_identified\\\":true,\\\"$group_0\\\":\\\"acme\\\"}\"}"));
+    // The visitor's page is u1's and acme's, as the $identify event says; that event is kept as PostHog keeps it.
+    assertAccountedFor("posthog.conf", lake, 9, 5, 1,
+        Map.of("MISSING_ACCOUNT_ID", 1L, "UNPARSEABLE_TIMESTAMP", 1L, "MALFORMED_RECORD", 1L),
+        KEPT_STITCHED.replace("09:00:00')",
+            "09:00:00'),\n        ('acme', 'u1', '$identify', TIMESTAMP '2026-03-01 09:05:00')"));
   }
 
   @Test
