@@ -128,8 +128,9 @@ public final class LakeGenerator {
       write(states.drop("domain_class").coalesce(Math.min(g.files(), 2)), out + "/generic/accounts");
     }
     if (g.writes("segment")) writeSegment(sourceEvents, states, g, out);
-    // Faulty rows included, as the generic layout has them; only the column naming their fault is left out.
-    Dataset<Row> exported = sourceEvents.drop("fault");
+    // Faulty rows included, as the generic layout has them; only the column naming their fault is left out, and
+    // each user's first events are a visitor's before the login.
+    Dataset<Row> exported = VendorLayouts.withLogins(sourceEvents);
     if (g.writes("amplitude")) VendorLayouts.amplitude(exported, g.files(), out);
     if (g.writes("mixpanel")) VendorLayouts.mixpanel(exported, g.files(), out);
     if (g.writes("posthog")) VendorLayouts.posthog(exported, g.files(), out);

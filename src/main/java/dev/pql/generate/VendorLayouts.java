@@ -3,12 +3,15 @@ package dev.pql.generate;
 import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.dense_rank;
 import static org.apache.spark.sql.functions.date_format;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.lower;
 import static org.apache.spark.sql.functions.map_concat;
 import static org.apache.spark.sql.functions.map;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.regexp_replace;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.to_json;
@@ -17,6 +20,7 @@ import static org.apache.spark.sql.functions.when;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.SaveMode;
 
 /**
@@ -40,6 +44,11 @@ import org.apache.spark.sql.SaveMode;
  *                          se_category, se_action, collector_tstamp, derived_tstamp, dvce_created_tstamp,
  *                          user_id, domain_userid, user_ipaddress, contexts_com_acme_workspace_1 [{id}]
  * </pre>
+ *
+ * <p>Each user's first two events are a visitor's before the login (Amplitude, Mixpanel, Snowplow): the device id
+ * without the user id, as these tools record a visitor, when the user has at least four events without a fault
+ * (the later ones carry both ids, which links them). PostHog links only through an $identify event, not written
+ * here: its layout keeps every user id.
  */
 final class VendorLayouts {
   private VendorLayouts() {}
@@ -47,6 +56,31 @@ final class VendorLayouts {
   /** A time as Amplitude exports it: UTC, a space, microseconds, no zone. */
   private static Column amplitudeTime(Column ts) {
     return date_format(ts, "yyyy-MM-dd HH:mm:ss.SSSSSS");
+  }
+
+  /** The column saying an event came before its user's login: its user id is left out where the tool would. */
+  static final String BEFORE_LOGIN = "before_login";
+
+  /**
+   * The events with {@value #BEFORE_LOGIN}: each user's first two events without a fault (late ones included), and
+   * their re-sent copies, when the user has at least four; the generator's fault column dropped.
+   */
+  static Dataset<Row> withLogins(Dataset<Row> events) {
+    Column clean = col("fault").isNull().or(col("fault").equalTo("LATE")).and(col("user_id").isNotNull())
+        .and(col("event_id").isNotNull());
+    Dataset<Row> ranked = events.withColumn("pql_clean", clean)
+        .withColumn("pql_rank", dense_rank().over(Window.partitionBy(col("user_id"), col("pql_clean"))
+            .orderBy(col("ts"), col("event_id"))))
+        .withColumn("pql_events", count(lit(1)).over(Window.partitionBy(col("user_id"), col("pql_clean"))));
+    Column first = col("pql_clean").and(col("pql_rank").leq(2)).and(col("pql_events").geq(4));
+    return ranked.withColumn(BEFORE_LOGIN, max(when(first, 1).otherwise(0)).over(Window.partitionBy(col("event_id")))
+            .equalTo(1).and(col("event_id").isNotNull()))
+        .drop("pql_clean", "pql_rank", "pql_events", "fault");
+  }
+
+  /** The user id, or none before the login. */
+  private static Column userUnlessBeforeLogin() {
+    return when(col(BEFORE_LOGIN), lit(null).cast("string")).otherwise(col("user_id"));
   }
 
   /** An anonymous device id standing for a user's browser or phone. */
@@ -63,7 +97,7 @@ final class VendorLayouts {
         amplitudeTime(col("ts")).as("event_time"),
         amplitudeTime(col("ts")).as("client_event_time"),
         amplitudeTime(col("received_at")).as("server_received_time"),
-        col("user_id"),
+        userUnlessBeforeLogin().as("user_id"),
         device(col("user_id")).as("device_id"),
         expr("abs(xxhash64(user_id)) % 1000000000").as("amplitude_id"),
         struct(array(col("account_id")).as("company")).as("groups"),
@@ -78,9 +112,10 @@ final class VendorLayouts {
     // The event's own properties beside Mixpanel's, in one object; `time` and `mp_processing_time_ms` are numbers
     // (absent when unknown), so each line is written as Mixpanel writes it rather than through a schema.
     Column strings = to_json(map_concat(col("properties"), map(
-        lit("distinct_id"), col("user_id"),
+        lit("distinct_id"), when(col(BEFORE_LOGIN), concat(lit("$device:"), device(col("user_id"))))
+            .otherwise(col("user_id")),
         lit("$insert_id"), col("event_id"),
-        lit("$user_id"), col("user_id"),
+        lit("$user_id"), userUnlessBeforeLogin(),
         lit("$device_id"), device(col("user_id")),
         lit("company_id"), col("account_id"))));
     Column numbers = concat(
@@ -121,7 +156,7 @@ final class VendorLayouts {
         col("received_at").as("collector_tstamp"),
         col("ts").as("dvce_created_tstamp"),
         col("ts").as("derived_tstamp"),
-        col("user_id"),
+        userUnlessBeforeLogin().as("user_id"),
         device(col("user_id")).as("domain_userid"),
         lit("203.0.113.7").as("user_ipaddress"),
         when(col("account_id").isNotNull(), array(struct(col("account_id").as("id"))))

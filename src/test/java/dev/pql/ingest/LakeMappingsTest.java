@@ -1,6 +1,7 @@
 package dev.pql.ingest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pql.SparkTestBase;
@@ -66,6 +67,12 @@ class LakeMappingsTest extends SparkTestBase {
     assertEquals(truth.get("rows.timestamp_out_of_range"), r.rejectedByReason().get("TIMESTAMP_OUT_OF_RANGE"));
   }
 
+  /** Per layout whose visitors log in: its format and the filter that finds an event before the login. */
+  static final Map<String, String[]> PRE_LOGIN = Map.of(
+      "amplitude", new String[] {"json", "user_id IS NULL AND device_id IS NOT NULL"},
+      "mixpanel", new String[] {"json", "properties.distinct_id LIKE '$device:%' AND properties.`$user_id` IS NULL"},
+      "snowplow", new String[] {"parquet", "user_id IS NULL AND domain_userid IS NOT NULL"});
+
   @Test
   void eachAnalyticsToolsExportIngestsTheSameEventsByConfigurationAlone() {
     String[] columns = {"event_id", "account_id", "user_id", "event", "date_trunc('second', ts) AS ts", "event_date"};
@@ -76,6 +83,12 @@ class LakeMappingsTest extends SparkTestBase {
       assertTruth(r);
       assertEquals(truth.get("accounts"), r.accounts(), vendor);
       DeltaStore store = new DeltaStore(spark, warehouse.toString());
+      // Each user's first events there are a visitor's, without the user id: stitched, they are the user's again.
+      if (PRE_LOGIN.containsKey(vendor)) {
+        String[] read = PRE_LOGIN.get(vendor);
+        long visits = spark.read().format(read[0]).load(lake + "/" + vendor + "/events").filter(read[1]).count();
+        assertTrue(visits > 100, vendor + ": " + visits + " events before a login");
+      }
       // Mixpanel keeps whole seconds: every layout is compared at that precision.
       assertSameRows(reference.read(Tables.EVENTS).selectExpr(columns), store.read(Tables.EVENTS).selectExpr(columns));
       assertSameRows(reference.read(Tables.CONVERSIONS).select("account_id", "converted_at", "is_first"),
