@@ -73,8 +73,8 @@ final class VendorLayouts {
             .orderBy(col("ts"), col("event_id"))))
         .withColumn("pql_events", count(lit(1)).over(Window.partitionBy(col("user_id"), col("pql_clean"))));
     Column first = col("pql_clean").and(col("pql_rank").leq(2)).and(col("pql_events").geq(4));
-    return ranked.withColumn(BEFORE_LOGIN, max(when(first, 1).otherwise(0)).over(Window.partitionBy(col("event_id")))
-            .equalTo(1).and(col("event_id").isNotNull()))
+    // A re-sent copy is a fault of its own: it takes its original's mark (rows without an id are never first).
+    return ranked.withColumn(BEFORE_LOGIN, max(first).over(Window.partitionBy(col("event_id"))))
         .drop("pql_clean", "pql_rank", "pql_events", "fault");
   }
 
