@@ -206,6 +206,17 @@ public record Settings(
     }
   }
 
+  /**
+   * A table of identities (pql.ingest.identities: Segment's identifies, a CDP's identity graph): each row says an
+   * anonymous id became a user at a time, and may name the user's account (empty: none, the users table's). No
+   * path: none.
+   */
+  public record Identities(SourceTable source, String anonymousId, String userId, String ts, String accountId) {
+    public boolean enabled() {
+      return !source.path().isBlank();
+    }
+  }
+
   /** Expressions over the enrichment source; empty: that field is not in it. */
   public record EnrichmentColumns(String domain, String validFrom, String employees, String industry, String country,
       String revenueBand, String foundedYear) {}
@@ -250,7 +261,8 @@ public record Settings(
       Enrichment enrichment,
       Pseudonymize pseudonymize,
       UserAccounts users,
-      List<String> accountPrecedence) {
+      List<String> accountPrecedence,
+      Identities identities) {
     /** A dedup window of this many days means: look duplicates up in the whole events table. */
     public static final int WHOLE_TABLE = -1;
   }

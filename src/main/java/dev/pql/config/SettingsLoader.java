@@ -44,7 +44,8 @@ public final class SettingsLoader {
   /** Objects whose keys are the user's own (Spark settings, reader options): not checked for typos. */
   private static final List<String> FREE_FORM =
       List.of("pql.spark.conf", "pql.ingest.events.options", "pql.ingest.accounts.options",
-          "pql.ingest.enrichment.options", "pql.ingest.users.options", "pql.submit.conf",
+          "pql.ingest.enrichment.options", "pql.ingest.users.options", "pql.ingest.identities.options",
+          "pql.submit.conf",
           "pql.submit.resources");
 
   private static final Pattern RUN_ID = Pattern.compile("[A-Za-z0-9_-]*");
@@ -517,7 +518,19 @@ public final class SettingsLoader {
         new Settings.Pseudonymize(oneOf(c, base + "pseudonymize.ids", Set.of("emails", "all", "none")),
             required(c, base + "pseudonymize.key-variable")),
         readUsers(c, base + "users"),
-        accountPrecedence(c, base + "account-precedence"));
+        accountPrecedence(c, base + "account-precedence"),
+        readIdentities(c, base + "identities"));
+  }
+
+  private static Settings.Identities readIdentities(Config c, String key) {
+    SourceTable source = source(c, key, false);
+    String k = key + ".columns.";
+    boolean on = !source.path().isBlank();
+    return new Settings.Identities(source,
+        on ? required(c, k + "anonymous-id") : c.getString(k + "anonymous-id"),
+        on ? required(c, k + "user-id") : c.getString(k + "user-id"),
+        on ? required(c, k + "ts") : c.getString(k + "ts"),
+        c.getString(k + "account-id"));
   }
 
   private static Settings.UserAccounts readUsers(Config c, String key) {

@@ -109,6 +109,10 @@ public final class IngestJob {
     Dataset<Row> whole = wholeSource(spark, in);
     mappedEvents(whole, in, latest, null);
     if (in.enrichment().enabled()) enrichmentSource(spark, in); // its mapping checked before any write too
+    if (in.identities().enabled()) {
+      identitySource(spark, in); // checked before any write too; its links then stored before the events are read
+      context.log().stage("ingest.identities", () -> writeIdentities(context, in), c -> c);
+    }
     Result result = SourceReader.streamable(in.events()) ? streamed(context, settings, whole)
         : ingest(context, settings, whole, false);
     if (in.enrichment().enabled()) {
@@ -360,15 +364,20 @@ public final class IngestJob {
     return mappedEvents(wholeSource(spark, in), in, latest, null);
   }
 
-  /**
-   * A batch's links stored (the earliest of each anonymous id kept), and the stored events of its anonymous ids that
-   * have no user yet given the linked user, their ingested_at moved to this run's so the features stage rebuilds
-   * their days. Counts: links read, stored (new or earlier than the stored one), events attributed; one batch's
-   * replay changes nothing.
-   */
+  /** A batch's links stored. Counts: links read, stored (new or earlier than the stored one). */
   private static StageCounts writeLinks(DeltaStore store, Dataset<Row> links, Instant start, String runId) {
     long read = links.count();
     if (read == 0) return StageCounts.NONE; // no empty commit
+    long kept = storeLinks(store, links, start, runId, "identity: " + read + " link(s) in the batch");
+    return new StageCounts(read, kept, 0, read - kept);
+  }
+
+  /**
+   * Links stored (the earliest of each anonymous id kept), and the stored events of their anonymous ids that have no
+   * user yet given the linked user, their ingested_at moved to this run's so the features stage rebuilds their days;
+   * the links stored, new or earlier than the stored one. A replay changes nothing.
+   */
+  private static long storeLinks(DeltaStore store, Dataset<Row> links, Instant start, String runId, String what) {
     MergeCounts stored = store.keepEarliest(Tables.IDENTITY_LINKS, IdentityStitching.stored(links, start, runId),
         "first_seen_at");
     Dataset<Row> current = store.read(Tables.IDENTITY_LINKS).join(links.select("anonymous_id"), "anonymous_id");
@@ -376,9 +385,44 @@ public final class IngestJob {
         "t.anonymous_id = s.anonymous_id AND t.user_id IS NULL",
         Map.of("user_id", "s.user_id", "ingested_at", "CAST('" + start + "' AS TIMESTAMP)"));
     long kept = stored.inserted() + stored.updated();
-    LOG.info("identity: {} link(s) in the batch, {} stored, {} earlier event(s) attributed to their user", read, kept,
-        attributed);
-    return new StageCounts(read, kept, 0, read - kept);
+    LOG.info("{}, {} stored, {} earlier event(s) attributed to their user", what, kept, attributed);
+    return kept;
+  }
+
+  /** The identities source mapped: not yet run, so an expression that does not fit fails before any write. */
+  private static Dataset<Row> identitySource(SparkSession spark, IngestSettings in) {
+    Settings.Identities identities = in.identities();
+    return IdentityRows.mapped(SourceReader.read(spark, identities.source(),
+        columnNames(identities.anonymousId(), identities.userId(), identities.accountId())), identities, pseudonyms(in));
+  }
+
+  /**
+   * The identities table's links stored before the events are read (a full table, read whole), the rows that cannot
+   * be used kept in events_rejected. Counts: rows read, links (usable rows), rejected: read = links + rejected.
+   */
+  private static StageCounts writeIdentities(StageContext context, IngestSettings in) {
+    Dataset<Row> mapped = identitySource(context.spark(), in).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      Row counted = mapped.agg(org.apache.spark.sql.functions.count(lit(1)), org.apache.spark.sql.functions.count(
+          col(EventNormalizer.REASON))).first();
+      long read = counted.getLong(0);
+      long rejectedCount = counted.getLong(1);
+      Settings.SourceTable source = in.identities().source();
+      Pseudonyms ids = pseudonyms(in);
+      ids.check(mapped.filter(col(EventNormalizer.REASON).isNull()), source.key());
+      Dataset<Row> rejected = EventNormalizer.rejected(mapped, source.key(), SourceReader.root(context.spark(), source),
+          context.start(), context.log().runId());
+      context.store().insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source, rejected,
+          rejectedCount), in.keepRawRecords()));
+      Dataset<Row> links = IdentityRows.links(mapped, userAccounts(context.spark(), in), ids);
+      if (read > rejectedCount) {
+        storeLinks(context.store(), links, context.start(), context.log().runId(),
+            "identities: " + (read - rejectedCount) + " link row(s) read, " + rejectedCount + " rejected");
+      }
+      return new StageCounts(read, read - rejectedCount, rejectedCount, 0);
+    } finally {
+      mapped.unpersist();
+    }
   }
 
   /** The whole event source, its id columns read as written. */
@@ -399,12 +443,16 @@ public final class IngestJob {
       AccountHistory.stateColumns(eventSource, "pql.ingest.accounts", in.accountColumns(), in.eventColumns().ts(),
           in.eventColumns().tsUnit(), ids).forEach((name, c) -> carried.add(c.as(STATE_PREFIX + name)));
     }
-    Dataset<Row> userAccounts = !in.users().enabled() || !in.accountPrecedence().contains("users") ? null
-        : UserAccountsTable.of(SourceReader.read(eventSource.sparkSession(), in.users().source(),
-            columnNames(in.users().userId(), in.users().accountId())), in.users());
     return EventNormalizer.normalize(eventSource, in.events().key(), in.eventColumns(), in.keptProperties(),
-        in.accountFromEmail(), ids, userAccounts, identityLinks, in.accountPrecedence(), in.earliestTimestamp(),
-        latest, carried);
+        in.accountFromEmail(), ids, userAccounts(eventSource.sparkSession(), in), identityLinks,
+        in.accountPrecedence(), in.earliestTimestamp(), latest, carried);
+  }
+
+  /** Each user's account from the users table, when one is configured and the account precedence reads it. */
+  private static Dataset<Row> userAccounts(SparkSession spark, IngestSettings in) {
+    return !in.users().enabled() || !in.accountPrecedence().contains("users") ? null
+        : UserAccountsTable.of(SourceReader.read(spark, in.users().source(),
+            columnNames(in.users().userId(), in.users().accountId())), in.users());
   }
 
   /** The ids' pseudonyms the settings ask for, keyed from the environment (never from a configuration file). */

@@ -9,6 +9,10 @@ public enum RejectReason {
   /** An enrichment row without a domain to join on. */
   MISSING_DOMAIN,
   MISSING_EVENT_NAME,
+  /** An identities row without the anonymous id it links. */
+  MISSING_ANONYMOUS_ID,
+  /** An identities row without the user it links to. */
+  MISSING_USER_ID,
   MISSING_TIMESTAMP,
   /** A timestamp is there but is not a date-time pql can read. */
   UNPARSEABLE_TIMESTAMP,

@@ -62,8 +62,9 @@ public final class Tables {
           + "row, and a reread file adds none, wherever the lake is read from")
       .required("source", StringType, "Configuration key of the source the row came from, e.g. pql.ingest.events")
       .required("reason", StringType,
-          "MALFORMED_RECORD, MISSING_EVENT_ID, MISSING_ACCOUNT_ID, MISSING_EVENT_NAME, MISSING_TIMESTAMP, "
-              + "UNPARSEABLE_TIMESTAMP, TIMESTAMP_OUT_OF_RANGE or UNKNOWN_ACCOUNT")
+          "MALFORMED_RECORD, MISSING_EVENT_ID, MISSING_ACCOUNT_ID, MISSING_DOMAIN, MISSING_EVENT_NAME, "
+              + "MISSING_ANONYMOUS_ID, MISSING_USER_ID, MISSING_TIMESTAMP, UNPARSEABLE_TIMESTAMP, "
+              + "TIMESTAMP_OUT_OF_RANGE or UNKNOWN_ACCOUNT")
       .required("detail", StringType, "What was wrong, in words, with the offending value")
       .required("raw_record", StringType, "The source row's SHA-256 hash; with pql.ingest.keep-raw-records, the "
           + "row itself as JSON (or the unparseable text)")

@@ -164,6 +164,63 @@ class VendorSamplesTest extends SparkTestBase {
         KEPT_STITCHED);
   }
 
+  @Test
+  void segmentsIdentifiesLinkVisitorsToUsersWithTheirOwnAccounting() {
+    Path lake = tempDir("pql-segment");
+    // tracks as Segment's warehouse loader writes them: a visitor's two pages before logging in, with the anonymous id
+    // alone (no user, no group); the identifies table links each visitor to a user, and the groups table (Segment's
+    // group calls, as the users table) puts each user in an account.
+    spark.sql("""
+        SELECT * FROM VALUES
+          ('t1', 'a1', 'u1', 'Message Sent', TIMESTAMP '2026-03-01 10:00:00', 'acme'),
+          ('t2', 'v1', CAST(NULL AS STRING), 'Page Viewed', TIMESTAMP '2026-03-01 09:00:00', CAST(NULL AS STRING)),
+          ('t3', 'v2', CAST(NULL AS STRING), 'Pricing Viewed', TIMESTAMP '2026-03-01 09:30:00', CAST(NULL AS STRING))
+          AS t(id, anonymous_id, user_id, event, `timestamp`, context_group_id)""")
+        .withColumn("received_at", org.apache.spark.sql.functions.col("timestamp"))
+        .write().parquet(lake.resolve("segment/tracks").toString());
+    // Six identify calls: v1 logs in as u1 (twice: the earlier call is the link), v2 as u7; three cannot be used.
+    spark.sql("""
+        SELECT * FROM VALUES
+          ('i1', 'v1', 'u1', TIMESTAMP '2026-03-01 09:10:00'),
+          ('i2', 'v2', 'u7', TIMESTAMP '2026-03-01 09:40:00'),
+          ('i3', CAST(NULL AS STRING), 'u8', TIMESTAMP '2026-03-01 09:50:00'),
+          ('i4', 'v4', '', TIMESTAMP '2026-03-01 09:55:00'),
+          ('i5', 'v5', 'u5', CAST(NULL AS TIMESTAMP)),
+          ('i6', 'v1', 'u1', TIMESTAMP '2026-03-01 09:20:00')
+          AS t(id, anonymous_id, user_id, `timestamp`)""").write().parquet(lake.resolve("segment/identifies").toString());
+    spark.sql("SELECT * FROM VALUES ('g1', 'u1', 'acme'), ('g2', 'u7', 'globex') AS t(id, user_id, group_id)")
+        .write().parquet(lake.resolve("segment/groups").toString());
+    DeltaStore store = new DeltaStore(spark, lake.resolve("warehouse").toString());
+    Settings settings = SettingsLoader.load(null, new File("conf/mappings/segment-warehouse.conf"), Map.of(
+        "pql.ingest.lake", lake.toString(), "pql.warehouse", store.warehouse(), "pql.ingest.accounts.source", "none"));
+    for (String run : List.of("first", "again")) {
+      IngestJob.Result r = IngestJob.run(new StageContext(spark, store, new RunLog(spark, store, run, "ingest"),
+          NOW), settings);
+      // The rerun reads no track again (no new file); it reads the identities again, a full table.
+      assertEquals(List.of(run.equals("first") ? 3L : 0L, 0L), List.of(r.eventRowsRead(), r.eventsRejected()),
+          run + ": tracks read, rejected");
+      // The identities' own accounting: read 6 = 3 links + 3 rejected, the same again on a rerun.
+      assertEquals(List.of(6L, 3L, 3L), store.read(Tables.PIPELINE_RUNS)
+          .filter("run_id = '" + run + "' AND stage = 'ingest.identities' AND status = 'succeeded'")
+          .selectExpr("explode(array(rows_in, rows_out, rows_rejected))").as(org.apache.spark.sql.Encoders.LONG())
+          .collectAsList(), run + ": identities read, links, rejected");
+      assertSameRows(spark.sql("""
+          SELECT * FROM VALUES ('pql.ingest.identities', 'MISSING_ANONYMOUS_ID'),
+            ('pql.ingest.identities', 'MISSING_USER_ID'), ('pql.ingest.identities', 'MISSING_TIMESTAMP')
+            AS t(source, reason)"""), store.read(Tables.EVENTS_REJECTED).select("source", "reason"));
+    }
+    // The visitors' pages are their users' and their users' accounts'; v1's link is its first identify call.
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES ('acme', 'u1', 'Message Sent'), ('acme', 'u1', 'Page Viewed'),
+          ('globex', 'u7', 'Pricing Viewed') AS t(account_id, user_id, event)"""),
+        store.read(Tables.EVENTS).select("account_id", "user_id", "event"));
+    assertSameRows(spark.sql("""
+        SELECT * FROM VALUES ('a1', 'u1', 'acme', TIMESTAMP '2026-03-01 10:00:00'),
+          ('v1', 'u1', 'acme', TIMESTAMP '2026-03-01 09:10:00'), ('v2', 'u7', 'globex', TIMESTAMP '2026-03-01 09:40:00')
+          AS t(anonymous_id, user_id, account_id, first_seen_at)"""),
+        store.read(Tables.IDENTITY_LINKS).select("anonymous_id", "user_id", "account_id", "first_seen_at"));
+  }
+
   private void assertAccountedFor(String mapping, Path lake, long read, long kept, long duplicates,
       Map<String, Long> rejected) {
     assertAccountedFor(mapping, lake, read, kept, duplicates, rejected, KEPT);
