@@ -403,17 +403,11 @@ public final class IngestJob {
   private static StageCounts writeIdentities(StageContext context, IngestSettings in) {
     Dataset<Row> mapped = identitySource(context.spark(), in).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      Row counted = mapped.agg(org.apache.spark.sql.functions.count(lit(1)), org.apache.spark.sql.functions.count(
-          col(EventNormalizer.REASON))).first();
-      long read = counted.getLong(0);
-      long rejectedCount = counted.getLong(1);
-      Settings.SourceTable source = in.identities().source();
       Pseudonyms ids = pseudonyms(in);
-      ids.check(mapped.filter(col(EventNormalizer.REASON).isNull()), source.key());
-      Dataset<Row> rejected = EventNormalizer.rejected(mapped, source.key(), SourceReader.root(context.spark(), source),
-          context.start(), context.log().runId());
-      context.store().insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source, rejected,
-          rejectedCount), in.keepRawRecords()));
+      ids.check(mapped.filter(col(EventNormalizer.REASON).isNull()), in.identities().source().key());
+      SourceRows counted = keepRejected(context, in, in.identities().source(), mapped);
+      long read = counted.read();
+      long rejectedCount = counted.rejected();
       Dataset<Row> links = IdentityRows.links(mapped, userAccounts(context.spark(), in), ids);
       if (read > rejectedCount) {
         storeLinks(context.store(), links, context.start(), context.log().runId(),
@@ -565,16 +559,9 @@ public final class IngestJob {
   private static StageCounts writeEnrichment(StageContext context, IngestSettings in) {
     Dataset<Row> mapped = enrichmentSource(context.spark(), in).persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      // Rows read and rows rejected, in one pass.
-      Row counted = mapped.agg(org.apache.spark.sql.functions.count(lit(1)), org.apache.spark.sql.functions.count(
-          col(EventNormalizer.REASON))).first();
-      long read = counted.getLong(0);
-      long rejectedCount = counted.getLong(1);
-      Settings.SourceTable source = in.enrichment().source();
-      Dataset<Row> rejected = EventNormalizer.rejected(mapped, source.key(), SourceReader.root(context.spark(), source),
-          context.start(), context.log().runId());
-      context.store().insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source, rejected,
-          rejectedCount), in.keepRawRecords()));
+      SourceRows counted = keepRejected(context, in, in.enrichment().source(), mapped);
+      long read = counted.read();
+      long rejectedCount = counted.rejected();
       Dataset<Row> usable = EnrichmentRows.usable(mapped)
           .withColumn("ingested_at", lit(java.sql.Timestamp.from(context.start())))
           .withColumn("run_id", lit(context.log().runId()))
@@ -589,6 +576,24 @@ public final class IngestJob {
     } finally {
       mapped.unpersist();
     }
+  }
+
+  /** The rows a full source table gave, and how many of them were rejected. */
+  private record SourceRows(long read, long rejected) {}
+
+  /**
+   * A full source table's mapped rows counted (read and rejected, in one pass), the rejected ones kept in
+   * events_rejected under the source's key.
+   */
+  private static SourceRows keepRejected(StageContext context, IngestSettings in, Settings.SourceTable source,
+      Dataset<Row> mapped) {
+    Row counted = mapped.agg(org.apache.spark.sql.functions.count(lit(1)), org.apache.spark.sql.functions.count(
+        col(EventNormalizer.REASON))).first();
+    Dataset<Row> rejected = EventNormalizer.rejected(mapped, source.key(), SourceReader.root(context.spark(), source),
+        context.start(), context.log().runId());
+    context.store().insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source, rejected,
+        counted.getLong(1)), in.keepRawRecords()));
+    return new SourceRows(counted.getLong(0), counted.getLong(1));
   }
 
   /** Conversions, recomputed from the complete history (or the stored ones plus this run's events). */
