@@ -153,7 +153,7 @@ public final class EventNormalizer {
   }
 
   /** The value, or null when it is blank. */
-  private static Column nonBlank(Column c) {
+  static Column nonBlank(Column c) {
     return when(org.apache.spark.sql.functions.trim(c).notEqual(""), c);
   }
 

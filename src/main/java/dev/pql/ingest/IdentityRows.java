@@ -36,8 +36,7 @@ public final class IdentityRows {
         ids.stored(m.string(k + "anonymous-id", identities.anonymousId())).as("anonymous_id"),
         ids.stored(rawUser).as("user_id"),
         rawUser.as(RAW_USER),
-        ids.stored(when(m.string(k + "account-id", identities.accountId()).notEqual(""),
-            m.string(k + "account-id", identities.accountId()))).as("account_id"),
+        ids.stored(EventNormalizer.nonBlank(m.string(k + "account-id", identities.accountId()))).as("account_id"),
         m.timestamp(k + "ts", identities.ts(), "millis").as("first_seen_at"),
         tsText.as("ts_text"),
         m.rawRecord().as(EventNormalizer.RAW),
@@ -75,7 +74,7 @@ public final class IdentityRows {
           col(RAW_USER).equalTo(col(UserAccountsTable.USER)), "left");
       account = coalesce(account, ids.stored(col(UserAccountsTable.ACCOUNT)));
     }
-    return IdentityStitching.earliestOf(usable.select(col("anonymous_id"), col("user_id"), account.as("account_id"),
+    return IdentityStitching.earliestPerAnonymousId(usable.select(col("anonymous_id"), col("user_id"), account.as("account_id"),
         col("first_seen_at")));
   }
 }

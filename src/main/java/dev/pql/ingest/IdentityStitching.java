@@ -42,11 +42,7 @@ public final class IdentityStitching {
   }
 
   /** Links (anonymous_id, user_id, account_id, first_seen_at), the earliest of each anonymous id. */
-  public static Dataset<Row> earliestOf(Dataset<Row> links) {
-    return earliestPerAnonymousId(links);
-  }
-
-  private static Dataset<Row> earliestPerAnonymousId(Dataset<Row> links) {
+  public static Dataset<Row> earliestPerAnonymousId(Dataset<Row> links) {
     return links.withColumn("pql_link", row_number().over(Window.partitionBy("anonymous_id")
             .orderBy(col("first_seen_at"), col("user_id"), col("account_id").asc_nulls_last())))
         .filter(col("pql_link").equalTo(1)).drop("pql_link");
