@@ -30,6 +30,10 @@ final class Report {
         r.accountStates().inserted(), r.accountRowsRejected(), "-"));
     out.append(String.format("%-18s %12s %,12d %12s %12s%n", "conversions", "-", r.conversions().inserted(), "-", "-"));
     out.append(String.format("Accounts: %,d; converted accounts: %,d%n", r.accounts(), r.convertedAccounts()));
+    if (r.eventsHeld() > 0 || r.eventsReleased() > 0) {
+      out.append(String.format("Events held for their identity (events_unattributed): %,d new; released to their "
+          + "linked user: %,d%n", r.eventsHeld(), r.eventsReleased()));
+    }
     if (!r.linesExplained().isEmpty()) out.append("Event source lines: ").append(r.linesExplained()).append('\n');
     if (!r.rejectedByReason().isEmpty()) {
       out.append("Rejected events by reason:");

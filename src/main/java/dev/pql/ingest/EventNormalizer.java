@@ -5,6 +5,7 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.input_file_name;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sha2;
 import static org.apache.spark.sql.functions.to_date;
@@ -123,7 +124,48 @@ public final class EventNormalizer {
         .when(ts.lt(lit(Timestamp.from(earliest))).or(ts.gt(lit(Timestamp.from(latest)))),
             concat_ws("", lit("timestamp "), ts.cast("string"),
                 lit(" is outside [" + earliest + ", " + latest + "] (pql.ingest.earliest-timestamp, future-tolerance)")));
-    return mapped.withColumn(REASON, reason).withColumn(DETAIL, detail).drop("malformed");
+    Dataset<Row> decided = mapped.withColumn(REASON, reason).withColumn(DETAIL, detail).drop("malformed");
+    if (c.anonymousId().isBlank()) return decided;
+    // A visitor's event, complete but for the user and account a later link gives it: held, not rejected.
+    Column awaiting = col(REASON).equalTo(RejectReason.MISSING_ACCOUNT_ID.name()).and(blank(col("user_id")))
+        .and(not(blank(col("anonymous_id")))).and(not(blank(col("event"))))
+        .and(ts.isNotNull()).and(ts.geq(lit(Timestamp.from(earliest)))).and(ts.leq(lit(Timestamp.from(latest))));
+    return decided.withColumn(DETAIL, when(awaiting, lit("no link names its anonymous id yet (" + k + "anonymous-id)"))
+        .otherwise(col(DETAIL))).withColumn(REASON, when(awaiting, lit(HELD)).otherwise(col(REASON)));
+  }
+
+  /**
+   * The {@link #REASON} of a row held for its identity, not rejected (events_unattributed): an anonymous id and
+   * nothing else wrong but that no user and no account is known for it yet.
+   */
+  public static final String HELD = "AWAITING_IDENTITY";
+
+  /** Rows rejected: a reason, and not one held for its identity. */
+  static Column rejectedRow() {
+    return col(REASON).isNotNull().and(col(REASON).notEqual(HELD));
+  }
+
+  /** The rows held for their identity as events_unattributed keeps them, one per event id (the earliest). */
+  public static Dataset<Row> held(Dataset<Row> normalized, Instant ingestedAt, String runId) {
+    return normalized.filter(col(REASON).equalTo(HELD))
+        .withColumn("copy", row_number().over(Window.partitionBy("event_id").orderBy(col("ts"), col(RAW))))
+        .filter(col("copy").equalTo(1))
+        .select(col("event_id"), col("anonymous_id"), col("event"), col("ts"), to_date(col("ts")).as("event_date"),
+            lit(Timestamp.from(ingestedAt)).as("ingested_at"), lit(runId).as("run_id"), col("properties"),
+            col("received_at"));
+  }
+
+  /**
+   * Held events whose anonymous id a link now names with an account, as events: the link's user and account, this
+   * run's ingested_at and run id (so the features stage builds their days).
+   *
+   * @param links identity_links
+   */
+  public static Dataset<Row> released(Dataset<Row> held, Dataset<Row> links, Instant ingestedAt, String runId) {
+    return held.drop("ingested_at", "run_id")
+        .join(links.filter(col("account_id").isNotNull()).select("anonymous_id", "user_id", "account_id"),
+            "anonymous_id")
+        .withColumn("ingested_at", lit(Timestamp.from(ingestedAt))).withColumn("run_id", lit(runId));
   }
 
   /**
@@ -274,7 +316,7 @@ public final class EventNormalizer {
    */
   public static Dataset<Row> rejected(Dataset<Row> normalized, String sourceKey, String sourceRoot,
       Instant ingestedAt, String runId) {
-    Dataset<Row> rows = normalized.filter(col(REASON).isNotNull());
+    Dataset<Row> rows = normalized.filter(rejectedRow());
     Column file = java.util.Arrays.asList(rows.columns()).contains(FILE) ? coalesce(col(FILE), lit("")) : lit("");
     Column raw = coalesce(col(RAW), lit(""));
     return rows.withColumn("pql_file", file)

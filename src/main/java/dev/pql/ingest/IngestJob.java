@@ -56,6 +56,8 @@ public final class IngestJob {
       long eventsWritten,
       long eventsRejected,
       long eventsDuplicate,
+      long eventsHeld,
+      long eventsReleased,
       Map<String, Long> rejectedByReason,
       long accountRowsRead,
       long accountRowsRejected,
@@ -74,20 +76,27 @@ public final class IngestJob {
       return String.join("; ", parts);
     }
 
+    /** The same run with the held events it released into events. */
+    Result withReleased(long released) {
+      return new Result(eventRowsRead, eventsWritten, eventsRejected, eventsDuplicate, eventsHeld, released,
+          rejectedByReason, accountRowsRead, accountRowsRejected, accountStates, accounts, conversions,
+          convertedAccounts, eventLines);
+    }
+
     /** The batches of one run together: their counts summed, the account and conversion totals of the last. */
     static Result sum(List<Result> batches) {
       Result last = batches.get(batches.size() - 1);
       Map<String, Long> byReason = new TreeMap<>();
-      long[] n = new long[9];
+      long[] n = new long[11];
       for (Result b : batches) {
         b.rejectedByReason().forEach((reason, count) -> byReason.merge(reason, count, Long::sum));
         long[] add = {b.eventRowsRead(), b.eventsWritten(), b.eventsRejected(), b.eventsDuplicate(),
             b.accountRowsRead(), b.accountRowsRejected(), b.accountStates().inserted(), b.conversions().inserted(),
-            b.eventLines().blank()};
+            b.eventLines().blank(), b.eventsHeld(), b.eventsReleased()};
         for (int i = 0; i < n.length; i++) n[i] += add[i];
       }
       long arrays = batches.stream().mapToLong(b -> b.eventLines().arrays()).sum();
-      return new Result(n[0], n[1], n[2], n[3], byReason, n[4], n[5],
+      return new Result(n[0], n[1], n[2], n[3], n[9], n[10], byReason, n[4], n[5],
           new MergeCounts(n[6], last.accountStates().updated(), last.accountStates().deleted()), last.accounts(),
           new MergeCounts(n[7], last.conversions().updated(), last.conversions().deleted()), last.convertedAccounts(),
           new SourceReader.LineCounts(n[8], arrays));
@@ -115,6 +124,13 @@ public final class IngestJob {
     }
     Result result = SourceReader.streamable(in.events()) ? streamed(context, settings, whole)
         : ingest(context, settings, whole, false);
+    // Held events whose link this run (or an earlier one, when a rerun finishes a killed run) brought: released.
+    if (context.store().hasFiles(Tables.EVENTS_UNATTRIBUTED)) {
+      result = result.withReleased(context.log().stage("ingest.release", () -> release(context, in), c -> c)
+          .rowsOut());
+    } else if (!context.store().exists(Tables.EVENTS_UNATTRIBUTED)) {
+      context.store().ensure(Tables.EVENTS_UNATTRIBUTED);
+    }
     if (in.enrichment().enabled()) {
       context.log().stage("ingest.enrichment", () -> writeEnrichment(context, in), c -> c);
     } else if (!context.store().exists(Tables.ENRICHMENT)) {
@@ -201,7 +217,7 @@ public final class IngestJob {
     }
     MergeCounts none = new MergeCounts(0, 0, 0);
     DeltaStore store = context.store();
-    return new Result(0, 0, 0, 0, Map.of(), 0, 0, none,
+    return new Result(0, 0, 0, 0, 0, 0, Map.of(), 0, 0, none,
         store.read(Tables.ACCOUNTS).select("account_id").distinct().count(), none,
         store.read(Tables.CONVERSIONS).filter(col("is_first")).count(), SourceReader.LineCounts.NONE);
   }
@@ -284,7 +300,7 @@ public final class IngestJob {
 
     try {
       String eventsRoot = SourceReader.root(spark, in.events());
-      EventOutcome ev = log.stage("ingest.events", () -> noEvents ? new EventOutcome(0, 0, 0, 0, Map.of())
+      EventOutcome ev = log.stage("ingest.events", () -> noEvents ? new EventOutcome(0, 0, 0, 0, Map.of(), 0, 0)
           : writeEvents(store, normalized, batch.repeated(), batch.events(), in, eventsRoot, start, runId),
           EventOutcome::counts);
       if (batchLinks != null) {
@@ -300,7 +316,8 @@ public final class IngestJob {
               ? ConversionFinder.fromEvents(batch.events(), in.conversions().eventFilter(),
                   in.conversions().fromPlan(), in.conversions().toPlan())
               : null), c -> new StageCounts(0, c.inserted(), 0, 0));
-      return new Result(ev.rowsIn(), ev.inserted(), ev.rejected(), ev.usable() - ev.inserted(), ev.byReason(),
+      return new Result(ev.rowsIn(), ev.inserted(), ev.rejected(), ev.counts().rowsDuplicate(), ev.held(), 0,
+          ev.byReason(),
           ac.rowsRead(), ac.rowsRejected(), ac.states(),
           store.read(Tables.ACCOUNTS).select("account_id").distinct().count(),
           conversions, store.read(Tables.CONVERSIONS).filter(col("is_first")).count(),
@@ -389,6 +406,33 @@ public final class IngestJob {
     return kept;
   }
 
+  /**
+   * The held events a stored link now names with an account, moved to events as the linked user's (insert, then
+   * delete: a run killed between the two finds them in events the next time, duplicates then). Counts: held events
+   * with such a link, inserted into events, duplicates (already there); every other held event stays held.
+   */
+  private static StageCounts release(StageContext context, IngestSettings in) {
+    DeltaStore store = context.store();
+    if (!store.exists(Tables.IDENTITY_LINKS)) return StageCounts.NONE;
+    Dataset<Row> released = EventNormalizer.released(store.read(Tables.EVENTS_UNATTRIBUTED),
+        store.read(Tables.IDENTITY_LINKS), context.start(), context.log().runId())
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      long found = released.count();
+      if (found == 0) return StageCounts.NONE;
+      List<java.time.LocalDate[]> lookedUp = in.dedupWindowDays() == IngestSettings.WHOLE_TABLE ? null
+          : DedupWindow.ranges(released.select("event_date").distinct().collectAsList().stream()
+              .map(r -> r.getDate(0).toLocalDate()).toList(), in.dedupWindowDays());
+      long inserted = lookedUp == null ? store.insertNew(Tables.EVENTS, released)
+          : store.insertNew(Tables.EVENTS, released, DedupWindow.within("t.event_date", lookedUp));
+      store.deleteMatching(Tables.EVENTS_UNATTRIBUTED, released.select("event_id"), "t.event_id = s.event_id");
+      LOG.info("{} held event(s) released to their linked user's account, {} of them new to events", found, inserted);
+      return new StageCounts(found, inserted, 0, found - inserted);
+    } finally {
+      released.unpersist();
+    }
+  }
+
   /** The identities source mapped: not yet run, so an expression that does not fit fails before any write. */
   private static Dataset<Row> identitySource(SparkSession spark, IngestSettings in) {
     Settings.Identities identities = in.identities();
@@ -461,9 +505,14 @@ public final class IngestJob {
         .collect(java.util.stream.Collectors.toSet());
   }
 
-  private record EventOutcome(long rowsIn, long usable, long inserted, long rejected, Map<String, Long> byReason) {
+  /**
+   * @param heldRows the rows held for their identity; {@code held} of them new to events_unattributed, the rest
+   *     duplicates of an event held or kept already
+   */
+  private record EventOutcome(long rowsIn, long usable, long inserted, long rejected, Map<String, Long> byReason,
+      long heldRows, long held) {
     StageCounts counts() {
-      return new StageCounts(rowsIn, inserted, rejected, usable - inserted);
+      return new StageCounts(rowsIn, inserted, rejected, usable - inserted + heldRows - held, held);
     }
   }
 
@@ -472,9 +521,11 @@ public final class IngestJob {
     Settings.SourceTable source = in.events();
     String sourceKey = source.key();
     long usable = 0;
+    long heldRows = 0;
     Map<String, Long> byReason = new TreeMap<>();
     for (Row r : normalized.groupBy(EventNormalizer.REASON).count().collectAsList()) {
       if (r.isNullAt(0)) usable += r.getLong(1);
+      else if (r.getString(0).equals(EventNormalizer.HELD)) heldRows += r.getLong(1);
       else byReason.merge(r.getString(0), r.getLong(1), Long::sum);
     }
     long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
@@ -498,9 +549,12 @@ public final class IngestJob {
       }
       long inserted = lookedUp == null ? store.insertNew(Tables.EVENTS, events)
           : store.insertNew(Tables.EVENTS, events, DedupWindow.within("t.event_date", lookedUp));
+      // A held event whose id events already keeps is a duplicate of it, not held.
+      long held = heldRows == 0 ? 0 : store.insertNew(Tables.EVENTS_UNATTRIBUTED,
+          EventNormalizer.held(normalized, start, runId).join(stored.select("event_id"), "event_id", "left_anti"));
       store.insertNew(Tables.EVENTS_REJECTED, EventNormalizer.rawRecords(withLines(source,
           EventNormalizer.rejected(normalized, sourceKey, sourceRoot, start, runId), rejected), in.keepRawRecords()));
-      return new EventOutcome(usable + rejected, usable, inserted, rejected, byReason);
+      return new EventOutcome(usable + rejected + heldRows, usable, inserted, rejected, byReason, heldRows, held);
     } finally {
       losers.unpersist();
     }

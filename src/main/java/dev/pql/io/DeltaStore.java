@@ -289,6 +289,18 @@ public final class DeltaStore {
   }
 
   /**
+   * Whether the table holds a data file, from its log (its checksum, without a Spark job, where it has one): false
+   * for a table not written yet or emptied. A file may hold no row, so true does not promise a row.
+   */
+  public boolean hasFiles(TableContract table) {
+    org.apache.spark.sql.delta.Snapshot snapshot = org.apache.spark.sql.delta.DeltaLog.forTable(spark,
+        location(table.name())).update(false, scala.Option.empty(), scala.Option.empty());
+    if (snapshot.version() < 0) return false;
+    scala.Option<Object> known = snapshot.numOfFilesIfKnown(); // the log's checksum; else the state is read
+    return (known.isDefined() ? (Long) known.get() : snapshot.numOfFiles()) > 0;
+  }
+
+  /**
    * Whether the table has no committed version yet, or only the one {@link #ensure} creates: version 0, no file
    * (from the log's checksum alone).
    */
@@ -365,6 +377,18 @@ public final class DeltaStore {
     Map<String, String> metrics = commit(table, () -> DeltaTable.forPath(spark, path(table)).as("t")
         .merge(rows.as("s"), functions.expr(on)).whenMatched().updateExpr(set).execute());
     return Long.parseLong(metrics.getOrDefault("numTargetRowsUpdated", "0"));
+  }
+
+  /**
+   * Deletes the stored rows that match a row of {@code rows} on {@code on} (a SQL condition over t, the table, and s,
+   * the rows) in one MERGE; returns the rows deleted. No commit when nothing matches.
+   */
+  public long deleteMatching(TableContract table, Dataset<Row> rows, String on) {
+    if (!exists(table)) return 0;
+    if (read(table).as("t").join(rows.as("s"), functions.expr(on), "left_semi").isEmpty()) return 0;
+    Map<String, String> metrics = commit(table, () -> DeltaTable.forPath(spark, path(table)).as("t")
+        .merge(rows.as("s"), functions.expr(on)).whenMatched().delete().execute());
+    return Long.parseLong(metrics.getOrDefault("numTargetRowsDeleted", "0"));
   }
 
   /** Deletes the rows matching a SQL condition in one commit; returns the rows deleted. */

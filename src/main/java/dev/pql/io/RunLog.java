@@ -37,8 +37,13 @@ public final class RunLog {
   }
 
   /** What a stage read and wrote. */
-  public record StageCounts(long rowsIn, long rowsOut, long rowsRejected, long rowsDuplicate) {
+  public record StageCounts(long rowsIn, long rowsOut, long rowsRejected, long rowsDuplicate, long rowsHeld) {
     public static final StageCounts NONE = new StageCounts(0, 0, 0, 0);
+
+    /** A stage that holds no row for a later run. */
+    public StageCounts(long rowsIn, long rowsOut, long rowsRejected, long rowsDuplicate) {
+      this(rowsIn, rowsOut, rowsRejected, rowsDuplicate, 0);
+    }
   }
 
   /** A finished stage: its counts, how long it took and how evenly its busiest Spark stage shared the work. */
@@ -146,7 +151,8 @@ public final class RunLog {
   private void write(String stage, Instant start, Instant end, StageCounts c, String status, String message,
       TaskBalance.Balance balance) {
     Row row = RowFactory.create(runId, command, stage, Timestamp.from(start), Timestamp.from(end),
-        c.rowsIn(), c.rowsOut(), c.rowsRejected(), c.rowsDuplicate(), status, message,
+        c.rowsIn(), c.rowsOut(), c.rowsRejected(), c.rowsDuplicate(), c.rowsHeld() == 0 ? null : c.rowsHeld(),
+        status, message,
         balance.tasks() == 0 ? null : (long) balance.tasks(),
         Double.isNaN(balance.largestTaskShare()) ? null : balance.largestTaskShare());
     // One commit at a time: two stages ending together on two threads would otherwise race for the same table.

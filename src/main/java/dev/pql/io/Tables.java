@@ -54,6 +54,22 @@ public final class Tables {
       .required("run_id", StringType, "Id of the run that stored the link")
       .build();
 
+  public static final TableContract EVENTS_UNATTRIBUTED = TableContract.table("events_unattributed",
+          "Events held for their identity: a visitor's event with an anonymous id, no user and no account, whose "
+              + "anonymous id no link names yet. Each is moved to events, as its linked user's at the link's account, "
+              + "by the ingest that first finds such a link (ingest.release); until then it counts nowhere else.")
+      .key("event_id")
+      .required("event_id", StringType, "Unique id of the event, as events keeps it")
+      .required("anonymous_id", StringType, "The visitor id it carries (stored as events store it)")
+      .required("event", StringType, "Event name as the product tracks it")
+      .required("ts", TimestampType, "When the event happened (UTC)")
+      .required("event_date", DateType, "UTC date of ts")
+      .required("ingested_at", TimestampType, "Start of the ingest run that held it (UTC)")
+      .required("run_id", StringType, "Id of the run that held it")
+      .optional("properties", createMapType(StringType, StringType), "The event properties the mapping keeps")
+      .optional("received_at", TimestampType, "When the event reached the source; null when unknown")
+      .build();
+
   public static final TableContract EVENTS_REJECTED = TableContract.table("events_rejected",
           "Source rows that could not be used, kept with their raw record and a stable reason code.")
       .key("record_id")
@@ -160,6 +176,8 @@ public final class Tables {
       .required("rows_out", LongType, "Rows written (new rows in the output table)")
       .required("rows_rejected", LongType, "Rows rejected (see events_rejected)")
       .required("rows_duplicate", LongType, "Rows dropped as duplicates of a row already kept")
+      .optional("rows_held", LongType, "Rows held for a later run (events_unattributed): rows_in = rows_out + "
+          + "rows_rejected + rows_duplicate + rows_held; null where a stage holds nothing")
       .required("status", StringType, "running (written when the stage starts), succeeded, failed, skipped, or "
           + "abandoned: the run died while the stage ran, as a later run found")
       .optional("message", StringType, "Error message of a failed stage; why a skipped stage did not run")
@@ -725,7 +743,7 @@ public final class Tables {
 
   /** Every table io declares; account_features, whose columns follow the configured events, is the features stage's. */
   public static final List<TableContract> ALL = List.of(EVENTS, EVENTS_REJECTED, EVENTS_DUPLICATES, ACCOUNTS,
-      CONVERSIONS, ENRICHMENT, IDENTITY_LINKS, PIPELINE_RUNS,
+      CONVERSIONS, ENRICHMENT, IDENTITY_LINKS, EVENTS_UNATTRIBUTED, PIPELINE_RUNS,
       ACCOUNT_DAILY, ACCOUNT_USER_DAILY, ACCOUNT_EVENT_USER_DAILY, FEATURE_CATALOG, MODEL_RUNS, MODEL_DRIVERS,
       DISCOVERED_RULES, THRESHOLD_CURVES, PQL_SCORES, PQL_LEADS_CURRENT, PQL_QUALIFICATIONS, PQL_NEW,
       PQL_DEFINITIONS, DEFINITION_BACKTEST, PQL_METRICS, PQL_FUNNEL);

@@ -38,10 +38,15 @@ public final class Stages {
     // Recorded as one stage: its parts' rows (ingest.events, .accounts, .conversions) are written with its own, in
     // one pipeline_runs commit at its end instead of two each.
     return runner.run("ingest", () -> IngestJob.run(runner.context(), settings),
-        r -> new StageCounts(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate()),
+        r -> new StageCounts(r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate(),
+            r.eventsHeld()),
         r -> (r.eventRowsRead() == 0 ? String.format("no new event rows; %,d accounts", r.accounts())
-            : String.format("%,d event rows read, %,d new, %,d rejected, %,d duplicates; %,d accounts",
-                r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate(), r.accounts()))
+            : String.format("%,d event rows read, %,d new, %,d rejected, %,d duplicates%s; %,d accounts",
+                r.eventRowsRead(), r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate(),
+                r.eventsHeld() == 0 ? "" : String.format(", %,d held for their identity", r.eventsHeld()),
+                r.accounts()))
+            + (r.eventsReleased() == 0 ? "" : String.format("; %,d held event%s released to their user",
+                r.eventsReleased(), r.eventsReleased() == 1 ? "" : "s"))
             + (r.linesExplained().isEmpty() ? "" : "; " + r.linesExplained()));
   }
 

@@ -589,7 +589,7 @@ class IngestJobTest extends SparkTestBase {
   @Test
   void anAnonymousIdsEventsAreItsUsersOnceALinkIsSeenInTheSameBatchOrALaterOne() throws IOException {
     // Batch 1: d2's anonymous event without an account is linked by d2's login in the same batch; d1's are not yet
-    // (the one with an account is kept without a user, the one without is rejected for want of an account).
+    // (the one with an account is kept without a user, the one without is held until a link names its user).
     Path lake = lake(List.of(anonymous("x1", "d1", "a1", null, "2026-03-01T09:00:00Z"),
         anonymous("x2", "d1", null, null, "2026-03-01T09:30:00Z"),
         anonymous("x3", "d2", null, null, "2026-03-01T10:00:00Z"),
@@ -598,17 +598,38 @@ class IngestJobTest extends SparkTestBase {
     Settings s = settings(lake, warehouse, Map.of("pql.ingest.accounts.source", "none",
         "pql.ingest.events.columns.anonymous-id", "anonymous_id"));
     IngestJob.Result first = ingest(s, "run-1");
-    assertEquals(Map.of("MISSING_ACCOUNT_ID", 1L), first.rejectedByReason(), "x2: no account and no link yet");
-    // Batch 2: d1's login links it (x1, stored, becomes u1's), a later event of d1 takes u1 and a1, an unlinked
-    // anonymous id stays without a user, and a second user on d2 keeps their own events (the first link stays).
+    assertEquals(Map.of(), first.rejectedByReason(), "x2: no account and no link yet, held, not rejected");
+    // Read 4 = 3 new + 0 rejected + 0 duplicates + 1 held, in the result and in the run log.
+    assertEquals(List.of(4L, 3L, 0L, 0L, 1L, 0L), List.of(first.eventRowsRead(), first.eventsWritten(),
+        first.eventsRejected(), first.eventsDuplicate(), first.eventsHeld(), first.eventsReleased()));
+    assertEquals(List.of(4L, 3L, 0L, 0L, 1L), table(warehouse, Tables.PIPELINE_RUNS)
+        .filter("run_id = 'run-1' AND stage = 'ingest.events'")
+        .selectExpr("explode(array(rows_in, rows_out, rows_rejected, rows_duplicate, rows_held))")
+        .as(org.apache.spark.sql.Encoders.LONG()).collectAsList());
+    assertSameRows(spark.sql("SELECT 'x2' AS event_id, 'd1' AS anonymous_id, 'run-1' AS run_id"),
+        table(warehouse, Tables.EVENTS_UNATTRIBUTED).select("event_id", "anonymous_id", "run_id"));
+    // Batch 2: d1's login links it (x1, stored, becomes u1's; x2, held, is released as u1's at a1), a later event of
+    // d1 takes u1 and a1, an unlinked anonymous id stays without a user, a second user on d2 keeps their own events
+    // (the first link stays), and d8, a visitor no link names, is held (its event twice: once held, once a duplicate).
+    String x9 = anonymous("x9", "d8", null, null, "2026-03-04T10:00:00Z");
     Files.write(lake.resolve("events/part-2.json"), List.of(anonymous("x5", "d1", "a1", "u1", "2026-03-03T08:00:00Z"),
         anonymous("x6", "d1", null, null, "2026-03-04T08:00:00Z"),
         anonymous("x7", "d9", "a1", null, "2026-03-04T09:00:00Z"),
-        anonymous("x8", "d2", "a2", "u5", "2026-03-05T08:00:00Z")));
+        anonymous("x8", "d2", "a2", "u5", "2026-03-05T08:00:00Z"), x9, x9));
     IngestJob.Result second = ingest(s, "run-2");
     assertEquals(Map.of(), second.rejectedByReason());
+    assertEquals(List.of(6L, 4L, 0L, 1L, 1L, 1L), List.of(second.eventRowsRead(), second.eventsWritten(),
+        second.eventsRejected(), second.eventsDuplicate(), second.eventsHeld(), second.eventsReleased()),
+        "read, new, rejected, duplicates, held, released");
+    assertEquals(List.of(1L, 1L, 0L, 0L), table(warehouse, Tables.PIPELINE_RUNS)
+        .filter("run_id = 'run-2' AND stage = 'ingest.release'")
+        .selectExpr("explode(array(rows_in, rows_out, rows_rejected, rows_duplicate))")
+        .as(org.apache.spark.sql.Encoders.LONG()).collectAsList(), "ingest.release: x2 found, moved to events");
+    assertSameRows(spark.sql("SELECT 'x9' AS event_id, 'd8' AS anonymous_id"),
+        table(warehouse, Tables.EVENTS_UNATTRIBUTED).select("event_id", "anonymous_id"));
     assertSameRows(spark.sql("""
-        SELECT * FROM VALUES ('x1', 'a1', 'u1', 'd1'), ('x3', 'a2', 'u2', 'd2'), ('x4', 'a2', 'u2', 'd2'),
+        SELECT * FROM VALUES ('x1', 'a1', 'u1', 'd1'), ('x2', 'a1', 'u1', 'd1'), ('x3', 'a2', 'u2', 'd2'),
+          ('x4', 'a2', 'u2', 'd2'),
           ('x5', 'a1', 'u1', 'd1'), ('x6', 'a1', 'u1', 'd1'), ('x7', 'a1', NULL, 'd9'), ('x8', 'a2', 'u5', 'd2')
           AS t(event_id, account_id, user_id, anonymous_id)"""),
         table(warehouse, Tables.EVENTS).select("event_id", "account_id", "user_id", "anonymous_id"));
@@ -625,18 +646,20 @@ class IngestJobTest extends SparkTestBase {
         identity.<Long>getAs("rows_rejected"), identity.<Long>getAs("rows_duplicate")));
     // A rerun without a new file changes nothing.
     long version = new DeltaStore(spark, warehouse.toString()).version(Tables.EVENTS);
+    long heldVersion = new DeltaStore(spark, warehouse.toString()).version(Tables.EVENTS_UNATTRIBUTED);
     ingest(s, "run-3");
     assertEquals(version, new DeltaStore(spark, warehouse.toString()).version(Tables.EVENTS));
+    assertEquals(heldVersion, new DeltaStore(spark, warehouse.toString()).version(Tables.EVENTS_UNATTRIBUTED));
 
-    // Snapshots around d1's login (03-03 08:00), built after it: on 03-03, a1's one message of 03-01 is u1's
-    // (anonymous when sent); on 03-06, a1 has x1, x5, x6 and x7 (four messages, one user: x7's visitor is unknown)
-    // and a2 x3, x4 and x8 (three messages by u2 and u5).
+    // Snapshots around d1's login (03-03 08:00), built after it: on 03-03, a1's two messages of 03-01 are u1's
+    // (x1 anonymous when sent, x2 held until then); on 03-06, a1 has x1, x2, x5, x6 and x7 (five messages,
+    // one user: x7's visitor is unknown) and a2 x3, x4 and x8 (three messages by u2 and u5).
     dev.pql.io.StageContext context = dev.pql.io.StageContext.open(spark, warehouse.toString(), "run-4", "features",
         RUN_START);
     dev.pql.pipeline.Stages.features(dev.pql.pipeline.StageRunner.forCommand(context), s,
         List.of(java.time.LocalDate.parse("2026-03-03"), java.time.LocalDate.parse("2026-03-06")));
     assertSameRows(spark.sql("""
-        SELECT * FROM VALUES ('a1', DATE '2026-03-03', 1L, 1L, 1L), ('a1', DATE '2026-03-06', 4L, 1L, 1L),
+        SELECT * FROM VALUES ('a1', DATE '2026-03-03', 2L, 1L, 1L), ('a1', DATE '2026-03-06', 5L, 1L, 1L),
           ('a2', DATE '2026-03-03', 2L, 1L, 1L), ('a2', DATE '2026-03-06', 3L, 2L, 2L)
           AS t(account_id, as_of_date, cnt_7d__message_sent, users_7d__message_sent, active_users_7d)"""),
         dev.pql.features.FeatureStore.snapshots(context.store()).selectExpr("account_id", "as_of_date",
