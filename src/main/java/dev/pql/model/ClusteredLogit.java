@@ -10,7 +10,6 @@ import org.apache.commons.math3.linear.ArrayRealVector;
 import org.apache.commons.math3.linear.LUDecomposition;
 import org.apache.commons.math3.linear.RealMatrix;
 import org.apache.commons.math3.linear.RealVector;
-import org.apache.spark.api.java.JavaRDD;
 
 /**
  * A logistic regression on a handful of terms (an intercept first), fitted by Newton's method from sums over the
@@ -18,7 +17,7 @@ import org.apache.spark.api.java.JavaRDD;
  * variance of the estimates is a sandwich whose middle sums the outer products of each account's score (Liang and
  * Zeger). The rows must be partitioned by account. Each Newton step is one pass over the partitions with the
  * coefficients as plain values — no query to plan or code to generate per step — and only (k+1)² sums reach the
- * driver.
+ * driver (or, with rows small enough to be held there, {@link Observations}, no Spark job at all).
  */
 final class ClusteredLogit {
   private ClusteredLogit() {}
@@ -55,7 +54,7 @@ final class ClusteredLogit {
    * Fits {@code label ~ 1 + terms} on rows partitioned by account; {@code start} holds starting values (intercept
    * first; missing ones start at 0).
    */
-  static Fit fit(JavaRDD<Observation> rows, List<Term> terms, double[] start) {
+  static Fit fit(Observations rows, List<Term> terms, double[] start) {
     int k = terms.size() + 1;
     double[] beta = new double[k];
     System.arraycopy(start, 0, beta, 0, Math.min(start.length, k));
@@ -108,11 +107,11 @@ final class ClusteredLogit {
     }
   }
 
-  private static Sums sums(JavaRDD<Observation> rows, List<Term> terms, double[] beta) {
+  private static Sums sums(Observations rows, List<Term> terms, double[] beta) {
     int k = beta.length;
     List<Term> t = List.copyOf(terms);
     double[] b = beta.clone();
-    return rows.mapPartitions((Iterator<Observation> it) -> {
+    return rows.aggregate((Iterator<Observation> it) -> {
       Sums s = Sums.zero(k);
       Map<String, double[]> scores = new HashMap<>();
       double[] x = new double[k];
@@ -146,6 +145,6 @@ final class ClusteredLogit {
         }
       }
       return List.of(s).iterator();
-    }).reduce(Sums::plus);
+    }, Sums::plus);
   }
 }

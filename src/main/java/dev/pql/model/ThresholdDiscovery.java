@@ -159,12 +159,24 @@ public final class ThresholdDiscovery {
 
   public static Discovery discover(Dataset<Row> training, List<Candidate> candidates, long minSupport,
       double alpha) {
+    return discover(training, candidates, minSupport, alpha, LOCAL_MAX_CELLS);
+  }
+
+  /** pql.model.local-solver-max-cells' default: rows × candidates up to which the passes run on the driver. */
+  static final long LOCAL_MAX_CELLS = 10_000_000;
+
+  /**
+   * @param localMaxCells rows × candidates up to which the binned rows are held on the driver for the selection's
+   *     passes (pql.model.local-solver-max-cells); above it every pass is a Spark job
+   */
+  public static Discovery discover(Dataset<Row> training, List<Candidate> candidates, long minSupport,
+      double alpha, long localMaxCells) {
     if (candidates.isEmpty()) return Discovery.none();
-    Binned binned = Binned.of(training, candidates);
+    Binned binned = Binned.of(training, candidates, localMaxCells);
     try {
       return new Stepwise(binned, minSupport, alpha).run();
     } finally {
-      binned.rows().unpersist(false);
+      binned.rows().release();
     }
   }
 
@@ -268,8 +280,12 @@ public final class ThresholdDiscovery {
    * The rows as observations partitioned by account: label, account and each feature's bin among its cuts, the
    * feature oriented so that qualifying means "value >= cut" (the last bin holds the nulls, which never qualify).
    */
-  record Binned(JavaRDD<ClusteredLogit.Observation> rows, List<Candidate> candidates, double[][] splits) {
+  record Binned(Observations rows, List<Candidate> candidates, double[][] splits) {
     static Binned of(Dataset<Row> training, List<Candidate> candidates) {
+      return of(training, candidates, LOCAL_MAX_CELLS);
+    }
+
+    static Binned of(Dataset<Row> training, List<Candidate> candidates, long localMaxCells) {
       List<Column> oriented = new ArrayList<>(List.of(col(TrainingSet.LABEL), col(ACCOUNT)));
       String[] names = new String[candidates.size()];
       for (int i = 0; i < candidates.size(); i++) {
@@ -319,7 +335,7 @@ public final class ThresholdDiscovery {
             for (int i = 0; i < n; i++) b[i] = (short) r.getInt(2 + i);
             return new ClusteredLogit.Observation(r.getDouble(0), r.getString(1), b);
           }).persist(StorageLevel.MEMORY_AND_DISK());
-      return new Binned(rows, candidates, splits);
+      return new Binned(Observations.of(rows, n, localMaxCells), candidates, splits);
     }
 
     /**
@@ -403,7 +419,7 @@ public final class ThresholdDiscovery {
       int cells = offset[n];
       int[] last = new int[n];
       for (int i = 0; i < n; i++) last[i] = values(i);
-      double[] h = rows.mapPartitions((java.util.Iterator<ClusteredLogit.Observation> it) -> {
+      double[] h = rows.aggregate((java.util.Iterator<ClusteredLogit.Observation> it) -> {
         // Per account: its highest value bin, its highest upgrade-row value bin, its lowest bin (a null as 0).
         Map<String, short[]> byAccount = new HashMap<>();
         while (it.hasNext()) {
@@ -430,7 +446,7 @@ public final class ThresholdDiscovery {
           }
         }
         return List.of(hist).iterator();
-      }).treeReduce(ThresholdDiscovery::add, 2);
+      }, ThresholdDiscovery::add);
       long[][] atLeast = new long[n][];
       long[][] upgraders = new long[n][];
       long[][] below = new long[n][];
@@ -781,7 +797,7 @@ public final class ThresholdDiscovery {
       int[] last = new int[n];
       for (int f = 0; f < n; f++) last[f] = binned.values(features[f]);
       List<ClusteredLogit.Term> terms = terms(model);
-      double[] h = binned.rows().mapPartitions((java.util.Iterator<ClusteredLogit.Observation> it) -> {
+      double[] h = binned.rows().aggregate((java.util.Iterator<ClusteredLogit.Observation> it) -> {
         double[] a = new double[4 * cells];
         int[] level = new int[n];
         while (it.hasNext()) {
@@ -804,7 +820,7 @@ public final class ThresholdDiscovery {
           }
         }
         return List.of(a).iterator();
-      }).treeReduce(ThresholdDiscovery::add, 2);
+      }, ThresholdDiscovery::add);
       double[][] out = new double[n * n][];
       for (int f = 0; f < n; f++) {
         for (int g = f + 1; g < n; g++) {
@@ -946,7 +962,7 @@ public final class ThresholdDiscovery {
       int cells = offset[n];
       List<ClusteredLogit.Term> terms = terms(kept);
       // Four histograms side by side: rows, upgrades, residuals and weights of every (feature, bin).
-      double[] h = binned.rows().mapPartitions((java.util.Iterator<ClusteredLogit.Observation> it) -> {
+      double[] h = binned.rows().aggregate((java.util.Iterator<ClusteredLogit.Observation> it) -> {
         double[] a = new double[4 * cells];
         while (it.hasNext()) {
           ClusteredLogit.Observation o = it.next();
@@ -962,7 +978,7 @@ public final class ThresholdDiscovery {
           }
         }
         return List.of(a).iterator();
-      }).treeReduce(ThresholdDiscovery::add, 2); // executors add the histograms up; the driver gets one
+      }, ThresholdDiscovery::add); // the partitions' histograms added up: the driver gets one
       Sums s = new Sums(new long[n][], new double[n][], new double[n][], new double[n][]);
       for (int i = 0; i < n; i++) {
         int bins = binned.values(i) + 2;
@@ -1126,7 +1142,7 @@ public final class ThresholdDiscovery {
       double[][] moments = new double[2][k];
       if (k == 0) return moments;
       List<ClusteredLogit.Term> terms = terms(kept);
-      double[] first = binned.rows().map(o -> {
+      double[] first = binned.rows().mapReduce(o -> {
         double[] a = new double[2 * k + 1];
         for (int t = 0; t < k; t++) {
           double x = terms.get(t).value(o);
@@ -1135,7 +1151,7 @@ public final class ThresholdDiscovery {
         }
         a[2 * k] = 1;
         return a;
-      }).reduce(ThresholdDiscovery::add);
+      }, ThresholdDiscovery::add);
       for (int t = 0; t < k; t++) {
         moments[0][t] = first[t] / first[2 * k];
         moments[1][t] = first[k + t] / first[2 * k];
@@ -1155,7 +1171,7 @@ public final class ThresholdDiscovery {
       List<List<Integer>> members = List.copyOf(groups.values());
       double[] means = moments[0];
       double[] beta = fit.beta();
-      double[] loss = binned.rows().map(o -> {
+      double[] loss = binned.rows().mapReduce(o -> {
         double m = fit.margin(o, terms);
         double[] a = new double[members.size() + 2];
         a[0] = logLoss(m, o.label());
@@ -1166,7 +1182,7 @@ public final class ThresholdDiscovery {
         }
         a[members.size() + 1] = 1;
         return a;
-      }).reduce(ThresholdDiscovery::add);
+      }, ThresholdDiscovery::add);
       double rows = loss[members.size() + 1];
       int g = 1;
       for (String group : groups.keySet()) {

@@ -110,6 +110,26 @@ class ThresholdDiscoveryTest extends SparkTestBase {
   }
 
   @Test
+  void rowsHeldOnTheDriverAndRowsLeftOnTheExecutorsSelectTheSameTerms() {
+    // Small rows are held on the driver for the selection's passes; with no room there (0 cells) every pass is a
+    // Spark job. The same partitions are summed either way: the same terms, to rounding.
+    Dataset<Row> rows = counts(0.5).cache();
+    List<ThresholdDiscovery.Candidate> candidates = List.of(new ThresholdDiscovery.Candidate("c", true, true),
+        new ThresholdDiscovery.Candidate("d", true, true));
+    List<ThresholdDiscovery.Term> local = ThresholdDiscovery.discover(rows, candidates, 100, 0.01).terms();
+    List<ThresholdDiscovery.Term> distributed = ThresholdDiscovery.discover(rows, candidates, 100, 0.01, 0).terms();
+    rows.unpersist();
+    assertEquals(1, local.size(), local.toString());
+    assertEquals(local.size(), distributed.size(), distributed.toString());
+    for (int i = 0; i < local.size(); i++) {
+      assertEquals(local.get(i).feature(), distributed.get(i).feature());
+      assertEquals(local.get(i).form(), distributed.get(i).form());
+      assertEquals(local.get(i).coefficient(), distributed.get(i).coefficient(), 1e-9);
+      assertEquals(local.get(i).z(), distributed.get(i).z(), 1e-9);
+    }
+  }
+
+  @Test
   void reportsASmoothEffectAsGradedWithoutAThreshold() {
     ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(counts(0.5), List.of(
         new ThresholdDiscovery.Candidate("c", true, true), new ThresholdDiscovery.Candidate("d", true, true)),
@@ -150,7 +170,7 @@ class ThresholdDiscoveryTest extends SparkTestBase {
         assertEquals(truth.getLong(3 * (j - 1) + 2), support.below()[0][j], "below: " + at);
       }
     } finally {
-      binned.rows().unpersist(false);
+      binned.rows().release();
     }
   }
 
