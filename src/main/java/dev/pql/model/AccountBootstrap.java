@@ -56,20 +56,19 @@ public final class AccountBootstrap {
     if (width == 0) return new double[replicates + 1][0];
     double[] total = rows.javaRDD().mapPartitions((org.apache.spark.api.java.function.FlatMapFunction<
         java.util.Iterator<Row>, double[]>) it -> {
+          // A weight is the account's: each account's rows are added up first, then weighted once per replicate
+          // (a tenth of the work where accounts have ten snapshots), a bounded number of accounts at a time.
           double[] sums = new double[(replicates + 1) * width];
-          double[] weights = new double[replicates + 1];
-          double[] values = new double[width];
+          java.util.Map<String, double[]> byAccount = new java.util.HashMap<>();
           while (it.hasNext()) {
             Row row = it.next();
+            double[] values = byAccount.computeIfAbsent(row.getString(0), a -> new double[width]);
             for (int k = 0; k < width; k++) {
-              values[k] = row.isNullAt(k + 1) ? 0 : ((Number) row.get(k + 1)).doubleValue();
+              if (!row.isNullAt(k + 1)) values[k] += ((Number) row.get(k + 1)).doubleValue();
             }
-            weights(seed, row.getString(0), weights);
-            for (int r = 0; r <= replicates; r++) {
-              if (weights[r] == 0) continue;
-              for (int k = 0, at = r * width; k < width; k++) sums[at + k] += weights[r] * values[k];
-            }
+            if ((long) byAccount.size() * width >= HELD_CELLS) weighAndClear(byAccount, seed, replicates, sums);
           }
+          weighAndClear(byAccount, seed, replicates, sums);
           return java.util.List.of(sums).iterator();
         }).treeReduce((a, b) -> {
           for (int i = 0; i < a.length; i++) a[i] += b[i];
@@ -78,6 +77,25 @@ public final class AccountBootstrap {
     double[][] draws = new double[replicates + 1][width];
     for (int r = 0; r <= replicates; r++) System.arraycopy(total, r * width, draws[r], 0, width);
     return draws;
+  }
+
+  /** Accounts' summed values a partition holds at most before they are weighed: 32 MB of doubles. */
+  private static final long HELD_CELLS = 4_000_000;
+
+  /** Each held account's sums added to every replicate's with its weight there; the accounts then let go. */
+  private static void weighAndClear(java.util.Map<String, double[]> byAccount, long seed, int replicates,
+      double[] sums) {
+    double[] weights = new double[replicates + 1];
+    for (java.util.Map.Entry<String, double[]> e : byAccount.entrySet()) {
+      double[] values = e.getValue();
+      int width = values.length;
+      weights(seed, e.getKey(), weights);
+      for (int r = 0; r <= replicates; r++) {
+        if (weights[r] == 0) continue;
+        for (int k = 0, at = r * width; k < width; k++) sums[at + k] += weights[r] * values[k];
+      }
+    }
+    byAccount.clear();
   }
 
   /**

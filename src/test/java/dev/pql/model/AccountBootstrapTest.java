@@ -20,12 +20,13 @@ class AccountBootstrapTest extends SparkTestBase {
 
   @Test
   void theOnePassSumsAreTheSqlResamplesSums() {
-    // Account ids of several lengths and scripts (the hash reads their UTF-8 bytes), integer counts (exact sums).
+    // Account ids of several lengths and scripts (the hash reads their UTF-8 bytes), integer counts (exact sums),
+    // two rows per account, in partitions of their own or not (an account's rows are added up before weighing).
     Dataset<Row> accounts = spark.sql("""
-        SELECT CASE WHEN id % 3 = 0 THEN concat('a', id) WHEN id % 3 = 1 THEN concat('Zürich-', id, '-kunde')
-                    ELSE concat('acct_', repeat('x', CAST(id % 40 AS INT)), id) END AS account_id,
+        SELECT CASE WHEN a % 3 = 0 THEN concat('a', a) WHEN a % 3 = 1 THEN concat('Zürich-', a, '-kunde')
+                    ELSE concat('acct_', repeat('x', CAST(a % 40 AS INT)), a) END AS account_id,
                CAST(id % 9 AS DOUBLE) AS n, CAST(id % 2 AS DOUBLE) AS y, CAST(NULL AS DOUBLE) AS missing
-        FROM range(0, 700, 1, 3)""");
+        FROM (SELECT id, id % 350 AS a FROM range(0, 700, 1, 3))""");
     double[][] sums = AccountBootstrap.weightedSums(accounts, REPLICATES, SEED);
 
     Column w = col(AccountBootstrap.WEIGHT);
