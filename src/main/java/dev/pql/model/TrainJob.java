@@ -140,7 +140,7 @@ public final class TrainJob {
       // Drivers and thresholds, first: the stepwise selection on the driver rows, over the inputs of one action each.
       ThresholdDiscovery.Discovery discovery = log.stage("train.thresholds",
           () -> ThresholdDiscovery.discover(shortRows, plain.actionsOnly().scanned(), settings.minSupport(),
-              settings.alpha()),
+              settings.alpha(), settings.localSolverMaxCells()),
           d -> new StageCounts(shortCounts.rows(), d.terms().size(), 0, 0));
       // Each threshold's rates, lift and recall as the rule's definition reads them: on the model's own label.
       List<ThresholdDiscovery.Threshold> thresholds = ThresholdDiscovery.measuredOn(training, discovery.thresholds(),
@@ -210,7 +210,10 @@ public final class TrainJob {
         .filter(col("as_of_date").between(range.getDate(0), last))
         .alias("eve").join(snapshots.select("account_id", "as_of_date").alias("held"),
             col("eve.account_id").equalTo(col("held.account_id"))
-                .and(col("eve.as_of_date").equalTo(col("held.as_of_date"))), "left_anti");
+                .and(col("eve.as_of_date").equalTo(col("held.as_of_date"))), "left_anti")
+        // A few rows per upgrade, read by every branch of the snapshot plan below: materialized once, so that plan
+        // (hundreds of feature columns) is planned over a handful of rows, not over the feature table's scan again.
+        .localCheckpoint(true);
     Dataset<Row> cases = TrainingSet.label(FeatureStore.snapshotsAt(store, features, domains, eves), conversions,
         freePlans, dh, w.labelEnd()).filter(col(TrainingSet.LABEL).equalTo(1.0));
     return stored.unionByName(cases);
@@ -367,7 +370,11 @@ public final class TrainJob {
       out = out.withColumn(SCORE + BEST_RULE, org.apache.spark.sql.functions.when(best.condition(), 1.0)
           .otherwise(0.0));
     }
-    return out;
+    // Only what the figures read: every later query plans, and every task carries, these few columns, not the
+    // hundreds of features the scores came from.
+    List<Column> figures = new ArrayList<>(List.of(col("account_id"), col("as_of_date"), col(TrainingSet.LABEL)));
+    for (String c : out.columns()) if (c.startsWith(SCORE)) figures.add(col("`" + c + "`"));
+    return out.select(figures.toArray(Column[]::new));
   }
 
   private static String save(PipelineModel model, String path) {
