@@ -59,7 +59,7 @@ public final class Lake {
 
   /** The rows the mapping rejects, by reason: how many, and one example's detail. */
   public Dataset<Row> rejected() {
-    return LakeEvents.mapped(spark, settings).filter(col(EventNormalizer.REASON).isNotNull())
+    return LakeEvents.mapped(spark, settings).filter(EventNormalizer.rejectedRow())
         .groupBy(EventNormalizer.REASON)
         .agg(count(lit(1)).as("rows"), first(EventNormalizer.DETAIL, true).as("example_detail"))
         .orderBy(col("rows").desc());

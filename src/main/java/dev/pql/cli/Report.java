@@ -399,6 +399,11 @@ final class Report {
     }
     out.append(String.format("Rows the mapping rejects: %,d (pql ingest keeps them in events_rejected, with the "
         + "reason)%n", l.rejectedRows()));
+    if (l.heldRows() > 0) {
+      out.append(String.format("Visitors' rows with no user, account or link here: %,d (pql ingest holds them in "
+          + "events_unattributed until a link names their user, or stitches them at once with a link in the same "
+          + "batch)%n", l.heldRows()));
+    }
     return out.toString();
   }
 }

@@ -141,7 +141,7 @@ public final class EventNormalizer {
   public static final String HELD = "AWAITING_IDENTITY";
 
   /** Rows rejected: a reason, and not one held for its identity. */
-  static Column rejectedRow() {
+  public static Column rejectedRow() {
     return col(REASON).isNotNull().and(col(REASON).notEqual(HELD));
   }
 

@@ -420,11 +420,7 @@ public final class IngestJob {
     try {
       long found = released.count();
       if (found == 0) return StageCounts.NONE;
-      List<java.time.LocalDate[]> lookedUp = in.dedupWindowDays() == IngestSettings.WHOLE_TABLE ? null
-          : DedupWindow.ranges(released.select("event_date").distinct().collectAsList().stream()
-              .map(r -> r.getDate(0).toLocalDate()).toList(), in.dedupWindowDays());
-      long inserted = lookedUp == null ? store.insertNew(Tables.EVENTS, released)
-          : store.insertNew(Tables.EVENTS, released, DedupWindow.within("t.event_date", lookedUp));
+      long inserted = insertNewEvents(store, released, lookedUp(in, released));
       store.deleteMatching(Tables.EVENTS_UNATTRIBUTED, released.select("event_id"), "t.event_id = s.event_id");
       LOG.info("{} held event(s) released to their linked user's account, {} of them new to events", found, inserted);
       return new StageCounts(found, inserted, 0, found - inserted);
@@ -529,10 +525,7 @@ public final class IngestJob {
       else byReason.merge(r.getString(0), r.getLong(1), Long::sum);
     }
     long rejected = byReason.values().stream().mapToLong(Long::longValue).sum();
-    // Duplicates are looked up in the days the batch covers and the window around them, not in every partition.
-    List<java.time.LocalDate[]> lookedUp = in.dedupWindowDays() == IngestSettings.WHOLE_TABLE ? null
-        : DedupWindow.ranges(events.select("event_date").distinct().collectAsList().stream()
-            .map(r -> r.getDate(0).toLocalDate()).toList(), in.dedupWindowDays());
+    List<java.time.LocalDate[]> lookedUp = lookedUp(in, events);
     Dataset<Row> stored = lookedUp == null ? store.read(Tables.EVENTS)
         : store.read(Tables.EVENTS).filter(DedupWindow.within("event_date", lookedUp));
     // Before the events' MERGE: a losing payload is one that differs from what events held before this run.
@@ -547,8 +540,7 @@ public final class IngestJob {
       } else if (!store.exists(Tables.EVENTS_DUPLICATES)) {
         store.ensure(Tables.EVENTS_DUPLICATES);
       }
-      long inserted = lookedUp == null ? store.insertNew(Tables.EVENTS, events)
-          : store.insertNew(Tables.EVENTS, events, DedupWindow.within("t.event_date", lookedUp));
+      long inserted = insertNewEvents(store, events, lookedUp);
       // A held event whose id events already keeps is a duplicate of it, not held.
       long held = heldRows == 0 ? 0 : store.insertNew(Tables.EVENTS_UNATTRIBUTED,
           EventNormalizer.held(normalized, start, runId).join(stored.select("event_id"), "event_id", "left_anti"));
@@ -558,6 +550,22 @@ public final class IngestJob {
     } finally {
       losers.unpersist();
     }
+  }
+
+  /**
+   * The days of events where the ids of {@code rows} are looked up: those they cover and the dedup window around
+   * them (pql.ingest.dedup-window-days), not every partition; null for the whole table.
+   */
+  private static List<java.time.LocalDate[]> lookedUp(IngestSettings in, Dataset<Row> rows) {
+    return in.dedupWindowDays() == IngestSettings.WHOLE_TABLE ? null
+        : DedupWindow.ranges(rows.select("event_date").distinct().collectAsList().stream()
+            .map(r -> r.getDate(0).toLocalDate()).toList(), in.dedupWindowDays());
+  }
+
+  /** The rows whose event id events does not hold (where {@code lookedUp} says to look) inserted; how many. */
+  private static long insertNewEvents(DeltaStore store, Dataset<Row> rows, List<java.time.LocalDate[]> lookedUp) {
+    return lookedUp == null ? store.insertNew(Tables.EVENTS, rows)
+        : store.insertNew(Tables.EVENTS, rows, DedupWindow.within("t.event_date", lookedUp));
   }
 
   /**

@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.when;
 
 import dev.pql.config.Settings;
 import java.time.Instant;
@@ -28,7 +29,12 @@ public final class LakeEvents {
       LocalDate lastDay) {}
 
   /** The lake's events, the most frequent first (at most {@code limit}), with the totals they are part of. */
-  public record Listing(List<EventCount> events, long distinctEvents, long usableRows, long rejectedRows) {}
+  /**
+   * @param heldRows visitors' rows with no user, account or link in the lake as read (ingest holds them in
+   *     events_unattributed until a link names their user; one in the same batch stitches them at once)
+   */
+  public record Listing(List<EventCount> events, long distinctEvents, long usableRows, long rejectedRows,
+      long heldRows) {}
 
   /** Per event name: rows, distinct accounts and users, first and last UTC day; most rows first, then by name. */
   public static Dataset<Row> byEvent(Dataset<Row> normalized) {
@@ -58,9 +64,11 @@ public final class LakeEvents {
               r.getDate(4).toLocalDate(), r.getDate(5).toLocalDate()))
           .toList();
       Row totals = events.agg(count(lit(1)), org.apache.spark.sql.functions.sum("rows")).first();
-      long rejected = normalized.filter(col(EventNormalizer.REASON).isNotNull()).count();
+      Row set = normalized.agg(count(when(EventNormalizer.rejectedRow(), lit(1))),
+          count(when(col(EventNormalizer.REASON).equalTo(EventNormalizer.HELD), lit(1)))).first();
       events.unpersist();
-      return new Listing(top, totals.getLong(0), totals.isNullAt(1) ? 0 : totals.getLong(1), rejected);
+      return new Listing(top, totals.getLong(0), totals.isNullAt(1) ? 0 : totals.getLong(1), set.getLong(0),
+          set.getLong(1));
     } finally {
       normalized.unpersist();
     }

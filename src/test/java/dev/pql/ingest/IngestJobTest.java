@@ -265,16 +265,19 @@ class IngestJobTest extends SparkTestBase {
         String.format(row, "l2", "a1", "u2", "Message Sent", "2026-03-04T10:00:00Z"),
         String.format(row, "l3", "a2", "u3", "Message Sent", "2026-03-02T23:30:00Z"),
         String.format(row, "l4", "a2", "u3", "Signed In", "2026-03-02T09:00:00Z"),
-        String.format(row, "l5", "", "u4", "Signed In", "2026-03-02T09:00:00Z")),
+        String.format(row, "l5", "", "u4", "Signed In", "2026-03-02T09:00:00Z"),
+        anonymous("l6", "d1", null, null, "2026-03-03T08:00:00Z")),
         ACCOUNTS);
     Path warehouse = tempDir("pql-w");
     LakeEvents.Listing listing = LakeEvents.list(spark, settings(lake, warehouse,
-        Map.of("pql.ingest.events.columns.properties", "")), 1);
+        Map.of("pql.ingest.events.columns.properties", "", "pql.ingest.events.columns.anonymous-id", "anonymous_id")),
+        1);
     assertEquals(List.of(new LakeEvents.EventCount("Message Sent", 3, 2, 3, java.time.LocalDate.parse("2026-03-01"),
         java.time.LocalDate.parse("2026-03-04"))), listing.events(), "the most frequent, within the limit");
     assertEquals(2, listing.distinctEvents());
     assertEquals(4, listing.usableRows());
     assertEquals(1, listing.rejectedRows(), "the row without an account");
+    assertEquals(1, listing.heldRows(), "the visitor's row, held by an ingest until a link names its user");
     try (var files = Files.list(warehouse)) {
       assertEquals(0, files.count(), "nothing written");
     }
