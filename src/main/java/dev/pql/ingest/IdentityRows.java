@@ -74,7 +74,7 @@ public final class IdentityRows {
           col(RAW_USER).equalTo(col(UserAccountsTable.USER)), "left");
       account = coalesce(account, ids.stored(col(UserAccountsTable.ACCOUNT)));
     }
-    return IdentityStitching.earliestPerAnonymousId(usable.select(col("anonymous_id"), col("user_id"), account.as("account_id"),
-        col("first_seen_at")));
+    return IdentityStitching.earliestPerAnonymousId(usable.select(col("anonymous_id"), col("user_id"),
+        account.as("account_id"), col("first_seen_at")));
   }
 }

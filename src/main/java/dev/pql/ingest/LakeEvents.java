@@ -28,8 +28,9 @@ public final class LakeEvents {
   public record EventCount(String event, long rows, long accounts, long users, LocalDate firstDay,
       LocalDate lastDay) {}
 
-  /** The lake's events, the most frequent first (at most {@code limit}), with the totals they are part of. */
   /**
+   * The lake's events, the most frequent first (at most {@code limit}), with the totals they are part of.
+   *
    * @param heldRows visitors' rows with no user, account or link in the lake as read (ingest holds them in
    *     events_unattributed until a link names their user; one in the same batch stitches them at once)
    */

@@ -293,8 +293,7 @@ public final class DeltaStore {
    * for a table not written yet or emptied. A file may hold no row, so true does not promise a row.
    */
   public boolean hasFiles(TableContract table) {
-    org.apache.spark.sql.delta.Snapshot snapshot = org.apache.spark.sql.delta.DeltaLog.forTable(spark,
-        location(table.name())).update(false, scala.Option.empty(), scala.Option.empty());
+    org.apache.spark.sql.delta.Snapshot snapshot = snapshot(table);
     if (snapshot.version() < 0) return false;
     scala.Option<Object> known = snapshot.numOfFilesIfKnown(); // the log's checksum; else the state is read
     return (known.isDefined() ? (Long) known.get() : snapshot.numOfFiles()) > 0;
@@ -305,11 +304,16 @@ public final class DeltaStore {
    * (from the log's checksum alone).
    */
   private boolean neverWritten(TableContract table) {
-    org.apache.spark.sql.delta.Snapshot snapshot = org.apache.spark.sql.delta.DeltaLog.forTable(spark,
-        location(table.name())).update(false, scala.Option.empty(), scala.Option.empty());
+    org.apache.spark.sql.delta.Snapshot snapshot = snapshot(table);
     if (snapshot.version() < 0) return true;
     scala.Option<Object> files = snapshot.numOfFilesIfKnown();
     return snapshot.version() == 0 && files.isDefined() && ((Long) files.get()) == 0L;
+  }
+
+  /** The table's latest snapshot, read from its log. */
+  private org.apache.spark.sql.delta.Snapshot snapshot(TableContract table) {
+    return org.apache.spark.sql.delta.DeltaLog.forTable(spark, location(table.name()))
+        .update(false, scala.Option.empty(), scala.Option.empty());
   }
 
   /** Inserts new keys and overwrites every column of existing keys. */
