@@ -170,7 +170,9 @@ public final class Bench {
         IngestJob.Result[] ingest = new IngestJob.Result[1];
         Measure ingested = timed(0, "ingest", () -> ingest[0] = IngestJob.run(context, settings));
         events = ingest[0].eventsWritten();
-        out.add(new Measure(events, ingested.stage(), ingested.seconds(), Double.NaN, ingested.peakHeapBytes(), ""));
+        out.add(againstDuckDbIngest(new Measure(events, ingested.stage(), ingested.seconds(), Double.NaN,
+            ingested.peakHeapBytes(), ""), ingest[0], settings, context.start(), lake,
+            dir.resolve("duckdb-ingest-" + size).toAbsolutePath()));
       }
       LocalDate dataEnd = store.read(Tables.EVENTS).agg(max("event_date")).first().getDate(0).toLocalDate()
           .plusDays(1);
@@ -233,6 +235,33 @@ public final class Bench {
     double seconds = (System.nanoTime() - t0) / 1e9;
     System.out.printf("bench: %s: %.1f s%n", stage, seconds);
     return new Measure(events, stage, seconds, Double.NaN, peak.get(), "");
+  }
+
+  /**
+   * The same ingest in DuckDB: the generic layout's event files read, checked, deduplicated and written as Parquet
+   * (DuckDbIngest), its counts compared with pql's: rows read, written, rejected and duplicated.
+   */
+  private static Measure againstDuckDbIngest(Measure pql, IngestJob.Result r, Settings settings, Instant start,
+      Path lake, Path out) {
+    try {
+      deleteRecursively(out);
+      Files.createDirectories(out);
+      DuckDbIngest.Outcome duck = DuckDbIngest.run(lake.resolve("generic").resolve("events"), out,
+          settings.ingest().earliestTimestamp(), start.plus(settings.ingest().futureTolerance()),
+          settings.ingest().keptProperties());
+      deleteRecursively(out);
+      boolean same = duck.read() == r.eventRowsRead() && duck.written() == r.eventsWritten()
+          && duck.rejected() == r.eventsRejected() && duck.duplicates() == r.eventsDuplicate();
+      String counts = String.format("%,d rows read: %,d written, %,d rejected, %,d duplicates", r.eventRowsRead(),
+          r.eventsWritten(), r.eventsRejected(), r.eventsDuplicate());
+      String note = same ? "DuckDB; the same " + counts : String.format("DuckDB; DIFFERENT: pql %s, DuckDB %,d read: "
+          + "%,d written, %,d rejected, %,d duplicates", counts, duck.read(), duck.written(), duck.rejected(),
+          duck.duplicates());
+      System.out.printf("bench: DuckDB ingest: %.1f s; %s%n", duck.seconds(), note);
+      return pql.withReference(duck.seconds(), note);
+    } catch (java.sql.SQLException | IOException e) {
+      throw new IllegalStateException("DuckDB side of the ingest benchmark failed: " + e.getMessage(), e);
+    }
   }
 
   /**

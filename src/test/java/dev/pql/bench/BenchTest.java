@@ -22,6 +22,10 @@ class BenchTest {
     assertEquals(List.of("ingest", "features, 1 snapshot", "features, 2 snapshots", "train"),
         measures.stream().map(Bench.Measure::stage).toList());
     assertTrue(measures.get(3).note().startsWith("skipped: "), measures.get(3).note());
+    // DuckDB reads, checks, deduplicates and writes the same event files: the same rows kept, rejected, doubled.
+    assertTrue(measures.get(0).note().matches("DuckDB; the same [0-9,]+ rows read: [0-9,]+ written, [0-9,]+ "
+        + "rejected, [0-9,]+ duplicates"), measures.get(0).note());
+    assertTrue(measures.get(0).referenceSeconds() > 0);
     // DuckDB computes the same snapshot from the same files: every column of every account agrees.
     // The widths are printed: with user windows 7, 14 and 30 (--conf), per key event the total, days to first, 7
     // windows, 5 since signup and 3 of distinct users.
