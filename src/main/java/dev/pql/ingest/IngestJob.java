@@ -285,7 +285,8 @@ public final class IngestJob {
       checked = EventNormalizer.rejectUnknownAccounts(checked, storedAccounts.select("account_id")
           .unionByName(accountRows.filter(col(EventNormalizer.REASON).isNull()).select("account_id")));
     }
-    Dataset<Row> normalized = checked.persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> normalized = (in.keepRawRecords() ? checked : EventNormalizer.usableRawRecordsHashed(checked))
+        .persist(StorageLevel.MEMORY_AND_DISK());
     // Ids that are emails and no key to hash them: nothing of this batch may be written.
     ids.check(normalized, in.events().key());
     if (accountRows != null) {
@@ -536,7 +537,7 @@ public final class IngestJob {
       // the same losers against the same stored events (the other order would see this run's events as stored).
       // The table exists from the first ingest, empty when no id lost a payload: BI tools and readers find it.
       if (losers.count() > 0) {
-        store.insertNew(Tables.EVENTS_DUPLICATES, EventNormalizer.rawRecords(losers, in.keepRawRecords()));
+        store.insertNew(Tables.EVENTS_DUPLICATES, losers); // usable rows: their raw records hashed already
       } else if (!store.exists(Tables.EVENTS_DUPLICATES)) {
         store.ensure(Tables.EVENTS_DUPLICATES);
       }
