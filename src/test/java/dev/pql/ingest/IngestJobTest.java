@@ -172,6 +172,9 @@ class IngestJobTest extends SparkTestBase {
     assertEquals(2, first.eventsDuplicate(), "one losing payload and one exact repeat");
     assertEquals("[[d1,this_run,Message Sent]]", table(warehouse, Tables.EVENTS_DUPLICATES)
         .select("event_id", "kept_from", "event").collectAsList().toString());
+    // By default the losing row is kept as its source row's SHA-256 hash, taken once, of the row as JSON.
+    assertEquals(sha256("{\"account_id\":\"a1\",\"event\":\"Message Sent\",\"event_id\":\"d1\","
+        + "\"ts\":\"2026-03-01T11:00:00Z\"}"), table(warehouse, Tables.EVENTS_DUPLICATES).first().getAs("raw_record"));
 
     // A later file sends d1 once more, with a third payload and an earlier time: it loses to the stored event
     // (which stays kept, though it is no longer the earliest of the lake).
@@ -721,5 +724,14 @@ class IngestJobTest extends SparkTestBase {
     }
     assertFalse(spark.sql("DESCRIBE DETAIL delta.`" + warehouse + "/events`").first().<String>getAs("description")
         .isBlank());
+  }
+
+  private static String sha256(String text) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+          .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
   }
 }
