@@ -143,7 +143,7 @@ class LakeMappingsTest extends SparkTestBase {
     Map<String, String> overrides = new java.util.HashMap<>(Map.of("pql.ingest.lake", lake.toString(),
         "pql.warehouse", warehouse.toString(), "pql.features.windows", "[7, 30]", "pql.features.signup-windows",
         "[]", "pql.features.user-windows", "[]", "pql.model.reg-params", "[0.003]", "pql.model.max-iterations",
-        "25", "pql.model.gate.enabled", "false", "pql.model.min-support", "20", "pql.model.driver-refits", "5"));
+        "25", "pql.model.gate.enabled", "false", "pql.model.min-support", "20"));
     overrides.putAll(Map.of("pql.model.horizon-days", "14", "pql.model.driver-horizon-days", "14",
         "pql.model.evaluation-days", "7", "pql.model.calibration-days", "7"));
     Settings s = SettingsLoader.load(null, new File("conf/mappings/" + mapping), overrides);
