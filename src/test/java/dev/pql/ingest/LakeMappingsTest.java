@@ -40,8 +40,11 @@ class LakeMappingsTest extends SparkTestBase {
   static void generate() {
     lake = tempDir("pql-lake");
     Settings s = SettingsLoader.load(null, null, Map.of(
-        "pql.generate.output", lake.toString(), "pql.generate.accounts", "300", "pql.generate.days", String.valueOf(DAYS),
-        "pql.generate.files", "2", "pql.generate.trial-share", "0.6", "pql.generate.layouts", "[generic, segment, amplitude, mixpanel, posthog, snowplow]"));
+        "pql.generate.output", lake.toString(), "pql.generate.accounts", "300",
+        "pql.generate.days", String.valueOf(DAYS), "pql.generate.files", "2",
+        // Most on a trial, over 100 days: enough upgrades in each window to train on (the drivers comparison).
+        "pql.generate.trial-share", "0.6",
+        "pql.generate.layouts", "[generic, segment, amplitude, mixpanel, posthog, snowplow]"));
     truth = LakeGenerator.generate(spark, s.generate(), s.domains());
   }
 
