@@ -8,7 +8,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Instant;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * The DuckDB side of the ingest benchmark: the generic layout's event files read, each row checked as pql's ingest
@@ -26,10 +25,9 @@ final class DuckDbIngest {
 
   static Outcome run(Path events, Path out, Instant earliest, Instant latest, List<String> keptProperties)
       throws SQLException {
-    String kept = keptProperties.stream().map(p -> "'" + p.replace("'", "''") + "'")
-        .collect(Collectors.joining(", "));
     String properties = keptProperties.isEmpty() ? "NULL::MAP(VARCHAR, VARCHAR)"
-        : "map_from_entries(list_filter(map_entries(properties), e -> e.key IN (" + kept + ")))";
+        : "map_from_entries(list_filter(map_entries(properties), e -> e.key IN ("
+            + DuckDbSnapshot.list(keptProperties) + ")))";
     String checked = "SELECT *, CASE"
         + " WHEN event_id IS NULL OR trim(event_id) = '' THEN 'MISSING_EVENT_ID'"
         + " WHEN account_id IS NULL OR trim(account_id) = '' THEN 'MISSING_ACCOUNT_ID'"

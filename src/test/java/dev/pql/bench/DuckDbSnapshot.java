@@ -179,7 +179,8 @@ final class DuckDbSnapshot {
     return "'" + s.replace("'", "''") + "'";
   }
 
-  private static String list(List<String> values) {
+  /** Values as a SQL list of quoted strings; NULL when there is none. */
+  static String list(List<String> values) {
     return values.isEmpty() ? "NULL" : values.stream().map(DuckDbSnapshot::quote).collect(Collectors.joining(", "));
   }
 }

@@ -7,18 +7,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.pql.SparkTestBase;
 import dev.pql.config.Settings;
 import dev.pql.config.SettingsLoader;
+import dev.pql.features.SnapshotDates;
 import dev.pql.generate.LakeGenerator;
 import dev.pql.io.DeltaStore;
 import dev.pql.io.RunLog;
 import dev.pql.io.StageContext;
 import dev.pql.io.Tables;
-import java.io.File;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import dev.pql.features.SnapshotDates;
 import dev.pql.model.TrainJob;
 import dev.pql.pipeline.StageRunner;
 import dev.pql.pipeline.Stages;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -56,23 +56,23 @@ class LakeMappingsTest extends SparkTestBase {
         Instant.now()), s);
   }
 
-  /** Each layout's warehouse and result, ingested once for the tests that read it. */
-  private static final Map<String, Path> WAREHOUSES = new java.util.HashMap<>();
-  private static final Map<String, IngestJob.Result> RESULTS = new java.util.HashMap<>();
+  /** A layout's warehouse and what its ingest counted. */
+  private record Ingested(Path warehouse, IngestJob.Result result) {}
+
+  /** Each layout ingested once, for every test that reads it. */
+  private static final Map<String, Ingested> INGESTED = new java.util.HashMap<>();
 
   /** The lake in a layout, ingested by its shipped mapping into a warehouse of its own (once per class). */
-  private static synchronized Path ingested(String mapping) {
-    if (!WAREHOUSES.containsKey(mapping)) {
-      Path warehouse = tempDir("pql-w-" + mapping.replace(".conf", ""));
-      RESULTS.put(mapping, ingest(mapping, lake.toString(), warehouse));
-      WAREHOUSES.put(mapping, warehouse);
-    }
-    return WAREHOUSES.get(mapping);
+  private static synchronized Ingested ingested(String mapping) {
+    return INGESTED.computeIfAbsent(mapping, m -> {
+      Path warehouse = tempDir("pql-w-" + m.replace(".conf", ""));
+      return new Ingested(warehouse, ingest(m, lake.toString(), warehouse));
+    });
   }
 
   /** The generic layout ingested once: the tables every other layout must give. */
   private static Path generic() {
-    return ingested("generic.conf");
+    return ingested("generic.conf").warehouse();
   }
 
   private static void assertTruth(IngestJob.Result r) {
@@ -95,8 +95,8 @@ class LakeMappingsTest extends SparkTestBase {
     String[] columns = {"event_id", "account_id", "user_id", "event", "date_trunc('second', ts) AS ts", "event_date"};
     DeltaStore reference = new DeltaStore(spark, generic().toString());
     for (String vendor : java.util.List.of("amplitude", "mixpanel", "posthog", "snowplow")) {
-      Path warehouse = ingested(vendor + ".conf");
-      IngestJob.Result r = RESULTS.get(vendor + ".conf");
+      Path warehouse = ingested(vendor + ".conf").warehouse();
+      IngestJob.Result r = ingested(vendor + ".conf").result();
       assertTruth(r);
       assertEquals(truth.get("accounts"), r.accounts(), vendor);
       DeltaStore store = new DeltaStore(spark, warehouse.toString());
@@ -142,7 +142,7 @@ class LakeMappingsTest extends SparkTestBase {
    * and one regularization point (speed; the model's quality is WorldsTest's question).
    */
   private static Map<String, double[]> learned(String mapping) {
-    Path warehouse = ingested(mapping);
+    Path warehouse = ingested(mapping).warehouse();
     Map<String, String> overrides = new java.util.HashMap<>(Map.of("pql.ingest.lake", lake.toString(),
         "pql.warehouse", warehouse.toString(), "pql.features.windows", "[7, 30]", "pql.features.signup-windows",
         "[]", "pql.features.user-windows", "[]", "pql.model.reg-params", "[0.003]", "pql.model.max-iterations",
@@ -170,7 +170,7 @@ class LakeMappingsTest extends SparkTestBase {
   void genericAndSegmentLayoutsOfOneLakeIngestToTheSameTablesAndMatchTheTruth() {
     Path generic = generic();
     Path segment = tempDir("pql-w-segment");
-    IngestJob.Result g = RESULTS.get("generic.conf");
+    IngestJob.Result g = ingested("generic.conf").result();
     IngestJob.Result s = ingest("segment-warehouse.conf", lake.toString(), segment);
     for (IngestJob.Result r : new IngestJob.Result[] {g, s}) {
       assertTruth(r);
