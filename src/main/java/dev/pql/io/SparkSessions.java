@@ -34,6 +34,9 @@ public final class SparkSessions {
       builder.config("spark.sql.warehouse.dir", java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
           "pql-spark-catalog-" + System.getProperty("user.name")).toUri().toString());
     }
+    NioLocalFileSystem.sparkConf().forEach((key, value) -> {
+      if (!conf.contains(key)) builder.config(key, value);
+    });
     commandConf.forEach(builder::config);
     settings.conf().forEach(builder::config);
     return builder.getOrCreate();
