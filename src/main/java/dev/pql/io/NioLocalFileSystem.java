@@ -22,7 +22,7 @@ import org.apache.hadoop.io.nativeio.NativeIO;
  * {@code file:} sets each new file's permissions by running {@code chmod} and checks each renamed file for a link
  * by running {@code readlink}: a Delta write of 20 small files forks some 60 processes, 7 ms each here. This one
  * does both through java.nio, and leaves everything else, and machines with the native library, to Hadoop.
- * {@link SparkSessions} installs it for {@code file:} paths ({@code fs.file.impl}, and
+ * {@link SparkSessions} installs it in local sessions for {@code file:} paths ({@code fs.file.impl}, and
  * {@code fs.AbstractFileSystem.file.impl} for Delta's log and streaming checkpoints).
  */
 public class NioLocalFileSystem extends LocalFileSystem {

@@ -34,9 +34,12 @@ public final class SparkSessions {
       builder.config("spark.sql.warehouse.dir", java.nio.file.Path.of(System.getProperty("java.io.tmpdir"),
           "pql-spark-catalog-" + System.getProperty("user.name")).toUri().toString());
     }
-    NioLocalFileSystem.sparkConf().forEach((key, value) -> {
-      if (!conf.contains(key)) builder.config(key, value);
-    });
+    // In this JVM only (local masters): a cluster's executors load Hadoop's file systems before pql's jar.
+    if (conf.get("spark.master", "").startsWith("local")) {
+      NioLocalFileSystem.sparkConf().forEach((key, value) -> {
+        if (!conf.contains(key)) builder.config(key, value);
+      });
+    }
     commandConf.forEach(builder::config);
     settings.conf().forEach(builder::config);
     return builder.getOrCreate();
