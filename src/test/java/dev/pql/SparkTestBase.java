@@ -23,12 +23,12 @@ public abstract class SparkTestBase {
     @Override
     public SparkConf conf() {
       SparkConf conf = super.conf();
+      // Files written without a chmod process each, as pql's own sessions write them.
+      dev.pql.io.NioLocalFileSystem.sparkConf().forEach(conf::set);
       // -Dtest.spark.conf="key=value;key=value": settings to try on every test session (timing experiments).
       for (String kv : System.getProperty("test.spark.conf", "").split(";")) {
         if (kv.contains("=")) conf.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
       }
-      // Files written without a chmod process each, as pql's own sessions write them.
-      dev.pql.io.NioLocalFileSystem.sparkConf().forEach(conf::set);
       return conf
           .setMaster("local[2]")
           .set("spark.ui.enabled", "false")

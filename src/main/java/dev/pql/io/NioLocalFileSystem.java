@@ -5,7 +5,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.attribute.PosixFilePermission;
-import java.util.EnumSet;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumFs;
@@ -90,16 +90,8 @@ public class NioLocalFileSystem extends LocalFileSystem {
         "spark.hadoop.fs.AbstractFileSystem.file.impl", Fs.class.getName());
   }
 
-  /** Unix mode bits (e.g. 0644) as java.nio permissions. */
+  /** Unix mode bits (e.g. 0644) as java.nio permissions, through Hadoop's own rwx text of them. */
   static Set<PosixFilePermission> posix(short mode) {
-    Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
-    PosixFilePermission[] byBit = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
-        PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
-        PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
-        PosixFilePermission.OWNER_READ};
-    for (int bit = 0; bit < byBit.length; bit++) {
-      if ((mode & (1 << bit)) != 0) permissions.add(byBit[bit]);
-    }
-    return permissions;
+    return PosixFilePermissions.fromString(new FsPermission(mode).toString());
   }
 }
