@@ -1,20 +1,17 @@
 package dev.pql.worlds;
 
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import dev.pql.config.Settings;
 
 import dev.pql.features.FeatureNames;
 import dev.pql.features.FeatureStore;
 import dev.pql.generate.Hazard;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import dev.pql.model.TrainJob;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
 /** Rules as people write them, each with a decoy, and one combination of two actions: found as planted. */

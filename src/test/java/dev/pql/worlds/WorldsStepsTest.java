@@ -12,17 +12,19 @@ import dev.pql.generate.Hazard;
 import dev.pql.generate.Oracle;
 import dev.pql.ingest.EventHistory;
 import dev.pql.io.Tables;
+import dev.pql.model.TrainJob;
 import dev.pql.model.TrainingSet;
 import java.sql.Date;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import dev.pql.model.TrainJob;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.Test;
 
-/** Five planted steps, which the model must beat its baselines on and discovery must find, and a smooth effect,
- * where it must find no threshold. */
+/**
+ * Five planted steps, which the model must beat its baselines on and discovery must find, and a smooth effect,
+ * where it must find no threshold.
+ */
 class WorldsStepsTest extends WorldsTest {
   @Test
   void theSteppedWorldPublishesTheModel() {
@@ -37,12 +39,12 @@ class WorldsStepsTest extends WorldsTest {
     // behaviour does. (At this size the short-horizon rows hold some 40 upgrades: not all five steps are found;
     // the README gives the figures of a 4,000-account world, where all are.)
     java.util.Set<String> decoys = new java.util.HashSet<>();
-    dev.pql.generate.Hazard.DECOYS.forEach(d -> decoys.add(dev.pql.features.FeatureNames.behaviour(d.feature())));
+    Hazard.DECOYS.forEach(d -> decoys.add(FeatureNames.behaviour(d.feature())));
     java.util.Set<String> planted = new java.util.HashSet<>();
-    dev.pql.generate.Hazard.DRIVERS.forEach(d -> planted.add(dev.pql.features.FeatureNames.behaviour(d.feature())));
-    assertTrue(r.rules().stream().noneMatch(t -> decoys.contains(dev.pql.features.FeatureNames.behaviour(
+    Hazard.DRIVERS.forEach(d -> planted.add(FeatureNames.behaviour(d.feature())));
+    assertTrue(r.rules().stream().noneMatch(t -> decoys.contains(FeatureNames.behaviour(
         t.feature()))), "no decoy is a rule: " + r.rules());
-    assertTrue(r.rules().stream().anyMatch(t -> planted.contains(dev.pql.features.FeatureNames.behaviour(
+    assertTrue(r.rules().stream().anyMatch(t -> planted.contains(FeatureNames.behaviour(
         t.feature()))), "a planted behaviour is a rule: " + r.rules());
     // Its intervals say so: a planted behaviour's odds ratio surely above 1, and no decoy's surely away from 1.
     assertTrue(r.drivers().stream().anyMatch(d -> planted.contains(d.behaviour()) && d.oddsRatio().lo() > 1),

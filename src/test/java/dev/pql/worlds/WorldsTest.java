@@ -1,16 +1,13 @@
 package dev.pql.worlds;
 
-import static org.apache.spark.sql.functions.count;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.pql.SparkTestBase;
 import dev.pql.config.Settings;
 import dev.pql.config.SettingsLoader;
 import dev.pql.features.SnapshotDates;
-import dev.pql.io.RunLog;
-import dev.pql.io.StageContext;
-
 import dev.pql.io.DeltaStore;
+import dev.pql.io.StageContext;
 import dev.pql.model.TrainJob;
 import dev.pql.pipeline.StageRunner;
 import dev.pql.pipeline.Stages;
