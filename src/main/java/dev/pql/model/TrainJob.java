@@ -43,6 +43,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -119,8 +120,7 @@ public final class TrainJob {
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans,
         settings.horizonDays(), w.labelEnd()).localCheckpoint(true);
     Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())));
-    Dataset<Row> shortRows = driverRows(store, snapshots, settings, features, domains, freePlans, w)
-        .localCheckpoint(true);
+    Dataset<Row> checkpointed = null; // the driver rows, once built
     try {
       Splits splits = new Splits(training, labelled.filter(col("as_of_date")
           .between(Date.valueOf(w.calibrationFrom()), Date.valueOf(w.calibrationTo()))),
@@ -128,7 +128,12 @@ public final class TrainJob {
       Counts train = Counts.of(training);
       Counts calibration = Counts.of(splits.calibration());
       Counts eval = Counts.of(splits.evaluation());
+      // Before the driver rows, whose eves are built from the daily tables: a history too short to train on says
+      // so at once.
       requireEnough(train, calibration, eval, w, settings.horizonDays());
+      Dataset<Row> shortRows = withoutAdaptiveExecution(context.spark(),
+          () -> driverRows(store, snapshots, settings, features, domains, freePlans, w).localCheckpoint(true));
+      checkpointed = shortRows;
       Counts shortCounts = Counts.of(shortRows);
       if (shortCounts.positives() < 10) {
         throw new NotEnoughData(String.format("Too few upgrades within the driver horizon of %d days to explain "
@@ -171,10 +176,30 @@ public final class TrainJob {
       writeRun(store, result, settings, fitted, context.start(), version);
       return result;
     } finally {
-      release(shortRows);
+      if (checkpointed != null) release(checkpointed);
       release(labelled);
     }
   }
+
+  /**
+   * Materializes a plan without adaptive execution, which re-plans a plan whole after each of its query stages: the
+   * driver rows' plan builds every feature column for the upgrades' eves (455 columns by default) over a few rows,
+   * and took 18.6 s with it (2-4 s of planning between its jobs) against 3 s without it. The rest of training
+   * keeps it: without it, a world's whole stage took longer (50 s against 39-43 s).
+   */
+  private static Dataset<Row> withoutAdaptiveExecution(SparkSession spark,
+      java.util.function.Supplier<Dataset<Row>> materialized) {
+    org.apache.spark.sql.RuntimeConfig conf = spark.conf();
+    String adaptive = conf.get(ADAPTIVE, "true");
+    conf.set(ADAPTIVE, "false");
+    try {
+      return materialized.get();
+    } finally {
+      conf.set(ADAPTIVE, adaptive);
+    }
+  }
+
+  private static final String ADAPTIVE = "spark.sql.adaptive.enabled";
 
   /** Frees a local checkpoint's blocks now rather than when the driver's garbage collector finds its RDD. */
   private static void release(Dataset<Row> checkpointed) {
