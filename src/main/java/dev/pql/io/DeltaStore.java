@@ -186,8 +186,12 @@ public final class DeltaStore {
           .anyMatch(f -> f.name().equals(wanted.name()) && f.dataType().sameType(wanted.dataType()));
       if (!same) return false;
     }
-    return !table.changeDataFeed()
-        || "true".equals(snapshot.metadata().configuration().get(TableContract.CHANGE_DATA_FEED).getOrElse(() -> ""));
+    return !table.changeDataFeed() || changeDataFeedOn(snapshot);
+  }
+
+  /** Whether the table records its changes, from its log's configuration. */
+  private static boolean changeDataFeedOn(org.apache.spark.sql.delta.Snapshot snapshot) {
+    return "true".equals(snapshot.metadata().configuration().get(TableContract.CHANGE_DATA_FEED).getOrElse(() -> ""));
   }
 
   /**
@@ -195,10 +199,7 @@ public final class DeltaStore {
    * commit of its own; its change feed starts at that version.
    */
   private DeltaTable withChangeDataFeed(TableContract table, DeltaTable delta) {
-    if (!table.changeDataFeed()) return delta;
-    Row detail = delta.detail().select("properties").first();
-    java.util.Map<String, String> properties = detail.getJavaMap(0);
-    if ("true".equals(properties.get(TableContract.CHANGE_DATA_FEED))) return delta;
+    if (!table.changeDataFeed() || changeDataFeedOn(snapshot(table))) return delta;
     spark.sql("ALTER TABLE delta.`" + path(table) + "` SET TBLPROPERTIES ('" + TableContract.CHANGE_DATA_FEED
         + "' = 'true')");
     return DeltaTable.forPath(spark, path(table));
