@@ -373,6 +373,47 @@ public final class DeltaStore {
     return rows.size();
   }
 
+  /** The files one of this store's own writes added: what {@link #replaceOwnRows} swaps for other rows. */
+  public record OwnFiles(List<org.apache.spark.sql.delta.actions.AddFile> files) {
+    public static final OwnFiles NONE = new OwnFiles(List.of());
+  }
+
+  /**
+   * Appends a few rows held on the driver as a file of their own and returns that file, so that a later {@link
+   * #replaceOwnRows} can swap it for other rows without reading the table.
+   */
+  public OwnFiles appendOwnRows(TableContract table, List<Row> rows) {
+    return replaceOwnRows(table, OwnFiles.NONE, rows);
+  }
+
+  /**
+   * Replaces the rows of files this store wrote ({@link #appendOwnRows}) with {@code rows}, in one commit that removes
+   * those files by name and adds the new one: no file of the table is read, where a keyed write ({@link #upsertRows})
+   * first finds the files its keys may be in and the rows in them (three times the time for the run log's rows).
+   * Another writer's removal of one of those files fails the commit (Delta's conflict check).
+   */
+  public OwnFiles replaceOwnRows(TableContract table, OwnFiles previous, List<Row> rows) {
+    ensure(table);
+    List<org.apache.spark.sql.delta.actions.AddFile> added = new ArrayList<>();
+    commit(table, () -> {
+      org.apache.spark.sql.delta.OptimisticTransaction txn =
+          org.apache.spark.sql.delta.DeltaLog.forTable(spark, path(table)).startTransaction();
+      List<org.apache.spark.sql.delta.actions.Action> actions = new ArrayList<>();
+      previous.files().forEach(f -> actions.add(f.remove()));
+      Dataset<Row> frame = table.conform(spark.createDataFrame(rows, table.schema())).coalesce(1);
+      for (org.apache.spark.sql.delta.actions.FileAction a
+          : scala.collection.JavaConverters.seqAsJavaList(txn.writeFiles(frame))) {
+        actions.add(a);
+        if (a instanceof org.apache.spark.sql.delta.actions.AddFile file) added.add(file);
+      }
+      txn.commit(scala.collection.JavaConverters.asScalaBuffer(actions).toSeq(),
+          new org.apache.spark.sql.delta.DeltaOperations.Write(previous.files().isEmpty()
+              ? org.apache.spark.sql.SaveMode.Append : org.apache.spark.sql.SaveMode.Overwrite, scala.Option.empty(),
+              scala.Option.empty(), scala.Option.apply(spark.conf().get(USER_METADATA, null))));
+    }, false);
+    return new OwnFiles(List.copyOf(added));
+  }
+
   /** A few rows held on the driver, under the table's contract, as one file to write. */
   private org.apache.spark.sql.DataFrameWriter<Row> rowsWriter(TableContract table, List<Row> rows) {
     return table.conform(spark.createDataFrame(rows, table.schema())).coalesce(1).write().format("delta");

@@ -161,12 +161,51 @@ public final class RunLog {
       if (depth.get() > 0) return;
       List<Row> rows = List.copyOf(pending);
       pending.clear();
-      // A stage's start is a new key (its end replaces it): appended, without reading the table's files.
-      if (rows.size() == 1 && RUNNING.equals(status)) {
-        store.appendRows(Tables.PIPELINE_RUNS, rows);
-      } else {
-        store.upsertRows(Tables.PIPELINE_RUNS, rows);
-      }
+      commit(stage, status, rows);
     }
+  }
+
+  /**
+   * The stages of this run on record (read once, at the first write: a run id given twice finds its earlier rows),
+   * and the file holding the open stage's "running" row. Rows of new stages are appended and an open stage's end
+   * replaces its running row's file, neither reading the table; only a stage already on record (a rerun under the
+   * same run id, or a stage run twice) takes a keyed write.
+   */
+  private java.util.Set<String> onRecord;
+  private DeltaStore.OwnFiles running = DeltaStore.OwnFiles.NONE;
+  private String runningStage;
+
+  private void commit(String stage, String status, List<Row> rows) {
+    if (onRecord == null) onRecord = stagesOnRecord();
+    List<String> stages = rows.stream().map(r -> r.getString(2)).toList();
+    boolean ending = stage.equals(runningStage) && stages.contains(runningStage);
+    boolean fresh = stages.stream().allMatch(s -> ending && s.equals(runningStage) || !onRecord.contains(s))
+        && stages.stream().distinct().count() == stages.size();
+    try {
+      if (!fresh) {
+        store.upsertRows(Tables.PIPELINE_RUNS, rows);
+      } else if (RUNNING.equals(status)) {
+        running = store.appendOwnRows(Tables.PIPELINE_RUNS, rows);
+        runningStage = stage;
+      } else {
+        store.replaceOwnRows(Tables.PIPELINE_RUNS, ending ? running : DeltaStore.OwnFiles.NONE, rows);
+      }
+    } catch (dev.pql.PqlException.WarehouseBusy e) {
+      // Another writer took the running row's file (a later run that found this one dead): by key, then.
+      store.upsertRows(Tables.PIPELINE_RUNS, rows);
+    }
+    if (ending) {
+      running = DeltaStore.OwnFiles.NONE;
+      runningStage = null;
+    }
+    onRecord.addAll(stages);
+  }
+
+  private java.util.Set<String> stagesOnRecord() {
+    java.util.Set<String> stages = new java.util.HashSet<>();
+    if (!store.exists(Tables.PIPELINE_RUNS)) return stages;
+    store.read(Tables.PIPELINE_RUNS).filter(org.apache.spark.sql.functions.col("run_id").equalTo(runId))
+        .select("stage").as(org.apache.spark.sql.Encoders.STRING()).collectAsList().forEach(stages::add);
+    return stages;
   }
 }

@@ -91,6 +91,52 @@ class RunLogTest extends SparkTestBase {
     spark.conf().unset(DeltaStore.USER_METADATA);
   }
 
+  /**
+   * A stage's start is appended and its end replaces that row's file by name: neither reads the table's files (no
+   * query and no scan of pipeline_runs), and each stage keeps one row. A run id given again finds its stages on record
+   * and replaces them by key.
+   */
+  @Test
+  void aStagesEndReplacesItsRunningRowWithoutReadingTheTableAndARunIdGivenAgainReplacesItsRows() throws Exception {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-runlog-own").toString());
+    new RunLog(spark, store, "run-0", "run").skipped("ingest", "nothing new"); // the table exists, with a file
+    RunLog log = new RunLog(spark, store, "run-3", "run");
+    log.skipped("ingest", "nothing new"); // reads the run's stages on record, once
+    List<String> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.apache.spark.sql.util.QueryExecutionListener listener = new org.apache.spark.sql.util.QueryExecutionListener() {
+      @Override
+      public void onSuccess(String name, org.apache.spark.sql.execution.QueryExecution qe, long nanos) {
+        reads.add(name);
+      }
+
+      @Override
+      public void onFailure(String name, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {}
+    };
+    spark.listenerManager().register(listener);
+    try {
+      log.stage("features", () -> log.stage("features.daily", () -> 1L, n -> new RunLog.StageCounts(0, n, 0, 0)),
+          n -> new RunLog.StageCounts(0, n, 0, 0));
+      log.stage("train", () -> 2L, n -> new RunLog.StageCounts(0, n, 0, 0));
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+    } finally {
+      spark.listenerManager().unregister(listener);
+    }
+    // Two stages' starts and ends: four writes of their rows, and no other query (a keyed write runs some eight,
+    // reading the table's state and the files its keys may be in).
+    assertEquals(java.util.Collections.nCopies(4, "deltaTransactionalWrite"), reads);
+    Map<String, String> status = new TreeMap<>();
+    store.read(Tables.PIPELINE_RUNS).filter("run_id = 'run-3'").collectAsList()
+        .forEach(r -> assertNull(status.put(r.getAs("stage"), r.getAs("status")), "one row per stage: " + r));
+    assertEquals(Map.of("ingest", "skipped", "features", "succeeded", "features.daily", "succeeded", "train",
+        "succeeded"), status);
+
+    RunLog again = new RunLog(spark, store, "run-3", "run");
+    again.stage("train", () -> 3L, n -> new RunLog.StageCounts(0, n, 0, 0));
+    assertEquals(List.of(3L), store.read(Tables.PIPELINE_RUNS).filter("run_id = 'run-3' AND stage = 'train'")
+        .select("rows_out").as(org.apache.spark.sql.Encoders.LONG()).collectAsList(), "the rerun's row replaces it");
+    assertEquals(5, store.read(Tables.PIPELINE_RUNS).count());
+  }
+
   private static String status(DeltaStore store, String runId) {
     return store.read(Tables.PIPELINE_RUNS).filter("run_id = '" + runId + "'").first().getAs("status");
   }
