@@ -361,26 +361,14 @@ public final class DeltaStore {
     return rows.size();
   }
 
-  /**
-   * Appends a few rows held on the driver, whatever their keys (a blind append: no file of the table is read, about a
-   * third of the time of {@link #upsertRows}). For rows whose keys are new, or that a later {@link #upsertRows} of
-   * the same keys replaces: the run log's "running" rows.
-   */
-  public long appendRows(TableContract table, List<Row> rows) {
-    ensure(table);
-    if (rows.isEmpty()) return 0;
-    commit(table, () -> rowsWriter(table, rows).mode("append").save(path(table)), false);
-    return rows.size();
-  }
-
   /** The files one of this store's own writes added: what {@link #replaceOwnRows} swaps for other rows. */
   public record OwnFiles(List<org.apache.spark.sql.delta.actions.AddFile> files) {
     public static final OwnFiles NONE = new OwnFiles(List.of());
   }
 
   /**
-   * Appends a few rows held on the driver as a file of their own and returns that file, so that a later {@link
-   * #replaceOwnRows} can swap it for other rows without reading the table.
+   * Appends a few rows held on the driver as a file of their own, whatever their keys (no file of the table is read),
+   * and returns that file, so that a later {@link #replaceOwnRows} can swap it for other rows: the run log's rows.
    */
   public OwnFiles appendOwnRows(TableContract table, List<Row> rows) {
     return replaceOwnRows(table, OwnFiles.NONE, rows);
