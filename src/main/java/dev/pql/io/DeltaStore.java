@@ -12,9 +12,15 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
+import org.apache.spark.sql.delta.actions.Action;
+import org.apache.spark.sql.delta.actions.AddFile;
+import org.apache.spark.sql.delta.actions.CommitInfo;
+import org.apache.spark.sql.delta.actions.FileAction;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+import scala.collection.JavaConverters;
 
 /**
  * The warehouse: one Delta table per contract at {@code <warehouse>/<table_name>}. Tables are created
@@ -85,7 +91,7 @@ public final class DeltaStore {
   /** The same, for a table named under the warehouse (one whose contract is built at run time). */
   public long version(String table) {
     // A location without a committed version (no table, or one half-created) has Delta's initial snapshot, -1.
-    return org.apache.spark.sql.delta.DeltaLog.forTable(spark, location(table))
+    return DeltaLog.forTable(spark, location(table))
         .update(false, scala.Option.empty(), scala.Option.empty()).version();
   }
 
@@ -332,7 +338,7 @@ public final class DeltaStore {
 
   /** The table's latest snapshot, read from its log. */
   private org.apache.spark.sql.delta.Snapshot snapshot(TableContract table) {
-    return org.apache.spark.sql.delta.DeltaLog.forTable(spark, location(table.name()))
+    return DeltaLog.forTable(spark, location(table.name()))
         .update(false, scala.Option.empty(), scala.Option.empty());
   }
 
@@ -361,9 +367,9 @@ public final class DeltaStore {
     return rows.size();
   }
 
-  /** The files one of this store's own writes added: what {@link #replaceOwnRows} swaps for other rows. */
-  public record OwnFiles(List<org.apache.spark.sql.delta.actions.AddFile> files) {
-    public static final OwnFiles NONE = new OwnFiles(List.of());
+  /** The files one of this store's own writes added, and the version it committed. */
+  public record OwnFiles(List<AddFile> files, long version) {
+    public static final OwnFiles NONE = new OwnFiles(List.of(), -1);
   }
 
   /**
@@ -377,29 +383,34 @@ public final class DeltaStore {
   /**
    * Replaces the rows of files this store wrote ({@link #appendOwnRows}) with {@code rows}, in one commit that removes
    * those files by name and adds the new one: no file of the table is read, where a keyed write ({@link #upsertRows})
-   * first finds the files its keys may be in and the rows in them (three times the time for the run log's rows).
-   * Another writer's removal of one of those files fails the commit (Delta's conflict check).
+   * first finds the files its keys may be in and the rows in them (some eight queries against one). If the table has
+   * changed since those files were written (another writer's commit may have rewritten them elsewhere, as a
+   * compaction does), the rows are written by key instead.
    */
   public OwnFiles replaceOwnRows(TableContract table, OwnFiles previous, List<Row> rows) {
     ensure(table);
-    List<org.apache.spark.sql.delta.actions.AddFile> added = new ArrayList<>();
+    List<AddFile> added = new ArrayList<>();
+    long[] committed = {-1};
     commit(table, () -> {
-      org.apache.spark.sql.delta.OptimisticTransaction txn =
-          org.apache.spark.sql.delta.DeltaLog.forTable(spark, path(table)).startTransaction();
-      List<org.apache.spark.sql.delta.actions.Action> actions = new ArrayList<>();
+      org.apache.spark.sql.delta.OptimisticTransaction txn = DeltaLog.forTable(spark, path(table)).startTransaction();
+      if (!previous.files().isEmpty() && txn.readVersion() != previous.version()) return;
+      List<Action> actions = new ArrayList<>();
       previous.files().forEach(f -> actions.add(f.remove()));
       Dataset<Row> frame = table.conform(spark.createDataFrame(rows, table.schema())).coalesce(1);
-      for (org.apache.spark.sql.delta.actions.FileAction a
-          : scala.collection.JavaConverters.seqAsJavaList(txn.writeFiles(frame))) {
+      for (FileAction a : JavaConverters.seqAsJavaList(txn.writeFiles(frame))) {
         actions.add(a);
-        if (a instanceof org.apache.spark.sql.delta.actions.AddFile file) added.add(file);
+        if (a instanceof AddFile file) added.add(file);
       }
-      txn.commit(scala.collection.JavaConverters.asScalaBuffer(actions).toSeq(),
+      committed[0] = txn.commit(JavaConverters.asScalaBuffer(actions).toSeq(),
           new org.apache.spark.sql.delta.DeltaOperations.Write(previous.files().isEmpty()
               ? org.apache.spark.sql.SaveMode.Append : org.apache.spark.sql.SaveMode.Overwrite, scala.Option.empty(),
               scala.Option.empty(), scala.Option.apply(spark.conf().get(USER_METADATA, null))));
     }, false);
-    return new OwnFiles(List.copyOf(added));
+    if (committed[0] < 0) {
+      upsertRows(table, rows);
+      return OwnFiles.NONE;
+    }
+    return new OwnFiles(List.copyOf(added), committed[0]);
   }
 
   /** A few rows held on the driver, under the table's contract, as one file to write. */
@@ -622,15 +633,25 @@ public final class DeltaStore {
       return Map.of();
     }
     // This write's own commit: the first after `before` that carries this run's commit info, not "the latest",
-    // which may be another writer's.
+    // which may be another writer's. Read from the commit files themselves: the table's history as a DataFrame
+    // would cost a Spark job per write.
     String mine = spark.conf().get(USER_METADATA, null);
-    List<Row> after = DeltaTable.forPath(spark, path(table)).history(HISTORY_SCAN)
-        .filter(functions.col("version").gt(before))
-        .orderBy("version").select("version", "operationMetrics", "userMetadata").collectAsList();
-    Map<String, String> found = after.stream().filter(r -> mine == null || mine.equals(r.getString(2))).findFirst()
-        .map(r -> r.<String, String>getJavaMap(1)).orElse(Map.of());
-    if (!after.isEmpty()) FaultInjection.committed(table.name());
-    return found;
+    scala.collection.Iterator<scala.Tuple2<Object, scala.collection.Seq<Action>>> commits =
+        DeltaLog.forTable(spark, path(table)).getChanges(before + 1, false);
+    Map<String, String> found = null;
+    boolean committed = false;
+    for (int n = 0; n < HISTORY_SCAN && found == null && commits.hasNext(); n++) {
+      committed = true;
+      for (Action a : JavaConverters.seqAsJavaList(commits.next()._2())) {
+        if (a instanceof CommitInfo info
+            && (mine == null || mine.equals(info.userMetadata().isDefined() ? info.userMetadata().get() : null))) {
+          found = info.operationMetrics().isDefined()
+              ? Map.copyOf(JavaConverters.mapAsJavaMap(info.operationMetrics().get())) : Map.of();
+        }
+      }
+    }
+    if (committed) FaultInjection.committed(table.name());
+    return found == null ? Map.of() : found;
   }
 
 
@@ -662,7 +683,7 @@ public final class DeltaStore {
 
   /** The session setting whose value Delta writes into every commit's info: the run that made the commit. */
   public static final String USER_METADATA = "spark.databricks.delta.commitInfo.userMetadata";
-  /** How many recent commits to look through for this write's own (other writers' commits may come between). */
+  /** How many commits to look through for this write's own (other writers' commits may come between). */
   private static final int HISTORY_SCAN = 20;
 
 }
