@@ -389,6 +389,7 @@ public final class DeltaStore {
    */
   public OwnFiles replaceOwnRows(TableContract table, OwnFiles previous, List<Row> rows) {
     ensure(table);
+    if (rows.isEmpty() && previous.files().isEmpty()) return OwnFiles.NONE;
     List<AddFile> added = new ArrayList<>();
     long[] committed = {-1};
     commit(table, () -> {

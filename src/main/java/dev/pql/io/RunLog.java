@@ -178,7 +178,7 @@ public final class RunLog {
   private void commit(String stage, String status, List<Row> rows) {
     if (onRecord == null) onRecord = stagesOnRecord();
     List<String> stages = rows.stream().map(r -> r.getString(2)).toList();
-    boolean ending = stage.equals(runningStage) && stages.contains(runningStage);
+    boolean ending = stage.equals(runningStage); // the open stage's end, with the rows of its parts
     boolean fresh = stages.stream().allMatch(s -> ending && s.equals(runningStage) || !onRecord.contains(s))
         && stages.stream().distinct().count() == stages.size();
     try {

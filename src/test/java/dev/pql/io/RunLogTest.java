@@ -137,6 +137,18 @@ class RunLogTest extends SparkTestBase {
     assertEquals(5, store.read(Tables.PIPELINE_RUNS).count());
   }
 
+  /** A compaction while a stage runs moves its running row to another file: the stage's end replaces it by key. */
+  @Test
+  void aStageWhoseRunningRowWasCompactedAwayEndsWithOneRow() {
+    DeltaStore store = new DeltaStore(spark, tempDir("pql-runlog-compacted").toString());
+    new RunLog(spark, store, "run-0", "run").skipped("ingest", "nothing new");
+    RunLog log = new RunLog(spark, store, "run-5", "run");
+    log.stage("score", () -> io.delta.tables.DeltaTable.forPath(spark, store.path(Tables.PIPELINE_RUNS)).optimize()
+        .executeCompaction().count(), n -> RunLog.StageCounts.NONE);
+    assertEquals(List.of("succeeded"), store.read(Tables.PIPELINE_RUNS).filter("run_id = 'run-5'").select("status")
+        .as(org.apache.spark.sql.Encoders.STRING()).collectAsList());
+  }
+
   private static String status(DeltaStore store, String runId) {
     return store.read(Tables.PIPELINE_RUNS).filter("run_id = '" + runId + "'").first().getAs("status");
   }
