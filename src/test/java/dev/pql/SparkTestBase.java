@@ -114,4 +114,31 @@ public abstract class SparkTestBase {
     }
     return rows.select(columns.toArray(org.apache.spark.sql.Column[]::new));
   }
+
+  /**
+   * The Spark queries {@code work} ran in this session, by name ("collect", "deltaTransactionalWrite", ...; a failed
+   * one as "NAME failed"), once the listener bus has delivered them.
+   */
+  protected static java.util.List<String> queriesRunBy(Runnable work) throws java.util.concurrent.TimeoutException {
+    java.util.List<String> queries = new java.util.concurrent.CopyOnWriteArrayList<>();
+    org.apache.spark.sql.util.QueryExecutionListener listener = new org.apache.spark.sql.util.QueryExecutionListener() {
+      @Override
+      public void onSuccess(String name, org.apache.spark.sql.execution.QueryExecution qe, long nanos) {
+        queries.add(name);
+      }
+
+      @Override
+      public void onFailure(String name, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {
+        queries.add(name + " failed");
+      }
+    };
+    spark.listenerManager().register(listener);
+    try {
+      work.run();
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+    } finally {
+      spark.listenerManager().unregister(listener);
+    }
+    return java.util.List.copyOf(queries);
+  }
 }

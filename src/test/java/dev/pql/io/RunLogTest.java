@@ -102,25 +102,11 @@ class RunLogTest extends SparkTestBase {
     new RunLog(spark, store, "run-0", "run").skipped("ingest", "nothing new"); // the table exists, with a file
     RunLog log = new RunLog(spark, store, "run-3", "run");
     log.skipped("ingest", "nothing new"); // reads the run's stages on record, once
-    List<String> reads = new java.util.concurrent.CopyOnWriteArrayList<>();
-    org.apache.spark.sql.util.QueryExecutionListener listener = new org.apache.spark.sql.util.QueryExecutionListener() {
-      @Override
-      public void onSuccess(String name, org.apache.spark.sql.execution.QueryExecution qe, long nanos) {
-        reads.add(name);
-      }
-
-      @Override
-      public void onFailure(String name, org.apache.spark.sql.execution.QueryExecution qe, Exception e) {}
-    };
-    spark.listenerManager().register(listener);
-    try {
+    List<String> reads = queriesRunBy(() -> {
       log.stage("features", () -> log.stage("features.daily", () -> 1L, n -> new RunLog.StageCounts(0, n, 0, 0)),
           n -> new RunLog.StageCounts(0, n, 0, 0));
       log.stage("train", () -> 2L, n -> new RunLog.StageCounts(0, n, 0, 0));
-      spark.sparkContext().listenerBus().waitUntilEmpty();
-    } finally {
-      spark.listenerManager().unregister(listener);
-    }
+    });
     // Two stages' starts and ends: four writes of their rows, and no other query (a keyed write runs some eight,
     // reading the table's state and the files its keys may be in).
     assertEquals(java.util.Collections.nCopies(4, "deltaTransactionalWrite"), reads);
