@@ -18,7 +18,10 @@ import org.junit.jupiter.api.Test;
 class WorldsRulesTest extends WorldsTest {
   @Test
   void theGrammarWorldsRulesAreFoundAsPlantedAndItsDecoysAreNot() {
-    World w = world("grammar", ACCOUNTS, Map.of());
+    // Each planted window with its neighbours on the default grid (14 days: 7 and 30; first 7 days: 3 and 14; 30
+    // days: 14 and 60), so "within one step" accepts what it would on the default grid, at two thirds of its width.
+    World w = world("grammar", ACCOUNTS, Map.of("pql.features.windows", "[7, 14, 30, 60]",
+        "pql.features.signup-windows", "[3, 7, 14]"));
     TrainJob.Result r = w.result();
     dev.pql.config.Settings.FeatureSettings features = w.settings().features();
     System.out.println("grammar world: " + r.verdict().reason() + "\nrules: " + r.rules().stream()
