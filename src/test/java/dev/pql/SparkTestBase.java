@@ -13,18 +13,24 @@ import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * One local Spark session with Delta per test class (local[2], UI off, 2 shuffle partitions, UTC), started
- * through spark-testing-base and stopped after the class.
+ * One local Spark session with Delta per test class (local[2], UI off, 2 shuffle partitions, UTC; no generated
+ * code for an {@link InterpretedExpressions} class), started through spark-testing-base and stopped after the class.
  */
 public abstract class SparkTestBase {
-  /** A fresh spark-testing-base fixture per class: it caches its session, which the last class stopped. */
-  private static JavaDataFrameSuiteBase newFixture() {
+  /**
+   * A fresh spark-testing-base fixture per class: it caches its session, which the last class stopped. With
+   * {@code interpreted}, no generated code (see {@link InterpretedExpressions}).
+   */
+  private static JavaDataFrameSuiteBase newFixture(boolean interpreted) {
     return new JavaDataFrameSuiteBase() {
     @Override
     public SparkConf conf() {
       SparkConf conf = super.conf();
       // Files written without a chmod process each, as pql's own sessions write them.
       dev.pql.io.NioLocalFileSystem.sparkConf().forEach(conf::set);
+      if (interpreted) {
+        conf.set("spark.sql.codegen.wholeStage", "false").set("spark.sql.codegen.factoryMode", "NO_CODEGEN");
+      }
       // -Dtest.spark.conf="key=value;key=value": settings to try on every test session (timing experiments).
       for (String kv : System.getProperty("test.spark.conf", "").split(";")) {
         if (kv.contains("=")) conf.set(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
@@ -53,10 +59,11 @@ public abstract class SparkTestBase {
   protected static SparkSession spark;
 
   @BeforeAll
-  static void startSpark() {
+  static void startSpark(org.junit.jupiter.api.TestInfo test) {
     SparkSession.clearActiveSession(); // a command run in this JVM may have left its stopped session
     SparkSession.clearDefaultSession();
-    JavaDataFrameSuiteBase fixture = newFixture();
+    JavaDataFrameSuiteBase fixture = newFixture(test.getTestClass()
+        .map(c -> c.isAnnotationPresent(InterpretedExpressions.class)).orElse(false));
     fixture.runBefore();
     spark = fixture.spark();
   }

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * accounted for; its rows reach a snapshot at D only when valid before D; the account source wins where both say
  * (or the enrichment, by configuration); a definition can filter on them.
  */
+@dev.pql.InterpretedExpressions
 class EnrichmentTest extends SparkTestBase {
   static final Instant NOW = Instant.parse("2026-03-01T00:00:00Z");
 

@@ -28,6 +28,7 @@ import org.apache.spark.sql.types.StructField;
 import org.junit.jupiter.api.Test;
 
 /** Ingest of a hand-made JSON lake whose every outcome is known. */
+@dev.pql.InterpretedExpressions
 class IngestJobTest extends SparkTestBase {
   static final Instant RUN_START = Instant.parse("2026-06-01T00:00:00Z");
 

@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * written by hand: in each, one event re-sent with the vendor's dedup id, one anonymous event, one without an
  * account, one with an unreadable time and one malformed line.
  */
+@dev.pql.InterpretedExpressions
 class VendorSamplesTest extends SparkTestBase {
   static final Instant NOW = Instant.parse("2026-03-10T00:00:00Z");
 
