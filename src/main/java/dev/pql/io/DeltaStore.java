@@ -551,6 +551,20 @@ public final class DeltaStore {
   }
 
   /**
+   * Atomically replaces the rows that match {@code predicate} (a SQL condition on the table's columns) with
+   * {@code rows}, each of which must match it too (Delta checks, and fails the write otherwise): one overwrite with
+   * Delta's replaceWhere, where a DELETE and then a MERGE would be two commits and a join. Nothing is committed when
+   * there are no rows to write and none stored to replace. Returns the rows written.
+   */
+  public long replaceMatching(TableContract table, List<Row> rows, String predicate) {
+    ensure(table);
+    if (rows.isEmpty() && read(table).filter(predicate).isEmpty()) return 0; // no empty commit
+    Map<String, String> metrics = commit(table, () -> rowsWriter(table, rows).mode("overwrite")
+        .option("replaceWhere", predicate).save(path(table)));
+    return Long.parseLong(metrics.getOrDefault("numOutputRows", "0"));
+  }
+
+  /**
    * Atomically replaces the rows of the given dates (the table's date partition column {@code column}) with
    * {@code rows}, leaving every other partition's files untouched; each date is written as one file. Returns the
    * rows written.

@@ -530,29 +530,32 @@ public final class TrainJob {
         .map(c -> RowFactory.create(version, c.feature(), c.operator(), c.cut(), c.rowsAtOrAbove(),
             c.upgradesAtOrAbove(), rate(c.upgradesAtOrAbove(), c.rowsAtOrAbove()), c.rowsInBand(), c.upgradesInBand(),
             rate(c.upgradesInBand(), c.rowsInBand()), c.z(), c.inInterval(), c.reported())).toList();
-    dropUnregistered(store);
-    // Three tables, three commits: made at once.
+    // Three tables, one commit each, made at once: each replaces this version's rows and drops those of models
+    // never registered.
+    String replaced = replacedExplanations(store, version);
     Concurrently.both(
-        () -> store.upsert(Tables.MODEL_DRIVERS, store.frame(Tables.MODEL_DRIVERS, driverRows)),
+        () -> store.replaceMatching(Tables.MODEL_DRIVERS, driverRows, replaced),
         () -> {
-          store.upsert(Tables.DISCOVERED_RULES, store.frame(Tables.DISCOVERED_RULES, ruleRows));
-          return store.upsert(Tables.THRESHOLD_CURVES, store.frame(Tables.THRESHOLD_CURVES, curveRows));
+          store.replaceMatching(Tables.DISCOVERED_RULES, ruleRows, replaced);
+          return store.replaceMatching(Tables.THRESHOLD_CURVES, curveRows, replaced);
         });
   }
 
   /**
-   * Deletes the explanations of models that are not in model_runs: a run killed after writing them and before
-   * registering its model (registration is the train stage's last commit) trains again under another version.
+   * The explanations a training replaces: its own version's (a rerun of the run writes them again) and those of
+   * models not in model_runs (a run killed after writing them and before registering its model, registration being
+   * the train stage's last commit, trains again under another version).
    */
-  static void dropUnregistered(DeltaStore store) {
+  static String replacedExplanations(DeltaStore store, String version) {
     List<String> registered = store.read(Tables.MODEL_RUNS).select("model_version")
         .as(org.apache.spark.sql.Encoders.STRING()).collectAsList(); // the registry: one row per model
-    String orphan = registered.isEmpty() ? "true" : "model_version NOT IN (" + registered.stream()
-        .map(v -> "'" + v.replace("'", "\\'") + "'").collect(java.util.stream.Collectors.joining(", ")) + ")";
-    for (dev.pql.io.TableContract table : List.of(Tables.MODEL_DRIVERS, Tables.DISCOVERED_RULES,
-        Tables.THRESHOLD_CURVES)) {
-      store.delete(table, orphan);
-    }
+    String own = "model_version = " + quoted(version);
+    return registered.isEmpty() ? "true" : own + " OR model_version NOT IN (" + registered.stream()
+        .map(TrainJob::quoted).collect(java.util.stream.Collectors.joining(", ")) + ")";
+  }
+
+  private static String quoted(String text) {
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
   }
 
   private static Double finite(double v) {

@@ -71,6 +71,12 @@ class TrainJobTest extends SparkTestBase {
 
   @Test
   void learnsThePlantedStepsRanksThemAboveTheDecoyAndRegistersAReloadableModel() {
+    // The explanations of a model never registered (its run killed before registration): dropped by this training.
+    List<dev.pql.io.TableContract> explanations = List.of(Tables.MODEL_DRIVERS, Tables.DISCOVERED_RULES,
+        Tables.THRESHOLD_CURVES);
+    for (dev.pql.io.TableContract table : explanations) {
+      store.insertNew(table, store.frame(table, List.of(ghost(table.schema()))));
+    }
     TrainJob.Result r = TrainJob.run(new StageContext(spark, store,
         new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z")), settings.model(),
         settings.features(), settings.domains(), settings.plans().free(),
@@ -157,6 +163,11 @@ class TrainJobTest extends SparkTestBase {
         && figures.get("model.auc_roc") < figures.get("model.auc_roc_hi") + 0.01, figures.toString());
     assertTrue(figures.get("model.top_decile_lift_lo") < figures.get("model.top_decile_lift_hi"), figures.toString());
     assertEquals(r.rules().size(), store.read(Tables.DISCOVERED_RULES).count());
+    for (dev.pql.io.TableContract table : explanations) {
+      assertEquals(0, store.read(table).filter("model_version = 'ghost'").count(), table.name() + ": the ghost's rows");
+      assertTrue(store.read(table).filter("model_version = 'train-1'").count() > 0, table.name() + ": the model's");
+    }
+    assertEquals(r.drivers().size(), store.read(Tables.MODEL_DRIVERS).count(), "one row a driver, nothing else");
 
     // Scoring finds it as the latest, and refuses it for features with another column set.
     assertEquals("train-1", ModelRegistry.load(store, null, features.schema(), settings.model(), settings.features())
@@ -165,6 +176,32 @@ class TrainJobTest extends SparkTestBase {
         () -> ModelRegistry.load(store, "train-1", features.drop("z").schema(), settings.model(), settings.features()));
     assertTrue(e.getMessage().startsWith("Model train-1 was trained on feature set " + r.featureSetVersion()
         + " but the features are feature set fs-"), e.getMessage());
+  }
+
+  /** A row of the schema whose model_version is 'ghost', every other column a zero, an empty text or collection. */
+  private static Row ghost(org.apache.spark.sql.types.StructType schema) {
+    Object[] values = new Object[schema.fields().length];
+    for (int i = 0; i < values.length; i++) {
+      org.apache.spark.sql.types.StructField f = schema.fields()[i];
+      values[i] = f.name().equals("model_version") ? "ghost" : zero(f.dataType());
+    }
+    return org.apache.spark.sql.RowFactory.create(values);
+  }
+
+  private static Object zero(org.apache.spark.sql.types.DataType type) {
+    if (type instanceof org.apache.spark.sql.types.StringType) return "";
+    if (type instanceof org.apache.spark.sql.types.DoubleType) return 0.0;
+    if (type instanceof org.apache.spark.sql.types.LongType) return 0L;
+    if (type instanceof org.apache.spark.sql.types.IntegerType) return 0;
+    if (type instanceof org.apache.spark.sql.types.BooleanType) return false;
+    if (type instanceof org.apache.spark.sql.types.DateType) return java.sql.Date.valueOf("2026-01-01");
+    if (type instanceof org.apache.spark.sql.types.TimestampType) {
+      return java.sql.Timestamp.valueOf("2026-01-01 00:00:00");
+    }
+    if (type instanceof org.apache.spark.sql.types.ArrayType) return List.of();
+    if (type instanceof org.apache.spark.sql.types.MapType) return Map.of();
+    if (type instanceof org.apache.spark.sql.types.StructType st) return ghost(st);
+    throw new IllegalArgumentException("no zero for " + type);
   }
 
   @Test
