@@ -51,8 +51,8 @@ final class SampleRun {
    * train at this size), short label windows and snapshots from the third week so the model trains on several
    * snapshots before its calibration and locked windows, fewer feature windows, one
    * regularization point and few optimizer iterations (speed, not quality), no code generation (in processes this
-   * short-lived, generating and compiling code cost more than it saves: 8% of one run's CPU time), uncompressed
-   * caches (as the unit tests': small batches) and no Spark UI (no ports to share).
+   * short-lived, generating and compiling code cost more than it saves: 8% of one run's CPU time), and
+   * no Spark UI (no ports to share).
    */
   static synchronized Path config() {
     Path config = WORK.resolve("it.conf");
@@ -60,8 +60,7 @@ final class SampleRun {
         "include file(\"" + ServiceProcess.HOME.resolve("conf/application.conf") + "\")",
         "pql {",
         "  spark { master = \"local[2]\", shuffle-partitions = 4, conf { \"spark.ui.enabled\" = \"false\",",
-        "    \"spark.sql.codegen.wholeStage\" = \"false\", \"spark.sql.codegen.factoryMode\" = \"NO_CODEGEN\",",
-        "    \"spark.sql.inMemoryColumnarStorage.compressed\" = \"false\" } }",
+        "    \"spark.sql.codegen.wholeStage\" = \"false\", \"spark.sql.codegen.factoryMode\" = \"NO_CODEGEN\" } }",
         "  generate { accounts = 400, days = 110, big-account-event-share = 0.1, trial-share = 0.6 }",
         "  model { horizon-days = 14, driver-horizon-days = 14, evaluation-days = 14, calibration-days = 14,",
         "          min-support = 20, reg-params = [0.003], max-iterations = 25,",
