@@ -342,15 +342,11 @@ public final class DeltaStore {
         .update(false, scala.Option.empty(), scala.Option.empty());
   }
 
-  /** Inserts new keys and overwrites every column of existing keys. */
-  public MergeCounts upsert(TableContract table, Dataset<Row> rows) {
-    return merge(table, rows, builder -> builder.whenMatched().updateAll().whenNotMatched().insertAll());
-  }
-
   /**
    * Upserts a few rows held on the driver (a run's log, a model's registration): one overwrite of exactly their
    * keys (Delta's replaceWhere), which replaces the rows of those keys and adds the new ones — the same outcome as
-   * {@link #upsert}, in about half the time of a MERGE on a small table, since no join finds the rows to update.
+   * a MERGE that updates matched keys and inserts the rest, in about half its time on a small table, since no join
+   * finds the rows to update.
    * For a handful of keys: the predicate names each one. Returns the rows written.
    */
   public long upsertRows(TableContract table, List<Row> rows) {
@@ -456,21 +452,13 @@ public final class DeltaStore {
     return Long.parseLong(metrics.getOrDefault("numTargetRowsDeleted", "0"));
   }
 
-  /** Deletes the rows matching a SQL condition in one commit; returns the rows deleted. */
-  public long delete(TableContract table, String condition) {
-    if (!exists(table) || read(table).filter(condition).isEmpty()) return 0; // no empty commit
-    DeltaTable target = DeltaTable.forPath(spark, path(table));
-    Map<String, String> metrics = commit(table, () -> target.delete(condition));
-    return Long.parseLong(metrics.getOrDefault("numDeletedRows", "0"));
-  }
-
   /** Rows held on the driver as a frame of the table's schema. */
   public Dataset<Row> frame(TableContract table, List<Row> rows) {
     return spark.createDataFrame(rows, table.schema());
   }
 
-  /** A key value as a SQL literal. */
-  private static String literal(Object value) {
+  /** A key value as a SQL literal (a predicate on a table's rows: replaceWhere, {@link #replaceMatching}). */
+  public static String literal(Object value) {
     if (value == null) throw new IllegalArgumentException("a key column is null");
     if (value instanceof Number || value instanceof Boolean) return value.toString();
     if (value instanceof java.sql.Date d) return "DATE'" + d + "'";

@@ -549,13 +549,9 @@ public final class TrainJob {
   static String replacedExplanations(DeltaStore store, String version) {
     List<String> registered = store.read(Tables.MODEL_RUNS).select("model_version")
         .as(org.apache.spark.sql.Encoders.STRING()).collectAsList(); // the registry: one row per model
-    String own = "model_version = " + quoted(version);
+    String own = "model_version = " + DeltaStore.literal(version);
     return registered.isEmpty() ? "true" : own + " OR model_version NOT IN (" + registered.stream()
-        .map(TrainJob::quoted).collect(java.util.stream.Collectors.joining(", ")) + ")";
-  }
-
-  private static String quoted(String text) {
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        .map(DeltaStore::literal).collect(java.util.stream.Collectors.joining(", ")) + ")";
   }
 
   private static Double finite(double v) {
