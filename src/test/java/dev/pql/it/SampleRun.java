@@ -33,6 +33,8 @@ final class SampleRun {
    * the others, the tests' GC and compiler thresholds for short-lived JVMs.
    */
   static final String PQL_JAVA_OPTS = System.getProperty("it.pql.java.opts", "-Xmx2g -XX:+UseParallelGC");
+  /** The cluster's executors' JVM options beside Spark's own (the pom's it.executor.java.opts). */
+  static final String EXECUTOR_JAVA_OPTS = System.getProperty("it.executor.java.opts", "-XX:+UseParallelGC");
 
   /**
    * What the reference run left: the lake and warehouse as local folders, the secret it ran with, the output of
@@ -116,6 +118,9 @@ final class SampleRun {
         "  resources.default { driver-memory = \"1g\", executor-memory = \"1g\", executor-cores = 1,",
         "                      num-executors = 2 }",
         "  resources.run = ${pql.submit.resources.default}",
+        // The executors as the other JVMs of the tests: their collector and compiler thresholds (with the defaults,
+        // C2 compiled for much of their CPU time).
+        "  conf { \"spark.executor.extraJavaOptions\" = \"-Duser.timezone=UTC " + EXECUTOR_JAVA_OPTS + "\" }",
         "}");
 
     List<Path> outputs = new ArrayList<>();
