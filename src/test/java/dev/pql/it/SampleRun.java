@@ -119,7 +119,7 @@ final class SampleRun {
         "                      num-executors = 2 }",
         "  resources.run = ${pql.submit.resources.default}",
         // The executors as the other JVMs of the tests: their collector and compiler thresholds (with the defaults,
-        // C2 compiled for much of their CPU time).
+        // C2 compiled for much of their CPU time), beside the UTC zone reference.conf gives them.
         "  conf { \"spark.executor.extraJavaOptions\" = \"-Duser.timezone=UTC " + EXECUTOR_JAVA_OPTS + "\" }",
         "}");
 
