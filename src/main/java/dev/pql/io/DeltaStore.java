@@ -452,11 +452,6 @@ public final class DeltaStore {
     return Long.parseLong(metrics.getOrDefault("numTargetRowsDeleted", "0"));
   }
 
-  /** Rows held on the driver as a frame of the table's schema. */
-  public Dataset<Row> frame(TableContract table, List<Row> rows) {
-    return spark.createDataFrame(rows, table.schema());
-  }
-
   /** A key value as a SQL literal (a predicate on a table's rows: replaceWhere, {@link #replaceMatching}). */
   public static String literal(Object value) {
     if (value == null) throw new IllegalArgumentException("a key column is null");

@@ -75,7 +75,7 @@ class TrainJobTest extends SparkTestBase {
     List<dev.pql.io.TableContract> explanations = List.of(Tables.MODEL_DRIVERS, Tables.DISCOVERED_RULES,
         Tables.THRESHOLD_CURVES);
     for (dev.pql.io.TableContract table : explanations) {
-      store.insertNew(table, store.frame(table, List.of(ghost(table.schema()))));
+      store.insertNew(table, spark.createDataFrame(List.of(ghost(table.schema())), table.schema()));
     }
     TrainJob.Result r = TrainJob.run(new StageContext(spark, store,
         new RunLog(spark, store, "train-1", "train"), Instant.parse("2026-05-08T00:00:00Z")), settings.model(),
