@@ -112,6 +112,80 @@ public final class TrainJob {
       DomainSettings domains, List<String> freePlans, List<Column> activeDefinitions) {
     DeltaStore store = context.store();
     RunLog log = context.log();
+    Prepared p = prepare(context, settings, features, domains, freePlans);
+    try {
+      // The model (fit, locked-window figures, gate, saved) and its explanations (a second fit, the drivers and the
+      // rules they confirm, written) at once, on two threads. model_runs, which makes the model the latest, comes
+      // last.
+      String version = context.runId();
+      Concurrently.Both<Modelled, Explained> both = Concurrently.both(
+          () -> modelled(log, p.splits(), p.train().rows(), p.inputs(), p.thresholds(), p.snapshots().columns(),
+              settings, features, store.location("models/" + version)),
+          () -> {
+            Explained e = explained(context, p, settings, features, activeDefinitions);
+            writeExplanations(store, version, e.driverFit().drivers(), e.rules(), e.locked(), e.reach(),
+                ThresholdDiscovery.curvesOn(p.splits().training(), p.discovery().curves()), settings, features);
+            return e;
+          });
+      Modelled modelled = both.first();
+      DriverFit driverFit = both.second().driverFit();
+      List<ThresholdDiscovery.Threshold> rules = both.second().rules();
+
+      UpgradeModel.Fitted fitted = modelled.fitted();
+      Windows w = p.windows();
+      Result result = new Result(version, modelled.path(), p.inputs().featureSetVersion(), p.train().from(),
+          w.trainTo(), w.calibrationFrom(), w.calibrationTo(), w.evaluationFrom(), w.evaluationTo(), p.train().rows(),
+          p.train().positives(), p.calibration().rows(), p.calibration().positives(), p.evaluation().rows(),
+          p.evaluation().positives(), modelled.metrics(), modelled.calibration(), driverFit.drivers(), rules,
+          both.second().locked(), both.second().reach(), (int) p.discovery().candidatesScored(),
+          modelled.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
+          driverFit.counts().positives(), driverFit.chosen(), modelled.verdict());
+      writeRun(store, result, settings, fitted, context.start(), version);
+      return result;
+    } finally {
+      p.release();
+    }
+  }
+
+  /**
+   * What drives upgrades in the stored snapshots, as a training explains it: the drivers with their intervals, the
+   * discovered rules its drivers confirm and those rules' figures on the locked window. Nothing is fitted for
+   * scoring, saved or written: for code that asks which actions predict an upgrade (a notebook trying other feature
+   * windows, the worlds' tests of discovery) without publishing a model.
+   */
+  public static Explanation explain(StageContext context, ModelSettings settings, FeatureSettings features,
+      DomainSettings domains, List<String> freePlans, List<Column> activeDefinitions) {
+    Prepared p = prepare(context, settings, features, domains, freePlans);
+    try {
+      Explained e = explained(context, p, settings, features, activeDefinitions);
+      return new Explanation(e.driverFit().drivers(), e.rules(), e.locked(), e.reach(),
+          (int) p.discovery().candidatesScored(), e.driverFit().counts().rows(), e.driverFit().counts().positives());
+    } finally {
+      p.release();
+    }
+  }
+
+  /** A training's explanations alone ({@link #explain}): the fields of {@link Result} that bear the same names. */
+  public record Explanation(List<Drivers.Driver> drivers, List<ThresholdDiscovery.Threshold> rules,
+      List<ThresholdDiscovery.Threshold> lockedRules, List<Backtest.Reach> lockedReach, int thresholdsScanned,
+      long driverRows, long driverPositives) {}
+
+  /**
+   * What the model and its explanations both start from: the labelled splits, the driver rows, the thresholds
+   * discovered on them and the model's inputs. Its two local checkpoints are freed by {@link #release}.
+   */
+  private record Prepared(Dataset<Row> snapshots, Windows windows, Splits splits, Counts train, Counts calibration,
+      Counts evaluation, Dataset<Row> shortRows, Counts shortCounts, ThresholdDiscovery.Discovery discovery,
+      List<ThresholdDiscovery.Threshold> thresholds, ModelInputs inputs, Dataset<Row> labelled) {
+    void release() {
+      TrainJob.release(shortRows);
+      TrainJob.release(labelled);
+    }
+  }
+
+  private static Prepared prepare(StageContext context, ModelSettings settings, FeatureSettings features,
+      DomainSettings domains, List<String> freePlans) {
+    DeltaStore store = context.store();
     Dataset<Row> snapshots = history(store, settings);
     Windows w = Windows.of(EventHistory.dataEnd(store), settings);
     // The labelled and driver rows are read by dozens of queries: each is materialized once on the executors and
@@ -119,9 +193,9 @@ public final class TrainJob {
     // columns; a persist keeps that plan in every task). A lost executor fails the stage, which a rerun redoes.
     Dataset<Row> labelled = TrainingSet.label(snapshots, store.read(Tables.CONVERSIONS), freePlans,
         settings.horizonDays(), w.labelEnd()).localCheckpoint(true);
-    Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())));
     Dataset<Row> checkpointed = null; // the driver rows, once built
     try {
+      Dataset<Row> training = labelled.filter(col("as_of_date").leq(Date.valueOf(w.trainTo())));
       Splits splits = new Splits(training, labelled.filter(col("as_of_date")
           .between(Date.valueOf(w.calibrationFrom()), Date.valueOf(w.calibrationTo()))),
           labelled.filter(col("as_of_date").geq(Date.valueOf(w.evaluationFrom()))));
@@ -140,44 +214,21 @@ public final class TrainJob {
             + "them: %,d rows, %,d upgrades. Build snapshots over a longer history.", settings.driverHorizonDays(),
             shortCounts.rows(), shortCounts.positives()));
       }
-
       ModelInputs plain = ModelInputs.forFeatures(snapshots.schema(), settings, features).withoutConstants(training);
       // Drivers and thresholds, first: the stepwise selection on the driver rows, over the inputs of one action each.
-      ThresholdDiscovery.Discovery discovery = log.stage("train.thresholds",
+      ThresholdDiscovery.Discovery discovery = context.log().stage("train.thresholds",
           () -> ThresholdDiscovery.discover(shortRows, plain.actionsOnly().scanned(), settings.minSupport(),
               settings.alpha(), settings.localSolverMaxCells()),
           d -> new StageCounts(shortCounts.rows(), d.terms().size(), 0, 0));
       // Each threshold's rates, lift and recall as the rule's definition reads them: on the model's own label.
       List<ThresholdDiscovery.Threshold> thresholds = ThresholdDiscovery.measuredOn(training, discovery.thresholds(),
           settings.gate().replicates(), settings.seed(), settings.gate().confidence());
-      ModelInputs inputs = plain.withSteps(thresholds);
-      // The model (fit, locked-window figures, gate, saved) and its explanations (a second fit, the drivers and the
-      // rules they confirm, written) at once, on two threads. model_runs, which makes the model the latest, comes
-      // last.
-      String version = context.runId();
-      Concurrently.Both<Modelled, Explained> both = Concurrently.both(
-          () -> modelled(log, splits, train.rows(), inputs, thresholds, snapshots.columns(), settings, features,
-              store.location("models/" + version)),
-          () -> explained(context, shortRows, shortCounts, splits, inputs, discovery, thresholds, settings,
-              features, activeDefinitions));
-      Modelled modelled = both.first();
-      DriverFit driverFit = both.second().driverFit();
-      List<ThresholdDiscovery.Threshold> rules = both.second().rules();
-
-      UpgradeModel.Fitted fitted = modelled.fitted();
-      Result result = new Result(version, modelled.path(), inputs.featureSetVersion(), train.from(), w.trainTo(),
-          w.calibrationFrom(), w.calibrationTo(), w.evaluationFrom(), w.evaluationTo(), train.rows(),
-          train.positives(), calibration.rows(), calibration.positives(), eval.rows(), eval.positives(),
-          modelled.metrics(), modelled.calibration(), driverFit.drivers(), rules, both.second().locked(),
-          both.second().reach(),
-          (int) discovery.candidatesScored(),
-          modelled.bestRule(), fitted.chosen(), settings.driverHorizonDays(), driverFit.counts().rows(),
-          driverFit.counts().positives(), driverFit.chosen(), modelled.verdict());
-      writeRun(store, result, settings, fitted, context.start(), version);
-      return result;
-    } finally {
+      return new Prepared(snapshots, w, splits, train, calibration, eval, shortRows, shortCounts, discovery,
+          thresholds, plain.withSteps(thresholds), labelled);
+    } catch (RuntimeException e) {
       if (checkpointed != null) release(checkpointed);
       release(labelled);
+      throw e;
     }
   }
 
@@ -440,7 +491,7 @@ public final class TrainJob {
     return new BestRule(best, rules.get(best));
   }
 
-  /** The driver fit and the discovered rules its drivers confirm, both written for model version {@code version}. */
+  /** The driver fit and the discovered rules its drivers confirm (written by a training, not by {@link #explain}). */
   private record Explained(DriverFit driverFit, List<ThresholdDiscovery.Threshold> rules,
       List<ThresholdDiscovery.Threshold> locked, List<Backtest.Reach> reach) {}
 
@@ -454,12 +505,12 @@ public final class TrainJob {
     return Backtest.reach(locked, rules.stream().map(t -> expr(t.predicate())).toList(), active, cadenceDays);
   }
 
-  private static Explained explained(StageContext context, Dataset<Row> shortRows, Counts shortCounts,
-      Splits splits, ModelInputs inputs, ThresholdDiscovery.Discovery discovery,
-      List<ThresholdDiscovery.Threshold> thresholds, ModelSettings settings, FeatureSettings features,
-      List<Column> activeDefinitions) {
-    Dataset<Row> training = splits.training();
-    DriverFit fitted = drivers(context, shortRows, shortCounts, training, inputs, settings);
+  /** The driver fit and the discovered rules its drivers confirm, with their figures on the locked window. */
+  private static Explained explained(StageContext context, Prepared p, ModelSettings settings,
+      FeatureSettings features, List<Column> activeDefinitions) {
+    Dataset<Row> training = p.splits().training();
+    ThresholdDiscovery.Discovery discovery = p.discovery();
+    DriverFit fitted = drivers(context, p.shortRows(), p.shortCounts(), training, p.inputs(), settings);
     // The behaviours the selection kept lead, as the selection model sees them; the driver fit orders the rest.
     List<Drivers.Driver> selectedDrivers = discovery.terms().isEmpty() ? List.of() : Drivers.describe(training,
         Drivers.inputs(discovery.terms()), discovery.featureImportance(), discovery.behaviourImportance(),
@@ -475,13 +526,11 @@ public final class TrainJob {
     DriverFit driverFit = new DriverFit(fitted.chosen(), fitted.counts(), Drivers.withUncertainty(
         Drivers.merged(selectedDrivers, fitted.drivers()), fitted.refits(), selected, DRIVER_CONFIDENCE),
         fitted.refits());
-    List<ThresholdDiscovery.Threshold> rules = Drivers.leading(thresholds, settings.leadingDrivers());
+    List<ThresholdDiscovery.Threshold> rules = Drivers.leading(p.thresholds(), settings.leadingDrivers());
     // Each rule confirmed, or not, where nothing chose it: its figures on the locked window, accounts resampled.
-    List<ThresholdDiscovery.Threshold> locked = ThresholdDiscovery.measuredOn(splits.evaluation(), rules,
+    List<ThresholdDiscovery.Threshold> locked = ThresholdDiscovery.measuredOn(p.splits().evaluation(), rules,
         settings.gate().replicates(), settings.seed() + 1, settings.gate().confidence());
-    List<Backtest.Reach> reach = reach(splits.evaluation(), rules, activeDefinitions, features.weekly() ? 7 : 1);
-    writeExplanations(context.store(), context.runId(), driverFit.drivers(), rules, locked, reach,
-        ThresholdDiscovery.curvesOn(training, discovery.curves()), settings, features);
+    List<Backtest.Reach> reach = reach(p.splits().evaluation(), rules, activeDefinitions, features.weekly() ? 7 : 1);
     return new Explained(driverFit, rules, locked, reach);
   }
 

@@ -20,11 +20,11 @@ class WorldsRulesTest extends WorldsTest {
   void theGrammarWorldsRulesAreFoundAsPlantedAndItsDecoysAreNot() {
     // Each planted window with its neighbours on the default grid (14 days: 7 and 30; first 7 days: 3 and 14; 30
     // days: 14 and 60), so "within one step" accepts what it would on the default grid, at two thirds of its width.
-    World w = world("grammar", ACCOUNTS, Map.of("pql.features.windows", "[7, 14, 30, 60]",
+    Explained w = explained("grammar", ACCOUNTS, Map.of("pql.features.windows", "[7, 14, 30, 60]",
         "pql.features.signup-windows", "[3, 7, 14]"));
-    TrainJob.Result r = w.result();
+    TrainJob.Explanation r = w.explanation();
     dev.pql.config.Settings.FeatureSettings features = w.settings().features();
-    System.out.println("grammar world: " + r.verdict().reason() + "\nrules: " + r.rules().stream()
+    System.out.println("grammar world:\nrules: " + r.rules().stream()
         .map(dev.pql.model.ThresholdDiscovery.Threshold::predicate).toList() + "\ndrivers: " + r.drivers().stream()
         .filter(dev.pql.model.Drivers.Driver::saysSomething).map(d -> d.feature() + " " + d.oddsRatio()).toList());
     Hazard.World grammar = Hazard.World.GRAMMAR;
@@ -59,10 +59,9 @@ class WorldsRulesTest extends WorldsTest {
   @Test
   void theInteractionWorldsCombinationIsOneRuleAndNeitherPartIsOne() {
     // The planted combination acts on 30-day counts: the snapshots need no other window.
-    World w = world("interaction", ACCOUNTS, Map.of("pql.features.windows", "[7, 30]",
-        "pql.features.signup-windows", "[]", "pql.features.user-windows", "[]"));
-    TrainJob.Result r = w.result();
-    System.out.println("interaction world: " + r.verdict().reason() + "\nrules: " + r.rules().stream()
+    Explained w = explained("interaction", ACCOUNTS, NARROW);
+    TrainJob.Explanation r = w.explanation();
+    System.out.println("interaction world:\nrules: " + r.rules().stream()
         .map(dev.pql.model.ThresholdDiscovery.Threshold::predicate).toList() + "\nlocked: " + r.lockedRules());
     Hazard.Rule planted = Hazard.rules(Hazard.World.INTERACTION).get(0);
     assertEquals(1, r.rules().size(), "one rule: " + r.rules().stream().map(t -> t.predicate()).toList());

@@ -104,7 +104,7 @@ class WorldsStepsTest extends WorldsTest {
   @Test
   void theGradedWorldYieldsNoThreshold() {
     // Upgrades follow log2(1 + messages in 30 days / 100): more is better, with no step anywhere.
-    TrainJob.Result r = trained("graded");
+    TrainJob.Explanation r = explained("graded");
     List<String> leading = r.drivers().stream().filter(d -> d.behaviourRank() <= 3)
         .map(d -> d.behaviourRank() + " " + d.feature() + " " + d.oddsRatio()).toList();
     System.out.println("graded world: rules " + r.rules().stream()

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.AfterAll;
  * each, by five planted steps (stepped),
  * or by four rules as people write them (grammar: a 14-day count, a first-7-days count, distinct people, an action
  * done once, each with a decoy) or by one combination of two actions (interaction), 1,000 accounts, each
- * ingested, built into weekly snapshots and trained as the
- * pipeline does, with a 30-day label. The model must be withheld where it cannot beat a baseline and published where
+ * ingested, built into weekly snapshots and trained as the pipeline does, with a 30-day label; the graded, grammar
+ * and interaction worlds, whose tests read only drivers and rules, are explained as training explains them, without
+ * the model it fits beside. The model must be withheld where it cannot beat a baseline and published where
  * it can; discovery must find what was planted and no decoy. The worlds are split over three classes
  * ({@link WorldsGateTest}, {@link WorldsStepsTest}, {@link WorldsRulesTest}) so that the suite's two test JVMs
  * share them; this one builds them.
@@ -47,19 +48,54 @@ abstract class WorldsTest extends SparkTestBase {
   /** A trained world: the training's result, its settings and its warehouse. */
   record World(TrainJob.Result result, Settings settings, DeltaStore store) {}
 
+  /** An explained world: what drives its upgrades as training explains it, its settings and its warehouse. */
+  record Explained(TrainJob.Explanation explanation, Settings settings, DeltaStore store) {}
+
   /** A world's lake, generated, ingested, snapshotted weekly from its fourth week, and trained. */
   static World world(String world) {
     return world(world, ACCOUNTS);
   }
 
   static World world(String world, int accounts) {
-    // The stepped, null and logins-only worlds act on 7- and 30-day counts: their snapshots need no other window.
-    return world(world, accounts, Map.of("pql.features.windows", "[7, 30]", "pql.features.signup-windows", "[]",
-        "pql.features.user-windows", "[]"));
+    return world(world, accounts, NARROW);
   }
 
-  /** A world with the given feature settings on top of the rest. */
+  /** A world with the given feature settings on top of the rest, trained. */
   static World world(String world, int accounts, Map<String, String> features) {
+    Built b = built(world, accounts, features);
+    Settings settings = b.settings();
+    StageContext context = b.context();
+    // As the pipeline trains: one stage, its substages recorded with it (two pipeline_runs commits, not eight).
+    TrainJob.Result trained = b.runner().run("train", () -> TrainJob.run(context, settings.model(),
+        settings.features(), settings.domains(), settings.plans().free(), List.of()),
+        r -> new dev.pql.io.RunLog.StageCounts(r.trainingRows(), r.drivers().size(), 0, 0),
+        r -> "model " + r.modelVersion() + " " + r.verdict().status());
+    return new World(trained, settings, context.store());
+  }
+
+  /**
+   * A world whose test reads only what training explains (drivers, discovered rules, their figures on the locked
+   * window): those computed as training computes them, without the model it would fit, judge and save beside them.
+   */
+  static Explained explained(String world, int accounts, Map<String, String> features) {
+    Built b = built(world, accounts, features);
+    Settings settings = b.settings();
+    StageContext context = b.context();
+    TrainJob.Explanation explanation = b.runner().run("train", () -> TrainJob.explain(context, settings.model(),
+        settings.features(), settings.domains(), settings.plans().free(), List.of()),
+        e -> new dev.pql.io.RunLog.StageCounts(e.driverRows(), e.drivers().size(), 0, 0),
+        e -> e.rules().size() + " rules");
+    return new Explained(explanation, settings, context.store());
+  }
+
+  /** The stepped, null and logins-only worlds act on 7- and 30-day counts: their snapshots need no other window. */
+  static final Map<String, String> NARROW = Map.of("pql.features.windows", "[7, 30]",
+      "pql.features.signup-windows", "[]", "pql.features.user-windows", "[]");
+
+  /** A world's lake generated, ingested and snapshotted, and the runner of its stages. */
+  private record Built(Settings settings, StageContext context, StageRunner runner) {}
+
+  private static Built built(String world, int accounts, Map<String, String> features) {
     java.nio.file.Path folder = tempDir("pql-world-" + world);
     ROOTS.add(folder);
     String root = folder.toString();
@@ -82,15 +118,14 @@ abstract class WorldsTest extends SparkTestBase {
     LocalDate start = settings.generate().startDate();
     Stages.features(runner, settings, SnapshotDates.between(start.plusDays(21), start.plusDays(DAYS),
         true, java.time.DayOfWeek.MONDAY));
-    // As the pipeline trains: one stage, its substages recorded with it (two pipeline_runs commits, not eight).
-    TrainJob.Result trained = runner.run("train", () -> TrainJob.run(context, settings.model(), settings.features(),
-        settings.domains(), settings.plans().free(), List.of()),
-        r -> new dev.pql.io.RunLog.StageCounts(r.trainingRows(), r.drivers().size(), 0, 0),
-        r -> "model " + r.modelVersion() + " " + r.verdict().status());
-    return new World(trained, settings, context.store());
+    return new Built(settings, context, runner);
   }
 
   static TrainJob.Result trained(String world) {
     return world(world, SMALLER).result();
+  }
+
+  static TrainJob.Explanation explained(String world) {
+    return explained(world, SMALLER, NARROW).explanation();
   }
 }
