@@ -225,7 +225,7 @@ public final class TrainJob {
           settings.gate().replicates(), settings.seed(), settings.gate().confidence());
       return new Prepared(snapshots, w, splits, train, calibration, eval, shortRows, shortCounts, discovery,
           thresholds, plain.withSteps(thresholds), labelled);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) { // prepared, the caller frees both; not, they are freed here
       if (checkpointed != null) release(checkpointed);
       release(labelled);
       throw e;
