@@ -63,14 +63,10 @@ abstract class WorldsTest extends SparkTestBase {
   /** A world with the given feature settings on top of the rest, trained. */
   static World world(String world, int accounts, Map<String, String> features) {
     Built b = built(world, accounts, features);
-    Settings settings = b.settings();
-    StageContext context = b.context();
-    // As the pipeline trains: one stage, its substages recorded with it (two pipeline_runs commits, not eight).
-    TrainJob.Result trained = b.runner().run("train", () -> TrainJob.run(context, settings.model(),
-        settings.features(), settings.domains(), settings.plans().free(), List.of()),
+    TrainJob.Result trained = train(b, TrainJob::run,
         r -> new dev.pql.io.RunLog.StageCounts(r.trainingRows(), r.drivers().size(), 0, 0),
         r -> "model " + r.modelVersion() + " " + r.verdict().status());
-    return new World(trained, settings, context.store());
+    return new World(trained, b.settings(), b.context().store());
   }
 
   /**
@@ -79,13 +75,28 @@ abstract class WorldsTest extends SparkTestBase {
    */
   static Explained explained(String world, int accounts, Map<String, String> features) {
     Built b = built(world, accounts, features);
-    Settings settings = b.settings();
-    StageContext context = b.context();
-    TrainJob.Explanation explanation = b.runner().run("train", () -> TrainJob.explain(context, settings.model(),
-        settings.features(), settings.domains(), settings.plans().free(), List.of()),
+    TrainJob.Explanation explanation = train(b, TrainJob::explain,
         e -> new dev.pql.io.RunLog.StageCounts(e.driverRows(), e.drivers().size(), 0, 0),
         e -> e.rules().size() + " rules");
-    return new Explained(explanation, settings, context.store());
+    return new Explained(explanation, b.settings(), b.context().store());
+  }
+
+  /** {@link TrainJob#run} or {@link TrainJob#explain}: the same arguments, another result. */
+  private interface Training<T> {
+    T on(StageContext context, dev.pql.config.Settings.ModelSettings model,
+        dev.pql.config.Settings.FeatureSettings features, dev.pql.config.Settings.DomainSettings domains,
+        List<String> freePlans, List<org.apache.spark.sql.Column> activeDefinitions);
+  }
+
+  /**
+   * A world's train stage, as the pipeline runs it: one stage, its substages recorded with it (two pipeline_runs
+   * commits, not eight).
+   */
+  private static <T> T train(Built b, Training<T> training, java.util.function.Function<T,
+      dev.pql.io.RunLog.StageCounts> counts, java.util.function.Function<T, String> summary) {
+    Settings s = b.settings();
+    return b.runner().run("train", () -> training.on(b.context(), s.model(), s.features(), s.domains(),
+        s.plans().free(), List.of()), counts, summary);
   }
 
   /** The stepped, null and logins-only worlds act on 7- and 30-day counts: their snapshots need no other window. */
