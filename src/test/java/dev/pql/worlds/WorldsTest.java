@@ -99,7 +99,10 @@ abstract class WorldsTest extends SparkTestBase {
         s.plans().free(), List.of()), counts, summary);
   }
 
-  /** The stepped, null and logins-only worlds act on 7- and 30-day counts: their snapshots need no other window. */
+  /**
+   * Every world but grammar acts on what these snapshots keep (7- and 30-day counts, logins, active users, days to
+   * a first action) or on nothing: they need no other window.
+   */
   static final Map<String, String> NARROW = Map.of("pql.features.windows", "[7, 30]",
       "pql.features.signup-windows", "[]", "pql.features.user-windows", "[]");
 
