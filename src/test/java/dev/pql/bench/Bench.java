@@ -154,9 +154,13 @@ public final class Bench {
       StageContext context = new StageContext(spark, store, new RunLog(spark, store, "bench-" + size, "bench"),
           Instant.now());
       if (!Files.isDirectory(lake.resolve("generic").resolve("events"))) {
-        LakeGenerator.Summary s = LakeGenerator.generate(spark, settings.generate(), settings.domains());
-        System.out.printf("bench: generated %,d source event rows for %,d accounts at %s%n", s.get("source_rows"),
-            s.get("accounts"), lake);
+        LakeGenerator.Summary[] s = new LakeGenerator.Summary[1];
+        Measure generated = timed(0, "generate the lake", () -> s[0] = LakeGenerator.generate(spark,
+            settings.generate(), settings.domains()));
+        System.out.printf("bench: generated %,d source event rows for %,d accounts at %s%n", s[0].get("source_rows"),
+            s[0].get("accounts"), lake);
+        out.add(new Measure(s[0].get("source_rows"), generated.stage(), generated.seconds(), Double.NaN,
+            generated.peakHeapBytes(), String.format("%,d accounts", s[0].get("accounts"))));
       }
       if (stages.contains("daily")) {
         out.addAll(DailyRun.measure(spark, size, lake, dir, overrides));

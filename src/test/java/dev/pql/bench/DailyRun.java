@@ -45,6 +45,7 @@ final class DailyRun {
     Bench.Measure whole = run(spark, overrides, work.resolve("lake"), work.resolve("warehouse"), "daily-setup",
         "run, history before the last day (setup)", 0);
     out.add(whole);
+    out.addAll(stages(spark, work.resolve("warehouse"), "daily-setup", "setup", whole.events()));
     // The last day's files arrive beside the history's, under names of their own.
     try (var files = Files.list(work.resolve("new-day"))) {
       for (Path f : files.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
@@ -58,6 +59,24 @@ final class DailyRun {
     out.add(daily.withReference(alone.seconds(), String.format("against a run on a lake holding only that day "
         + "(%,d events of the day; the history %,d)", newDayRows, whole.events())));
     out.add(alone);
+    out.addAll(stages(spark, work.resolve("warehouse"), "daily-next", "new day", newDayRows));
+    return out;
+  }
+
+  /**
+   * Where a run's time went: each pipeline stage that ran, from the run's own rows in pipeline_runs (start to end;
+   * the stages within a stage are not repeated), with the events the run covered.
+   */
+  private static List<Bench.Measure> stages(SparkSession spark, Path warehouse, String runId, String label,
+      long events) {
+    List<Bench.Measure> out = new ArrayList<>();
+    for (Row r : new DeltaStore(spark, warehouse.toString()).read(Tables.PIPELINE_RUNS)
+        .filter(col("run_id").equalTo(runId).and(col("status").equalTo("succeeded"))
+            .and(col("stage").contains(".").unary_$bang()))
+        .select(col("stage"), col("ended_at").cast("double").minus(col("started_at").cast("double")))
+        .orderBy("started_at").collectAsList()) {
+      out.add(new Bench.Measure(events, label + ": " + r.getString(0), r.getDouble(1), Double.NaN, 0, ""));
+    }
     return out;
   }
 
