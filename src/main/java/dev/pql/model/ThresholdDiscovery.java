@@ -173,6 +173,7 @@ public final class ThresholdDiscovery {
       double alpha, long localMaxCells) {
     if (candidates.isEmpty()) return Discovery.none();
     Binned binned = Binned.of(training, candidates, localMaxCells);
+    if (binned == null) return Discovery.none(); // no candidate has a cut to test
     try {
       return new Stepwise(binned, minSupport, alpha).run();
     } finally {
@@ -296,25 +297,47 @@ public final class ThresholdDiscovery {
       }
       Dataset<Row> values = training.select(oriented.toArray(Column[]::new));
       double[][] quantiles = quantiles(values, names, GRID);
-      double[][] splits = new double[names.length][];
+      // A feature whose quantiles are one value (almost every row the same, the rest beyond the grid's last point)
+      // has no cut to test: it is left out, with its column.
+      List<Candidate> cut = new ArrayList<>();
+      List<String> cutNames = new ArrayList<>();
+      List<double[]> cutSplits = new ArrayList<>();
       for (int i = 0; i < names.length; i++) {
-        TreeSet<Double> cuts = new TreeSet<>();
-        for (double q : quantiles[i]) cuts.add(q);
-        if (!cuts.isEmpty()) {
-          // Numbers people write inside the range are cuts too, so that a rounded rule is exactly a bin edge.
-          double low = cuts.first();
-          double high = cuts.last();
-          for (double p : PeopleNumbers.upTo(Math.max(Math.abs(low), Math.abs(high)))) {
-            double edge = candidates.get(i).atLeast() ? p : -p;
-            if (edge > low && edge <= high) cuts.add(edge);
-          }
-          cuts.remove(cuts.first()); // the minimum qualifies everything: no rule
-        }
-        List<Double> s = new ArrayList<>(List.of(Double.NEGATIVE_INFINITY));
-        s.addAll(cuts);
-        s.add(Double.POSITIVE_INFINITY);
-        splits[i] = s.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] s = splits(quantiles[i], candidates.get(i).atLeast());
+        if (s.length < 3) continue;
+        cut.add(candidates.get(i));
+        cutNames.add(names[i]);
+        cutSplits.add(s);
       }
+      if (cut.isEmpty()) return null;
+      return binned(values, cut, cutNames.toArray(String[]::new), cutSplits.toArray(double[][]::new), localMaxCells);
+    }
+
+    /**
+     * A feature's bucket edges: minus infinity, its distinct quantiles but the lowest (which every row meets) with
+     * the numbers people write between them, plus infinity.
+     */
+    private static double[] splits(double[] quantiles, boolean atLeast) {
+      TreeSet<Double> cuts = new TreeSet<>();
+      for (double q : quantiles) cuts.add(q + 0.0); // -0.0 is 0.0: the edges must increase strictly
+      if (!cuts.isEmpty()) {
+        // Numbers people write inside the range are cuts too, so that a rounded rule is exactly a bin edge.
+        double low = cuts.first();
+        double high = cuts.last();
+        for (double p : PeopleNumbers.upTo(Math.max(Math.abs(low), Math.abs(high)))) {
+          double edge = (atLeast ? p : -p) + 0.0;
+          if (edge > low && edge <= high) cuts.add(edge);
+        }
+        cuts.remove(cuts.first()); // the minimum qualifies everything: no rule
+      }
+      List<Double> s = new ArrayList<>(List.of(Double.NEGATIVE_INFINITY));
+      s.addAll(cuts);
+      s.add(Double.POSITIVE_INFINITY);
+      return s.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    private static Binned binned(Dataset<Row> values, List<Candidate> candidates, String[] names, double[][] splits,
+        long localMaxCells) {
       String[] bins = new String[names.length];
       List<Column> kept = new ArrayList<>(List.of(col(TrainingSet.LABEL).cast("double"),
           col(ACCOUNT).cast("string")));
@@ -326,7 +349,7 @@ public final class ThresholdDiscovery {
       for (String n : names) withNaN.add(when(col(n).isNull(), Double.NaN).otherwise(col(n)).as(n));
       int n = names.length;
       // Whole accounts in one partition, so that each pass sums an account's score where its rows are.
-      int partitions = Math.max(1, training.sparkSession().sparkContext().defaultParallelism());
+      int partitions = Math.max(1, values.sparkSession().sparkContext().defaultParallelism());
       JavaRDD<ClusteredLogit.Observation> rows = new Bucketizer().setInputCols(names).setOutputCols(bins)
           .setSplitsArray(splits).setHandleInvalid("keep").transform(values.select(withNaN.toArray(Column[]::new)))
           .select(kept.toArray(Column[]::new)).repartition(partitions, col(ACCOUNT)).javaRDD()

@@ -100,6 +100,27 @@ class ThresholdDiscoveryTest extends SparkTestBase {
               FROM range(0, 20000))""".formatted(slope));
   }
 
+  /**
+   * A feature almost always 0 (one row in 20,000 above it, beyond the grid's last quantile; at 100M events the
+   * shipped "usage limit reached in the first 7 days" was one) has a single quantile and no cut to test: it is left
+   * out, beside a feature with cuts as alone, and discovery goes on (Spark's bucketizer refuses a column without a
+   * cut, which failed training).
+   */
+  @Test
+  void aFeatureWhoseQuantilesAreOneValueIsLeftOutAndDiscoveryGoesOn() {
+    Dataset<Row> rows = counts(1.5).withColumn("rare", org.apache.spark.sql.functions.expr(
+        "CASE WHEN monotonically_increasing_id() = 7 THEN 3 ELSE 0 END")).cache();
+    ThresholdDiscovery.Discovery both = ThresholdDiscovery.discover(rows, List.of(
+        new ThresholdDiscovery.Candidate("rare", true, true), new ThresholdDiscovery.Candidate("c", true, true)),
+        100, 0.01);
+    assertEquals(List.of("c"), both.terms().stream().map(t -> t.feature()).distinct().toList(),
+        "c's step is found, rare is no candidate: " + both.terms());
+    ThresholdDiscovery.Discovery alone = ThresholdDiscovery.discover(rows, List.of(
+        new ThresholdDiscovery.Candidate("rare", true, true)), 100, 0.01);
+    assertEquals(List.of(), alone.terms());
+    rows.unpersist();
+  }
+
   @Test
   void findsNothingWhereNothingMovesTheRate() {
     ThresholdDiscovery.Discovery d = ThresholdDiscovery.discover(counts(0), List.of(
