@@ -40,6 +40,7 @@ final class RunCommand extends SparkCommand<RunOptions> {
 
   /** The model trained, leads, drivers, this week's metrics and the stage times: the end of a run and of the demo. */
   static String summary(Settings settings, StageContext context, Pipeline.Outcome outcome) {
+    if (outcome.unchangedSince() != null) return unchanged(settings, context, outcome);
     StringBuilder out = new StringBuilder();
     if (outcome.trained() != null) {
       out.append(Report.train(context.runId(), settings.warehouse(), outcome.trained().result(),
@@ -54,6 +55,25 @@ final class RunCommand extends SparkCommand<RunOptions> {
     out.append(Report.run(Summaries.run(context.store(), outcome)));
     out.append(Report.stages(context.log().results()));
     out.append(closing(outcome));
+    return out.toString();
+  }
+
+  /**
+   * A run that found nothing changed since the last complete one: which run that was, the warnings it gave (the lake
+   * is the same), a withheld model and that run's report, with no table read.
+   */
+  static String unchanged(Settings settings, StageContext context, Pipeline.Outcome outcome) {
+    dev.pql.pipeline.CompletedRun previous = outcome.unchangedSince();
+    StringBuilder out = new StringBuilder(String.format("%nRun %s -> %s: nothing changed since run %s ended (%s); "
+        + "every stage skipped, its tables stand%n", context.runId(), settings.warehouse(), previous.runId(),
+        previous.endedAt()));
+    outcome.warnings().forEach(w -> out.append("warning: ").append(w).append('\n'));
+    if (outcome.withheld() != null) {
+      out.append(String.format("Withheld: model %s scores nothing: %s%n", outcome.modelVersion(),
+          outcome.withheld()));
+    }
+    if (outcome.report() != null) out.append(String.format("Report: %s (run %s's)%n", outcome.report(),
+        previous.runId()));
     return out.toString();
   }
 

@@ -122,6 +122,22 @@ public final class RunLog {
     results.add(new StageResult(stage, StageCounts.NONE, 0, TaskBalance.Balance.NONE));
   }
 
+  /** Runs work whose stage rows (skipped stages, say) go to the run log in one commit, at its end. */
+  public void together(Runnable work) {
+    depth.incrementAndGet();
+    try {
+      work.run();
+    } finally {
+      depth.decrementAndGet();
+    }
+    synchronized (pending) {
+      if (depth.get() > 0 || pending.isEmpty()) return;
+      List<Row> rows = List.copyOf(pending);
+      pending.clear();
+      commit(rows.get(rows.size() - 1).getString(2), rows.get(rows.size() - 1).getString(10), rows);
+    }
+  }
+
   /** The status of a stage that has started and not yet ended; a dead run's stay so until a later run looks. */
   public static final String RUNNING = "running";
   /** The status a later run gives the stages a dead run left running. */

@@ -21,7 +21,8 @@ import java.util.List;
  * The whole pipeline, as a scheduler runs it: ingest, features for the snapshot dates not built yet, train when
  * due, score the snapshots not scored yet, backtest, metrics and the run's HTML report. Each stage prints one line
  * of progress; a stage that cannot run yet (too little history) is recorded as skipped and the rest go on.
- * Rerunning on the same lake builds, trains and scores nothing new.
+ * Rerunning on the same lake builds, trains and scores nothing new; when nothing at all has changed since the last
+ * run through every stage ({@link CompletedRun}), a run skips every stage at once and reads no table.
  */
 public final class Pipeline {
   private Pipeline() {}
@@ -33,15 +34,55 @@ public final class Pipeline {
    * What the run did: the latest model (null: none yet), the last date scored (null: none), the training, why the
    * latest model does not score (the champion gate withheld it; null when it scores), the stages skipped for
    * too little data, the warnings about the lake, where the run's report went and every stage skipped (for too
-   * little data or with nothing to do) with its reason.
+   * little data or with nothing to do) with its reason; and, for a run that found nothing changed, the complete run
+   * whose outcome this is (null for a run that ran its stages).
    */
   public record Outcome(String modelVersion, LocalDate latestScored, Stages.Trained trained, String withheld,
-      List<String> skipped, List<String> warnings, String report, java.util.Map<String, String> skips) {}
+      List<String> skipped, List<String> warnings, String report, java.util.Map<String, String> skips,
+      CompletedRun unchangedSince) {
+    /** A run's outcome, not one that found nothing changed. */
+    public Outcome(String modelVersion, LocalDate latestScored, Stages.Trained trained, String withheld,
+        List<String> skipped, List<String> warnings, String report, java.util.Map<String, String> skips) {
+      this(modelVersion, latestScored, trained, withheld, skipped, warnings, report, skips, null);
+    }
+  }
+
+  /** The pipeline's stages, in order. */
+  public static final List<String> STAGE_NAMES = List.of("ingest", "features", "train", "score", "backtest",
+      "metrics", "report");
 
   /** @param truthLake a generated lake whose true hazard the model is compared with, or null */
   public static Outcome run(StageRunner runner, Settings settings, String truthLake) {
     DeltaStore store = runner.context().store();
+    org.apache.spark.sql.SparkSession spark = runner.context().spark();
+    // The lake as this run finds it, before any stage reads it: what the next run compares with. Unchanged since
+    // the last complete run, the definitions are those that run checked.
+    java.util.Optional<String> lake = CompletedRun.lake(spark, settings);
+    java.util.Optional<CompletedRun> previous = lake.flatMap(l -> CompletedRun.matching(spark, store, settings, l));
+    if (previous.isPresent()) return unchanged(runner, previous.get());
     Stages.checkDefinitions(runner.context(), settings, false);
+    Outcome outcome = stages(runner, settings, truthLake);
+    lake.ifPresent(l -> CompletedRun.record(spark, store, settings, l, runner.context().runId(), outcome));
+    return outcome;
+  }
+
+  /**
+   * Nothing has changed since the last run through every stage ended (the lake's files, every table, the settings,
+   * the definitions, pql itself): each stage would find nothing to do, so each is skipped at once, in one commit
+   * to the run log, and the run reports what that run found.
+   */
+  private static Outcome unchanged(StageRunner runner, CompletedRun previous) {
+    String reason = "nothing changed since run " + previous.runId() + " ended (" + previous.endedAt() + "): the "
+        + "lake's files, the warehouse's tables, the settings, the definitions and pql are as it left them";
+    runner.context().log().together(() -> {
+      for (String stage : STAGE_NAMES) runner.skip(stage, reason, "skipped: nothing changed since run "
+          + previous.runId());
+    });
+    return previous.outcome();
+  }
+
+  private static Outcome stages(StageRunner runner, Settings settings, String truthLake) {
+    DeltaStore store = runner.context().store();
     Stages.ingest(runner, settings);
     LocalDate dataEnd = EventHistory.dataEnd(store);
     dev.pql.features.FeaturesJob.Result built = Stages.features(runner, settings,

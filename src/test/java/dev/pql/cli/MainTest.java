@@ -165,11 +165,14 @@ class MainTest {
     assertTrue(again.out().lines().findFirst().orElse("").matches("Spark UI: http://[^ ]+:[0-9]+ \\(while this run "
         + "runs\\)"), again.out());
     assertTrue(o.out().lines().noneMatch(l -> l.startsWith("Spark UI")), "none with the UI off: " + o.out());
-    assertLine(again, "\\[1/7\\] ingest +\\.\\.\\. [0-9.]+ s: no new event rows; 61 accounts");
-    assertLine(again, "\\[2/7\\] features +\\.\\.\\. [0-9.]+ s: no snapshot due .*");
-    assertLine(again, "\\[4/7\\] score +\\.\\.\\. [0-9.]+ s: no snapshot left to score");
-    assertLine(again, "\\[6/7\\] metrics +\\.\\.\\. [0-9.]+ s: up to date: nothing it reads has changed since it "
-        + "last ended");
+    // Nothing changed since demo-1 ended: each stage is skipped at once, no table read, and that run's report named.
+    for (String stage : dev.pql.pipeline.Pipeline.STAGE_NAMES) {
+      assertLine(again, "\\[[1-7]/7\\] " + stage + " +\\.\\.\\. [0-9.]+ s: skipped: nothing changed since run demo-1");
+    }
+    assertLine(again, "Run run-2 -> .*: nothing changed since run demo-1 ended \\(.*\\); every stage skipped, its "
+        + "tables stand");
+    assertLine(again, "Report: file:.*/w/reports/demo-1\\.html \\(run demo-1's\\)");
+    assertTrue(again.out().contains("warning: "), "the lake's warnings, as demo-1 gave them: " + again.out());
 
     SparkSession spark = SparkSession.builder().master("local[1]").config("spark.ui.enabled", "false")
         .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
@@ -184,9 +187,11 @@ class MainTest {
       spark.read().format("delta").load(warehouse.resolve("pipeline_runs").toString())
           .filter("run_id = 'run-2'").collectAsList()
           .forEach(r -> stages.put(r.<String>getAs("stage"), r.<String>getAs("status")));
-      assertEquals("{backtest=skipped, features=succeeded, features.daily=skipped, features.snapshots=succeeded, "
-          + "ingest=succeeded, ingest.accounts=skipped, ingest.conversions=skipped, ingest.events=succeeded, "
-          + "metrics=skipped, report=succeeded, score=skipped, train=skipped}", stages.toString());
+      assertEquals("{backtest=skipped, features=skipped, ingest=skipped, metrics=skipped, report=skipped, "
+          + "score=skipped, train=skipped}", stages.toString());
+      // One commit for the seven rows: the run log's versions after demo-1's, run-2's own only.
+      assertEquals(1, spark.read().format("delta").load(warehouse.resolve("pipeline_runs").toString())
+          .filter("run_id = 'run-2'").select(org.apache.spark.sql.functions.input_file_name()).distinct().count());
     } finally {
       spark.stop();
     }
