@@ -319,13 +319,13 @@ public final class ThresholdDiscovery {
      */
     private static double[] splits(double[] quantiles, boolean atLeast) {
       TreeSet<Double> cuts = new TreeSet<>();
-      for (double q : quantiles) cuts.add(q + 0.0); // -0.0 is 0.0: the edges must increase strictly
+      for (double q : quantiles) cuts.add(q);
       if (!cuts.isEmpty()) {
         // Numbers people write inside the range are cuts too, so that a rounded rule is exactly a bin edge.
         double low = cuts.first();
         double high = cuts.last();
         for (double p : PeopleNumbers.upTo(Math.max(Math.abs(low), Math.abs(high)))) {
-          double edge = (atLeast ? p : -p) + 0.0;
+          double edge = atLeast ? p : -p;
           if (edge > low && edge <= high) cuts.add(edge);
         }
         cuts.remove(cuts.first()); // the minimum qualifies everything: no rule
