@@ -27,8 +27,12 @@ import java.util.List;
 public final class Pipeline {
   private Pipeline() {}
 
-  /** The stages the pipeline runs: ingest, features, train, score, backtest, metrics, report. */
-  public static final int STAGES = 7;
+  /** The pipeline's stages, in order. */
+  public static final List<String> STAGE_NAMES = List.of("ingest", "features", "train", "score", "backtest",
+      "metrics", "report");
+
+  /** How many stages the pipeline runs (its progress lines count them: [3/7]). */
+  public static final int STAGES = STAGE_NAMES.size();
 
   /**
    * What the run did: the latest model (null: none yet), the last date scored (null: none), the training, why the
@@ -47,9 +51,6 @@ public final class Pipeline {
     }
   }
 
-  /** The pipeline's stages, in order. */
-  public static final List<String> STAGE_NAMES = List.of("ingest", "features", "train", "score", "backtest",
-      "metrics", "report");
 
   /** @param truthLake a generated lake whose true hazard the model is compared with, or null */
   public static Outcome run(StageRunner runner, Settings settings, String truthLake) {
