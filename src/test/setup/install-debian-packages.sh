@@ -15,8 +15,10 @@ if [ "$(id -u)" -eq 0 ]; then as_root=(); elif command -v sudo > /dev/null 2>&1;
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Another install holding dpkg's lock (the build's own background one, install-in-background.sh): wait for it.
+wait_lock=(-o DPkg::Lock::Timeout=900)
 echo "install-debian-packages: installing ${missing[*]}" >&2
-if ! "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
-  "${as_root[@]}" apt-get update -q >&2
-  "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+if ! "${as_root[@]}" apt-get "${wait_lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2; then
+  "${as_root[@]}" apt-get "${wait_lock[@]}" update -q >&2
+  "${as_root[@]}" apt-get "${wait_lock[@]}" install -y -q --no-install-recommends "${missing[@]}" >&2
 fi

@@ -28,7 +28,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * uncaught exceptions, failed loads) and every request it made. Installed by the project's setup step when missing.
  */
 final class HeadlessChromium implements AutoCloseable {
-  static final Path SETUP = ServiceProcess.HOME.resolve("src/test/setup/install-debian-packages.sh");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -40,11 +39,8 @@ final class HeadlessChromium implements AutoCloseable {
 
   /** Chromium and the fonts it draws text with, installed through the setup step when missing. */
   static void install() throws IOException, InterruptedException {
-    Process p = new ProcessBuilder("bash", SETUP.toString(), "chromium:chromium",
-        "/usr/share/fonts/truetype/liberation:fonts-liberation").inheritIO().start();
-    if (!p.waitFor(15, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      throw new IllegalStateException("Could not install Chromium with " + SETUP);
-    }
+    DebianPackages.install("Chromium", "chromium:chromium",
+        "/usr/share/fonts/truetype/liberation:fonts-liberation");
   }
 
   private HeadlessChromium(Process process, WebSocket socket) {
