@@ -141,14 +141,18 @@ final class SampleRun {
       Map<String, String> credentials = Map.of("AWS_ACCESS_KEY_ID", accessKey, "AWS_SECRET_ACCESS_KEY", secret);
       Path generateLog = work.resolve("logs/generate.log");
       outputs.add(generateLog);
-      assertEquals(0, pql(generateLog, credentials, "generate", "--config", config.toString(),
-          "-Dpql.generate.output=s3a://" + BUCKET + "/lake"), "generate on s3a");
+      // The cluster starts while the lake is generated: the master and the worker spend their first seconds
+      // starting their JVMs and registering, which the generation's JVM need not wait for.
+      ServiceProcess generate = startPql(ServiceProcess.HOME, generateLog, credentials, "generate", "--config",
+          config.toString(), "-Dpql.generate.output=s3a://" + BUCKET + "/lake");
       Map<String, String> clusterEnv = new java.util.HashMap<>(sparkHome.env);
       clusterEnv.putAll(credentials);
-      try (ServiceProcess master = sparkHome.startMaster(masterPort, work.resolve("logs/master.log"));
+      try (generate;
+          ServiceProcess master = sparkHome.startMaster(masterPort, work.resolve("logs/master.log"));
           ServiceProcess worker = sparkHome.startWorker(masterPort, 2, "3g", workerDir, work.resolve("logs/worker.log"),
               clusterEnv)) {
         outputs.addAll(List.of(master.log, worker.log));
+        assertEquals(0, finish(generate), "generate on s3a");
         Path runLog = work.resolve("logs/run.log");
         outputs.add(runLog);
         try (ServiceProcess submit = ServiceProcess.start("pql-submit run", List.of(
@@ -185,23 +189,28 @@ final class SampleRun {
         masterOutput);
   }
 
-  /** jobs/pql with its arguments, to the end; returns its exit code. */
-  static int pql(Path log, Map<String, String> env, String... args) throws InterruptedException {
-    return pqlIn(ServiceProcess.HOME, log, env, args);
-  }
-
   /** jobs/pql run from another working directory, to the end; returns its exit code. */
   static int pqlIn(Path directory, Path log, Map<String, String> env, String... args) throws InterruptedException {
+    try (ServiceProcess p = startPql(directory, log, env, args)) {
+      return finish(p);
+    }
+  }
+
+  /** jobs/pql with its arguments, started in {@code directory}; {@link #finish} waits for it. */
+  static ServiceProcess startPql(Path directory, Path log, Map<String, String> env, String... args) {
     List<String> command = new ArrayList<>(List.of(ServiceProcess.HOME.resolve("jobs/pql").toString()));
     command.addAll(List.of(args));
     Map<String, String> environment = new java.util.HashMap<>(env);
     environment.putIfAbsent("PQL_JAVA_OPTS", PQL_JAVA_OPTS);
     environment.putIfAbsent("PQL_LOG_FILE", logFile(log).toString());
-    try (ServiceProcess p = ServiceProcess.start("pql " + args[0], command, environment, log, directory)) {
-      int code = p.await(RUN_TIMEOUT);
-      if (code != 0) System.err.println(p.tail());
-      return code;
-    }
+    return ServiceProcess.start("pql " + args[0], command, environment, log, directory);
+  }
+
+  /** A started jobs/pql, to the end; its exit code (its output's tail on the error stream when not 0). */
+  static int finish(ServiceProcess p) throws InterruptedException {
+    int code = p.await(RUN_TIMEOUT);
+    if (code != 0) System.err.println(p.tail());
+    return code;
   }
 
   /** The log file (PQL_LOG_FILE) of a process whose console goes to {@code console}: beside it. */
