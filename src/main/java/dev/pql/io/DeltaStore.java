@@ -64,6 +64,11 @@ public final class DeltaStore {
     return location(table.name());
   }
 
+  /** The warehouse's own fully qualified location (a relative warehouse made absolute, a scheme added). */
+  public String root() {
+    return root;
+  }
+
   /** The fully qualified location of a name under the warehouse, e.g. models/v1. */
   public String location(String name) {
     return root + "/" + name;

@@ -131,10 +131,7 @@ public final class RunLog {
       depth.decrementAndGet();
     }
     synchronized (pending) {
-      if (depth.get() > 0 || pending.isEmpty()) return;
-      List<Row> rows = List.copyOf(pending);
-      pending.clear();
-      commit(rows.get(rows.size() - 1).getString(2), rows.get(rows.size() - 1).getString(10), rows);
+      if (!pending.isEmpty()) flush();
     }
   }
 
@@ -164,6 +161,10 @@ public final class RunLog {
     return List.copyOf(results);
   }
 
+  /** Where a run log row, as {@link #write} makes it (pipeline_runs' columns in order), holds its stage and status. */
+  private static final int STAGE = 2;
+  private static final int STATUS = 10;
+
   private void write(String stage, Instant start, Instant end, StageCounts c, String status, String message,
       TaskBalance.Balance balance) {
     Row row = RowFactory.create(runId, command, stage, Timestamp.from(start), Timestamp.from(end),
@@ -174,11 +175,20 @@ public final class RunLog {
     // One commit at a time: two stages ending together on two threads would otherwise race for the same table.
     synchronized (pending) {
       pending.add(row);
-      if (depth.get() > 0) return;
-      List<Row> rows = List.copyOf(pending);
-      pending.clear();
-      commit(stage, status, rows);
+      flush();
     }
+  }
+
+  /**
+   * The rows waiting for the run log, in one commit, unless work run {@link #together} is still going on; the commit
+   * is the last row's stage and status (the end a stage's parts come with). Called holding {@code pending}.
+   */
+  private void flush() {
+    if (depth.get() > 0) return;
+    List<Row> rows = List.copyOf(pending);
+    pending.clear();
+    Row last = rows.get(rows.size() - 1);
+    commit(last.getString(STAGE), last.getString(STATUS), rows);
   }
 
   /**
@@ -193,7 +203,7 @@ public final class RunLog {
 
   private void commit(String stage, String status, List<Row> rows) {
     if (onRecord == null) onRecord = stagesOnRecord();
-    List<String> stages = rows.stream().map(r -> r.getString(2)).toList();
+    List<String> stages = rows.stream().map(r -> r.getString(STAGE)).toList();
     boolean ending = stage.equals(runningStage); // the open stage's end, with the rows of its parts
     boolean fresh = stages.stream().allMatch(s -> ending && s.equals(runningStage) || !onRecord.contains(s))
         && stages.stream().distinct().count() == stages.size();

@@ -63,7 +63,7 @@ public record CompletedRun(String state, String runId, String endedAt, String mo
         Digests.canonical(settings.ingest()), Digests.canonical(settings.features()),
         Digests.canonical(settings.model()), Digests.canonical(settings.scoring()),
         Digests.canonical(settings.metrics()), Digests.canonical(settings.run()));
-    return Digests.text(lake + "\n" + shaping + "\n" + build() + "\n" + tableVersions(spark, store));
+    return Digests.text(lake + "\n" + shaping + "\n" + BUILD + "\n" + tableVersions(spark, store));
   }
 
   /** The previous complete run, when the warehouse, lake and settings are still as it left them. */
@@ -150,7 +150,7 @@ public record CompletedRun(String state, String runId, String endedAt, String mo
   static String tableVersions(SparkSession spark, DeltaStore store) {
     Map<String, Long> versions = new TreeMap<>();
     try {
-      Path root = new Path(store.location(Tables.EVENTS.name())).getParent();
+      Path root = new Path(store.root());
       FileSystem fs = root.getFileSystem(spark.sparkContext().hadoopConfiguration());
       if (!fs.exists(root)) return "{}";
       for (FileStatus table : fs.listStatus(root)) {
@@ -169,6 +169,12 @@ public record CompletedRun(String state, String runId, String endedAt, String mo
     }
     return versions.toString();
   }
+
+  /**
+   * pql's own build, read once: the classes this JVM runs are those of the build it found when it first looked (a
+   * class folder walked once per run rather than at both ends of it).
+   */
+  private static final String BUILD = build();
 
   /**
    * pql's own build: its version and the jar (or class folder) it runs from, with its size and time, so that a
