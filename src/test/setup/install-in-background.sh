@@ -2,8 +2,9 @@
 # Starts install-debian-packages.sh on every package of debian-packages in the background and returns at once. The
 # build calls it first (mvn's initialize phase), so that a clean machine installs Chromium and Jupyter while the code
 # compiles and the unit tests run, instead of the integration tests waiting a minute for apt. Its output goes to
-# OUT/debian.log, its process id to OUT/debian.pid and its exit code, once it ends, to OUT/debian.done; the tests wait for that file before they look
-# for what they need (and install it themselves if this install failed). With all installed it ends at once.
+# OUT/debian.log, its process id to OUT/debian.pid and its exit code, once it ends, to OUT/debian.done; the tests
+# wait for that file before they look for what they need (and install it themselves if this install failed). With
+# all installed it ends at once.
 #   install-in-background.sh OUT
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

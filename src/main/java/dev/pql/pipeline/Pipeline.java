@@ -51,7 +51,6 @@ public final class Pipeline {
     }
   }
 
-
   /** @param truthLake a generated lake whose true hazard the model is compared with, or null */
   public static Outcome run(StageRunner runner, Settings settings, String truthLake) {
     DeltaStore store = runner.context().store();

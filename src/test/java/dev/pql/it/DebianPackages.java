@@ -14,20 +14,36 @@ import java.util.concurrent.TimeUnit;
  */
 final class DebianPackages {
   static final Path SETUP = ServiceProcess.HOME.resolve("src/test/setup/install-debian-packages.sh");
+  /** Every package the integration tests use, with what it provides: the background install's list. */
+  static final Path LIST = ServiceProcess.HOME.resolve("src/test/setup/debian-packages");
   /** Where the background install writes its output (debian.log) and, once it ends, its exit code (debian.done). */
   static final Path BACKGROUND = ServiceProcess.HOME.resolve("target/setup");
 
   private DebianPackages() {}
 
-  /** Installs what is missing of the given COMMAND:PACKAGE or PATH:PACKAGE pairs, once the background install ended. */
-  static void install(String what, String... pairs) throws IOException, InterruptedException {
+  /**
+   * Installs what is missing of the given Debian packages, once the background install ended: their pairs (what each
+   * provides) as src/test/setup/debian-packages lists them, the list the background install reads.
+   */
+  static void install(String... packages) throws IOException, InterruptedException {
     awaitBackgroundInstall();
     List<String> command = new ArrayList<>(List.of("bash", SETUP.toString()));
-    command.addAll(List.of(pairs));
+    command.addAll(pairs(List.of(packages)));
     Process p = new ProcessBuilder(command).inheritIO().start();
     if (!p.waitFor(15, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      throw new IllegalStateException("Could not install " + what + " with " + SETUP);
+      throw new IllegalStateException("Could not install " + String.join(", ", packages) + " with " + SETUP);
     }
+  }
+
+  /** The COMMAND:PACKAGE or PATH:PACKAGE pairs of debian-packages for these packages; each must be listed there. */
+  private static List<String> pairs(List<String> packages) throws IOException {
+    List<String> pairs = Files.readAllLines(LIST).stream().map(String::strip)
+        .filter(l -> !l.isEmpty() && !l.startsWith("#") && packages.contains(l.substring(l.lastIndexOf(':') + 1)))
+        .toList();
+    if (pairs.size() != packages.size()) {
+      throw new IllegalStateException(LIST + " lists " + pairs + " of " + packages);
+    }
+    return pairs;
   }
 
   /** Waits (15 minutes at most) for the install the build started, when it started one that has not ended. */

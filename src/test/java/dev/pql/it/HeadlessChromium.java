@@ -39,8 +39,7 @@ final class HeadlessChromium implements AutoCloseable {
 
   /** Chromium and the fonts it draws text with, installed through the setup step when missing. */
   static void install() throws IOException, InterruptedException {
-    DebianPackages.install("Chromium", "chromium:chromium",
-        "/usr/share/fonts/truetype/liberation:fonts-liberation");
+    DebianPackages.install("chromium", "fonts-liberation");
   }
 
   private HeadlessChromium(Process process, WebSocket socket) {

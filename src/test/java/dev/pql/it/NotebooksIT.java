@@ -60,19 +60,23 @@ class NotebooksIT {
         .orderBy(org.apache.spark.sql.functions.col("trained_at").desc())
         .selectExpr("CAST(evaluation_from AS STRING)", "CAST(evaluation_to AS STRING)").first();
     long start = System.nanoTime();
-    ServiceProcess evaluate = SampleRun.startPql(ServiceProcess.HOME, work.resolve("evaluate.log"), Map.of(),
-        "evaluate", "--config", SampleRun.config().toString(), "--warehouse", reference.warehouse().toString(),
-        "--rule", RULE, "--from", window.getString(0), "--to", window.getString(1), "--format", "json");
     Map<String, Process> running = new java.util.LinkedHashMap<>();
-    for (String name : NOTEBOOKS) running.put(name, execute(name, work, env));
     Map<String, JsonNode> executed = new HashMap<>();
-    for (String name : NOTEBOOKS) {
-      Process p = running.get(name);
-      assertTrue(p.waitFor(15, TimeUnit.MINUTES), name + " within 15 minutes");
-      assertEquals(0, p.exitValue(), name + " executed:\n" + SampleRun.read(work.resolve(name + ".log")));
-      executed.put(name, JSON.readTree(work.resolve(name + ".ipynb").toFile()));
-      System.out.printf("NotebooksIT: %s executed, %.1f s after the three started%n", name,
-          (System.nanoTime() - start) / 1e9);
+    try (ServiceProcess evaluate = SampleRun.startPql(ServiceProcess.HOME, work.resolve("evaluate.log"), Map.of(),
+        "evaluate", "--config", SampleRun.config().toString(), "--warehouse", reference.warehouse().toString(),
+        "--rule", RULE, "--from", window.getString(0), "--to", window.getString(1), "--format", "json")) {
+      for (String name : NOTEBOOKS) running.put(name, execute(name, work, env));
+      for (String name : NOTEBOOKS) {
+        Process p = running.get(name);
+        assertTrue(p.waitFor(15, TimeUnit.MINUTES), name + " within 15 minutes");
+        assertEquals(0, p.exitValue(), name + " executed:\n" + SampleRun.read(work.resolve(name + ".log")));
+        executed.put(name, JSON.readTree(work.resolve(name + ".ipynb").toFile()));
+        System.out.printf("NotebooksIT: %s executed, %.1f s after the three started%n", name,
+            (System.nanoTime() - start) / 1e9);
+      }
+      assertEquals(0, SampleRun.finish(evaluate), "pql evaluate");
+    } finally {
+      running.values().forEach(Process::destroyForcibly); // a failed wait leaves no kernel behind (the ended: no-op)
     }
     for (String name : NOTEBOOKS) {
       JsonNode notebook = executed.get(name);
@@ -86,9 +90,6 @@ class NotebooksIT {
       }
       long plots = outputs(notebook).stream().filter(o -> o.path("data").has("image/png")).count();
       assertEquals((long) PLOTS.get(name), plots, name + " draws its plots");
-    }
-    try (evaluate) {
-      assertEquals(0, SampleRun.finish(evaluate), "pql evaluate");
     }
     theEvaluationIsTheCommands(executed.get("iterate-on-a-definition"), window, work.resolve("evaluate.log"));
     assertTrue(Files.readString(work.resolve("definitions/notebook-rule.conf")).contains("when = \"" + RULE + "\""),
@@ -158,15 +159,11 @@ class NotebooksIT {
     return builder.start();
   }
 
-
   /** Jupyter and what the notebooks import, installed through the setup step when missing. */
   static void install() throws Exception {
-    String modules = "/usr/lib/python3/dist-packages/";
-    DebianPackages.install("Jupyter", "jupyter-notebook:jupyter-notebook", modules + "nbconvert:python3-nbconvert",
-        modules + "ipykernel:python3-ipykernel", modules + "pandas:python3-pandas",
-        modules + "matplotlib:python3-matplotlib", modules + "jpype:python3-jpype");
+    DebianPackages.install("jupyter-notebook", "python3-nbconvert", "python3-ipykernel", "python3-pandas",
+        "python3-matplotlib", "python3-jpype");
   }
-
 
   /** The records a cell kept with pql_notebook.show(frame, name). */
   private static JsonNode shown(JsonNode notebook, String name) {
